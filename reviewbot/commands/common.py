@@ -1,0 +1,51 @@
+"""Pieces several commands share: flags that map to config keys, exit code from findings."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from reviewbot.config import Config, FailOn, FilterMode, load_config
+from reviewbot.errors import EXIT_FINDINGS, EXIT_OK
+from reviewbot.result import ReviewResult
+
+
+def add_config_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", type=Path, help="path to a .reviewbot.yml (default: repository root)")
+    p.add_argument("--backend", choices=["static", "vllm", "openai", "local", "vllm-offline"],
+                   help="review backend (default: vllm when an LLM URL is set, else static)")
+    p.add_argument("--llm-url", help="OpenAI-compatible base URL ending in /v1 (REVIEWBOT_LLM_URL)")
+    p.add_argument("--model", help="model name served at --llm-url (REVIEWBOT_MODEL)")
+    p.add_argument("--fail-on", choices=[m.value for m in FailOn],
+                   help="exit 1 when a finding at or above this severity remains (default: error)")
+    p.add_argument("--filter-mode", choices=[m.value for m in FilterMode],
+                   help="which findings to keep by location (default: added)")
+    p.add_argument("--max-prompt-tokens", type=int, help="prompt token budget per chunk")
+
+
+def config_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "backend": args.backend,
+        "llm.url": args.llm_url,
+        "llm.model": args.model,
+        "fail_on": args.fail_on,
+        "filter_mode": args.filter_mode,
+        "llm.max_prompt_tokens": args.max_prompt_tokens,
+    }
+
+
+def load_cli_config(args: argparse.Namespace, root: Path | None, env: Any,
+                    extra: dict[str, Any] | None = None,
+                    defaults: dict[str, Any] | None = None) -> Config:
+    overrides = config_overrides(args)
+    overrides.update(extra or {})
+    return load_config(root, args.config, env, overrides, defaults=defaults)
+
+
+def exit_code(result: ReviewResult, config: Config) -> int:
+    threshold = config.fail_on.threshold()
+    if threshold is None:
+        return EXIT_OK
+    failing = any(f.severity.rank >= threshold.rank for f in result.findings)
+    return EXIT_FINDINGS if failing else EXIT_OK

@@ -1,0 +1,95 @@
+"""The shared local flow of `reviewbot diff` and `reviewbot hook`: config, engine, report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from reviewbot.backends import create_backend
+from reviewbot.commands.common import exit_code, load_cli_config
+from reviewbot.config import Config
+from reviewbot.engine import Suggester, run_review
+from reviewbot.errors import ReviewbotError
+from reviewbot.progress import progress_for
+from reviewbot.reporters import FORMATS
+from reviewbot.result import ReviewResult
+from reviewbot.sources import ReviewSource
+
+if TYPE_CHECKING:
+    from reviewbot.cli import IO
+
+
+def load_suggester() -> Suggester | None:
+    try:
+        from reviewbot.suggest import suggest_tests
+    except ImportError:
+        return None
+    return suggest_tests
+
+
+def local_config(args: argparse.Namespace, io: IO, root: Path | None,
+                 extra: dict[str, Any] | None = None) -> Config:
+    extra = dict(extra or {})
+    if getattr(args, "no_tests", False):
+        extra["tests.enabled"] = False
+    if getattr(args, "run_tests", None) is not None:
+        extra["tests.run"] = args.run_tests
+    # The CLI runs suggested tests by default (the server and the Action never do).
+    return load_cli_config(args, root, io.env, extra, defaults={"tests.run": True})
+
+
+def write_tests(result: ReviewResult, out_dir: Path) -> list[Path]:
+    written: list[Path] = []
+    out_dir.mkdir(parents=True, exist_ok=True)
+    by_path: dict[str, list[str]] = {}
+    for t in result.tests:
+        if t.shown:
+            by_path.setdefault(Path(t.path).name, []).append(t.code)
+    for name, codes in by_path.items():
+        target = out_dir / name
+        target.write_text("\n\n".join(c.rstrip() for c in codes) + "\n", encoding="utf-8")
+        written.append(target)
+    return written
+
+
+def review_and_report(args: argparse.Namespace, io: IO, source: ReviewSource,
+                      root: Path | None, extra: dict[str, Any] | None = None) -> int:
+    config = local_config(args, io, root, extra)
+    backend = create_backend(config)
+    try:
+        result = run_review(source, config, backend, progress=progress_for(io.stderr),
+                            suggester=load_suggester())
+    finally:
+        backend.close()
+    fmt = getattr(args, "format", "text")
+    color = (fmt == "text" and args.output is None and "NO_COLOR" not in io.env
+             and getattr(io.stdout, "isatty", lambda: False)())
+    report = FORMATS[fmt](result, color)
+    if getattr(args, "output", None) is not None:
+        try:
+            args.output.write_text(report, encoding="utf-8", errors="surrogateescape")
+        except OSError as exc:
+            raise ReviewbotError(f"cannot write {args.output}: {exc.strerror}") from exc
+    else:
+        _write(io, report)
+    if result.model_error:
+        io.stderr.write(f"reviewbot: model skipped, static checks only: {result.model_error}\n")
+    if getattr(args, "tests_out", None) is not None:
+        for p in write_tests(result, args.tests_out):
+            io.stderr.write(f"reviewbot: wrote {p}\n")
+    return exit_code(result, config)
+
+
+def _write(io: IO, text: str) -> None:
+    try:
+        io.stdout.write(text)
+    except UnicodeEncodeError:
+        data = text.encode("utf-8", "surrogateescape")
+        buf = getattr(io.stdout, "buffer", None)
+        if buf is not None:
+            buf.write(data)
+        else:
+            io.stdout.write(data.decode("utf-8", "replace"))
+    io.stdout.flush() if io.stdout is not sys.stdout else None

@@ -1,0 +1,369 @@
+"""The one review engine every entry point calls.
+
+    ReviewSource -> parse diff -> select files -> head sources (tree-sitter)
+      -> static checks on changed lines
+      -> chunks under the token budget -> prompts -> backend -> model findings
+      -> test suggestions -> filter (categories, severity, filter mode, dedupe)
+      -> ReviewResult
+
+The engine knows nothing of its caller: the CLI, the pre-commit hook, the Action and the
+webhook worker each build a ReviewSource and a Config and pick reporters.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from reviewbot.backends.base import Backend, BackendInfo, LLMRequest, LLMResult
+from reviewbot.chunking import Chunk, FileWork, build_items, estimate_tokens, pack
+from reviewbot.config import Config, FilterMode
+from reviewbot.context.extract import SourceFile
+from reviewbot.coverage import Coverage, Skipped
+from reviewbot.diff.model import Diff, FileDiff, LineKind
+from reviewbot.diff.parse import parse_diff
+from reviewbot.errors import BackendError
+from reviewbot.findings import Category, Finding, Severity, Side, fingerprint
+from reviewbot.progress import NullProgress, Progress
+from reviewbot.prompts_render import load_schema, render
+from reviewbot.result import ReviewResult, TestSuggestion
+from reviewbot.selection import skip_reason
+from reviewbot.sources import CachingReader, FileReader, ReviewSource
+from reviewbot.static import analyze
+
+ANSWER_MARGIN = 32
+"""Tokens kept free besides max_tokens when the prompt budget comes from max_model_len."""
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedFile:
+    diff: FileDiff
+    source: SourceFile | None
+    """Head content; synthesized from the diff when the real file is unavailable."""
+    synthesized: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SuggestContext:
+    """What the test-suggestion stage gets from the engine."""
+
+    diff: Diff
+    files: Sequence[PreparedFile]
+    reader: FileReader
+    config: Config
+    backend: Backend | None
+    """None when no model is usable (skeletons only)."""
+    model: str | None
+    progress: Progress
+
+
+Suggester = Callable[[SuggestContext], Sequence[TestSuggestion]]
+
+
+def synthesize_source(fd: FileDiff) -> SourceFile:
+    """A stand-in head file built from the diff's new-side lines (blank elsewhere).
+
+    For added files this is the whole file; for modified files the tree is partial but
+    tree-sitter recovers well enough for line-local checks.
+    """
+    numbered = {ln.new_lineno: ln.text for h in fd.hunks for ln in h.lines
+                if ln.kind is not LineKind.REMOVED and ln.new_lineno is not None}
+    last = max(numbered, default=0)
+    text = "\n".join(numbered.get(i, "") for i in range(1, last + 1)) + "\n"
+    return SourceFile.from_bytes(fd.path, text.encode("utf-8", "surrogateescape"))
+
+
+def prepare_files(diff: Diff, reader: FileReader, config: Config) -> tuple[list[PreparedFile], list[Skipped]]:
+    prepared: list[PreparedFile] = []
+    skipped: list[Skipped] = []
+    for fd in diff.files:
+        reason = skip_reason(fd, config.include, config.exclude)
+        head: bytes | None = None
+        if reason is None:
+            head = reader.read(fd.path)
+            if head is not None:
+                reason = skip_reason(fd, config.include, config.exclude, head)
+                if reason is None and b"\x00" in head[:8000]:
+                    reason = "binary"
+        if reason is not None:
+            skipped.append(Skipped(fd.path, reason, fd.changed_count()))
+            continue
+        if head is not None:
+            prepared.append(PreparedFile(fd, SourceFile.from_bytes(fd.path, head), False))
+        else:
+            prepared.append(PreparedFile(fd, synthesize_source(fd), True))
+    return prepared, skipped
+
+
+def _anchored_code(src: SourceFile | None, fd: FileDiff, line: int, end: int, side: Side) -> str:
+    if side is Side.RIGHT and src is not None and not src.data == b"":
+        return "\n".join(src.lines[line - 1 : end])
+    texts = [ln.text for h in fd.hunks for ln in h.lines
+             if (ln.old_lineno if side is Side.LEFT else ln.new_lineno) in range(line, end + 1)]
+    return "\n".join(texts)
+
+
+def static_findings(files: Sequence[PreparedFile], config: Config) -> list[Finding]:
+    out: list[Finding] = []
+    disabled = frozenset(config.disabled_rules)
+    for pf in files:
+        if pf.source is None:
+            continue
+        added = frozenset(ln.new_lineno for h in pf.diff.hunks for ln in h.added()
+                          if ln.new_lineno is not None)
+        for hit in analyze(pf.source, added, disabled):
+            code = _anchored_code(pf.source, pf.diff, hit.line, hit.end_line, Side.RIGHT)
+            out.append(Finding(
+                path=pf.diff.path, line=hit.line, end_line=hit.end_line, side=Side.RIGHT,
+                category=hit.category, severity=hit.severity, title=hit.title,
+                message=hit.message, source=hit.rule_id,
+                fingerprint=fingerprint(pf.diff.path, code, hit.category, hit.rule_id),
+                confidence=hit.confidence, suggestion=hit.suggestion, rule_id=hit.rule_id,
+                cwe=hit.cwe,
+            ))
+    return out
+
+
+def prompt_budget(config: Config, info: BackendInfo, overhead: int) -> int:
+    budget = config.llm.max_prompt_tokens
+    if info.max_model_len:
+        budget = min(budget, info.max_model_len - config.llm.max_tokens - ANSWER_MARGIN)
+    items_budget = budget - overhead
+    if items_budget < 64:
+        raise BackendError(
+            f"the model's context ({info.max_model_len} tokens) leaves no room for code after "
+            f"the instructions ({overhead} tokens) and the answer ({config.llm.max_tokens})",
+            hint="lower llm.max_tokens or serve the model with a larger --max-model-len",
+        )
+    return items_budget
+
+
+def review_requests(chunks: Sequence[Chunk], config: Config) -> list[LLMRequest]:
+    system = render("review_system.txt")
+    schema = load_schema("findings.schema.json")
+    return [LLMRequest(f"chunk-{c.index}", system, render("review_user.txt", items=c.render()),
+                       schema, config.llm.max_tokens) for c in chunks]
+
+
+_CATEGORIES = {c.value: c for c in Category}
+_SEVERITIES = {s.value: s for s in Severity}
+
+
+def _model_finding(raw: object, chunk: Chunk, files: dict[str, PreparedFile], model: str) -> Finding | str:
+    """A Finding from one raw answer entry, or the reason it is dropped."""
+    if not isinstance(raw, dict):
+        return "malformed"
+    path = raw.get("path")
+    line = raw.get("line")
+    end = raw.get("end_line", line)
+    if not isinstance(line, int) or isinstance(line, bool):
+        return "malformed"
+    if not isinstance(end, int) or isinstance(end, bool) or end < line:
+        end = line
+    allowed = chunk.anchorable()
+    if not isinstance(path, str) or path not in allowed:
+        if len(allowed) == 1 and isinstance(path, str) and path.endswith(next(iter(allowed))):
+            path = next(iter(allowed))
+        else:
+            return "outside chunk"
+    lines = allowed[path]
+    item_ranges = [item.right_lines() for item in chunk.items if item.path == path]
+    if line not in lines or not any(line in r and end in r for r in item_ranges):
+        return "outside chunk"
+    category = _CATEGORIES.get(str(raw.get("category", "")).lower())
+    severity = _SEVERITIES.get(str(raw.get("severity", "")).lower())
+    title = str(raw.get("title") or "").strip()[:200]
+    message = str(raw.get("message") or "").strip()[:2000]
+    if category is None or severity is None or not (title or message):
+        return "malformed"
+    suggestion = raw.get("suggestion")
+    pf = files[path]
+    code = _anchored_code(pf.source, pf.diff, line, end, Side.RIGHT)
+    return Finding(
+        path=path, line=line, end_line=end, side=Side.RIGHT, category=category,
+        severity=severity, title=title or message[:80], message=message or title,
+        source=f"model:{model}", fingerprint=fingerprint(path, code, category, title or message),
+        confidence=0.6, suggestion=suggestion if isinstance(suggestion, str) and suggestion.strip() else None,
+    )
+
+
+def model_findings(
+    chunks: Sequence[Chunk], results: Sequence[LLMResult], files: dict[str, PreparedFile],
+    config: Config, model: str, dropped: dict[str, int],
+) -> tuple[list[Finding], list[tuple[int, str]]]:
+    by_key = {r.key: r for r in results}
+    out: list[Finding] = []
+    failures: list[tuple[int, str]] = []
+    for chunk in chunks:
+        res = by_key.get(f"chunk-{chunk.index}")
+        if res is None or (res.error and not res.samples):
+            failures.append((chunk.index, res.error if res else "no answer"))
+            continue
+        votes: dict[str, list[Finding]] = {}
+        for sample in res.samples:
+            raws = sample.get("findings", []) if isinstance(sample, dict) else []
+            seen: set[str] = set()
+            for raw in raws if isinstance(raws, list) else []:
+                f = _model_finding(raw, chunk, files, model)
+                if isinstance(f, str):
+                    dropped[f] = dropped.get(f, 0) + 1
+                    continue
+                if f.fingerprint not in seen:
+                    seen.add(f.fingerprint)
+                    votes.setdefault(f.fingerprint, []).append(f)
+        need = config.llm.consensus if len(res.samples) > 1 else 1
+        for fs in votes.values():
+            if len(fs) >= need:
+                out.append(fs[0] if len(res.samples) == 1 else replace(
+                    fs[0], confidence=round(len(fs) / len(res.samples), 2)))
+            else:
+                dropped["no consensus"] = dropped.get("no consensus", 0) + 1
+    return out, failures
+
+
+def filter_findings(findings: Sequence[Finding], diff: Diff, config: Config,
+                    dropped: dict[str, int]) -> list[Finding]:
+    by_path = diff.by_path()
+
+    def drop(reason: str) -> None:
+        dropped[reason] = dropped.get(reason, 0) + 1
+
+    kept: dict[str, Finding] = {}
+    for f in findings:
+        if f.category not in config.categories:
+            drop("category not enabled")
+            continue
+        if f.severity.rank < config.min_severity.rank:
+            drop("below min_severity")
+            continue
+        fd = by_path.get(f.path)
+        if config.filter_mode is not FilterMode.NOFILTER:
+            if fd is None:
+                drop("not in diff")
+                continue
+            if config.filter_mode is FilterMode.ADDED and not _touches_added(fd, f):
+                drop("not on an added line")
+                continue
+            if config.filter_mode is FilterMode.DIFF_CONTEXT and not fd.accepts_range(
+                f.line, f.end_line, f.side
+            ):
+                drop("outside the diff")
+                continue
+        old = kept.get(f.fingerprint)
+        if old is not None:
+            drop("duplicate")
+            if f.severity.rank <= old.severity.rank and not (
+                old.source.startswith("model:") and not f.source.startswith("model:")
+            ):
+                continue
+        kept[f.fingerprint] = f
+    return sorted(kept.values(), key=lambda f: (f.path, f.line, f.end_line, f.category, f.title))
+
+
+def _touches_added(fd: FileDiff, f: Finding) -> bool:
+    if f.side is Side.LEFT:
+        return any(ln.old_lineno in range(f.line, f.end_line + 1)
+                   for h in fd.hunks for ln in h.lines if ln.kind is LineKind.REMOVED)
+    return any(ln.new_lineno in range(f.line, f.end_line + 1) for h in fd.hunks for ln in h.added())
+
+
+def run_review(
+    source: ReviewSource,
+    config: Config,
+    backend: Backend,
+    *,
+    progress: Progress | None = None,
+    suggester: Suggester | None = None,
+    clock: Callable[[], float] = time.perf_counter,
+) -> ReviewResult:
+    """Review ``source`` and return every finding, suggestion and the coverage record."""
+    progress = progress or NullProgress()
+    timings: dict[str, float] = {}
+    t0 = clock()
+    diff = parse_diff(source.diff)
+    t = clock()
+    timings["parse"] = t - t0
+    reader = CachingReader(source.reader)
+    prepared, skipped = prepare_files(diff, reader, config)
+    files = {pf.diff.path: pf for pf in prepared}
+    dropped: dict[str, int] = {}
+
+    t1 = clock()
+    findings = static_findings(prepared, config) if config.static_checks else []
+    timings["static"] = clock() - t1
+
+    info: BackendInfo | None = None
+    model_error: str | None = None
+    notes: list[str] = []
+    if backend.name != "static":
+        try:
+            info = backend.open()
+        except BackendError as exc:
+            if config.llm.require_model:
+                raise
+            model_error = exc.message
+            notes.append(f"model skipped: {exc.message}")
+
+    t2 = clock()
+    count = backend.count_tokens if info is not None else estimate_tokens
+    overhead = count(render("review_system.txt")) + count(render("review_user.txt", items=""))
+    budget = (prompt_budget(config, info, overhead) if info is not None
+              else config.llm.max_prompt_tokens - overhead)
+    work = [FileWork(pf.diff.path, [h.lines for h in pf.diff.hunks], pf.source,
+                     pf.source.language if pf.source else None) for pf in prepared]
+    items, too_long = build_items(work, budget, count, window=config.context_lines,
+                                  max_lines=config.max_context_lines)
+    skipped.extend(too_long)
+    chunks = pack(items, budget, count)
+    timings["chunk"] = clock() - t2
+
+    failures: list[tuple[int, str]] = []
+    model_reviewed = 0
+    if info is not None and chunks:
+        t3 = clock()
+        requests = review_requests(chunks, config)
+        progress.start(len(requests), "reviewing")
+        try:
+            results = backend.complete(requests, progress.advance)
+        finally:
+            progress.finish()
+        found, failures = model_findings(chunks, results, files, config, info.model or "model",
+                                         dropped)
+        findings.extend(found)
+        model_reviewed = len(chunks) - len(failures)
+        if failures and model_reviewed == 0:
+            model_error = f"the model answered no chunk ({failures[0][1]})"
+            notes.append(f"model failed on every chunk: {failures[0][1]}")
+        timings["model"] = clock() - t3
+
+    tests: Sequence[TestSuggestion] = ()
+    if config.tests.enabled and suggester is not None:
+        t4 = clock()
+        tests = suggester(SuggestContext(diff, prepared, reader, config,
+                                         backend if info is not None else None,
+                                         info.model if info else None, progress))
+        timings["tests"] = clock() - t4
+
+    final = filter_findings(findings, diff, config, dropped)
+    lines_in_chunks = sum(item.changed_lines() for c in chunks for item in c.items)
+    reviewed_paths = {item.path for c in chunks for item in c.items}
+    coverage = Coverage(
+        files_total=len(diff.files),
+        files_reviewed=len(reviewed_paths),
+        lines_total=diff.changed_lines(),
+        lines_in_chunks=lines_in_chunks,
+        skipped=tuple(skipped),
+        chunks_total=len(chunks),
+        chunks_model_reviewed=model_reviewed,
+        chunk_failures=tuple(failures),
+        model=info.model if info is not None else None,
+        notes=tuple(notes),
+    )
+    timings["total"] = clock() - t0
+    return ReviewResult(
+        findings=tuple(final), coverage=coverage, diff=diff, tests=tuple(tests),
+        dropped=dropped, timings=timings, backend=backend.name,
+        model=info.model if info is not None else None, model_error=model_error,
+        label=source.label, head_sha=source.head_sha,
+    )

@@ -1,0 +1,73 @@
+"""Defensive git: no external diff drivers, no textconv, unquoted paths, scrubbed env."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from reviewbot.errors import GitError
+
+# Variables git (and hooks run by git or pre-commit) set that would redirect a subprocess
+# to another repository, index or work tree.
+_GIT_ENV_KEEP = {"GIT_EXEC_PATH", "GIT_SSH", "GIT_SSH_COMMAND", "GIT_SSL_CAINFO", "GIT_SSL_NO_VERIFY",
+                 "GIT_CONFIG_NOSYSTEM", "GIT_ASKPASS", "GIT_TERMINAL_PROMPT"}
+
+
+def scrubbed_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    base = dict(os.environ if env is None else env)
+    out = {k: v for k, v in base.items() if not k.startswith("GIT_") or k in _GIT_ENV_KEEP}
+    out["GIT_TERMINAL_PROMPT"] = "0"
+    out["LC_ALL"] = "C"
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Git:
+    """Runs git in ``root`` with a scrubbed environment."""
+
+    root: Path
+    env: Mapping[str, str] | None = None
+
+    def run(self, args: Sequence[str], *, check: bool = True) -> bytes:
+        cmd = ["git", "-c", "core.quotePath=false", "-c", "diff.noprefix=false",
+               "-c", "color.ui=never", *args]
+        try:
+            proc = subprocess.run(
+                cmd, cwd=self.root, env=scrubbed_env(self.env), capture_output=True, check=False
+            )
+        except FileNotFoundError as exc:
+            raise GitError("git is not installed or not on PATH", hint="install git") from exc
+        if check and proc.returncode != 0:
+            err = proc.stderr.decode("utf-8", "replace").strip()
+            raise GitError(f"`git {' '.join(args)}` failed: {err or 'exit ' + str(proc.returncode)}")
+        return proc.stdout
+
+    def diff(self, args: Sequence[str]) -> bytes:
+        return self.run(["diff", "--no-ext-diff", "--no-textconv", "--no-color", "-M", "-C",
+                         "--src-prefix=a/", "--dst-prefix=b/", *args])
+
+    def show(self, rev: str, path: str) -> bytes | None:
+        out = subprocess.run(
+            ["git", "cat-file", "blob", f"{rev}:{path}"], cwd=self.root,
+            env=scrubbed_env(self.env), capture_output=True, check=False,
+        )
+        return out.stdout if out.returncode == 0 else None
+
+    def rev_parse(self, rev: str) -> str:
+        return self.run(["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"]).decode().strip()
+
+    def has_head(self) -> bool:
+        return bool(self.run(["rev-parse", "--verify", "--quiet", "HEAD"], check=False).strip())
+
+
+def find_repo_root(start: Path, env: Mapping[str, str] | None = None) -> Path | None:
+    proc = subprocess.run(
+        ["git", "rev-parse", "--show-toplevel"], cwd=start, env=scrubbed_env(env),
+        capture_output=True, check=False,
+    )
+    if proc.returncode != 0:
+        return None
+    return Path(proc.stdout.decode("utf-8", "surrogateescape").strip())

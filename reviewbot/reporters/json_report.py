@@ -1,0 +1,60 @@
+"""JSON output, schema version 1 (documented in README "JSON output").
+
+    {"version": 1, "tool": {...}, "label": str, "backend": str, "model": str|null,
+     "model_error": str|null, "findings": [Finding...], "tests": [TestSuggestion...],
+     "coverage": {...}, "dropped": {reason: count}, "timings": {stage: seconds}}
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reviewbot import __version__
+from reviewbot.findings import Finding
+from reviewbot.result import ReviewResult, TestSuggestion
+
+JSON_VERSION = 1
+
+
+def finding_to_json(f: Finding) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "path": f.path, "line": f.line, "end_line": f.end_line, "side": f.side.value,
+        "category": f.category.value, "severity": f.severity.value, "title": f.title,
+        "message": f.message, "source": f.source, "fingerprint": f.fingerprint,
+        "confidence": f.confidence,
+    }
+    if f.suggestion is not None:
+        out["suggestion"] = f.suggestion
+    if f.rule_id:
+        out["rule_id"] = f.rule_id
+    if f.cwe:
+        out["cwe"] = f.cwe
+    return out
+
+
+def test_to_json(t: TestSuggestion) -> dict[str, Any]:
+    return {"path": t.path, "target": t.target, "code": t.code, "level": int(t.level),
+            "level_name": t.level.name.lower(), "outcome": t.outcome, "source": t.source,
+            "reason": t.reason, "source_path": t.source_path, "line": t.line}
+
+
+def result_to_json(result: ReviewResult) -> dict[str, Any]:
+    return {
+        "version": JSON_VERSION,
+        "tool": {"name": "reviewbot", "version": __version__},
+        "label": result.label,
+        "head_sha": result.head_sha,
+        "backend": result.backend,
+        "model": result.model,
+        "model_error": result.model_error,
+        "findings": [finding_to_json(f) for f in result.findings],
+        "tests": [test_to_json(t) for t in result.tests],
+        "coverage": result.coverage.to_json(),
+        "dropped": dict(sorted(result.dropped.items())),
+        "timings": {k: round(v, 4) for k, v in result.timings.items()},
+    }
+
+
+def render_json(result: ReviewResult) -> str:
+    return json.dumps(result_to_json(result), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,92 @@
+"""Markdown output: the body of the PR summary comment and of `--format markdown`."""
+
+from __future__ import annotations
+
+from reviewbot.findings import Category, Finding, Severity
+from reviewbot.result import ReviewResult, TestSuggestion
+
+_ICON = {Severity.ERROR: "🔴", Severity.WARNING: "🟠", Severity.INFO: "🔵"}
+
+
+def escape_md(text: str) -> str:
+    """Neutralise markdown/HTML in untrusted text (model output, file paths)."""
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace("@", "@\u200b").replace("|", "\\|"))
+
+
+def fence(code: str, lang: str = "") -> str:
+    ticks = "```"
+    while ticks in code:
+        ticks += "`"
+    return f"{ticks}{lang}\n{code.rstrip()}\n{ticks}"
+
+
+def counts_table(findings: tuple[Finding, ...] | list[Finding]) -> str:
+    rows = ["| category | error | warning | info |", "|---|---|---|---|"]
+    for cat in Category:
+        cells = [str(sum(1 for f in findings if f.category is cat and f.severity is s))
+                 for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)]
+        rows.append(f"| {cat.value} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def finding_line(f: Finding) -> str:
+    where = f"{f.line}" if f.line == f.end_line else f"{f.line}-{f.end_line}"
+    return (f"- {_ICON[f.severity]} **{escape_md(f.title)}** `{escape_md(f.path)}:{where}` "
+            f"({f.category.value}, {f.severity.value}, {escape_md(f.source)}): {escape_md(f.message)}")
+
+
+def tests_section(tests: tuple[TestSuggestion, ...]) -> str:
+    if not tests:
+        return ""
+    shown = [t for t in tests if t.shown]
+    out = ["<details><summary>Suggested tests "
+           f"({len(shown)} checked of {len(tests)})</summary>", ""]
+    for t in tests:
+        status = f"{t.outcome}, check level {int(t.level)} ({t.level.name.lower()})"
+        out.append(f"**`{escape_md(t.target)}`** → `{escape_md(t.path)}`: {escape_md(status)}"
+                   + (f" — {escape_md(t.reason)}" if t.reason else ""))
+        if t.shown:
+            out.append("")
+            out.append(fence(t.code, "python"))
+        out.append("")
+    out.append("</details>")
+    return "\n".join(out)
+
+
+def coverage_section(result: ReviewResult) -> str:
+    cov = result.coverage
+    out = [f"**Coverage:** {escape_md(cov.summary())}"]
+    if cov.skipped:
+        out.append("")
+        out.append("<details><summary>Skipped files</summary>")
+        out.append("")
+        for s in cov.skipped:
+            detail = f" ({escape_md(s.detail)})" if s.detail else ""
+            out.append(f"- `{escape_md(s.path)}`: {escape_md(s.reason)}{detail}")
+        out.append("")
+        out.append("</details>")
+    for note in cov.notes:
+        out.append(f"\n> {escape_md(note)}")
+    return "\n".join(out)
+
+
+def render_markdown(result: ReviewResult, extra_findings: list[Finding] | None = None) -> str:
+    out = ["## reviewbot review", ""]
+    model = result.model or "static checks only"
+    out.append(f"Reviewed {escape_md(result.label or 'change')}"
+               + (f" at `{result.head_sha[:12]}`" if result.head_sha else "")
+               + f" with {escape_md(model)}.")
+    out.append("")
+    out.append(counts_table(result.findings))
+    out.append("")
+    if result.findings:
+        out.append("### Findings")
+        out.extend(finding_line(f) for f in result.findings)
+        out.append("")
+    out.append(coverage_section(result))
+    ts = tests_section(result.tests)
+    if ts:
+        out.append("")
+        out.append(ts)
+    return "\n".join(out) + "\n"

@@ -1,0 +1,85 @@
+"""SARIF 2.1.0 output (validated in tests against the official schema)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+from reviewbot import __version__
+from reviewbot.findings import Finding, Severity
+from reviewbot.result import ReviewResult
+
+_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+
+
+def _rule_id(f: Finding) -> str:
+    return f.rule_id or f"model/{f.category.value}"
+
+
+def _uri(path: str) -> str:
+    return quote(path.encode("utf-8", "surrogateescape"), safe="/")
+
+
+def _result(f: Finding, rule_index: int) -> dict[str, Any]:
+    region: dict[str, Any] = {"startLine": f.line, "endLine": f.end_line}
+    location = {"physicalLocation": {"artifactLocation": {"uri": _uri(f.path),
+                                                          "uriBaseId": "SRCROOT"},
+                                     "region": region}}
+    res: dict[str, Any] = {
+        "ruleId": _rule_id(f),
+        "ruleIndex": rule_index,
+        "level": _LEVEL[f.severity],
+        "message": {"text": f"{f.title}: {f.message}"},
+        "locations": [location],
+        "partialFingerprints": {"reviewbotFingerprint/v1": f.fingerprint},
+        "properties": {"category": f.category.value, "source": f.source,
+                       "confidence": f.confidence, "side": f.side.value},
+    }
+    if f.suggestion is not None:
+        res["fixes"] = [{
+            "description": {"text": "suggested replacement"},
+            "artifactChanges": [{
+                "artifactLocation": {"uri": _uri(f.path), "uriBaseId": "SRCROOT"},
+                "replacements": [{
+                    "deletedRegion": {"startLine": f.line, "endLine": f.end_line},
+                    "insertedContent": {"text": f.suggestion.rstrip("\n") + "\n"},
+                }],
+            }],
+        }]
+    return res
+
+
+def result_to_sarif(result: ReviewResult) -> dict[str, Any]:
+    rules: dict[str, dict[str, Any]] = {}
+    for f in result.findings:
+        rid = _rule_id(f)
+        if rid not in rules:
+            rule: dict[str, Any] = {
+                "id": rid,
+                "shortDescription": {"text": f.title if f.rule_id else f"model {f.category.value} finding"},
+                "defaultConfiguration": {"level": _LEVEL[f.severity]},
+                "properties": {"tags": [f.category.value] + ([f.cwe] if f.cwe else [])},
+            }
+            rules[rid] = rule
+    index = {rid: i for i, rid in enumerate(rules)}
+    run: dict[str, Any] = {
+        "tool": {"driver": {"name": "reviewbot", "version": __version__,
+                            "informationUri": "https://github.com/reviewbot/reviewbot",
+                            "rules": list(rules.values())}},
+        "results": [_result(f, index[_rule_id(f)]) for f in result.findings],
+        "originalUriBaseIds": {"SRCROOT": {"uri": "file:///"}},
+        "properties": {"coverage": result.coverage.to_json()},
+    }
+    if result.head_sha:
+        run["versionControlProvenance"] = [{"repositoryUri": "https://github.com/",
+                                            "revisionId": result.head_sha}]
+    return {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [run],
+    }
+
+
+def render_sarif(result: ReviewResult) -> str:
+    return json.dumps(result_to_sarif(result), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,67 @@
+"""What a review produces: findings, test suggestions, coverage and timings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+from reviewbot.coverage import Coverage
+from reviewbot.diff.model import Diff
+from reviewbot.findings import Finding
+
+
+class CheckLevel(IntEnum):
+    """How far a suggested test got through the checks (higher is better)."""
+
+    UNCHECKED = 0
+    PARSED = 1
+    """Parses, imports only allowed modules, targets a function that exists."""
+    COLLECTED = 2
+    """``pytest --collect-only`` collects it against the head version."""
+    RAN = 3
+    """It was run (see ``outcome`` for pass/fail)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TestSuggestion:
+    __test__ = False  # not a pytest test class
+
+    path: str
+    """Suggested test file path, e.g. tests/test_cart.py."""
+    target: str
+    """Qualified name of the function under test, e.g. cart.Cart.total."""
+    code: str
+    level: CheckLevel
+    outcome: str
+    """collected | passes | fails | rejected | skeleton ... (human-readable)."""
+    source: str
+    """'skeleton' or 'model:<name>'."""
+    reason: str = ""
+    """Why it stopped at ``level`` (empty when it went all the way)."""
+    source_path: str = ""
+    """The changed file the target lives in."""
+    line: int | None = None
+    """Line of the target's definition in the new file."""
+
+    @property
+    def shown(self) -> bool:
+        """Only checked suggestions are shown as good."""
+        return self.level >= CheckLevel.COLLECTED and self.outcome != "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewResult:
+    findings: tuple[Finding, ...]
+    """After filtering and dedupe, ordered by path and line."""
+    coverage: Coverage
+    diff: Diff
+    tests: tuple[TestSuggestion, ...] = ()
+    dropped: dict[str, int] = field(default_factory=dict)
+    """Count of findings removed, by reason (off-chunk, filter mode, severity, duplicate)."""
+    timings: dict[str, float] = field(default_factory=dict)
+    backend: str = "static"
+    model: str | None = None
+    model_error: str | None = None
+    """Set when the model could not be used and the review fell back to static checks."""
+    label: str = ""
+    head_sha: str | None = None

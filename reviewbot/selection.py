@@ -1,0 +1,88 @@
+"""Which changed files are reviewed, and the reason when one is not."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from pathlib import PurePosixPath
+
+from reviewbot.diff.model import FileDiff, FileStatus
+
+LOCK_FILES = frozenset({
+    "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "poetry.lock",
+    "Pipfile.lock", "uv.lock", "pdm.lock", "Cargo.lock", "go.sum", "composer.lock",
+    "Gemfile.lock", "mix.lock", "pubspec.lock", "packages.lock.json", "flake.lock",
+})
+VENDOR_DIRS = frozenset({"vendor", "node_modules", "third_party", "third-party", "external",
+                         "site-packages", ".venv", "bower_components"})
+GENERATED_GLOBS = ("*.min.js", "*.min.css", "*_pb2.py", "*_pb2_grpc.py", "*.pb.go", "*.pb.cc",
+                   "*.pb.h", "*.generated.*", "*.g.dart", "*.designer.cs", "*.map")
+_GENERATED_MARK = re.compile(
+    rb"@generated|DO NOT EDIT|Code generated .* DO NOT EDIT|auto-?generated", re.IGNORECASE
+)
+
+
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    out = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out) + "(?:/.*)?")
+
+
+def match_glob(path: str, pattern: str) -> bool:
+    """gitignore-like: a pattern without '/' matches a name at any depth; '**' spans dirs;
+    a pattern naming a directory matches everything below it."""
+    pattern = pattern.strip()
+    if not pattern:
+        return False
+    if "/" not in pattern.rstrip("/"):
+        name = pattern.rstrip("/")
+        return any(fnmatch.fnmatchcase(part, name) for part in PurePosixPath(path).parts)
+    return _glob_regex(pattern.lstrip("/").rstrip("/")).fullmatch(path) is not None
+
+
+def skip_reason(
+    fd: FileDiff,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    head: bytes | None = None,
+) -> str | None:
+    """Why ``fd`` is not reviewed, or None when it is."""
+    path = fd.path
+    if include and not any(match_glob(path, g) for g in include):
+        return "not included"
+    if any(match_glob(path, g) for g in exclude):
+        return "excluded"
+    if fd.is_binary:
+        return "binary"
+    if fd.status is FileStatus.DELETED:
+        return "deleted file"
+    name = PurePosixPath(path).name
+    if name in LOCK_FILES:
+        return "lock file"
+    if any(part in VENDOR_DIRS for part in PurePosixPath(path).parts[:-1]):
+        return "vendored"
+    if any(fnmatch.fnmatchcase(name, g) for g in GENERATED_GLOBS):
+        return "generated"
+    if head is not None and _GENERATED_MARK.search(head[:1024]):
+        return "generated"
+    if fd.invalid_utf8:
+        return "not UTF-8"
+    if not fd.hunks:
+        return "no content change"
+    return None

@@ -1,0 +1,145 @@
+"""Where a review's diff and file contents come from.
+
+A :class:`ReviewSource` is what an entry point hands the engine: the diff text, a reader for
+the new ("head") version of files, and a label saying what was reviewed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from reviewbot.errors import GitError, ReviewbotError
+from reviewbot.gitio import Git
+
+MAX_FILE_BYTES = 2_000_000
+
+
+class FileReader(Protocol):
+    """Reads the head version of a file; None when it is unavailable."""
+
+    def read(self, path: str) -> bytes | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class WorkingTreeReader:
+    root: Path
+
+    def read(self, path: str) -> bytes | None:
+        p = (self.root / path).resolve()
+        try:
+            p.relative_to(self.root.resolve())
+        except ValueError:
+            return None  # never read outside the repository
+        try:
+            if not p.is_file() or p.stat().st_size > MAX_FILE_BYTES:
+                return None
+            return p.read_bytes()
+        except OSError:
+            return None
+
+
+@dataclass(frozen=True, slots=True)
+class GitObjectReader:
+    git: Git
+    rev: str
+    """A commit, or ":" + "" for the index (``git show :path``)."""
+
+    def read(self, path: str) -> bytes | None:
+        return self.git.show(self.rev, path)
+
+
+@dataclass(frozen=True, slots=True)
+class MappingReader:
+    files: Mapping[str, bytes]
+
+    def read(self, path: str) -> bytes | None:
+        return self.files.get(path)
+
+
+@dataclass(frozen=True, slots=True)
+class NullReader:
+    def read(self, path: str) -> bytes | None:
+        return None
+
+
+@dataclass(slots=True)
+class CachingReader:
+    """Memoises another reader (a file is read once for context, checks and tests)."""
+
+    inner: FileReader
+    _cache: dict[str, bytes | None] = field(default_factory=dict)
+
+    def read(self, path: str) -> bytes | None:
+        if path not in self._cache:
+            self._cache[path] = self.inner.read(path)
+        return self._cache[path]
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewSource:
+    diff: bytes
+    reader: FileReader
+    label: str
+    head_sha: str | None = None
+    base_sha: str | None = None
+
+
+def git_source(
+    root: Path,
+    *,
+    rev: str | None = None,
+    staged: bool = False,
+    paths: tuple[str, ...] = (),
+    env: Mapping[str, str] | None = None,
+) -> ReviewSource:
+    """Working tree vs HEAD (default), the index (``staged``), or ``A..B`` / ``A...B`` / REV."""
+    git = Git(root, env)
+    tail = ["--", *paths] if paths else []
+    if staged:
+        base = ["--cached"] if git.has_head() else ["--cached", _EMPTY_TREE]
+        return ReviewSource(git.diff([*base, *tail]), GitObjectReader(git, ""), "staged changes")
+    if rev:
+        if "..." in rev:
+            a, b = rev.split("...", 1)
+            b = b or "HEAD"
+            head = _resolve(git, b)
+            base_sha = git.run(["merge-base", _resolve(git, a or "HEAD"), head]).decode().strip()
+            return ReviewSource(git.diff([base_sha, head, *tail]), GitObjectReader(git, head),
+                                f"{a}...{b}", head, base_sha)
+        if ".." in rev:
+            a, b = rev.split("..", 1)
+            b = b or "HEAD"
+            head = _resolve(git, b)
+            base_sha = _resolve(git, a or "HEAD")
+            return ReviewSource(git.diff([base_sha, head, *tail]), GitObjectReader(git, head),
+                                f"{a}..{b}", head, base_sha)
+        base_sha = _resolve(git, rev)
+        return ReviewSource(git.diff([base_sha, *tail]), WorkingTreeReader(root),
+                            f"working tree vs {rev}", None, base_sha)
+    if not git.has_head():
+        return ReviewSource(git.diff([_EMPTY_TREE, *tail]), WorkingTreeReader(root),
+                            "working tree (no commits yet)")
+    return ReviewSource(git.diff(["HEAD", *tail]), WorkingTreeReader(root),
+                        "working tree vs HEAD", None, _resolve(git, "HEAD"))
+
+
+_EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+
+
+def _resolve(git: Git, rev: str) -> str:
+    try:
+        return git.rev_parse(rev)
+    except GitError:
+        raise ReviewbotError(
+            f"unknown revision {rev!r}", hint="use a branch, tag or commit that exists here"
+        ) from None
+
+
+def patch_source(data: bytes, label: str, reader: FileReader | None = None) -> ReviewSource:
+    return ReviewSource(data, reader or NullReader(), label)
+
+
+ReaderFactory = Callable[[str], FileReader]

@@ -1,0 +1,45 @@
+"""Deterministic checks on tree-sitter syntax trees, run where the change touches code.
+
+``analyze`` dispatches by language to the rule modules; each rule reports
+:class:`StaticHit` only on changed lines (the caller passes them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from reviewbot.context.extract import SourceFile
+from reviewbot.static.base import StaticHit
+
+Analyzer = Callable[[SourceFile, frozenset[int]], list[StaticHit]]
+
+
+def _analyzers() -> dict[str, Analyzer]:
+    from reviewbot.static import javascript, python
+
+    return {
+        "python": python.analyze,
+        "javascript": javascript.analyze,
+        "typescript": javascript.analyze,
+        "tsx": javascript.analyze,
+    }
+
+
+def analyze(
+    src: SourceFile, changed: frozenset[int], disabled: frozenset[str] = frozenset()
+) -> list[StaticHit]:
+    """Hits on ``changed`` lines (1-based new-file numbers) of ``src``."""
+    if src.language is None or src.tree is None or not changed:
+        return []
+    fn = _analyzers().get(src.language)
+    if fn is None:
+        return []
+    hits = fn(src, changed)
+    return [h for h in hits if h.rule_id not in disabled and _touches(h, changed)]
+
+
+def _touches(hit: StaticHit, changed: frozenset[int]) -> bool:
+    return any(n in changed for n in range(hit.line, hit.end_line + 1))
+
+
+__all__ = ["StaticHit", "analyze"]

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import GitRepo, run_cli
+
+EXAMPLE = Path(__file__).parent.parent / "examples" / "shop-change.patch"
+
+
+def test_version_subprocess() -> None:
+    out = subprocess.run([sys.executable, "-m", "reviewbot", "--version"], capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.startswith("reviewbot ")
+
+
+def test_example_patch_static_review(tmp_path: Path) -> None:
+    res = run_cli(["diff", "--patch", str(EXAMPLE), "--format", "json"], tmp_path)
+    assert res.code == 1, res.err
+    data = json.loads(res.out)
+    rules = {f["rule_id"] for f in data["findings"]}
+    assert {"py.sql-injection", "py.mutable-default", "js.eval", "js.inner-html"} <= rules
+    sql = next(f for f in data["findings"] if f["rule_id"] == "py.sql-injection")
+    assert (sql["path"], sql["line"], sql["side"]) == ("shop/orders.py", 17, "RIGHT")
+
+
+def test_working_tree_review_finds_added_eval(git_repo: GitRepo) -> None:
+    git_repo.write("a.py", "def f(x):\n    return x\n")
+    git_repo.commit("base")
+    git_repo.write("a.py", "def f(x):\n    return eval(x)\n")
+    res = run_cli(["diff", "--format", "json", "--fail-on", "none"], git_repo.root)
+    assert res.code == 0, res.err
+    data = json.loads(res.out)
+    assert [(f["path"], f["line"], f["rule_id"]) for f in data["findings"]] == [("a.py", 2, "py.eval")]
+
+
+def test_malformed_patch_is_exit_2(tmp_path: Path) -> None:
+    bad = b"--- a/x.py\n+++ b/x.py\n@@ -1,1 +1,1 @@\n-a\n+b\n+c\n"
+    res = run_cli(["diff", "--patch", "-"], tmp_path, stdin=bad)
+    assert res.code == 2
+    assert "x.py" in res.err and "more lines than its header" in res.err
