@@ -20,6 +20,7 @@ def scrubbed_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
     base = dict(os.environ if env is None else env)
     out = {k: v for k, v in base.items() if not k.startswith("GIT_") or k in _GIT_ENV_KEEP}
     out["GIT_TERMINAL_PROMPT"] = "0"
+    out["GIT_OPTIONAL_LOCKS"] = "0"  # read-only: never refresh (write) the index as a side effect
     out["LC_ALL"] = "C"
     return out
 
@@ -30,13 +31,22 @@ class Git:
 
     root: Path
     env: Mapping[str, str] | None = None
+    index_file: str | None = None
+    """An absolute GIT_INDEX_FILE to keep (a hook reviewing the index a commit is built
+    from: ``git commit -a`` / ``git commit PATH`` use a temporary index)."""
+
+    def _env(self) -> dict[str, str]:
+        env = scrubbed_env(self.env)
+        if self.index_file:
+            env["GIT_INDEX_FILE"] = self.index_file
+        return env
 
     def run(self, args: Sequence[str], *, check: bool = True) -> bytes:
         cmd = ["git", "-c", "core.quotePath=false", "-c", "diff.noprefix=false",
                "-c", "color.ui=never", *args]
         try:
             proc = subprocess.run(
-                cmd, cwd=self.root, env=scrubbed_env(self.env), capture_output=True, check=False
+                cmd, cwd=self.root, env=self._env(), capture_output=True, check=False
             )
         except FileNotFoundError as exc:
             raise GitError("git is not installed or not on PATH", hint="install git") from exc
@@ -52,7 +62,7 @@ class Git:
     def show(self, rev: str, path: str) -> bytes | None:
         out = subprocess.run(
             ["git", "cat-file", "blob", f"{rev}:{path}"], cwd=self.root,
-            env=scrubbed_env(self.env), capture_output=True, check=False,
+            env=self._env(), capture_output=True, check=False,
         )
         return out.stdout if out.returncode == 0 else None
 

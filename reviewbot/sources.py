@@ -94,9 +94,12 @@ def git_source(
     staged: bool = False,
     paths: tuple[str, ...] = (),
     env: Mapping[str, str] | None = None,
+    index_file: str | None = None,
 ) -> ReviewSource:
-    """Working tree vs HEAD (default), the index (``staged``), or ``A..B`` / ``A...B`` / REV."""
-    git = Git(root, env)
+    """Working tree vs HEAD (default), the index (``staged``), or ``A..B`` / ``A...B`` / REV.
+
+    ``index_file``: an absolute index path to read instead of ``.git/index`` (hooks)."""
+    git = Git(root, env, index_file)
     tail = ["--", *paths] if paths else []
     if staged:
         base = ["--cached"] if git.has_head() else ["--cached", _EMPTY_TREE]

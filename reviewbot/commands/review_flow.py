@@ -60,7 +60,7 @@ def review_and_report(args: argparse.Namespace, io: IO, source: ReviewSource,
     backend = create_backend(config)
     try:
         result = run_review(source, config, backend, progress=progress_for(io.stderr),
-                            suggester=load_suggester())
+                            suggester=load_suggester() if config.tests.enabled else None)
     finally:
         backend.close()
     fmt = getattr(args, "format", "text")
@@ -74,7 +74,8 @@ def review_and_report(args: argparse.Namespace, io: IO, source: ReviewSource,
             raise ReviewbotError(f"cannot write {args.output}: {exc.strerror}") from exc
     else:
         _write(io, report)
-    if result.model_error:
+    if result.model_error and not (fmt == "text" and getattr(args, "output", None) is None):
+        # (a text report on stdout already carries the "model skipped" note: one line, not two)
         io.stderr.write(f"reviewbot: model skipped, static checks only: {result.model_error}\n")
     if getattr(args, "tests_out", None) is not None:
         for p in write_tests(result, args.tests_out):
