@@ -42,8 +42,10 @@ class Git:
         return env
 
     def run(self, args: Sequence[str], *, check: bool = True) -> bytes:
+        # diff.autoRefreshIndex=false: `git diff HEAD` would otherwise rewrite the index's
+        # stat cache (even with GIT_OPTIONAL_LOCKS=0); reviewbot only ever reads git.
         cmd = ["git", "-c", "core.quotePath=false", "-c", "diff.noprefix=false",
-               "-c", "color.ui=never", *args]
+               "-c", "color.ui=never", "-c", "diff.autoRefreshIndex=false", *args]
         try:
             proc = subprocess.run(
                 cmd, cwd=self.root, env=self._env(), capture_output=True, check=False
