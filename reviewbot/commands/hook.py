@@ -28,7 +28,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reviewbot.commands.common import add_config_arguments
 
@@ -83,10 +83,15 @@ def run(args: argparse.Namespace, io: IO) -> int:
         io.stdout.write(f"reviewbot hook: nothing to review: {plan.description}\n")
         return 0
     io.stdout.write(f"reviewbot hook: reviewing {plan.description}\n")
-    extra: dict[str, object] = {"llm.connect_timeout": args.connect_timeout}
+    return review_and_report(args, io, plan.source, root, hook_overrides(args))
+
+
+def hook_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """Config the hook adds over the flags: a short connect timeout, strict on request."""
+    extra: dict[str, Any] = {"llm.connect_timeout": args.connect_timeout}
     if args.strict:
         extra["llm.require_model"] = True
-    return review_and_report(args, io, plan.source, root, extra)
+    return extra
 
 
 def hook_refs(args: argparse.Namespace, env: Mapping[str, str]) -> tuple[str | None, str | None]:
