@@ -1,0 +1,117 @@
+"""Review one pull request and publish the result: the function every GitHub entry point calls.
+
+Public interface (stable; the webhook worker, ``reviewbot pr`` and ``reviewbot action`` use it)::
+
+    from reviewbot.github.auth import make_github
+    from reviewbot.github.flow import PublishOutcome, review_pull_request
+
+    gh = make_github(token, base_url)          # PyGithub client with the safe retry policy
+    outcome = review_pull_request(
+        gh, "owner/repo", 42,
+        env=os.environ,                        # REVIEWBOT_* settings (config precedence)
+        base_config_defaults={"tests.run": False},  # caller defaults below .reviewbot.yml
+        full=False,          # True: review the whole PR even when an earlier run reviewed part
+        dry_run=False,       # True: read and plan only; nothing is written to GitHub
+        workspace=None,      # a checkout to read head files from (used only when it has the
+                             # head commit); else the contents API at the head SHA
+        backend_factory=None,  # (Config) -> Backend; default reviewbot.backends.create_backend
+    )
+
+What it does, in order:
+
+1. reads the PR (head/base SHAs, files with patches; a truncated files list is recorded in the
+   coverage) and ``.reviewbot.yml`` from the **base** SHA (a PR cannot change the bot's own
+   settings, endpoint or token);
+2. on a PR an earlier run reviewed, reviews only the files changed since the last reviewed
+   head SHA (recorded in the summary comment's marker) when GitHub's compare API says the new
+   head descends from it; otherwise (or with ``full=True``) the whole PR;
+3. runs :func:`reviewbot.engine.run_review` with the configured backend;
+4. publishes (see :mod:`reviewbot.github.publisher`): one ``COMMENT`` review with inline
+   comments validated against the PR's diff, the persistent summary comment, a check run
+   with annotations, and cleanup of stale comments of earlier runs. Writes are idempotent:
+   re-running never duplicates a comment, a review or a check run.
+
+With a read-only token (a fork PR's ``GITHUB_TOKEN``) nothing is written;
+``PublishOutcome.read_only`` is True and ``summary_markdown``/``findings`` carry what the
+caller should show instead (the Action prints workflow annotations and a job summary).
+Errors GitHub gives that cannot be worked around raise :class:`reviewbot.errors.GitHubError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import github
+
+    from reviewbot.backends.base import Backend
+    from reviewbot.config import Config
+    from reviewbot.findings import Finding
+
+BackendFactory = Callable[["Config"], "Backend"]
+
+
+@dataclass(frozen=True, slots=True)
+class PublishOutcome:
+    """What one run of :func:`review_pull_request` did on the pull request."""
+
+    head_sha: str
+    review_id: int | None
+    """The COMMENT review posted this run (None when nothing new was posted inline)."""
+    comments_posted: int
+    comments_skipped_existing: int
+    """Findings whose fingerprint already had a reviewbot comment on the PR."""
+    comments_moved_to_summary: int
+    """Findings listed in the summary instead: over the cap, no valid anchor, or 422."""
+    comments_deleted_stale: int
+    summary_comment_id: int | None
+    check_run_id: int | None
+    findings_total: int
+    findings_by_severity: Mapping[str, int]
+    findings_by_category: Mapping[str, int]
+    failed: bool
+    """A finding at or above ``fail_on`` remains (the check run's conclusion is failure)."""
+    read_only: bool = False
+    """The token could not write: nothing was posted; show ``summary_markdown`` instead."""
+    dry_run: bool = False
+    incremental_since: str | None = None
+    """The last reviewed head SHA when only later changes were reviewed."""
+    summary_markdown: str = ""
+    findings: tuple[Finding, ...] = field(default_factory=tuple)
+    planned: tuple[str, ...] = field(default_factory=tuple)
+    """Human-readable lines describing each write (what a dry run would have posted)."""
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def review_pull_request(
+    gh: github.Github,
+    repo_full_name: str,
+    number: int,
+    *,
+    env: Mapping[str, str],
+    base_config_defaults: dict[str, Any] | None = None,
+    full: bool = False,
+    dry_run: bool = False,
+    workspace: Path | None = None,
+    backend_factory: BackendFactory | None = None,
+    config_path: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    bot_login: str | None = None,
+) -> PublishOutcome:
+    """Review PR ``number`` of ``repo_full_name`` and publish the result (see module doc).
+
+    ``config_path``: the config file's path in the base branch (default ``.reviewbot.yml``).
+    ``overrides``: dotted config keys above everything else (command-line flags, Action
+    inputs). ``bot_login``: the account reviewbot posts as, when known; comments are only
+    treated as reviewbot's when written by it (by default: by any Bot account).
+    """
+    from reviewbot.github.pipeline import run_pipeline
+
+    return run_pipeline(
+        gh, repo_full_name, number, env=env, base_config_defaults=base_config_defaults,
+        full=full, dry_run=dry_run, workspace=workspace, backend_factory=backend_factory,
+        config_path=config_path, overrides=overrides, bot_login=bot_login,
+    )
