@@ -109,6 +109,12 @@ class FileDiff:
     def changed_count(self) -> int:
         return sum(1 for h in self.hunks for _ in h.changed())
 
+    def anchors(self) -> list[tuple[str, int, Side]]:
+        """``(path, line, side)`` of every changed line, as GitHub's review-comment API takes
+        them: RIGHT with the new-file number for added lines, LEFT with the old-file number
+        for removed lines; ``path`` is the new path (the old one for deleted files)."""
+        return [(self.path, ln.anchor_line, ln.side) for h in self.hunks for ln in h.changed()]
+
     def hunk_for(self, line: int, side: Side) -> Hunk | None:
         for h in self.hunks:
             if h.contains(line, side):
