@@ -89,11 +89,28 @@ def prepare_files(diff: Diff, reader: FileReader, config: Config) -> tuple[list[
         if reason is not None:
             skipped.append(Skipped(fd.path, reason, fd.changed_count()))
             continue
-        if head is not None:
-            prepared.append(PreparedFile(fd, SourceFile.from_bytes(fd.path, head), False))
+        src = SourceFile.from_bytes(fd.path, head) if head is not None else None
+        if src is not None and _agrees(fd, src):
+            prepared.append(PreparedFile(fd, src, False))
         else:
+            # Unavailable, or not the version the diff describes (a --patch reviewed in a
+            # different checkout, a file edited after `git diff`): line numbers would lie.
             prepared.append(PreparedFile(fd, synthesize_source(fd), True))
     return prepared, skipped
+
+
+def _agrees(fd: FileDiff, src: SourceFile) -> bool:
+    """True when ``src`` has the diff's new-side text at the diff's new-side line numbers."""
+    lines = src.lines
+    n = len(lines)
+    for h in fd.hunks:
+        for ln in h.lines:
+            no = ln.new_lineno
+            if no is not None and ln.kind is not LineKind.REMOVED and (
+                no > n or lines[no - 1] != ln.text
+            ):
+                return False
+    return True
 
 
 def _anchored_code(src: SourceFile | None, fd: FileDiff, line: int, end: int, side: Side) -> str:
