@@ -126,15 +126,15 @@ def importtime(reviewbot: Path, root: Path, files: list[str], top: int = 12) -> 
     cmd = [sys.executable, "-X", "importtime", "-c",
            "import sys; from reviewbot.cli import main; sys.exit(main())", "hook", *files]
     err = subprocess.run(cmd, cwd=root, env=clean_env(), capture_output=True, text=True).stderr
-    rows = []
+    rows: list[tuple[int, str]] = []
     for line in err.splitlines():
         if line.startswith("import time:") and "|" in line:
             _, cum, name = line.removeprefix("import time:").split("|")
             if cum.strip().isdigit():
                 rows.append((int(cum), name.rstrip()))
     print(f"\nslowest imports (cumulative, us) of one `reviewbot hook` run via {reviewbot.name}:")
-    for cum, name in sorted(rows, reverse=True)[:top]:
-        print(f"  {cum:>8}  {name}")
+    for us, module in sorted(rows, reverse=True)[:top]:
+        print(f"  {us:>8}  {module}")
 
 
 def main() -> int:
