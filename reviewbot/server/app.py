@@ -1,0 +1,199 @@
+"""The webhook server: a Starlette ASGI app.
+
+    POST /webhook   verify, route, record the job durably, answer 202 (GitHub waits 10 s)
+    GET  /healthz   liveness: the process answers
+    GET  /readyz    readiness: the queue answers and the LLM endpoint (when one is set) too
+    GET  /metrics   Prometheus text format
+
+Order of checks on ``/webhook``: body size (413, before reading more than the limit), the
+``X-Hub-Signature-256`` HMAC over the raw bytes (401; nothing else is looked at before it
+passes), JSON (400), then routing. The answer is 202 only after the ledger commit returned.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from reviewbot.server import logs
+from reviewbot.server.events import route
+from reviewbot.server.metrics import CONTENT_TYPE, Metrics, event_label
+from reviewbot.server.queue import JobQueue
+from reviewbot.server.settings import Settings
+from reviewbot.server.signature import verify
+from reviewbot.server.worker import WorkerPool
+
+log = logging.getLogger("reviewbot.server.app")
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _TooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class WebhookApp:
+    def __init__(self, settings: Settings, queue: JobQueue, metrics: Metrics,
+                 pool: WorkerPool | None = None) -> None:
+        self.settings = settings
+        self.secret = settings.require_secret()
+        self.queue = queue
+        self.metrics = metrics
+        self.pool = pool
+        metrics.watch_queue(queue.depth)
+
+    def _answer(self, started: float, event: str | None, outcome: str, status: int,
+                body: dict[str, Any]) -> JSONResponse:
+        self.metrics.deliveries.labels(event_label(event), outcome).inc()
+        self.metrics.ack_seconds.observe(time.perf_counter() - started)
+        level = logging.WARNING if status in (400, 401, 413, 503) else logging.INFO
+        log.log(level, "delivery answered", extra={"event": event_label(event),
+                                                   "outcome": outcome, "status": status,
+                                                   **{k: v for k, v in body.items()
+                                                      if k in ("reason", "job_id")}})
+        return JSONResponse(body, status_code=status)
+
+    async def webhook(self, request: Request) -> Response:
+        started = time.perf_counter()
+        event = request.headers.get("x-github-event")
+        delivery = request.headers.get("x-github-delivery", "").strip()[:100] or None
+        token = logs.delivery_id.set(delivery)
+        try:
+            return await self._webhook(request, started, event, delivery)
+        finally:
+            logs.delivery_id.reset(token)
+
+    async def _webhook(self, request: Request, started: float, event: str | None,
+                       delivery: str | None) -> Response:
+        try:
+            body = await _read_body(request, self.settings.max_body_bytes)
+        except _TooLarge:
+            return self._answer(started, event, "too_large", 413,
+                                {"error": "body too large",
+                                 "limit": self.settings.max_body_bytes})
+        if not verify(self.secret, body, request.headers.get("x-hub-signature-256")):
+            return self._answer(started, event, "bad_signature", 401,
+                                {"error": "missing or invalid X-Hub-Signature-256"})
+        if not event:
+            return self._answer(started, event, "bad_request", 400,
+                                {"error": "missing X-GitHub-Event header"})
+        try:
+            payload = json.loads(body)
+        except (UnicodeDecodeError, ValueError):
+            return self._answer(started, event, "bad_json", 400,
+                                {"error": "body is not JSON; set the webhook content type to "
+                                          "application/json"})
+        if not isinstance(payload, dict):
+            return self._answer(started, event, "bad_json", 400,
+                                {"error": "body is not a JSON object"})
+        decision = route(event, payload, review_drafts=self.settings.config.review_drafts)
+        if decision.outcome == "ping":
+            return self._answer(started, event, "ping", 200, {"status": "pong"})
+        if decision.outcome == "logged":
+            log.info("installation event", extra={"reason": decision.reason,
+                                                  "installation_id": _installation(payload)})
+        if decision.job is None:
+            return self._answer(started, event, decision.outcome, 200,
+                                {"status": decision.outcome, "reason": decision.reason})
+        if delivery is None:
+            return self._answer(started, event, "bad_request", 400,
+                                {"error": "missing X-GitHub-Delivery header"})
+        try:
+            submitted = await run_in_threadpool(self.queue.submit, [(delivery, decision.job)])
+        except Exception as exc:  # noqa: BLE001 - GitHub shows the failure; redeliver later
+            log.error("queue unavailable", extra={"error_type": type(exc).__name__})
+            return self._answer(started, event, "queue_error", 503,
+                                {"error": "queue unavailable; redeliver this delivery later"})
+        if not submitted[0].accepted:
+            return self._answer(started, event, "duplicate", 200,
+                                {"status": "duplicate", "job_id": delivery})
+        return self._answer(started, event, "accepted", 202,
+                            {"status": "queued", "job_id": delivery,
+                             "trigger": decision.job.trigger})
+
+    async def healthz(self, request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(self, request: Request) -> Response:
+        checks: dict[str, str] = {}
+        ok = True
+        try:
+            await run_in_threadpool(self.queue.ping)
+            checks["queue"] = "ok"
+        except Exception as exc:  # noqa: BLE001 - reported, not raised
+            ok, checks["queue"] = False, f"unreachable ({type(exc).__name__})"
+        cfg = self.settings.config
+        if cfg.effective_backend() in ("vllm", "openai") and cfg.llm.url:
+            try:
+                async with httpx.AsyncClient(timeout=3.0) as client:
+                    headers = {"Authorization": f"Bearer {cfg.llm.api_key}"} if cfg.llm.api_key \
+                        else {}
+                    resp = await client.get(cfg.llm.url.rstrip("/") + "/models", headers=headers)
+                checks["llm"] = "ok" if resp.status_code == 200 else f"HTTP {resp.status_code}"
+                ok = ok and resp.status_code == 200
+            except httpx.HTTPError as exc:
+                ok, checks["llm"] = False, f"unreachable ({type(exc).__name__})"
+        else:
+            checks["llm"] = f"not used (backend {cfg.effective_backend()})"
+        return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks},
+                            status_code=200 if ok else 503)
+
+    async def metrics_endpoint(self, request: Request) -> Response:
+        body = await run_in_threadpool(self.metrics.render)
+        return Response(body, media_type=CONTENT_TYPE)
+
+    @asynccontextmanager
+    async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        if self.pool is not None:
+            await run_in_threadpool(self.pool.start)
+        log.info("webhook server ready", extra={"queue": self.settings.queue.describe(),
+                                                "embedded_worker": self.pool is not None})
+        try:
+            yield
+        finally:
+            if self.pool is not None:
+                await run_in_threadpool(self.pool.stop)
+            await run_in_threadpool(self.queue.close)
+
+
+def _installation(payload: dict[str, Any]) -> int | None:
+    inst = payload.get("installation")
+    value = inst.get("id") if isinstance(inst, dict) else None
+    return value if isinstance(value, int) else None
+
+
+def create_app(settings: Settings, queue: JobQueue, metrics: Metrics,
+               pool: WorkerPool | None = None) -> Starlette:
+    web = WebhookApp(settings, queue, metrics, pool)
+    return Starlette(
+        routes=[
+            Route("/webhook", web.webhook, methods=["POST"]),
+            Route("/healthz", web.healthz, methods=["GET"]),
+            Route("/readyz", web.readyz, methods=["GET"]),
+            Route("/metrics", web.metrics_endpoint, methods=["GET"]),
+        ],
+        lifespan=web.lifespan,
+    )

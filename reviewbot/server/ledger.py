@@ -1,0 +1,93 @@
+"""The job ledger: the durable record of every accepted job, next to huey's queue.
+
+huey moves job ids from the web process to the workers; the ledger is what makes that safe:
+
+- ``accept`` records the delivery id (de-duplication), the job (state ``queued``) and the PR's
+  latest job (coalescing) in one atomic write, before the webhook answers 202;
+- ``claim`` turns a queued job into ``running`` under a lease (owner + expiry). The lease is
+  also the per-PR lock: a job is not claimed while another job of the same PR holds a live
+  lease, and a job that is no longer its PR's latest is ``superseded`` instead of run;
+- ``heartbeat`` extends the lease while the job runs; ``finish`` records the outcome;
+- ``requeue_expired`` hands back jobs whose worker died (SIGKILL, OOM, lost machine): the
+  lease runs out and the next sweep puts the job back in the queue. huey removes a message
+  when a worker takes it, so this is what makes a killed job run again.
+
+A job id is the delivery id (``X-GitHub-Delivery``), so a redelivery is recognised even after
+the job finished, until the delivery record expires.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from reviewbot.server.events import JobSpec
+
+if TYPE_CHECKING:
+    from reviewbot.server.settings import QueueURL
+
+PENDING_STATES = ("queued", "running")
+FINAL_STATES = ("done", "superseded", "failed", "denied")
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    status: str
+    """claimed | busy (another job of the PR runs) | leased (this job runs elsewhere) |
+    superseded | exhausted (too many attempts; now failed) | finished (gone or already final)."""
+    spec: JobSpec | None = None
+    attempts: int = 0
+
+
+class Ledger(Protocol):
+    def accept(self, items: Sequence[tuple[str, JobSpec]], now: float) -> list[bool]:
+        """Record new jobs atomically; False for a delivery id seen before."""
+        ...
+
+    def claim(self, job_id: str, owner: str, now: float, lease: float,
+              max_attempts: int) -> Claim: ...
+
+    def heartbeat(self, job_id: str, owner: str, now: float, lease: float) -> bool: ...
+
+    def finish(self, job_id: str, owner: str, outcome: str, detail: str, now: float) -> bool: ...
+
+    def release(self, job_id: str, owner: str, now: float) -> bool:
+        """Give a claimed job back (state queued) to be retried; its attempts stay counted."""
+        ...
+
+    def requeue_expired(self, now: float) -> list[str]:
+        """Jobs whose lease ran out go back to ``queued``; returns their ids."""
+        ...
+
+    def stale_queued(self, before: float) -> list[str]:
+        """Queued jobs last handed to the queue before ``before``."""
+        ...
+
+    def mark_enqueued(self, job_ids: Sequence[str], now: float) -> None: ...
+
+    def state(self, job_id: str) -> str | None: ...
+
+    def counts(self) -> dict[str, int]:
+        """Jobs by state (pending states exactly; final states while remembered)."""
+        ...
+
+    def prune(self, now: float) -> None:
+        """Forget expired delivery ids and old finished jobs."""
+        ...
+
+    def ping(self) -> None:
+        """Raise when the store cannot be reached."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def open_ledger(queue: QueueURL, *, ttl: float, name: str = "reviewbot") -> Ledger:
+    if queue.kind == "redis":
+        from reviewbot.server.ledger_redis import RedisLedger
+
+        return RedisLedger(queue.target, ttl=ttl, name=name)
+    from reviewbot.server.ledger_sqlite import SqliteLedger
+
+    return SqliteLedger(queue.target, ttl=ttl)

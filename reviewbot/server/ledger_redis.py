@@ -1,0 +1,232 @@
+"""The job ledger in Redis, for several workers on several machines.
+
+Every state change is one Lua script, so it is atomic on the server:
+
+    {p}:delivery:<id>   SET NX EX ttl               de-duplication
+    {p}:job:<id>        HASH spec, pr_key, state, attempts, lease_owner, lease_until, ...
+    {p}:pending         ZSET id -> created_at       jobs queued or running
+    {p}:latest:<pr>     STRING id (EX ttl)          coalescing: the PR's newest job
+    {p}:lock:<pr>       STRING id (PX lease)        the per-PR lock, expires with the lease
+    {p}:stats           HASH state -> count         jobs created and finished, for metrics
+
+Durability is Redis's: run it with ``appendonly yes`` (and ``appendfsync always`` if a 202
+must survive a power cut, ``everysec`` for at most a second's loss). A single Redis (or a
+Sentinel-managed primary) is assumed; the scripts touch several keys, which Redis Cluster
+would need hash tags for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from reviewbot.server.events import JobSpec
+from reviewbot.server.ledger import Claim
+
+_ACCEPT = """
+if not redis.call('SET', KEYS[1], ARGV[4], 'NX', 'EX', ARGV[5]) then return 0 end
+redis.call('DEL', KEYS[2])
+redis.call('HSET', KEYS[2], 'spec', ARGV[2], 'pr_key', ARGV[3], 'state', 'queued',
+           'attempts', 0, 'created_at', ARGV[4], 'enqueued_at', ARGV[4])
+redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
+redis.call('SET', KEYS[4], ARGV[1], 'EX', ARGV[5])
+redis.call('HINCRBY', KEYS[5], 'accepted', 1)
+return 1
+"""
+
+# Shared by the scripts that end a job: KEYS job, pending, lock, stats; sets a final state.
+_FINAL = """
+local function final(state, detail)
+  redis.call('HSET', KEYS[1], 'state', state, 'detail', detail, 'finished_at', ARGV[3])
+  redis.call('HDEL', KEYS[1], 'lease_owner', 'lease_until')
+  redis.call('ZREM', KEYS[2], ARGV[1])
+  if redis.call('GET', KEYS[3]) == ARGV[1] then redis.call('DEL', KEYS[3]) end
+  redis.call('HINCRBY', KEYS[4], state, 1)
+  redis.call('EXPIRE', KEYS[1], ARGV[6])
+end
+"""
+
+# KEYS job, pending, lock, stats, latest; ARGV id, owner, now, lease_ms, max_attempts, ttl
+_CLAIM = _FINAL + """
+local st = redis.call('HMGET', KEYS[1], 'state', 'lease_owner', 'lease_until', 'attempts', 'spec')
+local state = st[1]
+if not state or (state ~= 'queued' and state ~= 'running') then return {'finished'} end
+local now = tonumber(ARGV[3])
+if state == 'running' and tonumber(st[3]) > now and st[2] ~= ARGV[2] then
+  return {'leased', st[5], st[4]}
+end
+local latest = redis.call('GET', KEYS[5])
+if latest and latest ~= ARGV[1] then
+  final('superseded', 'superseded by ' .. latest)
+  return {'superseded', st[5], st[4]}
+end
+if tonumber(st[4]) >= tonumber(ARGV[5]) then
+  final('failed', 'gave up after ' .. st[4] .. ' attempts')
+  return {'exhausted', st[5], st[4]}
+end
+local holder = redis.call('GET', KEYS[3])
+if holder and holder ~= ARGV[1] then return {'busy', st[5], st[4]} end
+redis.call('SET', KEYS[3], ARGV[1], 'PX', ARGV[4])
+local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+redis.call('HSET', KEYS[1], 'state', 'running', 'lease_owner', ARGV[2],
+           'lease_until', now + tonumber(ARGV[4]) / 1000)
+return {'claimed', st[5], tostring(attempts)}
+"""
+
+# KEYS job, lock; ARGV id, owner, now, lease_ms
+_HEARTBEAT = """
+local st = redis.call('HMGET', KEYS[1], 'state', 'lease_owner')
+if st[1] ~= 'running' or st[2] ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], 'lease_until', tonumber(ARGV[3]) + tonumber(ARGV[4]) / 1000)
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[4])
+return 1
+"""
+
+# KEYS job, pending, lock, stats; ARGV id, owner, now, outcome, detail, ttl
+_FINISH = _FINAL + """
+local st = redis.call('HMGET', KEYS[1], 'state', 'lease_owner')
+if st[1] ~= 'running' or st[2] ~= ARGV[2] then return 0 end
+final(ARGV[4], ARGV[5])
+return 1
+"""
+
+# KEYS job, lock; ARGV id, owner, now, mode ('release' checks owner, 'expired' checks lease)
+_REQUEUE = """
+local st = redis.call('HMGET', KEYS[1], 'state', 'lease_owner', 'lease_until')
+if st[1] ~= 'running' then return 0 end
+if ARGV[4] == 'release' and st[2] ~= ARGV[2] then return 0 end
+if ARGV[4] == 'expired' and tonumber(st[3]) > tonumber(ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'queued', 'enqueued_at', ARGV[3])
+redis.call('HDEL', KEYS[1], 'lease_owner', 'lease_until')
+if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
+return 1
+"""
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+class RedisLedger:
+    def __init__(self, url: str, *, ttl: float, name: str = "reviewbot") -> None:
+        import redis
+
+        self.ttl = int(ttl)
+        self.p = f"{name}:ledger"
+        self.r = redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5,
+                                      health_check_interval=30)
+        self._accept = self.r.register_script(_ACCEPT)
+        self._claim = self.r.register_script(_CLAIM)
+        self._heartbeat = self.r.register_script(_HEARTBEAT)
+        self._finish = self.r.register_script(_FINISH)
+        self._requeue = self.r.register_script(_REQUEUE)
+
+    def _job(self, job_id: str) -> str:
+        return f"{self.p}:job:{job_id}"
+
+    def _lock(self, pr_key: str) -> str:
+        return f"{self.p}:lock:{pr_key}"
+
+    def _pr_key(self, job_id: str) -> str | None:
+        raw = self.r.hget(self._job(job_id), "pr_key")
+        return None if raw is None else _text(raw)
+
+    def accept(self, items: Sequence[tuple[str, JobSpec]], now: float) -> list[bool]:
+        pipe = self.r.pipeline(transaction=False)
+        for job_id, spec in items:
+            keys = [f"{self.p}:delivery:{job_id}", self._job(job_id), f"{self.p}:pending",
+                    f"{self.p}:latest:{spec.pr_key}", f"{self.p}:stats"]
+            self._accept(keys=keys, args=[job_id, spec.to_json(), spec.pr_key, now, self.ttl],
+                         client=pipe)
+        return [bool(v) for v in pipe.execute()]
+
+    def claim(self, job_id: str, owner: str, now: float, lease: float,
+              max_attempts: int) -> Claim:
+        pr_key = self._pr_key(job_id)
+        if pr_key is None:
+            return Claim("finished")
+        keys = [self._job(job_id), f"{self.p}:pending", self._lock(pr_key), f"{self.p}:stats",
+                f"{self.p}:latest:{pr_key}"]
+        res = self._claim(keys=keys, args=[job_id, owner, now, int(lease * 1000), max_attempts,
+                                           self.ttl])
+        status = _text(res[0])
+        if len(res) == 1:
+            return Claim(status)
+        return Claim(status, JobSpec.from_json(_text(res[1])), int(_text(res[2])))
+
+    def heartbeat(self, job_id: str, owner: str, now: float, lease: float) -> bool:
+        pr_key = self._pr_key(job_id)
+        if pr_key is None:
+            return False
+        return bool(self._heartbeat(keys=[self._job(job_id), self._lock(pr_key)],
+                                    args=[job_id, owner, now, int(lease * 1000)]))
+
+    def finish(self, job_id: str, owner: str, outcome: str, detail: str, now: float) -> bool:
+        pr_key = self._pr_key(job_id)
+        if pr_key is None:
+            return False
+        keys = [self._job(job_id), f"{self.p}:pending", self._lock(pr_key), f"{self.p}:stats"]
+        return bool(self._finish(keys=keys, args=[job_id, owner, now, outcome, detail[:500],
+                                                  self.ttl]))
+
+    def _requeue_one(self, job_id: str, owner: str, now: float, mode: str) -> bool:
+        pr_key = self._pr_key(job_id)
+        if pr_key is None:
+            return False
+        return bool(self._requeue(keys=[self._job(job_id), self._lock(pr_key)],
+                                  args=[job_id, owner, now, mode]))
+
+    def release(self, job_id: str, owner: str, now: float) -> bool:
+        return self._requeue_one(job_id, owner, now, "release")
+
+    def _pending(self) -> list[tuple[str, list[Any]]]:
+        ids = [_text(i) for i in self.r.zrange(f"{self.p}:pending", 0, -1)]
+        pipe = self.r.pipeline(transaction=False)
+        for job_id in ids:
+            pipe.hmget(self._job(job_id), "state", "lease_until", "enqueued_at")
+        return list(zip(ids, pipe.execute(), strict=True))
+
+    def requeue_expired(self, now: float) -> list[str]:
+        out = []
+        for job_id, (state, lease_until, _) in self._pending():
+            if state == b"running" and lease_until is not None and float(lease_until) <= now \
+                    and self._requeue_one(job_id, "", now, "expired"):
+                out.append(job_id)
+        return out
+
+    def stale_queued(self, before: float) -> list[str]:
+        return [job_id for job_id, (state, _, enq) in self._pending()
+                if state == b"queued" and enq is not None and float(enq) < before]
+
+    def mark_enqueued(self, job_ids: Sequence[str], now: float) -> None:
+        pipe = self.r.pipeline(transaction=False)
+        for job_id in job_ids:
+            pipe.hset(self._job(job_id), "enqueued_at", now)
+        pipe.execute()
+
+    def state(self, job_id: str) -> str | None:
+        raw = self.r.hget(self._job(job_id), "state")
+        return None if raw is None else _text(raw)
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for _, (state, _, _) in self._pending():
+            if state is not None:
+                out[_text(state)] = out.get(_text(state), 0) + 1
+        for key, value in self.r.hgetall(f"{self.p}:stats").items():
+            name = _text(key)
+            if name != "accepted":
+                out[name] = int(value)
+        return out
+
+    def accepted_total(self) -> int:
+        return int(self.r.hget(f"{self.p}:stats", "accepted") or 0)
+
+    def prune(self, now: float) -> None:
+        """Nothing to do: delivery ids, finished jobs and PR records carry Redis TTLs."""
+
+    def ping(self) -> None:
+        self.r.ping()
+
+    def close(self) -> None:
+        self.r.close()

@@ -1,0 +1,186 @@
+"""The job ledger in SQLite: the same file as huey's queue, tables prefixed ``rb_``.
+
+WAL mode with ``synchronous=FULL``: a commit that returned is on disk, so the 202 that
+follows it is a promise the ledger keeps across a crash or power loss. Every change is one
+``BEGIN IMMEDIATE`` transaction, which also makes it safe for the web process and separate
+``reviewbot worker`` processes on the same machine to share the file.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from reviewbot.errors import ConfigError
+from reviewbot.server.events import JobSpec
+from reviewbot.server.ledger import Claim
+
+SCHEMA = (
+    "create table if not exists rb_delivery (delivery_id text primary key, seen_at real not null)",
+    "create index if not exists rb_delivery_seen on rb_delivery (seen_at)",
+    "create table if not exists rb_job (job_id text primary key, pr_key text not null, "
+    "spec text not null, state text not null, attempts integer not null default 0, "
+    "lease_owner text, lease_until real, created_at real not null, enqueued_at real not null, "
+    "finished_at real, detail text)",
+    "create index if not exists rb_job_state on rb_job (state, enqueued_at)",
+    "create index if not exists rb_job_pr on rb_job (pr_key, state)",
+    "create table if not exists rb_pr (pr_key text primary key, latest_job text not null, "
+    "updated_at real not null)",
+)
+
+
+class SqliteLedger:
+    def __init__(self, path: str, *, ttl: float, timeout: float = 10.0) -> None:
+        self.path = path
+        self.ttl = ttl
+        parent = Path(path).expanduser().resolve().parent
+        if not parent.is_dir():
+            raise ConfigError(f"queue database directory {parent} does not exist",
+                              hint="create it or point REVIEWBOT_QUEUE_URL at a writable path")
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(path, timeout=timeout, isolation_level=None,
+                                     check_same_thread=False)
+        self._conn.execute("pragma journal_mode=wal")
+        self._conn.execute("pragma synchronous=full")
+        with self._tx() as cur:
+            for stmt in SCHEMA:
+                cur.execute(stmt)
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Cursor]:
+        with self._lock:
+            cur = self._conn.cursor()
+            cur.execute("begin immediate")
+            try:
+                yield cur
+            except BaseException:
+                self._conn.rollback()
+                raise
+            else:
+                self._conn.commit()
+            finally:
+                cur.close()
+
+    def _read(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
+        with self._lock:
+            return list(self._conn.execute(sql, params).fetchall())
+
+    def accept(self, items: Sequence[tuple[str, JobSpec]], now: float) -> list[bool]:
+        out: list[bool] = []
+        with self._tx() as cur:
+            for job_id, spec in items:
+                cur.execute("insert or ignore into rb_delivery values (?, ?)", (job_id, now))
+                if cur.rowcount != 1:
+                    out.append(False)
+                    continue
+                cur.execute(
+                    "insert or replace into rb_job (job_id, pr_key, spec, state, attempts, "
+                    "created_at, enqueued_at) values (?, ?, ?, 'queued', 0, ?, ?)",
+                    (job_id, spec.pr_key, spec.to_json(), now, now))
+                cur.execute(
+                    "insert into rb_pr values (?, ?, ?) on conflict (pr_key) do update set "
+                    "latest_job = excluded.latest_job, updated_at = excluded.updated_at",
+                    (spec.pr_key, job_id, now))
+                out.append(True)
+        return out
+
+    def claim(self, job_id: str, owner: str, now: float, lease: float,
+              max_attempts: int) -> Claim:
+        with self._tx() as cur:
+            row = cur.execute("select pr_key, spec, state, attempts, lease_owner, lease_until "
+                              "from rb_job where job_id = ?", (job_id,)).fetchone()
+            if row is None or row[2] not in ("queued", "running"):
+                return Claim("finished")
+            pr_key, spec_text, state, attempts, lease_owner, lease_until = row
+            spec = JobSpec.from_json(spec_text)
+            if state == "running" and lease_until > now and lease_owner != owner:
+                return Claim("leased", spec, attempts)
+            latest = cur.execute("select latest_job from rb_pr where pr_key = ?",
+                                 (pr_key,)).fetchone()
+            if latest is not None and latest[0] != job_id:
+                self._final(cur, job_id, "superseded", f"superseded by {latest[0]}", now)
+                return Claim("superseded", spec, attempts)
+            if attempts >= max_attempts:
+                self._final(cur, job_id, "failed", f"gave up after {attempts} attempts", now)
+                return Claim("exhausted", spec, attempts)
+            busy = cur.execute("select 1 from rb_job where pr_key = ? and state = 'running' and "
+                               "lease_until > ? and job_id != ? limit 1",
+                               (pr_key, now, job_id)).fetchone()
+            if busy:
+                return Claim("busy", spec, attempts)
+            cur.execute("update rb_job set state = 'running', attempts = attempts + 1, "
+                        "lease_owner = ?, lease_until = ? where job_id = ?",
+                        (owner, now + lease, job_id))
+            return Claim("claimed", spec, attempts + 1)
+
+    @staticmethod
+    def _final(cur: sqlite3.Cursor, job_id: str, state: str, detail: str, now: float) -> None:
+        cur.execute("update rb_job set state = ?, detail = ?, finished_at = ?, lease_owner = null, "
+                    "lease_until = null where job_id = ?", (state, detail, now, job_id))
+
+    def heartbeat(self, job_id: str, owner: str, now: float, lease: float) -> bool:
+        with self._tx() as cur:
+            cur.execute("update rb_job set lease_until = ? where job_id = ? and "
+                        "state = 'running' and lease_owner = ?", (now + lease, job_id, owner))
+            return cur.rowcount == 1
+
+    def finish(self, job_id: str, owner: str, outcome: str, detail: str, now: float) -> bool:
+        with self._tx() as cur:
+            cur.execute("update rb_job set state = ?, detail = ?, finished_at = ?, "
+                        "lease_owner = null, lease_until = null where job_id = ? and "
+                        "state = 'running' and lease_owner = ?",
+                        (outcome, detail[:500], now, job_id, owner))
+            return cur.rowcount == 1
+
+    def release(self, job_id: str, owner: str, now: float) -> bool:
+        with self._tx() as cur:
+            cur.execute("update rb_job set state = 'queued', lease_owner = null, "
+                        "lease_until = null, enqueued_at = ? where job_id = ? and "
+                        "state = 'running' and lease_owner = ?", (now, job_id, owner))
+            return cur.rowcount == 1
+
+    def requeue_expired(self, now: float) -> list[str]:
+        with self._tx() as cur:
+            rows = cur.execute("update rb_job set state = 'queued', lease_owner = null, "
+                               "lease_until = null, enqueued_at = ? where state = 'running' "
+                               "and lease_until <= ? returning job_id", (now, now)).fetchall()
+        return [str(r[0]) for r in rows]
+
+    def stale_queued(self, before: float) -> list[str]:
+        rows = self._read("select job_id from rb_job where state = 'queued' and enqueued_at < ? "
+                          "order by created_at", (before,))
+        return [str(r[0]) for r in rows]
+
+    def mark_enqueued(self, job_ids: Sequence[str], now: float) -> None:
+        if not job_ids:
+            return
+        with self._tx() as cur:
+            cur.executemany("update rb_job set enqueued_at = ? where job_id = ? and "
+                            "state = 'queued'", [(now, j) for j in job_ids])
+
+    def state(self, job_id: str) -> str | None:
+        rows = self._read("select state from rb_job where job_id = ?", (job_id,))
+        return str(rows[0][0]) if rows else None
+
+    def counts(self) -> dict[str, int]:
+        rows = self._read("select state, count(*) from rb_job group by state")
+        return {str(s): int(n) for s, n in rows}  # type: ignore[call-overload]
+
+    def prune(self, now: float) -> None:
+        cutoff = now - self.ttl
+        with self._tx() as cur:
+            cur.execute("delete from rb_delivery where seen_at < ?", (cutoff,))
+            cur.execute("delete from rb_job where finished_at is not null and finished_at < ?",
+                        (cutoff,))
+            cur.execute("delete from rb_pr where updated_at < ? and latest_job not in "
+                        "(select job_id from rb_job)", (cutoff,))
+
+    def ping(self) -> None:
+        self._read("select 1")
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()

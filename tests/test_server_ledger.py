@@ -1,0 +1,136 @@
+"""The job ledger on SQLite and on a real redis-server: the same contract on both."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from reviewbot.server.events import JobSpec
+from reviewbot.server.ledger import Ledger, open_ledger
+from reviewbot.server.settings import QueueURL
+from tests.test_server_support import start_redis, stop
+
+TTL = 3600.0
+
+
+def spec(number: int = 2, repo: str = "Codertocat/Hello-World", mode: str = "review") -> JobSpec:
+    return JobSpec(repo=repo, number=number, installation_id=1, mode=mode,
+                   trigger="pull_request.opened")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+def queue_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[QueueURL]:
+    if request.param == "sqlite":
+        yield QueueURL("sqlite", str(tmp_path / "queue.db"))
+        return
+    proc, url = start_redis(tmp_path)
+    try:
+        yield QueueURL("redis", url)
+    finally:
+        stop(proc)
+
+
+@pytest.fixture
+def ledger(queue_url: QueueURL) -> Iterator[Ledger]:
+    led = open_ledger(queue_url, ttl=TTL, name="t")
+    yield led
+    led.close()
+
+
+def test_accept_dedupes_by_delivery_id_across_reopen(queue_url: QueueURL) -> None:
+    first = open_ledger(queue_url, ttl=TTL, name="t")
+    assert first.accept([("d1", spec()), ("d2", spec(3)), ("d1", spec())], 100.0) == \
+        [True, True, False]
+    first.close()
+    again = open_ledger(queue_url, ttl=TTL, name="t")  # a restarted server
+    assert again.accept([("d1", spec()), ("d3", spec(4))], 200.0) == [False, True]
+    assert again.counts().get("queued") == 3
+    again.close()
+
+
+def test_claim_run_finish(ledger: Ledger) -> None:
+    ledger.accept([("d1", spec())], 100.0)
+    c = ledger.claim("d1", "w1", 101.0, 30.0, 5)
+    assert (c.status, c.attempts, c.spec) == ("claimed", 1, spec())
+    assert ledger.state("d1") == "running"
+    assert ledger.claim("d1", "w2", 102.0, 30.0, 5).status == "leased"
+    assert ledger.heartbeat("d1", "w1", 110.0, 30.0)
+    assert not ledger.heartbeat("d1", "w2", 110.0, 30.0)
+    assert not ledger.finish("d1", "w2", "done", "", 111.0), "only the lease owner finishes"
+    assert ledger.finish("d1", "w1", "done", "ok", 111.0)
+    assert ledger.state("d1") == "done"
+    assert ledger.claim("d1", "w2", 112.0, 30.0, 5).status == "finished"
+    assert ledger.claim("nope", "w2", 112.0, 30.0, 5).status == "finished"
+
+
+def test_newer_job_supersedes_a_queued_one(ledger: Ledger) -> None:
+    ledger.accept([("d1", spec()), ("other", spec(9))], 100.0)
+    ledger.accept([("d2", spec(mode="full"))], 101.0)
+    assert ledger.claim("d1", "w1", 102.0, 30.0, 5).status == "superseded"
+    assert ledger.state("d1") == "superseded"
+    assert ledger.claim("d2", "w1", 102.0, 30.0, 5).status == "claimed"
+    assert ledger.claim("other", "w2", 102.0, 30.0, 5).status == "claimed", "other PRs are free"
+
+
+def test_per_pr_lock_while_an_older_job_runs(ledger: Ledger) -> None:
+    ledger.accept([("d1", spec())], 100.0)
+    assert ledger.claim("d1", "w1", 101.0, 30.0, 5).status == "claimed"
+    ledger.accept([("d2", spec())], 102.0)  # a push arrives while d1 is being reviewed
+    assert ledger.claim("d2", "w2", 103.0, 30.0, 5).status == "busy"
+    assert ledger.finish("d1", "w1", "done", "", 104.0)
+    assert ledger.claim("d2", "w2", 105.0, 30.0, 5).status == "claimed"
+
+
+def test_expired_lease_is_requeued_and_frees_the_pr(ledger: Ledger) -> None:
+    ledger.accept([("d1", spec())], 100.0)
+    assert ledger.claim("d1", "dead-worker", 101.0, 10.0, 5).status == "claimed"
+    assert ledger.requeue_expired(105.0) == []
+    assert ledger.requeue_expired(111.5) == ["d1"]
+    assert ledger.state("d1") == "queued"
+    c = ledger.claim("d1", "w2", 112.0, 10.0, 5)
+    assert (c.status, c.attempts) == ("claimed", 2)
+    assert not ledger.finish("d1", "dead-worker", "done", "", 113.0)
+    assert ledger.finish("d1", "w2", "done", "", 113.0)
+
+
+def test_release_and_attempt_limit(ledger: Ledger) -> None:
+    ledger.accept([("d1", spec())], 100.0)
+    for attempt in (1, 2):
+        c = ledger.claim("d1", "w", 100.0 + attempt, 10.0, 2)
+        assert (c.status, c.attempts) == ("claimed", attempt)
+        assert ledger.release("d1", "w", 100.5 + attempt)
+    assert ledger.claim("d1", "w", 104.0, 10.0, 2).status == "exhausted"
+    assert ledger.state("d1") == "failed"
+
+
+def test_stale_queued_and_mark_enqueued(ledger: Ledger) -> None:
+    ledger.accept([("d1", spec()), ("d2", spec(3))], 100.0)
+    assert sorted(ledger.stale_queued(150.0)) == ["d1", "d2"]
+    ledger.mark_enqueued(["d1"], 160.0)
+    assert ledger.stale_queued(150.0) == ["d2"]
+    ledger.claim("d2", "w", 161.0, 10.0, 5)
+    assert ledger.stale_queued(200.0) == ["d1"], "running jobs are not stale"
+
+
+def test_counts_and_ping(ledger: Ledger) -> None:
+    ledger.ping()
+    ledger.accept([("d1", spec()), ("d2", spec(3)), ("d3", spec(4))], 100.0)
+    ledger.claim("d1", "w", 101.0, 10.0, 5)
+    ledger.claim("d2", "w", 101.0, 10.0, 5)
+    ledger.finish("d2", "w", "done", "", 102.0)
+    counts = ledger.counts()
+    assert (counts.get("queued"), counts.get("running"), counts.get("done")) == (1, 1, 1)
+
+
+def test_sqlite_prune_forgets_old_deliveries(tmp_path: Path) -> None:
+    led = open_ledger(QueueURL("sqlite", str(tmp_path / "q.db")), ttl=100.0)
+    led.accept([("d1", spec())], 1000.0)
+    led.claim("d1", "w", 1001.0, 10.0, 5)
+    led.finish("d1", "w", "done", "", 1002.0)
+    led.prune(1050.0)
+    assert led.accept([("d1", spec())], 1060.0) == [False], "still remembered within the TTL"
+    led.prune(1200.0)
+    assert led.accept([("d1", spec())], 1210.0) == [True], "a redelivery after the TTL is new"
+    led.close()
