@@ -10,6 +10,7 @@ variables). Reports min / median / p90 / max wall time and exits 1 when the medi
     .venv/bin/python benchmarks/hook_speed.py                 # 30 runs
     .venv/bin/python benchmarks/hook_speed.py --pre-commit    # also through `pre-commit run`
     .venv/bin/python benchmarks/hook_speed.py --importtime    # slowest imports of one run
+    .venv/bin/python benchmarks/hook_speed.py --llm-down      # also with the LLM server down
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import argparse
 import json
 import os
 import shlex
+import socket
 import statistics
 import subprocess
 import sys
@@ -146,6 +148,8 @@ def main() -> int:
     ap.add_argument("--pre-commit", action="store_true",
                     help="also time `pre-commit run --files` with a repo: local hook")
     ap.add_argument("--importtime", action="store_true")
+    ap.add_argument("--llm-down", action="store_true",
+                    help="also time the hook with REVIEWBOT_LLM_URL at a closed local port")
     ap.add_argument("--json", action="store_true", help="print the numbers as JSON")
     args = ap.parse_args()
 
@@ -163,6 +167,15 @@ def main() -> int:
                                 args.warmup, expect=0))
         results["reviewbot hook"] = hook
         results["reviewbot --version"] = version
+        if args.llm_down:
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
+            down = clean_env(REVIEWBOT_LLM_URL=f"http://127.0.0.1:{port}/v1",
+                             REVIEWBOT_MODEL="m")
+            results["reviewbot hook, LLM port closed"] = stats(
+                measure([str(args.reviewbot), "hook", *files], root, down, args.runs,
+                        args.warmup, expect=1))
         if args.pre_commit:
             cfg = {"repos": [{"repo": "local", "hooks": [{
                 "id": "reviewbot", "name": "reviewbot", "language": "system",
@@ -178,7 +191,8 @@ def main() -> int:
         else:
             print(f"typical commit: {len(files)} files, {lines} changed lines, static checks "
                   f"only, Python {results['python']}")
-            for label in ("reviewbot hook", "reviewbot --version", "pre-commit run --files"):
+            for label in ("reviewbot hook", "reviewbot --version", "pre-commit run --files",
+                          "reviewbot hook, LLM port closed"):
                 if label in results:
                     show(label, results[label])  # type: ignore[arg-type]
         if args.importtime:
