@@ -65,7 +65,9 @@ class SourceFile:
         return self.data[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
     def definitions_at(self, start_line: int, end_line: int) -> list[Definition]:
-        """Definitions enclosing lines ``start_line..end_line`` (1-based), innermost first."""
+        """Definitions whose lines enclose ``start_line..end_line`` (1-based), innermost
+        first. A definition that starts mid-line (``const f = () => {``, ``export class``)
+        counts when its lines enclose the range."""
         tree = self.tree
         if tree is None or self.language is None:
             return []
@@ -76,21 +78,28 @@ class SourceFile:
         last = lines[end_line - 1] if 0 < end_line <= len(lines) else ""
         start_col = len(first) - len(first.lstrip())
         end_col = max(len(last.rstrip()) - 1, 0)
-        node: Node | None = tree.root_node.descendant_for_point_range(
-            (start_line - 1, start_col), (end_line - 1, end_col)
-        )
-        chain: list[Node] = []
-        while node is not None:
-            if node.type in spec.definitions:
-                chain.append(node)
-            node = node.parent
-        names = [_name_of(n, self) for n in chain]
+        root = tree.root_node
+        found: dict[tuple[int, int, str], Node] = {}
+        probes = [root.descendant_for_point_range((start_line - 1, start_col),
+                                                  (end_line - 1, end_col))]
+        if first.strip():
+            # the last character of the first line: inside a definition that opens there
+            col = len(first.rstrip()) - 1
+            probes.append(root.descendant_for_point_range((start_line - 1, col),
+                                                          (start_line - 1, col)))
+        for node in probes:
+            while node is not None:
+                if (node.type in spec.definitions and node.start_point[0] < start_line
+                        and node.end_point[0] >= end_line - 1):
+                    found[(node.start_byte, node.end_byte, node.type)] = node
+                node = node.parent
+        chain = sorted(found.values(), key=lambda n: (n.end_byte - n.start_byte, -n.start_byte))
+        parts = [_qual_part(n, self) for n in chain]
         out: list[Definition] = []
         for i, n in enumerate(chain):
-            qual = ".".join(x for x in reversed(names[i:]) if x)
-            out.append(Definition(n.type, names[i] or "<anonymous>", qual or "<anonymous>",
-                                  n.start_point[0] + 1, n.end_point[0] + 1,
-                                  n.type in spec.classes))
+            out.append(Definition(n.type, _name_of(n, self) or ANONYMOUS,
+                                  ".".join(reversed(parts[i:])), n.start_point[0] + 1,
+                                  n.end_point[0] + 1, n.type in spec.classes))
         return out
 
     def all_definitions(self) -> list[Definition]:
@@ -103,16 +112,41 @@ class SourceFile:
         def walk(node: Node, prefix: list[str]) -> None:
             for child in node.named_children:
                 if child.type in spec.definitions:
-                    name = _name_of(child, self) or "<anonymous>"
-                    out.append(Definition(child.type, name, ".".join([*prefix, name]),
-                                          child.start_point[0] + 1, child.end_point[0] + 1,
-                                          child.type in spec.classes))
-                    walk(child, [*prefix, name])
+                    qual = [*prefix, _qual_part(child, self)]
+                    out.append(Definition(child.type, _name_of(child, self) or ANONYMOUS,
+                                          ".".join(qual), child.start_point[0] + 1,
+                                          child.end_point[0] + 1, child.type in spec.classes))
+                    walk(child, qual)
                 else:
                     walk(child, prefix)
 
         walk(tree.root_node, [])
         return out
+
+
+ANONYMOUS = "<anonymous>"
+
+
+def _qual_part(node: Node, src: SourceFile) -> str:
+    """This definition's piece of a qualified name: ``Server.Run`` for a Go method with a
+    ``*Server`` receiver, ``Cart.helper`` for C++ ``Cart::helper``."""
+    name = (_name_of(node, src) or ANONYMOUS).replace("::", ".")
+    receiver = node.child_by_field_name("receiver") if node.type == "method_declaration" else None
+    if receiver is not None and src.language == "go":
+        typ = _first_of_type(receiver, "type_identifier")
+        if typ is not None:
+            return f"{src.text(typ)}.{name}"
+    return name
+
+
+def _first_of_type(node: Node, kind: str) -> Node | None:
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n.type == kind:
+            return n
+        stack.extend(reversed(n.named_children))
+    return None
 
 
 def _name_of(node: Node, src: SourceFile) -> str:
@@ -133,12 +167,17 @@ def _name_of(node: Node, src: SourceFile) -> str:
             break
         decl = inner
     parent = node.parent
-    if parent is not None and parent.type in ("variable_declarator", "pair", "assignment_expression",
-                                              "public_field_definition", "field_definition"):
+    if parent is not None and parent.type in ("variable_declarator", "pair",
+                                              "assignment_expression", "public_field_definition",
+                                              "field_definition"):
         key = (parent.child_by_field_name("name") or parent.child_by_field_name("key")
                or parent.child_by_field_name("left") or parent.child_by_field_name("property"))
         if key is not None:
             return src.text(key)
+    if parent is not None and parent.type == "expression_list" and parent.parent is not None:
+        left = parent.parent.child_by_field_name("left")  # Go: f := func() {...}
+        if left is not None and left != parent and left.named_child_count == 1:
+            return src.text(left.named_children[0])
     return ""
 
 
@@ -166,15 +205,23 @@ def context_for(
     window: int,
     max_lines: int,
 ) -> CodeContext:
-    """The enclosing function when it has at most ``max_lines`` lines, else a window."""
+    """The bounded slice of ``src`` shown around lines ``start_line..end_line``.
+
+    The outermost enclosing function (or the innermost class, when the lines are in a class
+    body) that has at most ``max_lines`` lines; otherwise, and for languages without a
+    grammar, ``window`` lines either side of the range."""
     defs = tuple(src.definitions_at(start_line, end_line)) if src is not None else ()
-    for d in defs:
-        if d.is_class and d is not defs[0]:
-            continue  # prefer the innermost function; a whole class is rarely small
-        if d.end_line - d.start_line + 1 <= max_lines:
-            return CodeContext(d.start_line, d.end_line, defs, True)
-        break
-    total = len(src.lines) if src is not None else end_line + window
+    best: Definition | None = None
+    for i, d in enumerate(defs):  # innermost first
+        if (d.is_class and i > 0) or d.end_line - d.start_line + 1 > max_lines:
+            break  # a whole class around a method is rarely small; a big one never fits
+        best = d
+    if best is not None:
+        return CodeContext(best.start_line, best.end_line, defs, True)
+    if src is not None:
+        total = len(src.lines) - (1 if src.lines and src.lines[-1] == "" else 0)
+    else:
+        total = end_line + window
     lo = max(1, start_line - window)
     hi = min(max(total, end_line), end_line + window)
     return CodeContext(lo, hi, defs, False)

@@ -29,7 +29,8 @@ class LanguageSpec:
     """The subset of definitions that are classes or similar containers."""
 
 
-def _spec(name: str, module: str, defs: set[str], classes: set[str], fn: str = "language") -> LanguageSpec:
+def _spec(name: str, module: str, defs: set[str], classes: set[str],
+          fn: str = "language") -> LanguageSpec:
     return LanguageSpec(name, module, fn, frozenset(defs | classes), frozenset(classes))
 
 
