@@ -1,0 +1,286 @@
+"""Defensive parsing of a model's JSON answer, shared by every model backend.
+
+Structured output should make every answer valid JSON, but servers differ and small models
+still wander, so the answer is parsed in this order and never more:
+
+1. strip Markdown code fences; take the first ``{...}`` that parses as a JSON object
+   (text before or after it is ignored);
+2. at most one repair step:
+   - an answer that stops inside the object (cut at ``max_tokens`` or by a stop sequence)
+     keeps its complete array entries: ``{"findings": [{...}, {"pa`` becomes
+     ``{"findings": [{...}]}``. Partial entries are dropped, never guessed at;
+   - a closed but invalid object gets trailing commas removed and Python literals
+     (``True``/``False``/``None``) replaced, outside strings;
+3. otherwise the answer is unusable and the reason says why.
+
+Model output is data: nothing here evaluates it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from reviewbot.backends.base import LLMResult
+
+MAX_CANDIDATES = 20
+"""How many ``{`` positions are tried when looking for the first JSON object."""
+_FENCE = re.compile(r"```[ \t]*[A-Za-z0-9_+-]*[ \t]*\n?")
+_DECODER = json.JSONDecoder()
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One generated answer as the server returned it."""
+
+    text: str
+    finish_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    value: dict[str, Any] | None
+    note: str | None = None
+    error: str | None = None
+
+
+def strip_fences(text: str) -> str:
+    """The inside of the first fenced block, or the text itself when there is none."""
+    match = _FENCE.search(text)
+    if match is None:
+        return text
+    rest = text[match.end():]
+    end = rest.find("```")
+    return rest if end < 0 else rest[:end]
+
+
+def _first_object(text: str) -> tuple[dict[str, Any] | None, int]:
+    """The first JSON object that parses, else the start of the first candidate that does not.
+
+    Candidates are ``{`` positions outside earlier candidates' spans; an unclosed candidate
+    ends the search (it runs to the end of the text). Returns (object, -1) on success,
+    (None, start of the failed candidate) otherwise, (None, -1) when there is no ``{``.
+    """
+    pos = text.find("{")
+    first = pos
+    tries = 0
+    while pos >= 0 and tries < MAX_CANDIDATES:
+        try:
+            value, _ = _DECODER.raw_decode(text, pos)
+        except json.JSONDecodeError:
+            value = None
+        if isinstance(value, dict):
+            return value, -1
+        tries += 1
+        end = _span_end(text, pos)
+        if end < 0:
+            return None, pos
+        pos = text.find("{", end)
+    return None, first
+
+
+def _scan_string(text: str, i: int) -> int:
+    """Index just past the string starting at ``text[i] == '"'``, or -1 if unterminated."""
+    j = i + 1
+    n = len(text)
+    while j < n:
+        c = text[j]
+        if c == "\\":
+            j += 2
+            continue
+        if c == '"':
+            return j + 1
+        j += 1
+    return -1
+
+
+def _span_end(text: str, start: int) -> int:
+    """Index past the bracket matching ``text[start]``, or -1 when it never closes."""
+    depth = 0
+    i = start
+    while i < len(text):
+        c = text[i]
+        if c == '"':
+            i = _scan_string(text, i)
+            if i < 0:
+                return -1
+            continue
+        if c in "{[":
+            depth += 1
+        elif c in "}]":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return -1
+
+
+_DELIMS = frozenset(",]}: \t\r\n")
+_CLOSER = {"{": "}", "[": "]"}
+
+
+def salvage_truncated(text: str, start: int) -> tuple[dict[str, Any], int] | None:
+    """Close an answer that stops inside its top-level object, keeping complete entries.
+
+    Returns the salvaged object and the number of complete entries kept in its top-level
+    arrays, or None when the text is not an unclosed object or nothing complete is left.
+    """
+    stack: list[str] = []
+    expect_key: list[bool] = []
+    cut: tuple[int, str, bool] | None = None  # (end index, closers, at top level)
+
+    def mark(pos: int) -> None:
+        nonlocal cut
+        if stack and stack[0] == "{" and all(s == "[" for s in stack[1:]):
+            cut = (pos, "".join(_CLOSER[s] for s in reversed(stack)), len(stack) == 1)
+
+    i, n = start, len(text)
+    while i < n:
+        c = text[i]
+        if c == '"':
+            end = _scan_string(text, i)
+            if end < 0:
+                break
+            is_key = bool(stack) and stack[-1] == "{" and expect_key[-1]
+            i = end
+            if is_key:
+                expect_key[-1] = False
+            else:
+                mark(i)
+            continue
+        if c in "{[":
+            stack.append(c)
+            expect_key.append(c == "{")
+            i += 1
+            if c == "[":
+                mark(i)
+            continue
+        if c in "}]":
+            if not stack:
+                return None
+            stack.pop()
+            expect_key.pop()
+            i += 1
+            if not stack:
+                return None  # the object closed: not a truncation
+            mark(i)
+            continue
+        if c == ",":
+            if stack and stack[-1] == "{":
+                expect_key[-1] = True
+            i += 1
+            continue
+        if c in ": \t\r\n":
+            i += 1
+            continue
+        j = i
+        while j < n and text[j] not in _DELIMS:
+            j += 1
+        if j >= n:
+            break  # a number or literal cut in the middle
+        i = j
+        mark(i)
+    if cut is None or not stack:
+        return None
+    end, closers, top_level = cut
+    try:
+        value = json.loads(text[start:end] + closers)
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(value, dict):
+        return None
+    kept = sum(len(v) for v in value.values() if isinstance(v, list))
+    if kept == 0 and not top_level:
+        return None
+    return value, kept
+
+
+def _outside_strings(text: str) -> list[tuple[bool, str]]:
+    parts: list[tuple[bool, str]] = []
+    i, last = 0, 0
+    while i < len(text):
+        if text[i] == '"':
+            end = _scan_string(text, i)
+            end = len(text) if end < 0 else end
+            parts.append((False, text[last:i]))
+            parts.append((True, text[i:end]))
+            i = last = end
+            continue
+        i += 1
+    parts.append((False, text[last:]))
+    return parts
+
+
+_LITERALS = {"True": "true", "False": "false", "None": "null"}
+
+
+def repair_closed(text: str) -> str:
+    """Trailing commas removed and Python literals replaced, outside strings."""
+    out = []
+    for is_string, part in _outside_strings(text):
+        if not is_string:
+            part = re.sub(r",(\s*[}\]])", r"\1", part)
+            part = re.sub(r"\b(True|False|None)\b", lambda m: _LITERALS[m.group(1)], part)
+        out.append(part)
+    return "".join(out)
+
+
+def parse_answer(text: str, finish_reason: str | None = None) -> Parsed:
+    """Parse one answer as described in the module docstring."""
+    body = strip_fences(text or "").strip()
+    if not body:
+        cut = " (cut off at max_tokens)" if finish_reason == "length" else ""
+        return Parsed(None, error=f"empty answer{cut}")
+    value, start = _first_object(body)
+    if value is not None:
+        return Parsed(value)
+    if start < 0:
+        return Parsed(None, error=f"answer has no JSON object: {body[:60]!r}")
+    why = "cut off at max_tokens" if finish_reason == "length" else "incomplete"
+    if _span_end(body, start) < 0:
+        salvaged = salvage_truncated(body, start)
+        if salvaged is None:
+            hint = " (raise llm.max_tokens)" if finish_reason == "length" else ""
+            return Parsed(None, error=f"answer {why} before its first complete entry{hint}")
+        obj, kept = salvaged
+        return Parsed(obj, note=f"answer {why}; kept {kept} complete entries")
+    repaired = repair_closed(body[start:])
+    try:
+        fixed, _ = _DECODER.raw_decode(repaired)
+    except json.JSONDecodeError as exc:
+        return Parsed(None, error=f"answer is not valid JSON even after one repair "
+                                  f"({exc.msg} at character {exc.pos})")
+    if not isinstance(fixed, dict):
+        return Parsed(None, error="answer is JSON but not an object")
+    return Parsed(fixed, note="answer needed a repair (trailing commas or Python literals)")
+
+
+def build_result(key: str, choices: Sequence[Choice], *, requested: int = 1,
+                 prompt_tokens: int = 0, completion_tokens: int = 0, seconds: float = 0.0,
+                 server_seconds: float | None = None,
+                 notes: Sequence[str] = ()) -> LLMResult:
+    """An LLMResult from the server's choices: every parseable answer becomes a sample."""
+    samples: list[dict[str, Any]] = []
+    errors: list[str] = []
+    all_notes = list(notes)
+    for choice in choices:
+        parsed = parse_answer(choice.text, choice.finish_reason)
+        if parsed.value is not None:
+            samples.append(parsed.value)
+            if parsed.note:
+                all_notes.append(parsed.note)
+        elif parsed.error:
+            errors.append(parsed.error)
+    if len(choices) < requested:
+        all_notes.append(f"server returned {len(choices)} of {requested} samples")
+    error: str | None = None
+    if not samples:
+        error = errors[0] if errors else "server returned no answer"
+    elif errors:
+        all_notes.append(f"{len(errors)} of {len(choices)} samples unusable: {errors[0]}")
+    return LLMResult(key, samples=tuple(samples), error=error, prompt_tokens=prompt_tokens,
+                     completion_tokens=completion_tokens, seconds=seconds,
+                     server_seconds=server_seconds, notes=tuple(dict.fromkeys(all_notes)))

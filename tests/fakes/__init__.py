@@ -1,0 +1,1 @@
+"""Test doubles that are real local servers (see vllm_server.py)."""

@@ -1,0 +1,446 @@
+"""A fake vLLM OpenAI-compatible server over real HTTP on 127.0.0.1, for tests.
+
+Usage::
+
+    from tests.fakes.vllm_server import FakeVLLM, Reply, on_changed_lines
+
+    def responder(req):                     # req: FakeRequest (parsed, validated request)
+        return {"findings": []}             # dict/list -> JSON text as the model's answer
+    with FakeVLLM(responder=responder, model="codellama/CodeLlama-7b-Instruct-hf",
+                  max_model_len=4096) as srv:
+        srv.url            # "http://127.0.0.1:PORT/v1" -> llm.url / --llm-url
+        srv.requests       # every completion request received (FakeRequest, with .status)
+        srv.max_in_flight  # most completion requests being answered at the same moment
+
+A responder gets a :class:`FakeRequest` (``body``, ``api`` "chat"/"completions",
+``system``, ``user``, ``prompt``, ``n``, ``max_tokens``, ``response_format``,
+``changed_lines()`` -> {path: [new line numbers of "+" rows in the chunk]}) and returns
+either a ``str`` (the answer text), a ``dict``/``list`` (dumped to JSON text), or a
+:class:`Reply` for full control: ``Reply(content, finish_reason="length")``,
+``Reply(content, delay=2.0)`` (slow answer; longer than the client's read timeout is a
+timeout), ``Reply.error(429, "busy", retry_after=1)``, ``Reply.error(500, "boom")``,
+``Reply(raw=b"{not json")`` (a body that is not JSON). ``content`` may be a list: one
+answer per choice when the request asks for ``n`` samples. Helpers: :func:`scripted`
+(replies in order, then a default) and :func:`on_changed_lines` (a finding on the first
+changed line of every chunk, optionally one on a line outside it).
+
+Endpoints, shaped like vLLM's: ``GET /v1/models`` (with ``max_model_len``), ``POST
+/v1/chat/completions`` and ``/v1/completions`` (usage fields, ``finish_reason``,
+``stop_reason``), ``POST /tokenize`` (``{"count", "max_model_len", "tokens"}``; off with
+``tokenize=False``), ``GET /health``. Requests are validated like vLLM validates them (see
+:mod:`tests.fakes.vllm_shapes`): a bad field is a 400 with vLLM's error body
+``{"object": "error", "message", "type": "BadRequestError", "param", "code": 400}``; an
+unknown model is a 404 ``The model `x` does not exist.``; a prompt plus ``max_tokens``
+longer than ``max_model_len`` is vLLM's 400 "maximum context length" error. Token counts
+use a simple word/punctuation tokenizer (:func:`fake_tokens`) so usage and /tokenize agree.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from tests.fakes.vllm_shapes import validate
+
+_TOKEN = re.compile(r"\w+|[^\w\s]|\n")
+_ROW = re.compile(r"^([+ \-]) +(\d+)? \| ")
+_FILE = re.compile(r"^File: (.+?) \(([^()]*)\)(?: in `.*`)?$")
+
+
+def fake_tokens(text: str) -> int:
+    """Words, punctuation marks and newlines: roughly what a BPE tokenizer gives on code."""
+    return len(_TOKEN.findall(text))
+
+
+@dataclass
+class Reply:
+    content: str | Sequence[str] | None = None
+    finish_reason: str = "stop"
+    delay: float = 0.0
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None
+    """Send these bytes as the whole body instead of a completion object."""
+    message: str | None = None
+    """The error message when ``status`` is not 200."""
+    completion_tokens: int | None = None
+    timings: dict[str, float] | None = None
+    """Extra llama.cpp-style ``timings`` to include (prompt_ms, predicted_ms)."""
+
+    @classmethod
+    def error(cls, status: int, message: str, retry_after: float | None = None) -> Reply:
+        headers = {"Retry-After": f"{retry_after:g}"} if retry_after is not None else {}
+        return cls(status=status, message=message, headers=headers)
+
+
+Responder = Callable[["FakeRequest"], "str | dict[str, Any] | list[Any] | Reply"]
+
+
+@dataclass
+class FakeRequest:
+    path: str
+    api: str
+    body: dict[str, Any]
+    headers: dict[str, str]
+    status: int = 0
+    """The HTTP status the fake answered with (set once answered)."""
+
+    @property
+    def system(self) -> str:
+        for m in self.body.get("messages", []):
+            if m.get("role") == "system":
+                return str(m.get("content") or "")
+        return ""
+
+    @property
+    def user(self) -> str:
+        users = [str(m.get("content") or "") for m in self.body.get("messages", [])
+                 if m.get("role") == "user"]
+        return users[-1] if users else ""
+
+    @property
+    def prompt(self) -> str:
+        """The full prompt text (messages joined for chat)."""
+        if self.api == "completions":
+            p = self.body.get("prompt")
+            return p if isinstance(p, str) else ""
+        return "\n".join(str(m.get("content") or "") for m in self.body.get("messages", []))
+
+    @property
+    def n(self) -> int:
+        return int(self.body.get("n") or 1)
+
+    @property
+    def max_tokens(self) -> int | None:
+        return self.body.get("max_tokens")
+
+    @property
+    def response_format(self) -> dict[str, Any] | None:
+        return self.body.get("response_format")
+
+    def changed_lines(self) -> dict[str, list[int]]:
+        """{path: new-file line numbers marked "+"} for the code in this prompt."""
+        out: dict[str, list[int]] = {}
+        path: str | None = None
+        for line in self.prompt.splitlines():
+            m = _FILE.match(line)
+            if m:
+                path = m.group(1)
+                out.setdefault(path, [])
+                continue
+            r = _ROW.match(line)
+            if path and r and r.group(1) == "+" and r.group(2):
+                out[path].append(int(r.group(2)))
+        return out
+
+
+def finding(path: str, line: int, title: str = "possible bug", *, category: str = "bug",
+            severity: str = "warning", message: str = "explain and fix",
+            end_line: int | None = None) -> dict[str, Any]:
+    return {"path": path, "line": line, "end_line": end_line or line, "category": category,
+            "severity": severity, "title": title, "message": message, "suggestion": None}
+
+
+def on_changed_lines(*, severity: str = "warning", outside: bool = False,
+                     title: str = "possible bug") -> Responder:
+    """A finding on the first changed line of each file in the chunk; with ``outside`` one
+    more on a line far outside it (the engine must drop it)."""
+    def respond(req: FakeRequest) -> dict[str, Any]:
+        items = []
+        for path, lines in req.changed_lines().items():
+            if lines:
+                items.append(finding(path, lines[0], title, severity=severity))
+                if outside:
+                    items.append(finding(path, max(lines) + 5000, "off-chunk", severity=severity))
+        return {"findings": items}
+    return respond
+
+
+def scripted(replies: Iterable[str | dict[str, Any] | Reply],
+             then: Responder | None = None) -> Responder:
+    """Answer with ``replies`` in order (one per request), then with ``then``."""
+    queue = list(replies)
+    lock = threading.Lock()
+
+    def respond(req: FakeRequest) -> str | dict[str, Any] | list[Any] | Reply:
+        with lock:
+            if queue:
+                return queue.pop(0)
+        return then(req) if then is not None else {"findings": []}
+    return respond
+
+
+def _error_body(status: int, message: str, kind: str) -> dict[str, Any]:
+    return {"object": "error", "message": message, "type": kind, "param": None, "code": status}
+
+
+_KINDS = {400: "BadRequestError", 404: "NotFoundError", 429: "TooManyRequestsError",
+          500: "InternalServerError", 503: "ServiceUnavailableError"}
+
+
+class FakeVLLM:
+    def __init__(self, responder: Responder | None = None, *,
+                 model: str = "codellama/CodeLlama-7b-Instruct-hf", max_model_len: int = 4096,
+                 extra_models: Sequence[str] = (), tokenize: bool = True,
+                 legacy_guided_json: bool = False, api_key: str | None = None) -> None:
+        self.responder: Responder = responder or (lambda req: {"findings": []})
+        self.model = model
+        self.models = [model, *extra_models]
+        self.max_model_len = max_model_len
+        self.tokenize = tokenize
+        self.legacy_guided_json = legacy_guided_json
+        self.api_key = api_key
+        self.requests: list[FakeRequest] = []
+        self.tokenize_calls = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._conns: set[socket.socket] = set()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> FakeVLLM:
+        handler = type("Handler", (_Handler,), {"fake": self})
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler, bind_and_activate=False)
+        server.daemon_threads = True
+        server.block_on_close = False
+        server.request_queue_size = 256
+        server.server_bind()
+        server.server_activate()
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="fake-vllm", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop like a killed process: open keep-alive connections are cut too."""
+        self._stopping.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        with self._lock:
+            conns, self._conns = set(self._conns), set()
+        for conn in conns:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> FakeVLLM:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None, "start() the fake first"
+        return int(self._server.server_address[1])
+
+    @property
+    def root(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return self.root + "/v1"
+
+    def completions(self) -> list[FakeRequest]:
+        """The completion requests that were answered 200."""
+        return [r for r in self.requests if r.status == 200]
+
+    # -- request handling (called from handler threads) ------------------------------------
+
+    def prompt_tokens(self, req: FakeRequest) -> int:
+        if req.api == "completions":
+            return fake_tokens(req.prompt)
+        return sum(fake_tokens(str(m.get("content") or "")) + 4 for m in req.body["messages"]) + 3
+
+    def models_body(self) -> dict[str, Any]:
+        now = int(time.time())
+        return {"object": "list", "data": [
+            {"id": m, "object": "model", "created": now, "owned_by": "vllm", "root": m,
+             "parent": None, "max_model_len": self.max_model_len,
+             "permission": [{"id": f"modelperm-{i}", "object": "model_permission",
+                             "created": now, "allow_create_engine": False,
+                             "allow_sampling": True, "allow_logprobs": True,
+                             "allow_search_indices": False, "allow_view": True,
+                             "allow_fine_tuning": False, "organization": "*", "group": None,
+                             "is_blocking": False}]}
+            for i, m in enumerate(self.models)]}
+
+    def answer(self, req: FakeRequest) -> tuple[int, dict[str, str], bytes]:
+        err = validate(req.body, req.api, self.legacy_guided_json)
+        if err:
+            return _json(400, _error_body(400, err, "BadRequestError"))
+        if req.body.get("stream"):
+            return _json(400, _error_body(400, "the fake server does not stream",
+                                          "BadRequestError"))
+        model = req.body.get("model")
+        if model not in self.models:
+            return _json(404, _error_body(404, f"The model `{model}` does not exist.",
+                                          "NotFoundError"))
+        prompt = self.prompt_tokens(req)
+        max_tokens = req.body.get("max_tokens") or max(self.max_model_len - prompt, 1)
+        if prompt + max_tokens > self.max_model_len:
+            return _json(400, _error_body(400, (
+                f"This model's maximum context length is {self.max_model_len} tokens. However, "
+                f"you requested {prompt + max_tokens} tokens ({prompt} in the messages, "
+                f"{max_tokens} in the completion). Please reduce the length of the messages or "
+                "completion."), "BadRequestError"))
+        got = self.responder(req)
+        reply = got if isinstance(got, Reply) else Reply(
+            got if isinstance(got, str) else json.dumps(got))
+        if reply.delay:
+            self._stopping.wait(reply.delay)
+        if reply.raw is not None:
+            return reply.status, {"Content-Type": "application/json", **reply.headers}, reply.raw
+        if reply.status != 200:
+            body = _error_body(reply.status, reply.message or "error",
+                               _KINDS.get(reply.status, "APIError"))
+            status, headers, data = _json(reply.status, body)
+            return status, {**headers, **reply.headers}, data
+        return _json(200, self._completion(req, reply, prompt))
+
+    def _completion(self, req: FakeRequest, reply: Reply, prompt: int) -> dict[str, Any]:
+        texts = ([reply.content] * req.n if isinstance(reply.content, str | None)
+                 else list(reply.content))
+        choices: list[dict[str, Any]] = []
+        completion = 0
+        for i, text in enumerate(texts):
+            text = text or ""
+            completion += reply.completion_tokens if reply.completion_tokens is not None \
+                else fake_tokens(text)
+            choice: dict[str, Any] = {"index": i, "logprobs": None,
+                                      "finish_reason": reply.finish_reason, "stop_reason": None}
+            if req.api == "chat":
+                choice["message"] = {"role": "assistant", "content": text,
+                                     "reasoning_content": None, "tool_calls": []}
+            else:
+                choice["text"] = text
+                choice["prompt_logprobs"] = None
+            choices.append(choice)
+        body: dict[str, Any] = {
+            "id": f"{'chatcmpl' if req.api == 'chat' else 'cmpl'}-fake{len(self.requests)}",
+            "object": "chat.completion" if req.api == "chat" else "text_completion",
+            "created": int(time.time()), "model": req.body["model"], "choices": choices,
+            "usage": {"prompt_tokens": prompt, "total_tokens": prompt + completion,
+                      "completion_tokens": completion, "prompt_tokens_details": None},
+            "prompt_logprobs": None,
+        }
+        if reply.timings is not None:
+            body["timings"] = reply.timings
+        return body
+
+    def tokenize_answer(self, body: Any) -> tuple[int, dict[str, str], bytes]:
+        err = validate(body, "tokenize")
+        if err:
+            return _json(400, _error_body(400, err, "BadRequestError"))
+        if body.get("model") is not None and body["model"] not in self.models:
+            return _json(404, _error_body(404, f"The model `{body['model']}` does not exist.",
+                                          "NotFoundError"))
+        with self._lock:
+            self.tokenize_calls += 1
+        n = fake_tokens(body["prompt"]) + (1 if body.get("add_special_tokens", True) else 0)
+        return _json(200, {"count": n, "max_model_len": self.max_model_len,
+                           "tokens": list(range(n)), "token_strs": None})
+
+
+def _json(status: int, body: Any) -> tuple[int, dict[str, str], bytes]:
+    return status, {"Content-Type": "application/json"}, json.dumps(body).encode()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    fake: FakeVLLM
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return None
+
+    def setup(self) -> None:
+        super().setup()
+        with self.fake._lock:
+            self.fake._conns.add(self.connection)
+
+    def finish(self) -> None:
+        with self.fake._lock:
+            self.fake._conns.discard(self.connection)
+        with contextlib.suppress(OSError):
+            super().finish()
+
+    def _send(self, status: int, headers: dict[str, str], data: bytes) -> None:
+        try:
+            self.send_response(status)
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    def _authorized(self) -> bool:
+        key = self.fake.api_key
+        if key is None or not self.path.startswith("/v1/"):
+            return True
+        if self.headers.get("Authorization") == f"Bearer {key}":
+            return True
+        self._send(*_json(401, {"error": "Unauthorized"}))
+        return False
+
+    def do_GET(self) -> None:
+        if not self._authorized():
+            return
+        if self.path == "/v1/models":
+            self._send(*_json(200, self.fake.models_body()))
+        elif self.path == "/health":
+            self._send(200, {}, b"")
+        else:
+            self._send(*_json(404, {"detail": "Not Found"}))
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length)
+        if not self._authorized():
+            return
+        try:
+            body = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            self._send(*_json(400, _error_body(400, f"JSON decode error: {exc.msg}",
+                                               "BadRequestError")))
+            return
+        fake = self.fake
+        if self.path == "/tokenize" and fake.tokenize:
+            self._send(*fake.tokenize_answer(body))
+            return
+        api = {"/v1/chat/completions": "chat", "/v1/completions": "completions"}.get(self.path)
+        if api is None:
+            self._send(*_json(404, {"detail": "Not Found"}))
+            return
+        req = FakeRequest(self.path, api, body if isinstance(body, dict) else {},
+                          {k.lower(): v for k, v in self.headers.items()})
+        with fake._lock:
+            fake.requests.append(req)
+            fake.in_flight += 1
+            fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
+        try:
+            status, headers, data = (fake.answer(req) if isinstance(body, dict) else
+                                     _json(400, _error_body(400, validate(body, api) or "",
+                                                            "BadRequestError")))
+        finally:
+            with fake._lock:
+                fake.in_flight -= 1
+        req.status = status
+        self._send(status, headers, data)
