@@ -23,7 +23,7 @@ from reviewbot.context.extract import SourceFile
 from reviewbot.coverage import Coverage, Skipped
 from reviewbot.diff.model import Diff, FileDiff, LineKind
 from reviewbot.diff.parse import parse_diff
-from reviewbot.errors import BackendError
+from reviewbot.errors import BackendError, ConfigError
 from reviewbot.findings import Category, Finding, Severity, Side, fingerprint
 from reviewbot.progress import NullProgress, Progress
 from reviewbot.prompts_render import load_schema, render
@@ -34,6 +34,8 @@ from reviewbot.static import analyze
 
 ANSWER_MARGIN = 32
 """Tokens kept free besides max_tokens when the prompt budget comes from max_model_len."""
+MIN_ITEMS_BUDGET = 64
+"""Fewest tokens a chunk's code may have after the instructions."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +58,8 @@ class SuggestContext:
     """None when no model is usable (skeletons only)."""
     model: str | None
     progress: Progress
+    max_model_len: int | None = None
+    """The served model's context length, when the server reports it (prompt budget)."""
 
 
 Suggester = Callable[[SuggestContext], Sequence[TestSuggestion]]
@@ -147,7 +151,13 @@ def prompt_budget(config: Config, info: BackendInfo, overhead: int) -> int:
     if info.max_model_len:
         budget = min(budget, info.max_model_len - config.llm.max_tokens - ANSWER_MARGIN)
     items_budget = budget - overhead
-    if items_budget < 64:
+    if config.llm.max_prompt_tokens - overhead < MIN_ITEMS_BUDGET:
+        raise ConfigError(
+            f"llm.max_prompt_tokens ({config.llm.max_prompt_tokens}) leaves no room for code "
+            f"after the review instructions ({overhead} tokens)",
+            hint=f"set llm.max_prompt_tokens to at least {overhead + MIN_ITEMS_BUDGET}",
+        )
+    if items_budget < MIN_ITEMS_BUDGET:
         raise BackendError(
             f"the model's context ({info.max_model_len} tokens) leaves no room for code after "
             f"the instructions ({overhead} tokens) and the answer ({config.llm.max_tokens})",
@@ -325,8 +335,7 @@ def run_review(
     t2 = clock()
     count = backend.count_tokens if info is not None else estimate_tokens
     overhead = count(render("review_system.txt")) + count(render("review_user.txt", items=""))
-    budget = (prompt_budget(config, info, overhead) if info is not None
-              else config.llm.max_prompt_tokens - overhead)
+    budget = prompt_budget(config, info or BackendInfo(backend.name, None), overhead)
     work = [FileWork(pf.diff.path, [h.lines for h in pf.diff.hunks], pf.source,
                      pf.source.language if pf.source else None) for pf in prepared]
     items, too_long = build_items(work, budget, count, window=config.context_lines,
@@ -359,7 +368,8 @@ def run_review(
         t4 = clock()
         tests = suggester(SuggestContext(diff, prepared, reader, config,
                                          backend if info is not None else None,
-                                         info.model if info else None, progress))
+                                         info.model if info else None, progress,
+                                         info.max_model_len if info else None))
         timings["tests"] = clock() - t4
 
     final = filter_findings(findings, diff, config, dropped)

@@ -1,0 +1,204 @@
+"""Property tests for chunking under a token budget (hypothesis).
+
+For random files, edits and budgets:
+- every changed line of a reviewable file is in exactly one chunk, or in the coverage record
+  (a Skipped entry naming the line);
+- no chunk's rendered text exceeds the budget (counted with estimate_tokens);
+- a hunk stays whole unless it alone (without context) exceeds the budget, and then its
+  pieces are disjoint, in order, and cover it.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reviewbot.backends.static import StaticBackend
+from reviewbot.chunking import (
+    Chunk,
+    ChunkItem,
+    FileWork,
+    _bare,
+    _make_item,
+    build_items,
+    estimate_tokens,
+    pack,
+)
+from reviewbot.config import Config, LLMConfig
+from reviewbot.context.extract import SourceFile
+from reviewbot.coverage import Skipped
+from reviewbot.diff.model import DiffLine, LineKind
+from reviewbot.diff.parse import parse_diff
+from reviewbot.engine import prepare_files, review_requests, run_review
+from reviewbot.prompts_render import render
+from reviewbot.sources import MappingReader, ReviewSource
+
+_WORDS = ["x = 1", "def f(a):", "    return a", "", "class K:", "    pass", "if y:", "  é ∑ 😀",
+          "print('hi')", "    for i in range(3):", "# comment", "}", "return {", "\t\tz"]
+_line = st.one_of(
+    st.sampled_from(_WORDS),
+    st.text(alphabet=st.characters(blacklist_categories=["Cs", "Cc"]), max_size=40),
+    st.builds(lambda n, c: c * n, st.integers(200, 4000), st.sampled_from("ab c")),
+)
+
+
+@st.composite
+def _file_edit(draw: st.DrawFn) -> tuple[list[str], list[str]]:
+    old = draw(st.lists(_line, max_size=60))
+    new = list(old)
+    for _ in range(draw(st.integers(1, 12))):
+        op = draw(st.sampled_from(["insert", "delete", "replace", "block"]))
+        at = draw(st.integers(0, len(new)))
+        if op == "insert":
+            new.insert(at, draw(_line))
+        elif op == "delete" and at < len(new):
+            del new[at]
+        elif op == "replace" and at < len(new):
+            new[at] = draw(_line)
+        elif op == "block":
+            new[at:at] = draw(st.lists(_line, min_size=5, max_size=80))
+    return old, new
+
+
+@st.composite
+def _change(draw: st.DrawFn) -> list[tuple[str, list[str], list[str]]]:
+    n = draw(st.integers(1, 3))
+    names = ["pkg/mod.py", "notes.txt", "web/app.js"]
+    return [(names[i], *draw(_file_edit())) for i in range(n)]
+
+
+def _unified(path: str, old: list[str], new: list[str], context: int) -> str:
+    return "".join(difflib.unified_diff([ln + "\n" for ln in old], [ln + "\n" for ln in new],
+                                        f"a/{path}", f"b/{path}", n=context))
+
+
+def _work(change: list[tuple[str, list[str], list[str]]], context: int,
+          with_source: bool) -> list[FileWork]:
+    text = "".join(_unified(p, o, n, context) for p, o, n in change)
+    diff = parse_diff(text)
+    new_by_path = {p: n for p, _, n in change}
+    work = []
+    for fd in diff.files:
+        src = None
+        if with_source:
+            data = "".join(ln + "\n" for ln in new_by_path[fd.path]).encode()
+            src = SourceFile.from_bytes(fd.path, data)
+        work.append(FileWork(fd.path, [h.lines for h in fd.hunks], src,
+                             src.language if src else None))
+    return work
+
+
+def _check_invariants(work: list[FileWork], items: list[tuple[ChunkItem, int]],
+                      skipped: list[Skipped], chunks: list[Chunk], budget: int, window: int,
+                      max_lines: int) -> None:
+    # no chunk exceeds the budget; its recorded size is its rendered size
+    for chunk in chunks:
+        assert chunk.tokens == estimate_tokens(chunk.render()) <= budget
+    assert [c.index for c in chunks] == list(range(len(chunks)))
+    # packing keeps every item exactly once, in diff order
+    packed = [item for c in chunks for item in c.items]
+    assert packed == [item for item, _ in items]
+    for item, cost in items:
+        assert cost == estimate_tokens(item.render()) <= budget
+
+    in_chunks = Counter(id(ln) for item in packed for ln in item.lines
+                        if ln.kind is not LineKind.CONTEXT)
+    assert all(n == 1 for n in in_chunks.values()), "a changed line is in two chunks"
+    for fw in work:
+        not_chunked: list[DiffLine] = [ln for hunk in fw.hunks for ln in hunk
+                                       if ln.kind is not LineKind.CONTEXT
+                                       and id(ln) not in in_chunks]
+        records = [s for s in skipped if s.path == fw.path]
+        assert sum(s.lines for s in records) == len(not_chunked)
+        details = {s.detail for s in records}
+        for ln in not_chunked:
+            assert f"line {ln.new_lineno or ln.old_lineno}" in details
+            assert all(s.reason == "line too long for the token budget" for s in records)
+
+        for hi, hunk in enumerate(fw.hunks):
+            pieces = [item for item in packed if item.path == fw.path and item.hunk_index == hi]
+            whole = _make_item(fw, hi, hunk, window, max_lines)
+            if estimate_tokens(_bare(whole).render()) <= budget:
+                # fits alone: exactly one item with the whole hunk, context when it fits
+                assert [p.lines for p in pieces] == [tuple(hunk)]
+                if estimate_tokens(whole.render()) <= budget:
+                    assert pieces[0] == whole
+            else:
+                # split on line boundaries: disjoint pieces, in order, each a run of the hunk
+                flat = [id(ln) for p in pieces for ln in p.lines]
+                assert len(flat) == len(set(flat))
+                positions = {id(ln): i for i, ln in enumerate(hunk)}
+                order = [positions[x] for x in flat]
+                assert order == sorted(order)
+                for p in pieces:
+                    first = positions[id(p.lines[0])]
+                    assert tuple(hunk[first:first + len(p.lines)]) == p.lines
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(change=_change(), budget=st.integers(20, 3000), context=st.integers(0, 5),
+       window=st.integers(0, 30), max_lines=st.integers(1, 150), with_source=st.booleans())
+def test_chunking_invariants(change: list[tuple[str, list[str], list[str]]], budget: int,
+                             context: int, window: int, max_lines: int,
+                             with_source: bool) -> None:
+    work = _work(change, context, with_source)
+    items, skipped = build_items(work, budget, estimate_tokens, window=window,
+                                 max_lines=max_lines)
+    chunks = pack(items, budget, estimate_tokens)
+    _check_invariants(work, items, skipped, chunks, budget, window, max_lines)
+
+
+OVERHEAD = estimate_tokens(render("review_system.txt")) + estimate_tokens(
+    render("review_user.txt", items=""))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(change=_change(), extra=st.integers(64, 2500))
+def test_engine_prompts_fit_and_coverage_adds_up(
+    change: list[tuple[str, list[str], list[str]]], extra: int
+) -> None:
+    """Through the engine: every request's whole prompt (system + user) fits
+    llm.max_prompt_tokens, and the coverage record accounts for every changed line."""
+    config = Config(llm=LLMConfig(max_prompt_tokens=OVERHEAD + extra))
+    text = "".join(_unified(p, o, n, 3) for p, o, n in change)
+    files = {p: "".join(ln + "\n" for ln in n).encode() for p, _, n in change}
+    source = ReviewSource(text.encode(), MappingReader(files), "prop")
+    result = run_review(source, config, StaticBackend())
+    cov = result.coverage
+    assert cov.lines_total == result.diff.changed_lines()
+    assert cov.lines_in_chunks + sum(s.lines for s in cov.skipped) == cov.lines_total
+
+    prepared, _ = prepare_files(result.diff, MappingReader(files), config)
+    work = [FileWork(pf.diff.path, [h.lines for h in pf.diff.hunks], pf.source,
+                     pf.source.language if pf.source else None) for pf in prepared]
+    items, _ = build_items(work, extra, estimate_tokens, window=config.context_lines,
+                           max_lines=config.max_context_lines)
+    for req in review_requests(pack(items, extra, estimate_tokens), config):
+        assert estimate_tokens(req.system) + estimate_tokens(req.user) <= \
+            config.llm.max_prompt_tokens
+
+
+def test_single_huge_line_is_recorded_not_dropped() -> None:
+    work = _work([("a.py", ["x = 1"], ["x = " + "9" * 3000])], 3, True)
+    items, skipped = build_items(work, 100, estimate_tokens)
+    chunks = pack(items, 100, estimate_tokens)
+    assert [(s.path, s.reason, s.lines, s.detail) for s in skipped] == [
+        ("a.py", "line too long for the token budget", 1, "line 1")]
+    assert [ln.kind for c in chunks for i in c.items for ln in i.lines] == [LineKind.REMOVED]
+
+
+def test_small_hunks_share_a_chunk_and_a_big_one_is_split() -> None:
+    old = [f"v{i} = {i}" for i in range(400)]
+    new = list(old)
+    new[10] = "v10 = 'changed'"
+    new[200:200] = [f"w{i} = {i}" for i in range(150)]
+    work = _work([("a.py", old, new)], 3, True)
+    items, skipped = build_items(work, 400, estimate_tokens, window=5)
+    chunks = pack(items, 400, estimate_tokens)
+    assert skipped == []
+    by_hunk = Counter(item.hunk_index for item, _ in items)
+    assert by_hunk[0] == 1 and by_hunk[1] > 1  # the 150-line hunk does not fit 400 tokens
+    _check_invariants(work, items, skipped, chunks, 400, 5, 120)
