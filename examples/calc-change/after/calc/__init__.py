@@ -1,0 +1,1 @@
+"""A tiny calculator package (the example change for reviewbot's test suggestions)."""

@@ -1,0 +1,9 @@
+"""Arithmetic helpers."""
+
+
+def add(a: float, b: float) -> float:
+    return a + b
+
+
+def subtract(a: float, b: float) -> float:
+    return a - b

@@ -1,0 +1,325 @@
+"""The checking levels every suggested test goes through before anyone sees it.
+
+1. PARSED: it parses (``ast``), has a test function, imports only the module under test,
+   pytest, the standard library or a declared dependency, and refers to its target (a
+   changed function that exists in the head version).
+2. COLLECTED: ``python -m pytest --collect-only`` collects it against the head version, in
+   the sandbox (sandbox.py).
+3. RAN (only when ``tests.run`` is on, never for skeletons): it ran; "passes on this
+   change", or "fails on this change — possible bug" / rejected per ``tests.on_fail``.
+
+All suggestions of a change share one sandbox and one pytest process per level (a run
+includes collection, so with ``tests.run`` on there is a single process). When a file's
+collection or a test hangs, the watchdog kills the process, that suggestion is rejected, and
+the files not finished yet are run again without it.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
+
+from reviewbot.config import TestsConfig
+from reviewbot.result import CheckLevel, TestSuggestion
+from reviewbot.suggest.imports import ALWAYS_ALLOWED, ImportPolicy, head_closure
+from reviewbot.suggest.sandbox import Limits, RunReport, Sandbox, run_pytest
+from reviewbot.suggest.targets import Target
+
+MAX_CODE = 20_000
+PASSES = "passes on this change"
+FAILS = "fails on this change — possible bug"
+_SECRETS = re.compile(r"(gh[pousr]_[A-Za-z0-9]{8,}|github_pat_[A-Za-z0-9_]{8,}|sk-[A-Za-z0-9_-]{8,}"
+                      r"|AKIA[A-Z0-9]{12,}|xox[abpr]-[A-Za-z0-9-]{8,}|-----BEGIN [A-Z ]+-----)")
+
+Read = Callable[[str], "bytes | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    path: str
+    """The test file path shown to the user (relative, ``test_*.py``)."""
+    target: Target
+    code: str
+    source: str
+    """'skeleton' or 'model:<name>'."""
+    rejected: str = ""
+    """A reason found before checking (e.g. the answer named an unknown target)."""
+
+
+def clean_message(text: str, limit: int = 240) -> str:
+    """One line of sandbox output fit to show: first line, truncated, token-like text
+    redacted (a test could print a file it read into its failure message)."""
+    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    line = _SECRETS.sub("[redacted]", line)
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def has_test(tree: ast.Module) -> bool:
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith(
+                "test"):
+            return True
+        if isinstance(node, ast.ClassDef) and node.name.startswith("Test") and any(
+                isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name.startswith("test")
+                for n in node.body):
+            return True
+    return False
+
+
+def refers_to(tree: ast.Module, name: str) -> bool:
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Name) and node.id == name) or (
+                isinstance(node, ast.Attribute) and node.attr == name):
+            return True
+        if isinstance(node, ast.ImportFrom) and any(a.name == name for a in node.names):
+            return True
+    return False
+
+
+def level1_reason(c: Candidate, policy: ImportPolicy) -> str | None:
+    """Why ``c`` fails level 1, or None when it passes."""
+    if c.rejected:
+        return c.rejected
+    if len(c.code) > MAX_CODE:
+        return f"longer than {MAX_CODE} characters"
+    try:
+        tree = ast.parse(c.code)
+    except SyntaxError as exc:
+        return f"does not parse: {exc.msg} (line {exc.lineno})"
+    except ValueError as exc:  # null bytes
+        return f"does not parse: {exc}"
+    if not has_test(tree):
+        return "has no test function (def test_...)"
+    why = policy.reason(tree, c.target.module)
+    if why:
+        return why
+    if not refers_to(tree, c.target.name):
+        return f"never refers to {c.target.name}, its target"
+    return None
+
+
+@dataclass(slots=True)
+class FileState:
+    collect_done: bool = False
+    """pytest reported on collecting it (successfully or not)."""
+    collected: bool = False
+    collect_error: str = ""
+    items: list[str] = field(default_factory=list)
+    outcomes: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """node id -> (passed | failed | skipped, message of the first failure or skip)."""
+    finished: set[str] = field(default_factory=set)
+    stalled: str = ""
+    """Set when the watchdog killed the run on this file."""
+    died: str = ""
+
+
+def _apply(events: list[dict[str, object]], states: Mapping[str, FileState]) -> str | None:
+    """Fold one run's events into ``states``; returns the item left unfinished, if any."""
+    current: str | None = None
+    for ev in events:
+        kind = ev.get("ev")
+        if kind == "collect":
+            current = str(ev.get("file"))
+        elif kind == "collected":
+            st = states.get(str(ev.get("file")))
+            current = None
+            if st is not None:
+                st.collect_done = True
+                st.collected = bool(ev.get("ok"))
+                st.collect_error = "" if st.collected else str(ev.get("msg") or "error")
+        elif kind == "items":
+            raw = ev.get("items")
+            for pair in raw if isinstance(raw, list) else []:
+                st = states.get(str(pair[0]))
+                if st is not None and str(pair[1]) not in st.items:
+                    st.items.append(str(pair[1]))
+        elif kind == "start":
+            current = str(ev.get("nodeid"))
+        elif kind == "report":
+            nodeid = str(ev.get("nodeid"))
+            st = states.get(nodeid.split("::", 1)[0])
+            if st is not None:
+                outcome, msg = str(ev.get("outcome")), str(ev.get("msg") or "")
+                old = st.outcomes.get(nodeid)
+                if old is None or old[0] == "passed" or (outcome == "failed" != old[0]):
+                    st.outcomes[nodeid] = (outcome, msg)
+        elif kind == "finish":
+            nodeid = str(ev.get("nodeid"))
+            st = states.get(nodeid.split("::", 1)[0])
+            if st is not None:
+                st.finished.add(nodeid)
+            current = None
+    return current
+
+
+def _unfinished(states: Mapping[str, FileState], run: bool) -> list[str]:
+    return [name for name, st in states.items() if not (st.stalled or st.died) and (
+        not st.collect_done or (run and st.collected and any(i not in st.finished
+                                                              for i in st.items)))]
+
+
+def run_checks(files: Sequence[str], sandbox: Sandbox, pythonpath: Sequence[Path],
+               config: TestsConfig, *, run: bool, base_env: Mapping[str, str],
+               python: str = sys.executable, isolation: str = "auto") -> tuple[
+                   dict[str, FileState], list[RunReport]]:
+    """Collect (or run) the test ``files`` (sandbox-relative) until each is settled."""
+    states = {f: FileState() for f in files}
+    reports: list[RunReport] = []
+    pending = list(files)
+    for _ in range(len(files) + 1):
+        if not pending:
+            break
+        args = (["--continue-on-collection-errors"] if run else ["--collect-only"]) + pending
+        limits = Limits(timeout=config.timeout,
+                        total=config.timeout * (len(pending) + 1) + 30.0)
+        report = run_pytest(sandbox, args, pythonpath, limits, base_env=base_env,
+                            python=python, isolation=isolation)
+        reports.append(report)
+        left = _apply(report.events, states)
+        if not report.events:
+            why = clean_message("\n".join(reversed(report.output.strip().splitlines())))
+            for f in pending:
+                states[f].died = f"pytest did not start: {why or 'no output'}"
+            break
+        blamed = report.stalled or left
+        if blamed is not None:
+            st = states.get(blamed.split("::", 1)[0])
+            if st is not None:
+                if report.stalled is not None:
+                    st.stalled = blamed
+                else:
+                    doing = "running" if "::" in blamed else "collecting"
+                    st.died = (f"the test process ended while {doing} {blamed.split('::')[-1]} "
+                               f"(exit status {report.returncode})")
+        before = pending
+        pending = [f for f in _unfinished(states, run) if f in before]
+        if pending and blamed is None:
+            for f in pending:
+                states[f].died = f"pytest ended early (exit status {report.returncode})"
+            break
+    return states, reports
+
+
+def verdict(c: Candidate, st: FileState | None, config: TestsConfig, ran: bool) -> TestSuggestion:
+    """The TestSuggestion for a candidate that passed level 1."""
+    def make(level: CheckLevel, outcome: str, reason: str = "") -> TestSuggestion:
+        return TestSuggestion(path=c.path, target=c.target.full_name, code=c.code, level=level,
+                              outcome=outcome, source=c.source, reason=reason,
+                              source_path=c.target.path, line=c.target.line)
+
+    if st is None:
+        return make(CheckLevel.PARSED, "rejected", "not collected: the sandbox was not set up")
+    timeout = f"{config.timeout:g}s"
+    if st.stalled and "::" not in st.stalled:
+        return make(CheckLevel.PARSED, "rejected",
+                    f"collecting it did not finish within {timeout}; killed")
+    if st.died and not st.collected:
+        return make(CheckLevel.PARSED, "rejected", clean_message(st.died))
+    if st.collect_error or not st.collected:
+        return make(CheckLevel.PARSED, "rejected",
+                    "pytest could not collect it: " + clean_message(st.collect_error or "error"))
+    if not st.items:
+        return make(CheckLevel.PARSED, "rejected", "pytest collected no tests from it")
+    if c.source == "skeleton":
+        return make(CheckLevel.COLLECTED, "skeleton",
+                    "a skeleton to complete: fill in the TODO values, remove the skip mark")
+    if not ran:
+        return make(CheckLevel.COLLECTED, "collected", "not run (tests.run is off)")
+    if st.stalled:
+        name = st.stalled.split("::")[-1]
+        return make(CheckLevel.COLLECTED, "rejected",
+                    f"{name} did not finish within {timeout}; killed")
+    if st.died:
+        return make(CheckLevel.COLLECTED, "rejected", clean_message(st.died))
+    failed = [(n, m) for n, (o, m) in st.outcomes.items() if o == "failed"]
+    if failed:
+        nodeid, msg = failed[0]
+        detail = f"{nodeid.split('::')[-1]}: {clean_message(msg) or 'failed'}"
+        if len(failed) > 1:
+            detail += f" (and {len(failed) - 1} more)"
+        if config.on_fail == "drop":
+            return make(CheckLevel.RAN, "rejected",
+                        f"fails on this change, dropped (tests.on_fail: drop): {detail}")
+        return make(CheckLevel.RAN, FAILS, detail)
+    passed = [n for n, (o, _) in st.outcomes.items() if o == "passed"]
+    if not passed:
+        return make(CheckLevel.COLLECTED, "collected", "every test was skipped when run")
+    return make(CheckLevel.RAN, PASSES, f"{len(passed)} of {len(st.items)} tests passed"
+                if len(passed) != len(st.items) else "")
+
+
+def _file_name(index: int, path: str) -> str:
+    stem = re.sub(r"[^A-Za-z0-9_]", "_", PurePosixPath(path).stem)[:40] or "suggested"
+    return f"test_rb{index:03d}_{stem.removeprefix('test_')}.py"
+
+
+def check_candidates(
+    candidates: Sequence[Candidate],
+    read: Read,
+    declared: frozenset[str],
+    config: TestsConfig,
+    *,
+    run: bool,
+    base_env: Mapping[str, str],
+    python: str = sys.executable,
+    isolation: str = "auto",
+    sandbox_parent: str | None = None,
+) -> tuple[list[TestSuggestion], list[RunReport]]:
+    """Check every candidate as far as it goes; results in the candidates' order."""
+    policy = ImportPolicy(declared)
+    results: dict[int, TestSuggestion] = {}
+    passing: list[int] = []
+    for i, c in enumerate(candidates):
+        why = level1_reason(c, policy)
+        if why is None:
+            passing.append(i)
+        else:
+            results[i] = TestSuggestion(path=c.path, target=c.target.full_name, code=c.code,
+                                        level=CheckLevel.UNCHECKED, outcome="rejected",
+                                        reason=why, source=c.source, source_path=c.target.path,
+                                        line=c.target.line)
+    reports: list[RunReport] = []
+    if passing:
+        sandbox = Sandbox(sandbox_parent)
+        try:
+            skip = frozenset(sys.stdlib_module_names) | ALWAYS_ALLOWED | declared
+            roots: list[Path] = []
+            written: dict[int, str] = {}
+            missing: dict[int, str] = {}
+            closures: dict[tuple[str, str], str | None] = {}
+            for i in passing:
+                t = candidates[i].target
+                key = (t.import_root, t.path)
+                if key not in closures:
+                    files, error = head_closure(t.import_root, t.module, t.path, read, skip)
+                    for p, data in files.items():
+                        sandbox.write_source(p, data)
+                    closures[key] = error
+                    root = sandbox.root / "src" / t.import_root
+                    if root not in roots:
+                        roots.append(root)
+                if closures[key]:
+                    missing[i] = str(closures[key])
+                else:
+                    written[i] = sandbox.write_test(_file_name(i, candidates[i].path),
+                                                    candidates[i].code)
+            states: dict[str, FileState] = {}
+            if written:
+                states, reports = run_checks(list(written.values()), sandbox, roots, config,
+                                             run=run, base_env=base_env, python=python,
+                                             isolation=isolation)
+            for i in passing:
+                c = candidates[i]
+                if i in missing:
+                    results[i] = replace(verdict(c, None, config, run),
+                                         reason=f"not collected: {missing[i]}")
+                else:
+                    results[i] = verdict(c, states.get(written[i]), config, run)
+        finally:
+            sandbox.close()
+    return [results[i] for i in range(len(candidates))], reports
+

@@ -1,0 +1,287 @@
+"""Run pytest on suggested tests in a separate, limited process.
+
+Every run gets: a temporary working directory (a copy of the head files; never the
+repository), a scrubbed environment (PATH, LANG, HOME and TMPDIR inside the sandbox, the
+PYTHONPATH set here, proxies pointed at a closed port; no tokens), resource limits set with
+``resource.setrlimit`` in ``preexec_fn`` (CPU time, address space, file size, open files,
+processes where that is meaningful, no core files), its own session so the whole process
+group is killed on timeout, and a network guard (``sitecustomize``). Where Linux allows
+unprivileged user namespaces it also runs in fresh network, mount and PID namespaces with
+every mount but the working directory read-only (see sandbox_launch.py).
+
+The sandboxed pytest reports progress on a pipe (sandbox_plugin.py); the watchdog here kills
+the run when one test file's collection or one test has been going for longer than
+``timeout`` and tells the caller which one it was.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+GUARD = "sitecustomize.py"
+PLUGIN = "reviewbot_sandbox_plugin"
+LAUNCHER = "reviewbot_sandbox_launch.py"
+UNSHARE_ARGS = ("--user", "--map-root-user", "--net", "--mount", "--pid", "--fork",
+                "--kill-child", "--mount-proc")
+_OUTPUT_TAIL = 4000
+_STARTUP_GRACE = 20.0
+"""Seconds pytest may take to start before its first event, on top of ``timeout``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    timeout: float
+    """Wall-clock seconds one test file's collection or one test may take."""
+    total: float
+    """Wall-clock seconds for the whole pytest process."""
+    memory_bytes: int = 4 << 30
+    file_bytes: int = 64 << 20
+    open_files: int = 1024
+    extra_processes: int = 64
+    """Processes the run may add to the user's count (RLIMIT_NPROC; not for root)."""
+
+
+@dataclass(slots=True)
+class RunReport:
+    """What one sandboxed pytest process did."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+    returncode: int | None = None
+    stalled: str | None = None
+    """The test file (collecting) or test node id (running) that hit the timeout."""
+    killed_after: float | None = None
+    output: str = ""
+    """Tail of pytest's stdout and stderr (diagnostics when it did not start)."""
+    seconds: float = 0.0
+    isolation: str = "process"
+
+
+class Sandbox:
+    """A temporary directory laid out for sandboxed runs; remove it with :meth:`close`.
+
+    Layout: ``src/`` holds head files at their repository paths, ``suggested/`` the test
+    files, ``_rb/`` the guard, plugin and launcher, ``home/`` and ``tmp/`` are HOME/TMPDIR.
+    """
+
+    def __init__(self, parent: str | None = None) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="reviewbot-tests-", dir=parent)).resolve()
+        for d in ("src", "suggested", "_rb", "home", "tmp"):
+            (self.root / d).mkdir()
+        pkg = resources.files("reviewbot.suggest")
+        for name, dest in (("sandbox_guard.py", GUARD), ("sandbox_plugin.py", f"{PLUGIN}.py"),
+                           ("sandbox_launch.py", LAUNCHER)):
+            (self.root / "_rb" / dest).write_bytes(pkg.joinpath(name).read_bytes())
+        (self.root / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+
+    def write_source(self, path: str, data: bytes) -> None:
+        dest = (self.root / "src" / path).resolve()
+        dest.relative_to(self.root / "src")  # ValueError for paths escaping src/
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(data)
+
+    def write_test(self, name: str, code: str) -> str:
+        (self.root / "suggested" / name).write_text(code, encoding="utf-8")
+        return f"suggested/{name}"
+
+    def close(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def scrubbed_env(base: Mapping[str, str], sandbox: Path, pythonpath: Sequence[Path],
+                 report_fd: int) -> dict[str, str]:
+    """The only variables the sandboxed process sees (nothing secret is ever copied)."""
+    closed = "http://127.0.0.1:9"
+    env = {
+        "PATH": base.get("PATH", os.defpath),
+        "LANG": base.get("LANG", "C.UTF-8"),
+        "HOME": str(sandbox / "home"),
+        "TMPDIR": str(sandbox / "tmp"),
+        "PYTHONPATH": os.pathsep.join(str(p) for p in [sandbox / "_rb", *pythonpath]),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONNOUSERSITE": "1",
+        "PYTHONHASHSEED": "0",
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+        "REVIEWBOT_SANDBOX_DIR": str(sandbox),
+        "REVIEWBOT_REPORT_FD": str(report_fd),
+        "NO_PROXY": "", "no_proxy": "",
+    }
+    for name in ("http_proxy", "https_proxy", "all_proxy"):
+        env[name] = env[name.upper()] = closed
+    return env
+
+
+def _user_processes() -> int | None:
+    uid = os.getuid()
+    count = 0
+    try:
+        for entry in os.scandir("/proc"):
+            if entry.name.isdigit():
+                try:
+                    if entry.stat().st_uid == uid:
+                        count += 1
+                except OSError:
+                    continue
+    except OSError:
+        return None
+    return count
+
+
+def limiter(limits: Limits) -> Callable[[], None]:
+    """The ``preexec_fn``: only setrlimit calls on values computed beforehand."""
+    cpu = int(limits.total) + 5
+    wanted: list[tuple[int, int]] = [
+        (resource.RLIMIT_CPU, cpu), (resource.RLIMIT_AS, limits.memory_bytes),
+        (resource.RLIMIT_FSIZE, limits.file_bytes), (resource.RLIMIT_CORE, 0),
+        (resource.RLIMIT_NOFILE, limits.open_files),
+    ]
+    procs = _user_processes() if os.getuid() != 0 else None
+    if procs is not None and hasattr(resource, "RLIMIT_NPROC"):
+        wanted.append((resource.RLIMIT_NPROC, procs + limits.extra_processes))
+    plan: list[tuple[int, int, int]] = []
+    for res, value in wanted:
+        soft, hard = resource.getrlimit(res)
+        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        plan.append((res, value, value))
+
+    def apply() -> None:
+        for res, soft, hard in plan:
+            resource.setrlimit(res, (soft, hard))
+
+    return apply
+
+
+@cache
+def namespaces_available(python: str) -> bool:
+    """Whether unshare can build the namespace sandbox here (probed once per process)."""
+    unshare = shutil.which("unshare")
+    if unshare is None or not sys.platform.startswith("linux"):
+        return False
+    probe = Sandbox()
+    try:
+        cmd = [unshare, *UNSHARE_ARGS, python, str(probe.root / "_rb" / LAUNCHER),
+               str(probe.root), python, "-c", "pass"]
+        done = subprocess.run(cmd, capture_output=True, timeout=10, env={"PATH": os.defpath},
+                              cwd=probe.root)
+        return done.returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+    finally:
+        probe.close()
+
+
+def run_pytest(
+    sandbox: Sandbox,
+    args: Sequence[str],
+    pythonpath: Sequence[Path],
+    limits: Limits,
+    *,
+    base_env: Mapping[str, str],
+    python: str = sys.executable,
+    isolation: str = "auto",
+    clock: Callable[[], float] = time.monotonic,
+) -> RunReport:
+    """Run ``python -m pytest ARGS`` in ``sandbox`` and collect its event stream.
+
+    ``isolation``: ``auto`` (namespaces when available), ``namespaces`` or ``process``.
+    """
+    use_ns = isolation == "namespaces" or (isolation == "auto" and namespaces_available(python))
+    report = RunReport(isolation="namespaces" if use_ns else "process")
+    read_fd, write_fd = os.pipe()
+    env = scrubbed_env(base_env, sandbox.root, pythonpath, write_fd)
+    cmd = [python, "-m", "pytest", "-p", PLUGIN, "-p", "no:cacheprovider", "-c", "pytest.ini",
+           "--rootdir", ".", "--import-mode=importlib", "--basetemp", "tmp/pytest", "-q",
+           "--no-header", *args]
+    if use_ns:
+        unshare = shutil.which("unshare") or "unshare"
+        cmd = [unshare, *UNSHARE_ARGS, python, str(sandbox.root / "_rb" / LAUNCHER),
+               str(sandbox.root), *cmd]
+    start = clock()
+    with tempfile.TemporaryFile() as out:
+        try:
+            proc = subprocess.Popen(cmd, cwd=sandbox.root, env=env, stdin=subprocess.DEVNULL,
+                                    stdout=out, stderr=subprocess.STDOUT, pass_fds=(write_fd,),
+                                    start_new_session=True, preexec_fn=limiter(limits))
+        finally:
+            os.close(write_fd)
+        try:
+            _watch(proc, read_fd, limits, report, clock, start)
+        finally:
+            os.close(read_fd)
+            if proc.poll() is None:
+                _kill(proc)
+            report.returncode = proc.wait()
+            report.seconds = clock() - start
+            out.seek(0, os.SEEK_END)
+            out.seek(max(0, out.tell() - _OUTPUT_TAIL))
+            report.output = out.read().decode("utf-8", "replace")
+    return report
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        proc.kill()
+
+
+def _watch(proc: subprocess.Popen[bytes], fd: int, limits: Limits, report: RunReport,
+           clock: Callable[[], float], start: float) -> None:
+    """Read events until the pipe closes; kill the run on a stall or the total limit."""
+    buf = b""
+    current: str | None = None
+    since = start
+    grace = _STARTUP_GRACE
+    eof = False
+    while not eof:
+        now = clock()
+        limit = since + limits.timeout + grace
+        if now - start > limits.total or now > limit:
+            report.stalled = current
+            report.killed_after = now - since
+            _kill(proc)
+            return
+        ready, _, _ = select.select([fd], [], [], min(0.2, max(0.01, limit - now)))
+        if not ready:
+            if proc.poll() is not None and not _pending(fd):
+                break
+            continue
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            eof = True
+        buf += chunk
+        *lines, buf = buf.split(b"\n")
+        for line in lines:
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if not isinstance(event, dict):
+                continue
+            report.events.append(event)
+            kind = event.get("ev")
+            if kind == "collect" or kind == "start":
+                current = str(event.get("file") or event.get("nodeid"))
+                since, grace = clock(), 0.0
+            elif kind in ("collected", "finish", "items"):
+                current = None
+                since, grace = clock(), 0.0
+
+
+def _pending(fd: int) -> bool:
+    ready, _, _ = select.select([fd], [], [], 0)
+    return bool(ready)
