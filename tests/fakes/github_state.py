@@ -49,7 +49,7 @@ class PatchLines:
             elif tag == "-":
                 left[old] = hunk
                 old += 1
-            elif tag == " " or line == "":
+            elif tag == " ":
                 right[new] = hunk
                 left[old] = hunk
                 old += 1
@@ -94,6 +94,7 @@ class FakePR:
     versions: list[Version] = field(default_factory=list)
     draft: bool = False
     state: str = "open"
+    force_pushed: bool = False
     reported_changed_files: int | None = None
     """Overrides ``changed_files`` (to simulate a PR larger than the files list)."""
 
@@ -156,7 +157,7 @@ class Builders:
         return dict(d)
 
     def pull(self, r: FakeRepo, pr: FakePR, head_repo: FakeRepo | None) -> dict[str, Any]:
-        d = self._fill("pull-request", r.full_name)
+        d = _renumber(self._fill("pull-request", r.full_name), pr.number)
         url = f"{self.base}/repos/{r.full_name}/pulls/{pr.number}"
         files = pr.head.files
         d.update(number=pr.number, id=900000 + pr.number, title=pr.title, state=pr.state,
@@ -240,6 +241,17 @@ class Builders:
                        "annotations_url": f"{self.base}/repos/{r.full_name}/check-runs/"
                        f"{c['id']}/annotations"}
         return dict(d)
+
+
+def _renumber(data: Any, number: int) -> Any:
+    """The example PR is #1347: point its URLs at ``number``."""
+    if isinstance(data, dict):
+        return {k: _renumber(v, number) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_renumber(v, number) for v in data]
+    if isinstance(data, str):
+        return re.sub(r"/(pulls?|issues)/1347\b", rf"/\g<1>/{number}", data)
+    return data
 
 
 def _rewrite(data: Any, base: str, full_name: str) -> Any:

@@ -1,0 +1,225 @@
+"""The steps behind :func:`reviewbot.github.flow.review_pull_request` (see its docstring)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import github
+
+from reviewbot.config import CONFIG_FILENAME, Config, load_config
+from reviewbot.engine import run_review
+from reviewbot.errors import ConfigError, GitHubError
+from reviewbot.findings import Finding, Severity
+from reviewbot.github.checks import CheckPublisher, conclusion_for
+from reviewbot.github.flow import PublishOutcome
+from reviewbot.github.plan import ExistingComment, Plan, make_plan
+from reviewbot.github.publisher import (
+    Identity,
+    PRState,
+    PullRequestPublisher,
+    ReadOnly,
+    detect_login,
+    read_state,
+)
+from reviewbot.github.reader import (
+    PullRequestData,
+    build_diff,
+    changed_since,
+    head_reader,
+    read_config_text,
+    read_pull_request,
+    unreviewable,
+)
+from reviewbot.github.retry import is_forbidden
+from reviewbot.github.summary import SummaryFacts, render_summary
+from reviewbot.result import ReviewResult
+from reviewbot.sources import ReviewSource
+
+if TYPE_CHECKING:
+    from reviewbot.github.flow import BackendFactory
+
+
+class _All(Collection[str]):
+    """Every path: a full review may clean up comments on any file."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+def load_base_config(repo: Any, data: PullRequestData, env: Mapping[str, str],
+                     defaults: Mapping[str, Any] | None, config_path: str | None,
+                     overrides: Mapping[str, Any] | None) -> Config:
+    path = config_path or CONFIG_FILENAME
+    text = read_config_text(repo, data.base_sha, path)
+    if text is None and config_path and config_path != CONFIG_FILENAME:
+        raise ConfigError(f"config file {config_path} does not exist in the base branch "
+                          f"({data.base_ref} at {data.base_sha[:12]})",
+                          hint="commit it to the base branch, or drop the config path")
+    return load_config(path=Path(path), env=env, text=text, defaults=defaults,
+                       overrides=overrides)
+
+
+@dataclass(frozen=True, slots=True)
+class _Scope:
+    source: ReviewSource
+    since: str | None
+    paths: Collection[str]
+    notes: tuple[str, ...]
+    skipped_extra: tuple[Any, ...]
+
+
+def _scope(repo: Any, data: PullRequestData, state: PRState, full: bool,
+           workspace: Path | None) -> _Scope:
+    files = list(data.files)
+    since: str | None = None
+    paths: Collection[str] = _All()
+    last = state.last_reviewed
+    if not full and last and last != data.head_sha:
+        changed = changed_since(repo, last, data.head_sha)
+        if changed is not None:
+            since = last
+            files = [f for f in files if f.path in changed or (f.old_path or "") in changed]
+            paths = changed
+    skipped, notes = unreviewable(data)
+    keep = {f.path for f in files}
+    reader = head_reader(repo, data.head_sha, workspace)
+    source = ReviewSource(build_diff(files), reader, f"{data.repo_full_name}#{data.number}",
+                          data.head_sha, data.base_sha)
+    return _Scope(source, since, paths, tuple(notes),
+                  tuple(s for s in skipped if s.path in keep))
+
+
+def _with_extras(result: ReviewResult, scope: _Scope) -> ReviewResult:
+    cov = result.coverage
+    cov = replace(cov, skipped=cov.skipped + scope.skipped_extra,
+                  files_total=cov.files_total + len(scope.skipped_extra),
+                  lines_total=cov.lines_total + sum(s.lines for s in scope.skipped_extra),
+                  notes=cov.notes + scope.notes)
+    return replace(result, coverage=cov)
+
+
+def _counts(findings: Sequence[Finding]) -> tuple[dict[str, int], dict[str, int]]:
+    sev: dict[str, int] = {}
+    cat: dict[str, int] = {}
+    for f in findings:
+        sev[f.severity.value] = sev.get(f.severity.value, 0) + 1
+        cat[f.category.value] = cat.get(f.category.value, 0) + 1
+    return sev, cat
+
+
+def _failed(config: Config, findings: Sequence[Finding], kept: Sequence[ExistingComment]) -> bool:
+    threshold = config.fail_on.threshold()
+    if threshold is None:
+        return False
+    ranks = [f.severity.rank for f in findings]
+    known = {s.value: s for s in Severity}
+    ranks += [known[c.severity].rank for c in kept if c.severity in known]
+    return any(r >= threshold.rank for r in ranks)
+
+
+def _planned(plan: Plan) -> tuple[str, ...]:
+    out = [f"inline {c.path}:{c.start_line or c.line}"
+           + (f"-{c.line}" if c.start_line else "") + f" [{c.finding.severity.value}] "
+           + c.finding.title for c in plan.inline]
+    out += [f"summary {f.path}:{f.line} [{f.severity.value}] {f.title} ({why})"
+            for f, why in plan.to_summary]
+    out += [f"delete stale comment {c.id} on {c.path}" for c in plan.stale]
+    return tuple(out)
+
+
+def run_pipeline(
+    gh: github.Github, repo_full_name: str, number: int, *, env: Mapping[str, str],
+    base_config_defaults: dict[str, Any] | None, full: bool, dry_run: bool,
+    workspace: Path | None, backend_factory: BackendFactory | None,
+    config_path: str | None, overrides: Mapping[str, Any] | None, bot_login: str | None,
+) -> PublishOutcome:
+    from reviewbot.backends import create_backend
+    from reviewbot.commands.review_flow import load_suggester
+
+    try:
+        repo = gh.get_repo(repo_full_name)
+    except github.GithubException as exc:
+        raise GitHubError(f"cannot open repository {repo_full_name} (HTTP {exc.status})",
+                          hint="check the name and that the token can read it") from None
+    pr, data = read_pull_request(repo, number)
+    config = load_base_config(repo, data, env, base_config_defaults, config_path, overrides)
+    identity = Identity(bot_login or detect_login(gh))
+    state = read_state(gh, pr, identity)
+    scope = _scope(repo, data, state, full, workspace)
+
+    backend = (backend_factory or create_backend)(config)
+    try:
+        result = run_review(scope.source, config, backend,
+                            suggester=load_suggester() if config.tests.enabled else None)
+    finally:
+        backend.close()
+    result = _with_extras(result, scope)
+
+    plan = make_plan(result.findings, result.diff, state.comments, cap=config.max_comments,
+                     reviewed_paths=scope.paths)
+    failed = _failed(config, result.findings, plan.kept_earlier)
+    sev, cat = _counts(result.findings)
+    base = dict(head_sha=data.head_sha, findings_total=len(result.findings),
+                findings_by_severity=sev, findings_by_category=cat, failed=failed,
+                incremental_since=scope.since, findings=result.findings)
+    facts = SummaryFacts(data.head_sha, posted=len(plan.inline), already=len(plan.existing),
+                         deleted=len(plan.stale), kept_earlier=len(plan.kept_earlier),
+                         incremental_since=scope.since,
+                         reviewed_files=len(result.diff.files))
+    if dry_run:
+        return PublishOutcome(
+            review_id=None, comments_posted=0, comments_skipped_existing=len(plan.existing),
+            comments_moved_to_summary=len(plan.to_summary), comments_deleted_stale=0,
+            summary_comment_id=state.summaries[0].id if state.summaries else None,
+            check_run_id=None, dry_run=True,
+            summary_markdown=render_summary(result, facts, plan.to_summary),
+            planned=_planned(plan), **base)  # type: ignore[arg-type]
+
+    run_id = uuid.uuid4().hex[:16]
+    publisher = PullRequestPublisher(gh, repo, pr, data.head_sha, identity, run_id)
+    notes: list[str] = []
+    try:
+        body = (f"reviewbot: {len(result.findings)} finding(s) at `{data.head_sha[:12]}`; "
+                "the summary comment lists them all.")
+        review_id, posted, refused = publisher.post_review(plan.inline, body)
+        moved = list(plan.to_summary) + [(c.finding, "GitHub refused the comment (422)")
+                                         for c in refused]
+        deleted = publisher.delete_comments([c.id for c in plan.stale])
+        facts = replace(facts, posted=len(posted), deleted=deleted)
+        summary_md = render_summary(result, facts, moved)
+        summary_id = publisher.upsert_summary(summary_md, state)
+    except ReadOnly:
+        facts = replace(facts, posted=0, deleted=0, read_only=True)
+        return PublishOutcome(
+            review_id=None, comments_posted=0, comments_skipped_existing=0,
+            comments_moved_to_summary=0, comments_deleted_stale=0, summary_comment_id=None,
+            check_run_id=None, read_only=True,
+            summary_markdown=render_summary(result, facts, ()),
+            notes=("the token cannot write to this pull request; nothing was posted",),
+            **base)  # type: ignore[arg-type]
+
+    check_id: int | None = None
+    title = (f"{len(result.findings)} finding(s): {sev.get('error', 0)} error, "
+             f"{sev.get('warning', 0)} warning, {sev.get('info', 0)} info")
+    try:
+        check_id = CheckPublisher(gh, repo, data.head_sha, run_id).publish(
+            result.findings, conclusion_for(failed, result.findings), title, summary_md)
+    except github.GithubException as exc:
+        if not is_forbidden(exc):
+            raise GitHubError(f"creating the check run failed (HTTP {exc.status})") from None
+        notes.append("no check run: the token lacks checks: write")
+    return PublishOutcome(
+        review_id=review_id, comments_posted=len(posted),
+        comments_skipped_existing=len(plan.existing), comments_moved_to_summary=len(moved),
+        comments_deleted_stale=deleted, summary_comment_id=summary_id, check_run_id=check_id,
+        summary_markdown=summary_md, notes=tuple(notes), **base)  # type: ignore[arg-type]
