@@ -1,0 +1,134 @@
+"""A real model server: llama.cpp's OpenAI-compatible server with SmolLM2-135M, and the same
+model in-process through the ``local`` backend. Nothing is asserted about what the tiny
+model says; only that the run completes, that constrained decoding gives schema-valid
+answers, and that findings land on reviewed lines."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from reviewbot.backends.answers import parse_answer
+from reviewbot.diff.parse import parse_diff
+from reviewbot.prompts_render import load_schema
+from tests.conftest import GitRepo, require_slow, run_cli
+from tests.fakes.recording_proxy import RecordingProxy
+from tests.llama_server import ALIAS, LlamaServer, gguf_path, llama_cpp_available
+
+pytestmark = pytest.mark.slow
+
+SCHEMA = load_schema("findings.schema.json")
+LLM_CONFIG = "llm:\n  max_tokens: 800\n  max_prompt_tokens: 1200\n  read_timeout: 300\n"
+BASE = "import subprocess\n\n\ndef run(cmd):\n    return subprocess.run(cmd).returncode\n"
+HEAD = ("import subprocess\n\n\ndef run(cmd):\n    out = subprocess.run(cmd, shell=True)\n"
+        "    return out.returncode\n\n\ndef first(items):\n    return items[0]\n")
+
+
+@pytest.fixture(scope="module")
+def llama() -> Iterator[LlamaServer]:
+    why = llama_cpp_available()
+    if why:
+        require_slow(why)
+    with LlamaServer(n_ctx=2048, n_threads=2) as srv:
+        yield srv
+
+
+def make_change(repo: GitRepo, config: str) -> set[tuple[str, int]]:
+    repo.write(".reviewbot.yml", config)
+    repo.write("tool.py", BASE)
+    repo.commit("base")
+    repo.write("tool.py", HEAD)
+    diff = parse_diff(repo.git("diff", "--no-ext-diff").encode())
+    return {(fd.path, ln.new_lineno) for fd in diff.files for h in fd.hunks for ln in h.added()
+            if ln.new_lineno is not None}
+
+
+def check_findings_on_changed_lines(data: dict[str, object], changed: set[tuple[str, int]]) -> None:
+    findings = data["findings"]
+    assert isinstance(findings, list)
+    for f in findings:
+        if f["source"].startswith("model:"):
+            assert (f["path"], f["line"]) in changed, f
+
+
+def test_openai_backend_against_llama_cpp_server(git_repo: GitRepo, llama: LlamaServer) -> None:
+    changed = make_change(git_repo, LLM_CONFIG)
+    with RecordingProxy(llama.url.removesuffix("/v1")) as proxy:
+        res = run_cli(["diff", "--backend", "openai", "--llm-url", proxy.url, "--model", ALIAS,
+                       "--format", "json", "--no-tests", "--fail-on", "none"], git_repo.root)
+        exchanges = list(proxy.exchanges)
+    assert res.code == 0, res.err
+    data = json.loads(res.out)
+    assert data["model"] == ALIAS and data["model_error"] is None, data["model_error"]
+    cov = data["coverage"]
+    assert cov["chunks_total"] >= 1
+    assert cov["chunks_model_reviewed"] == cov["chunks_total"], cov
+
+    paths = [e.path for e in exchanges]
+    assert "/v1/models" in paths and "/extras/tokenize/count" in paths  # real token counts
+    answers = [e for e in exchanges if e.path == "/v1/chat/completions"]
+    assert len(answers) == cov["chunks_total"]
+    for ex in answers:
+        assert ex.status == 200
+        assert ex.request["response_format"] == {"type": "json_object", "schema": SCHEMA}
+        choice = ex.response["choices"][0]
+        content = choice["message"]["content"]
+        if choice["finish_reason"] == "stop":
+            jsonschema.validate(json.loads(content), SCHEMA)  # constrained decoding held
+        else:
+            assert choice["finish_reason"] == "length"
+            parsed = parse_answer(content, "length")
+            assert parsed.value is not None, parsed.error
+            jsonschema.validate(parsed.value, SCHEMA)
+        assert ex.response["usage"]["completion_tokens"] <= 800
+    check_findings_on_changed_lines(data, changed)
+
+
+def test_local_backend_with_the_same_model(git_repo: GitRepo) -> None:
+    why = llama_cpp_available()
+    if why:
+        require_slow(why)
+    gguf = gguf_path()
+    assert gguf is not None
+    config = (f"backend: local\nlocal:\n  model_path: {json.dumps(str(gguf))}\n  n_ctx: 2048\n"
+              f"  n_threads: 2\n" + LLM_CONFIG)
+    changed = make_change(git_repo, config)
+    res = run_cli(["diff", "--format", "json", "--no-tests", "--fail-on", "none"], git_repo.root)
+    assert res.code == 0, res.err
+    data = json.loads(res.out)
+    assert data["backend"] == "local" and data["model"] == Path(gguf).name
+    assert data["model_error"] is None
+    cov = data["coverage"]
+    assert cov["chunks_total"] >= 1 and cov["chunks_model_reviewed"] == cov["chunks_total"], cov
+    check_findings_on_changed_lines(data, changed)
+
+
+def test_local_backend_answers_follow_the_schema() -> None:
+    why = llama_cpp_available()
+    if why:
+        require_slow(why)
+    from reviewbot.backends.base import LLMRequest
+    from reviewbot.backends.local import make_local
+    from reviewbot.config import load_config
+
+    cfg = load_config(env={}, overrides={"backend": "local", "local.model_path": str(gguf_path()),
+                                         "local.n_ctx": 2048, "local.n_threads": 2,
+                                         "llm.samples": 2, "llm.max_tokens": 400})
+    backend = make_local(cfg)
+    try:
+        info = backend.open()
+        assert info.max_model_len == 2048
+        assert 0 < backend.count_tokens("def f(x):\n    return x\n") < 20
+        user = ("File: a.py (python)\n+ 1 | def div(a, b):\n+ 2 |     return a / b\n"
+                "Answer with the findings JSON.")
+        [res] = backend.complete([LLMRequest("chunk-0", "You review code.", user, SCHEMA)])
+    finally:
+        backend.close()
+    assert res.error is None, res.error
+    assert len(res.samples) == 2 and res.completion_tokens > 0
+    for sample in res.samples:
+        jsonschema.validate(sample, SCHEMA)
