@@ -16,7 +16,8 @@ BASE = "def f(x):\n    return x\n"
 
 
 def _json(args: list[str], cwd: Path, stdin: bytes = b"") -> dict[str, Any]:
-    res = run_cli(["diff", *args, "--format", "json", "--fail-on", "none"], cwd, stdin=stdin)
+    res = run_cli(["diff", *args, "--format", "json", "--fail-on", "none", "--no-tests"], cwd,
+                  stdin=stdin)
     assert res.code == 0, res.err
     data: dict[str, Any] = json.loads(res.out)
     return data
@@ -103,7 +104,7 @@ def test_patch_file_and_stdin(git_repo: GitRepo, history: dict[str, str], tmp_pa
 def test_patch_via_real_stdin_subprocess(git_repo: GitRepo, history: dict[str, str]) -> None:
     patch = git_repo.git("diff", "HEAD~1", "HEAD").encode()
     proc = subprocess.run([sys.executable, "-m", "reviewbot", "diff", "--patch", "-",
-                           "--format", "json"], input=patch, capture_output=True,
+                           "--format", "json", "--no-tests"], input=patch, capture_output=True,
                           cwd=git_repo.root, check=False)
     assert proc.returncode == 1, proc.stderr  # py.eval is an error; fail_on defaults to error
     assert _hits(json.loads(proc.stdout)) == [("a.py", 2, "py.eval")]
@@ -147,6 +148,6 @@ def test_bad_sources_are_exit_2(git_repo: GitRepo, history: dict[str, str], args
 def test_empty_change_is_clean(git_repo: GitRepo) -> None:
     git_repo.write("a.py", BASE)
     git_repo.commit()
-    res = run_cli(["diff"], git_repo.root)
+    res = run_cli(["diff", "--no-tests"], git_repo.root)
     assert res.code == 0
     assert "no findings; reviewed 0 of 0 files (0 of 0 changed lines)" in res.out

@@ -34,4 +34,6 @@ def _markdown(result: ReviewResult, color: bool) -> str:
     return render_markdown(result)
 
 
-FORMATS: dict[str, Renderer] = {"text": _text, "json": _json, "sarif": _sarif, "markdown": _markdown}
+FORMATS: dict[str, Renderer] = {
+    "text": _text, "json": _json, "sarif": _sarif, "markdown": _markdown,
+}

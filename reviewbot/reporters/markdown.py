@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
+import re
+
 from reviewbot.findings import Category, Finding, Severity
 from reviewbot.result import ReviewResult, TestSuggestion
 
+_BACKTICKS = re.compile(r"`+")
 _ICON = {Severity.ERROR: "🔴", Severity.WARNING: "🟠", Severity.INFO: "🔵"}
 
 
 def escape_md(text: str) -> str:
-    """Neutralise markdown/HTML in untrusted text (model output, file paths)."""
+    """Neutralise markdown/HTML in untrusted text (model output, file paths): no raw HTML,
+    no @-mentions, no images (they would load a URL for every reader), no table breaks."""
     return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace("@", "@\u200b").replace("|", "\\|"))
+            .replace("@", "@\u200b").replace("|", "\\|").replace("![", "!\u200b["))
+
+
+def code_span(text: str) -> str:
+    """``text`` as an inline code span; HTML entities are not decoded inside code spans, so
+    the text is not HTML-escaped, only fenced with more backticks than it contains."""
+    text = " ".join(text.split("\n"))
+    ticks = "`" * (max((len(m) for m in _BACKTICKS.findall(text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+def one_line(text: str) -> str:
+    """Collapse whitespace (newlines would break a list item or start a heading)."""
+    return " ".join(text.split())
 
 
 def fence(code: str, lang: str = "") -> str:
@@ -32,8 +50,10 @@ def counts_table(findings: tuple[Finding, ...] | list[Finding]) -> str:
 
 def finding_line(f: Finding) -> str:
     where = f"{f.line}" if f.line == f.end_line else f"{f.line}-{f.end_line}"
-    return (f"- {_ICON[f.severity]} **{escape_md(f.title)}** `{escape_md(f.path)}:{where}` "
-            f"({f.category.value}, {f.severity.value}, {escape_md(f.source)}): {escape_md(f.message)}")
+    side = " (removed line)" if f.side.value == "LEFT" else ""
+    return (f"- {_ICON[f.severity]} **{escape_md(one_line(f.title))}** "
+            f"{code_span(f'{f.path}:{where}')}{side} ({f.category.value}, {f.severity.value}, "
+            f"{escape_md(f.source)}): {escape_md(one_line(f.message))}")
 
 
 def tests_section(tests: tuple[TestSuggestion, ...]) -> str:
@@ -44,7 +64,7 @@ def tests_section(tests: tuple[TestSuggestion, ...]) -> str:
            f"({len(shown)} checked of {len(tests)})</summary>", ""]
     for t in tests:
         status = f"{t.outcome}, check level {int(t.level)} ({t.level.name.lower()})"
-        out.append(f"**`{escape_md(t.target)}`** → `{escape_md(t.path)}`: {escape_md(status)}"
+        out.append(f"**{code_span(t.target)}** → {code_span(t.path)}: {escape_md(status)}"
                    + (f" — {escape_md(t.reason)}" if t.reason else ""))
         if t.shown:
             out.append("")
@@ -63,7 +83,7 @@ def coverage_section(result: ReviewResult) -> str:
         out.append("")
         for s in cov.skipped:
             detail = f" ({escape_md(s.detail)})" if s.detail else ""
-            out.append(f"- `{escape_md(s.path)}`: {escape_md(s.reason)}{detail}")
+            out.append(f"- {code_span(s.path)}: {escape_md(s.reason)}{detail}")
         out.append("")
         out.append("</details>")
     for note in cov.notes:

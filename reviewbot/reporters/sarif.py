@@ -1,4 +1,4 @@
-"""SARIF 2.1.0 output (validated in tests against the official schema)."""
+"""SARIF 2.1.0 output (validated in tests against the official OASIS schema)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from typing import Any
 from urllib.parse import quote
 
 from reviewbot import __version__
-from reviewbot.findings import Finding, Severity
+from reviewbot.findings import Finding, Severity, Side
 from reviewbot.result import ReviewResult
 
+SRCROOT = "%SRCROOT%"
+"""Paths are relative to the repository root, the base GitHub code scanning resolves."""
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 
@@ -21,11 +23,17 @@ def _uri(path: str) -> str:
     return quote(path.encode("utf-8", "surrogateescape"), safe="/")
 
 
+def _artifact(path: str) -> dict[str, Any]:
+    return {"uri": _uri(path), "uriBaseId": SRCROOT}
+
+
 def _result(f: Finding, rule_index: int) -> dict[str, Any]:
-    region: dict[str, Any] = {"startLine": f.line, "endLine": f.end_line}
-    location = {"physicalLocation": {"artifactLocation": {"uri": _uri(f.path),
-                                                          "uriBaseId": "SRCROOT"},
-                                     "region": region}}
+    physical: dict[str, Any] = {"artifactLocation": _artifact(f.path)}
+    if f.side is Side.RIGHT:
+        physical["region"] = {"startLine": f.line, "endLine": f.end_line}
+    # A LEFT finding is on a removed line, which the head revision does not have: it is
+    # reported on the file, with the old line numbers kept in its properties.
+    location = {"physicalLocation": physical}
     res: dict[str, Any] = {
         "ruleId": _rule_id(f),
         "ruleIndex": rule_index,
@@ -34,13 +42,14 @@ def _result(f: Finding, rule_index: int) -> dict[str, Any]:
         "locations": [location],
         "partialFingerprints": {"reviewbotFingerprint/v1": f.fingerprint},
         "properties": {"category": f.category.value, "source": f.source,
-                       "confidence": f.confidence, "side": f.side.value},
+                       "confidence": f.confidence, "side": f.side.value,
+                       "line": f.line, "endLine": f.end_line},
     }
-    if f.suggestion is not None:
+    if f.suggestion is not None and f.side is Side.RIGHT:
         res["fixes"] = [{
             "description": {"text": "suggested replacement"},
             "artifactChanges": [{
-                "artifactLocation": {"uri": _uri(f.path), "uriBaseId": "SRCROOT"},
+                "artifactLocation": _artifact(f.path),
                 "replacements": [{
                     "deletedRegion": {"startLine": f.line, "endLine": f.end_line},
                     "insertedContent": {"text": f.suggestion.rstrip("\n") + "\n"},
@@ -57,23 +66,23 @@ def result_to_sarif(result: ReviewResult) -> dict[str, Any]:
         if rid not in rules:
             rule: dict[str, Any] = {
                 "id": rid,
-                "shortDescription": {"text": f.title if f.rule_id else f"model {f.category.value} finding"},
+                "shortDescription": {"text": f.title if f.rule_id
+                                     else f"model {f.category.value} finding"},
                 "defaultConfiguration": {"level": _LEVEL[f.severity]},
                 "properties": {"tags": [f.category.value] + ([f.cwe] if f.cwe else [])},
             }
             rules[rid] = rule
     index = {rid: i for i, rid in enumerate(rules)}
+    props: dict[str, Any] = {"coverage": result.coverage.to_json(), "label": result.label}
+    if result.head_sha:
+        props["headSha"] = result.head_sha  # (versionControlProvenance needs the repo URI)
     run: dict[str, Any] = {
         "tool": {"driver": {"name": "reviewbot", "version": __version__,
-                            "informationUri": "https://github.com/reviewbot/reviewbot",
-                            "rules": list(rules.values())}},
+                            "semanticVersion": __version__, "rules": list(rules.values())}},
         "results": [_result(f, index[_rule_id(f)]) for f in result.findings],
-        "originalUriBaseIds": {"SRCROOT": {"uri": "file:///"}},
-        "properties": {"coverage": result.coverage.to_json()},
+        "columnKind": "unicodeCodePoints",
+        "properties": props,
     }
-    if result.head_sha:
-        run["versionControlProvenance"] = [{"repositoryUri": "https://github.com/",
-                                            "revisionId": result.head_sha}]
     return {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
