@@ -169,7 +169,7 @@ def _coerce(value: Any, typ: Any, key: str, origin: str) -> Any:
             return False
         raise bad("true or false")
     if typ is int:
-        if isinstance(value, bool):
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
             raise bad("an integer")
         try:
             return int(value)
@@ -318,9 +318,11 @@ def load_config(
             cfg = _apply(cfg, parse_yaml_config(content, origin), origin)
     cfg = _validate(cfg, origin)
     environ = os.environ if env is None else env
-    env_values = {ENV_KEYS[k]: v for k, v in environ.items() if k in ENV_KEYS}
-    if env_values:
-        cfg = _validate(_apply(cfg, _nest(env_values), "environment (REVIEWBOT_*)"), "environment")
+    names = sorted(k for k in environ if k in ENV_KEYS)
+    for name in names:  # one at a time, so an error names the variable
+        cfg = _apply(cfg, _nest({ENV_KEYS[name]: environ[name]}), f"environment {name}")
+    if names:
+        cfg = _validate(cfg, "environment (" + ", ".join(names) + ")")
     if overrides:
         clean = {k: v for k, v in overrides.items() if v is not None}
         cfg = _validate(_apply(cfg, _nest(clean), "command line"), "command line")
