@@ -109,6 +109,8 @@ class FileState:
     collected: bool = False
     collect_error: str = ""
     items: list[str] = field(default_factory=list)
+    items_known: bool = False
+    """pytest finished collecting (its item list covers this file)."""
     outcomes: dict[str, tuple[str, str]] = field(default_factory=dict)
     """node id -> (passed | failed | skipped, message of the first failure or skip)."""
     finished: set[str] = field(default_factory=set)
@@ -132,6 +134,8 @@ def _apply(events: list[dict[str, object]], states: Mapping[str, FileState]) -> 
                 st.collected = bool(ev.get("ok"))
                 st.collect_error = "" if st.collected else str(ev.get("msg") or "error")
         elif kind == "items":
+            for st in states.values():
+                st.items_known = st.items_known or st.collect_done
             raw = ev.get("items")
             for pair in raw if isinstance(raw, list) else []:
                 st = states.get(str(pair[0]))
@@ -158,8 +162,8 @@ def _apply(events: list[dict[str, object]], states: Mapping[str, FileState]) -> 
 
 def _unfinished(states: Mapping[str, FileState], run: bool) -> list[str]:
     return [name for name, st in states.items() if not (st.stalled or st.died) and (
-        not st.collect_done or (run and st.collected and any(i not in st.finished
-                                                              for i in st.items)))]
+        not st.collect_done or (st.collected and not st.items_known)
+        or (run and st.collected and any(i not in st.finished for i in st.items)))]
 
 
 def run_checks(files: Sequence[str], sandbox: Sandbox, pythonpath: Sequence[Path],

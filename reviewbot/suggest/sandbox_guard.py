@@ -2,11 +2,12 @@
 
 Python imports ``sitecustomize`` at start-up from PYTHONPATH, so every interpreter started
 with the sandbox's environment (pytest and the children it spawns with that environment)
-refuses, at the ``socket`` module level: connections and datagrams to anything but
-loopback, Unix sockets outside the sandbox directory, and name lookups of anything but
-localhost. It is a second line behind a network namespace (when the system allows one);
-alone it is bypassable by native code, ``_socket`` and programs that are not Python (see
-README "Test suggestions").
+refuses, at the ``socket`` module level: connections and datagrams to anything but a
+loopback port this process bound itself (so a test may talk to a server it starts, never to
+a service of the host such as redis or the model server), Unix sockets outside the sandbox
+directory, and name lookups of anything but localhost. It is a second line behind a
+network namespace (when the system allows one); alone it is bypassable by native code,
+``_socket`` and programs that are not Python (see README "Test suggestions").
 
 Standalone on purpose: it must not import reviewbot.
 """
@@ -20,6 +21,7 @@ from typing import Any
 
 _ROOT = os.environ.get("REVIEWBOT_SANDBOX_DIR", "")
 _LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
+_OWN_PORTS: set[int] = set()
 
 
 def _loopback(host: Any) -> bool:
@@ -39,8 +41,9 @@ def _allowed(family: int, address: Any) -> bool:
     if family == getattr(socket, "AF_UNIX", -1):
         path = os.fsdecode(address) if isinstance(address, str | bytes) else ""
         return bool(_ROOT) and os.path.realpath(path).startswith(_ROOT + os.sep)
-    if family in (socket.AF_INET, socket.AF_INET6) and isinstance(address, tuple) and address:
-        return _loopback(address[0])
+    if family in (socket.AF_INET, socket.AF_INET6) and isinstance(address, tuple) and (
+            len(address) >= 2):
+        return _loopback(address[0]) and address[1] in _OWN_PORTS
     return False
 
 
@@ -49,12 +52,19 @@ def _deny(what: str, address: Any) -> PermissionError:
                            f"{address!r})")
 
 
+_bind = socket.socket.bind
 _connect = socket.socket.connect
 _connect_ex = socket.socket.connect_ex
 _sendto = socket.socket.sendto
 _getaddrinfo = socket.getaddrinfo
 _gethostbyname = socket.gethostbyname
 _gethostbyname_ex = socket.gethostbyname_ex
+
+
+def bind(self: socket.socket, address: Any) -> None:
+    _bind(self, address)
+    if self.family in (socket.AF_INET, socket.AF_INET6):
+        _OWN_PORTS.add(self.getsockname()[1])
 
 
 def connect(self: socket.socket, address: Any) -> None:
@@ -94,6 +104,7 @@ def gethostbyname_ex(host: str) -> Any:
     return _gethostbyname_ex(host)
 
 
+socket.socket.bind = bind  # type: ignore[method-assign,assignment]
 socket.socket.connect = connect  # type: ignore[method-assign,assignment]
 socket.socket.connect_ex = connect_ex  # type: ignore[method-assign,assignment]
 socket.socket.sendto = sendto  # type: ignore[assignment]

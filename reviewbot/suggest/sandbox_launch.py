@@ -3,8 +3,9 @@
 
 Usage: ``python reviewbot_sandbox_launch.py WORKDIR PROGRAM [ARGS...]``
 
-Inside the fresh namespaces (no network but a downed loopback, own /proc, own mounts) it:
-1. bind-mounts WORKDIR onto itself so it stays writable,
+Inside the fresh namespaces (no network but loopback, own /proc, own mounts) it:
+1. brings the namespace's own loopback up (a test may start a local server) and
+   bind-mounts WORKDIR onto itself so it stays writable,
 2. remounts every other mount read-only (keeping each mount's locked flags),
 3. enters a nested user + mount namespace mapped to a non-root uid, which locks those
    read-only mounts and drops every capability at exec,
@@ -18,7 +19,10 @@ Standalone on purpose: it must not import reviewbot.
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import os
+import socket
+import struct
 import sys
 
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
@@ -28,6 +32,7 @@ CLONE_NEWNS, CLONE_NEWUSER = 0x00020000, 0x10000000
 _FLAGS = {"ro": MS_RDONLY, "nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC,
           "noatime": MS_NOATIME, "nodiratime": MS_NODIRATIME, "relatime": MS_RELATIME,
           "strictatime": MS_STRICTATIME}
+SIOCSIFFLAGS, IFF_UP, IFF_LOOPBACK, IFF_RUNNING = 0x8914, 0x1, 0x8, 0x40
 SANDBOX_UID = 1000
 EXIT_SETUP_FAILED = 97
 
@@ -69,6 +74,16 @@ def _under(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip("/") + "/")
 
 
+def _loopback_up() -> None:
+    """Bring up ``lo`` in the new network namespace (best effort: tests just lose it)."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            flags = IFF_UP | IFF_LOOPBACK | IFF_RUNNING
+            fcntl.ioctl(s, SIOCSIFFLAGS, struct.pack("16sH14s", b"lo", flags, b"\0" * 14))
+    except OSError as exc:
+        sys.stderr.write(f"reviewbot sandbox: loopback stays down: {exc}\n")
+
+
 def _write(path: str, text: str) -> None:
     with open(path, "w", encoding="ascii") as fh:
         fh.write(text)
@@ -77,6 +92,7 @@ def _write(path: str, text: str) -> None:
 def main(argv: list[str]) -> int:
     work = os.path.realpath(argv[1])
     program = argv[2:]
+    _loopback_up()
     _mount(work, work, MS_BIND | MS_REC)
     for point, flags in _mounts():
         if _under(point, work) or _under(point, "/proc"):
