@@ -25,16 +25,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, io: IO) -> int:
-    import uvicorn
-
     from reviewbot.errors import ConfigError
     from reviewbot.server import logs
-    from reviewbot.server.app import create_app
-    from reviewbot.server.metrics import Metrics
-    from reviewbot.server.queue import JobQueue
+    from reviewbot.server.app import run_server
     from reviewbot.server.runner import GitHubJobRunner, github_factory
     from reviewbot.server.settings import load_settings
-    from reviewbot.server.worker import JobHandler, WorkerPool
 
     settings = load_settings(io.env, args.config, io.cwd)
     settings.require_secret()
@@ -44,14 +39,7 @@ def run(args: argparse.Namespace, io: IO) -> int:
         raise ConfigError("--workers must be 0 or more")
     make_gh = github_factory(settings) if threads else None
     logs.configure(args.log_level, io.stderr)
-    metrics = Metrics()
-    queue = JobQueue(settings)
-    pool = None
-    if make_gh is not None:
-        runner = GitHubJobRunner(settings, metrics, make_gh)
-        pool = WorkerPool(queue, JobHandler(queue, runner, metrics), threads=threads,
-                          embedded=True)
-    app = create_app(settings, queue, metrics, pool)
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False,
-                lifespan="on", timeout_graceful_shutdown=15, server_header=False)
+    run_server(settings, host=args.host, port=args.port, threads=threads,
+               make_runner=None if make_gh is None
+               else lambda metrics: GitHubJobRunner(settings, metrics, make_gh))
     return 0

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from reviewbot.server.events import JobSpec
 
@@ -41,8 +41,11 @@ class Claim:
 
 
 class Ledger(Protocol):
-    def accept(self, items: Sequence[tuple[str, JobSpec]], now: float) -> list[bool]:
-        """Record new jobs atomically; False for a delivery id seen before."""
+    def accept(self, items: Sequence[tuple[str, JobSpec]], now: float,
+               messages: Sequence[bytes] | None = None) -> list[bool]:
+        """Record new jobs atomically; False for a delivery id seen before. ``messages``
+        (aligned with ``items``): huey queue messages written in the same transaction for
+        the jobs that are new."""
         ...
 
     def claim(self, job_id: str, owner: str, now: float, lease: float,
@@ -83,11 +86,15 @@ class Ledger(Protocol):
     def close(self) -> None: ...
 
 
-def open_ledger(queue: QueueURL, *, ttl: float, name: str = "reviewbot") -> Ledger:
+def open_ledger(queue: QueueURL, *, ttl: float, name: str = "reviewbot",
+                huey_storage: Any | None = None) -> Ledger:
+    """``huey_storage``: huey's storage for the same queue; with it, ``accept`` writes the
+    queue messages in the ledger's transaction (and SQLite shares its connection)."""
     if queue.kind == "redis":
         from reviewbot.server.ledger_redis import RedisLedger
 
-        return RedisLedger(queue.target, ttl=ttl, name=name)
+        key = huey_storage.queue_key if huey_storage is not None else None
+        return RedisLedger(queue.target, ttl=ttl, name=name, queue_key=key)
     from reviewbot.server.ledger_sqlite import SqliteLedger
 
-    return SqliteLedger(queue.target, ttl=ttl)
+    return SqliteLedger(queue.target, ttl=ttl, shared=huey_storage)

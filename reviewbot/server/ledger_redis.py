@@ -9,10 +9,13 @@ Every state change is one Lua script, so it is atomic on the server:
     {p}:lock:<pr>       STRING id (PX lease)        the per-PR lock, expires with the lease
     {p}:stats           HASH state -> count         jobs created and finished, for metrics
 
+The lock and latest keys of a job's PR are derived inside the scripts from the job's
+``pr_key``, so every call is one round trip.
+
 Durability is Redis's: run it with ``appendonly yes`` (and ``appendfsync always`` if a 202
 must survive a power cut, ``everysec`` for at most a second's loss). A single Redis (or a
-Sentinel-managed primary) is assumed; the scripts touch several keys, which Redis Cluster
-would need hash tags for.
+Sentinel-managed primary) is assumed; the scripts touch keys they derive, which Redis
+Cluster does not allow.
 """
 
 from __future__ import annotations
@@ -31,74 +34,85 @@ redis.call('HSET', KEYS[2], 'spec', ARGV[2], 'pr_key', ARGV[3], 'state', 'queued
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
 redis.call('SET', KEYS[4], ARGV[1], 'EX', ARGV[5])
 redis.call('HINCRBY', KEYS[5], 'accepted', 1)
+if ARGV[6] ~= '' then redis.call('LPUSH', KEYS[6], ARGV[6]) end
 return 1
 """
 
-# Shared by the scripts that end a job: KEYS job, pending, lock, stats; sets a final state.
+# Every script below starts here: KEYS[1] is the job hash; the PR's lock and latest keys are
+# derived from its pr_key and the prefix (the last ARGV), so a call is one round trip.
+_PR = """
+local pr = redis.call('HGET', KEYS[1], 'pr_key')
+if not pr then return 'missing' end
+local P = ARGV[#ARGV]
+local LOCK = P .. ':lock:' .. pr
+local LATEST = P .. ':latest:' .. pr
+"""
+
+# Shared by the scripts that end a job: KEYS job, pending, stats; sets a final state.
 _FINAL = """
-local function final(state, detail)
+local function final(state, detail, ttl)
   redis.call('HSET', KEYS[1], 'state', state, 'detail', detail, 'finished_at', ARGV[3])
   redis.call('HDEL', KEYS[1], 'lease_owner', 'lease_until')
   redis.call('ZREM', KEYS[2], ARGV[1])
-  if redis.call('GET', KEYS[3]) == ARGV[1] then redis.call('DEL', KEYS[3]) end
-  redis.call('HINCRBY', KEYS[4], state, 1)
-  redis.call('EXPIRE', KEYS[1], ARGV[6])
+  if redis.call('GET', LOCK) == ARGV[1] then redis.call('DEL', LOCK) end
+  redis.call('HINCRBY', KEYS[3], state, 1)
+  redis.call('EXPIRE', KEYS[1], ttl)
 end
 """
 
-# KEYS job, pending, lock, stats, latest; ARGV id, owner, now, lease_ms, max_attempts, ttl
-_CLAIM = _FINAL + """
+# KEYS job, pending, stats; ARGV id, owner, now, lease_ms, max_attempts, ttl, prefix
+_CLAIM = _PR + _FINAL + """
 local st = redis.call('HMGET', KEYS[1], 'state', 'lease_owner', 'lease_until', 'attempts', 'spec')
 local state = st[1]
-if not state or (state ~= 'queued' and state ~= 'running') then return {'finished'} end
+if state ~= 'queued' and state ~= 'running' then return {'finished'} end
 local now = tonumber(ARGV[3])
 if state == 'running' and tonumber(st[3]) > now and st[2] ~= ARGV[2] then
   return {'leased', st[5], st[4]}
 end
-local latest = redis.call('GET', KEYS[5])
+local latest = redis.call('GET', LATEST)
 if latest and latest ~= ARGV[1] then
-  final('superseded', 'superseded by ' .. latest)
+  final('superseded', 'superseded by ' .. latest, ARGV[6])
   return {'superseded', st[5], st[4]}
 end
 if tonumber(st[4]) >= tonumber(ARGV[5]) then
-  final('failed', 'gave up after ' .. st[4] .. ' attempts')
+  final('failed', 'gave up after ' .. st[4] .. ' attempts', ARGV[6])
   return {'exhausted', st[5], st[4]}
 end
-local holder = redis.call('GET', KEYS[3])
+local holder = redis.call('GET', LOCK)
 if holder and holder ~= ARGV[1] then return {'busy', st[5], st[4]} end
-redis.call('SET', KEYS[3], ARGV[1], 'PX', ARGV[4])
+redis.call('SET', LOCK, ARGV[1], 'PX', ARGV[4])
 local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 redis.call('HSET', KEYS[1], 'state', 'running', 'lease_owner', ARGV[2],
            'lease_until', now + tonumber(ARGV[4]) / 1000)
 return {'claimed', st[5], tostring(attempts)}
 """
 
-# KEYS job, lock; ARGV id, owner, now, lease_ms
-_HEARTBEAT = """
+# KEYS job; ARGV id, owner, now, lease_ms, prefix
+_HEARTBEAT = _PR + """
 local st = redis.call('HMGET', KEYS[1], 'state', 'lease_owner')
 if st[1] ~= 'running' or st[2] ~= ARGV[2] then return 0 end
 redis.call('HSET', KEYS[1], 'lease_until', tonumber(ARGV[3]) + tonumber(ARGV[4]) / 1000)
-redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[4])
+redis.call('SET', LOCK, ARGV[1], 'PX', ARGV[4])
 return 1
 """
 
-# KEYS job, pending, lock, stats; ARGV id, owner, now, outcome, detail, ttl
-_FINISH = _FINAL + """
+# KEYS job, pending, stats; ARGV id, owner, now, outcome, detail, ttl, prefix
+_FINISH = _PR + _FINAL + """
 local st = redis.call('HMGET', KEYS[1], 'state', 'lease_owner')
 if st[1] ~= 'running' or st[2] ~= ARGV[2] then return 0 end
-final(ARGV[4], ARGV[5])
+final(ARGV[4], ARGV[5], ARGV[6])
 return 1
 """
 
-# KEYS job, lock; ARGV id, owner, now, mode ('release' checks owner, 'expired' checks lease)
-_REQUEUE = """
+# KEYS job; ARGV id, owner, now, mode ('release' checks owner, 'expired' the lease), prefix
+_REQUEUE = _PR + """
 local st = redis.call('HMGET', KEYS[1], 'state', 'lease_owner', 'lease_until')
 if st[1] ~= 'running' then return 0 end
 if ARGV[4] == 'release' and st[2] ~= ARGV[2] then return 0 end
 if ARGV[4] == 'expired' and tonumber(st[3]) > tonumber(ARGV[3]) then return 0 end
 redis.call('HSET', KEYS[1], 'state', 'queued', 'enqueued_at', ARGV[3])
 redis.call('HDEL', KEYS[1], 'lease_owner', 'lease_until')
-if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
+if redis.call('GET', LOCK) == ARGV[1] then redis.call('DEL', LOCK) end
 return 1
 """
 
@@ -108,10 +122,13 @@ def _text(value: Any) -> str:
 
 
 class RedisLedger:
-    def __init__(self, url: str, *, ttl: float, name: str = "reviewbot") -> None:
+    def __init__(self, url: str, *, ttl: float, name: str = "reviewbot",
+                 queue_key: str | None = None) -> None:
+        """``queue_key``: huey's list for this queue (``RedisStorage.queue_key``)."""
         import redis
 
         self.ttl = int(ttl)
+        self.queue_key = queue_key
         self.p = f"{name}:ledger"
         self.r = redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5,
                                       health_check_interval=30)
@@ -124,57 +141,47 @@ class RedisLedger:
     def _job(self, job_id: str) -> str:
         return f"{self.p}:job:{job_id}"
 
-    def _lock(self, pr_key: str) -> str:
-        return f"{self.p}:lock:{pr_key}"
-
-    def _pr_key(self, job_id: str) -> str | None:
-        raw = self.r.hget(self._job(job_id), "pr_key")
-        return None if raw is None else _text(raw)
-
-    def accept(self, items: Sequence[tuple[str, JobSpec]], now: float) -> list[bool]:
+    def accept(self, items: Sequence[tuple[str, JobSpec]], now: float,
+               messages: Sequence[bytes] | None = None) -> list[bool]:
+        if messages is not None and self.queue_key is None:
+            raise ValueError("queue messages need the ledger to know huey's queue key")
         pipe = self.r.pipeline(transaction=False)
-        for job_id, spec in items:
+        for i, (job_id, spec) in enumerate(items):
+            # The same LPUSH as huey's RedisStorage.enqueue, inside the accepting script: the
+            # job and its queue message are written together or not at all.
             keys = [f"{self.p}:delivery:{job_id}", self._job(job_id), f"{self.p}:pending",
-                    f"{self.p}:latest:{spec.pr_key}", f"{self.p}:stats"]
-            self._accept(keys=keys, args=[job_id, spec.to_json(), spec.pr_key, now, self.ttl],
-                         client=pipe)
+                    f"{self.p}:latest:{spec.pr_key}", f"{self.p}:stats",
+                    self.queue_key or f"{self.p}:unused"]
+            message = messages[i] if messages is not None else b""
+            self._accept(keys=keys, args=[job_id, spec.to_json(), spec.pr_key, now, self.ttl,
+                                          message], client=pipe)
         return [bool(v) for v in pipe.execute()]
 
     def claim(self, job_id: str, owner: str, now: float, lease: float,
               max_attempts: int) -> Claim:
-        pr_key = self._pr_key(job_id)
-        if pr_key is None:
+        res = self._claim(keys=[self._job(job_id), f"{self.p}:pending", f"{self.p}:stats"],
+                          args=[job_id, owner, now, int(lease * 1000), max_attempts, self.ttl,
+                                self.p])
+        if not isinstance(res, list):  # 'missing'
             return Claim("finished")
-        keys = [self._job(job_id), f"{self.p}:pending", self._lock(pr_key), f"{self.p}:stats",
-                f"{self.p}:latest:{pr_key}"]
-        res = self._claim(keys=keys, args=[job_id, owner, now, int(lease * 1000), max_attempts,
-                                           self.ttl])
         status = _text(res[0])
         if len(res) == 1:
             return Claim(status)
         return Claim(status, JobSpec.from_json(_text(res[1])), int(_text(res[2])))
 
     def heartbeat(self, job_id: str, owner: str, now: float, lease: float) -> bool:
-        pr_key = self._pr_key(job_id)
-        if pr_key is None:
-            return False
-        return bool(self._heartbeat(keys=[self._job(job_id), self._lock(pr_key)],
-                                    args=[job_id, owner, now, int(lease * 1000)]))
+        res = self._heartbeat(keys=[self._job(job_id)],
+                              args=[job_id, owner, now, int(lease * 1000), self.p])
+        return bool(res == 1)
 
     def finish(self, job_id: str, owner: str, outcome: str, detail: str, now: float) -> bool:
-        pr_key = self._pr_key(job_id)
-        if pr_key is None:
-            return False
-        keys = [self._job(job_id), f"{self.p}:pending", self._lock(pr_key), f"{self.p}:stats"]
-        return bool(self._finish(keys=keys, args=[job_id, owner, now, outcome, detail[:500],
-                                                  self.ttl]))
+        res = self._finish(keys=[self._job(job_id), f"{self.p}:pending", f"{self.p}:stats"],
+                           args=[job_id, owner, now, outcome, detail[:500], self.ttl, self.p])
+        return bool(res == 1)
 
     def _requeue_one(self, job_id: str, owner: str, now: float, mode: str) -> bool:
-        pr_key = self._pr_key(job_id)
-        if pr_key is None:
-            return False
-        return bool(self._requeue(keys=[self._job(job_id), self._lock(pr_key)],
-                                  args=[job_id, owner, now, mode]))
+        res = self._requeue(keys=[self._job(job_id)], args=[job_id, owner, now, mode, self.p])
+        return bool(res == 1)
 
     def release(self, job_id: str, owner: str, now: float) -> bool:
         return self._requeue_one(job_id, owner, now, "release")

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from reviewbot.errors import ConfigError
 from reviewbot.server.events import JobSpec
@@ -33,34 +34,49 @@ SCHEMA = (
 
 
 class SqliteLedger:
-    def __init__(self, path: str, *, ttl: float, timeout: float = 10.0) -> None:
+    """``shared``: huey's ``SqliteStorage`` of the same file. Sharing its connection and lock
+    serializes this process's ledger and queue writes in Python instead of leaving them to
+    SQLite's busy handler, whose sleeps (1 ms, 2 ms, 5 ms, ...) would add up under load."""
+
+    def __init__(self, path: str, *, ttl: float, timeout: float = 10.0,
+                 shared: Any | None = None) -> None:
         self.path = path
         self.ttl = ttl
         parent = Path(path).expanduser().resolve().parent
         if not parent.is_dir():
             raise ConfigError(f"queue database directory {parent} does not exist",
                               hint="create it or point REVIEWBOT_QUEUE_URL at a writable path")
-        self._lock = threading.Lock()
-        self._conn = sqlite3.connect(path, timeout=timeout, isolation_level=None,
-                                     check_same_thread=False)
-        self._conn.execute("pragma journal_mode=wal")
-        self._conn.execute("pragma synchronous=full")
+        self._shared = shared
+        self._lock = shared.lock if shared is not None else threading.Lock()
+        self._own: sqlite3.Connection | None = None
+        if shared is None:
+            self._own = sqlite3.connect(path, timeout=timeout, isolation_level=None,
+                                        check_same_thread=False)
+            self._own.execute("pragma journal_mode=wal")
+            self._own.execute("pragma synchronous=full")
         with self._tx() as cur:
             for stmt in SCHEMA:
                 cur.execute(stmt)
 
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        conn = self._own if self._shared is None else self._shared.conn
+        assert conn is not None
+        return conn
+
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Cursor]:
         with self._lock:
-            cur = self._conn.cursor()
+            conn = self._conn
+            cur = conn.cursor()
             cur.execute("begin immediate")
             try:
                 yield cur
             except BaseException:
-                self._conn.rollback()
+                conn.rollback()
                 raise
             else:
-                self._conn.commit()
+                conn.commit()
             finally:
                 cur.close()
 
@@ -68,10 +84,14 @@ class SqliteLedger:
         with self._lock:
             return list(self._conn.execute(sql, params).fetchall())
 
-    def accept(self, items: Sequence[tuple[str, JobSpec]], now: float) -> list[bool]:
+    def accept(self, items: Sequence[tuple[str, JobSpec]], now: float,
+               messages: Sequence[bytes] | None = None) -> list[bool]:
         out: list[bool] = []
+        queue_name = self._shared.name if self._shared is not None else None
+        if messages is not None and queue_name is None:
+            raise ValueError("queue messages need the ledger to share huey's storage")
         with self._tx() as cur:
-            for job_id, spec in items:
+            for i, (job_id, spec) in enumerate(items):
                 cur.execute("insert or ignore into rb_delivery values (?, ?)", (job_id, now))
                 if cur.rowcount != 1:
                     out.append(False)
@@ -84,6 +104,11 @@ class SqliteLedger:
                     "insert into rb_pr values (?, ?, ?) on conflict (pr_key) do update set "
                     "latest_job = excluded.latest_job, updated_at = excluded.updated_at",
                     (spec.pr_key, job_id, now))
+                if messages is not None:
+                    # huey's own task table, as SqliteStorage.enqueue writes it: the job and
+                    # its queue message commit together or not at all.
+                    cur.execute("insert into task (queue, data, priority) values (?, ?, 0)",
+                                (queue_name, messages[i]))
                 out.append(True)
         return out
 
@@ -182,5 +207,6 @@ class SqliteLedger:
         self._read("select 1")
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        if self._own is not None:
+            with self._lock:
+                self._own.close()

@@ -90,9 +90,9 @@ class JobQueue:
                  ledger: Ledger | None = None, name: str = "reviewbot") -> None:
         self.settings = settings
         try:
-            self.ledger = ledger or open_ledger(settings.queue,
-                                                ttl=settings.delivery_ttl_seconds, name=name)
             self.huey = huey or build_huey(settings, name)
+            self.ledger = ledger or open_ledger(settings.queue, ttl=settings.delivery_ttl_seconds,
+                                                name=name, huey_storage=self.huey.storage)
         except ImportError as exc:  # redis (py) missing
             raise ConfigError(f"queue {settings.queue.describe()} needs {exc.name}",
                               hint="pip install 'reviewbot[redis]'") from None
@@ -108,17 +108,10 @@ class JobQueue:
         self._handler = handler
 
     def submit(self, items: Sequence[tuple[str, JobSpec]]) -> list[Submitted]:
-        """Record jobs durably, then enqueue the new ones. Returns after the ledger commit."""
-        now = time.time()
-        accepted = self.ledger.accept(items, now)
-        for (job_id, _), ok in zip(items, accepted, strict=True):
-            if not ok:
-                continue
-            try:
-                self.enqueue(job_id)
-            except Exception as exc:  # noqa: BLE001 - the ledger has it; recover() re-sends
-                log.warning("job recorded but not enqueued; the next sweep will enqueue it",
-                            extra={"job_id": job_id, "error": type(exc).__name__})
+        """Record jobs and their queue messages in one atomic, durable write (one commit for
+        the whole batch). Returns after the commit."""
+        messages = [self.huey.serialize_task(self.task.s(job_id)) for job_id, _ in items]
+        accepted = self.ledger.accept(items, time.time(), messages)
         return [Submitted(job_id, ok) for (job_id, _), ok in zip(items, accepted, strict=True)]
 
     def enqueue(self, job_id: str, delay: float | None = None) -> None:
