@@ -81,6 +81,10 @@ def synthesize_source(fd: FileDiff) -> SourceFile:
 def prepare_files(diff: Diff, reader: FileReader, config: Config) -> tuple[list[PreparedFile], list[Skipped]]:
     prepared: list[PreparedFile] = []
     skipped: list[Skipped] = []
+    prefetch = getattr(reader, "prefetch", None)
+    if prefetch is not None:  # one git process for all head files, not one per file
+        prefetch([fd.path for fd in diff.files
+                  if skip_reason(fd, config.include, config.exclude) is None])
     for fd in diff.files:
         reason = skip_reason(fd, config.include, config.exclude)
         head: bytes | None = None

@@ -12,8 +12,8 @@ from reviewbot.errors import GitError
 
 # Variables git (and hooks run by git or pre-commit) set that would redirect a subprocess
 # to another repository, index or work tree.
-_GIT_ENV_KEEP = {"GIT_EXEC_PATH", "GIT_SSH", "GIT_SSH_COMMAND", "GIT_SSL_CAINFO", "GIT_SSL_NO_VERIFY",
-                 "GIT_CONFIG_NOSYSTEM", "GIT_ASKPASS", "GIT_TERMINAL_PROMPT"}
+_GIT_ENV_KEEP = {"GIT_EXEC_PATH", "GIT_SSH", "GIT_SSH_COMMAND", "GIT_SSL_CAINFO",
+                 "GIT_SSL_NO_VERIFY", "GIT_CONFIG_NOSYSTEM", "GIT_ASKPASS", "GIT_TERMINAL_PROMPT"}
 
 
 def scrubbed_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -41,20 +41,23 @@ class Git:
             env["GIT_INDEX_FILE"] = self.index_file
         return env
 
-    def run(self, args: Sequence[str], *, check: bool = True) -> bytes:
+    def run(self, args: Sequence[str], *, check: bool = True,
+            input: bytes | None = None) -> bytes:
         # diff.autoRefreshIndex=false: `git diff HEAD` would otherwise rewrite the index's
         # stat cache (even with GIT_OPTIONAL_LOCKS=0); reviewbot only ever reads git.
         cmd = ["git", "-c", "core.quotePath=false", "-c", "diff.noprefix=false",
                "-c", "color.ui=never", "-c", "diff.autoRefreshIndex=false", *args]
         try:
             proc = subprocess.run(
-                cmd, cwd=self.root, env=self._env(), capture_output=True, check=False
+                cmd, cwd=self.root, env=self._env(), capture_output=True, check=False,
+                input=input,
             )
         except FileNotFoundError as exc:
             raise GitError("git is not installed or not on PATH", hint="install git") from exc
         if check and proc.returncode != 0:
             err = proc.stderr.decode("utf-8", "replace").strip()
-            raise GitError(f"`git {' '.join(args)}` failed: {err or 'exit ' + str(proc.returncode)}")
+            raise GitError(
+                f"`git {' '.join(args)}` failed: {err or 'exit ' + str(proc.returncode)}")
         return proc.stdout
 
     def diff(self, args: Sequence[str]) -> bytes:
@@ -67,6 +70,33 @@ class Git:
             env=self._env(), capture_output=True, check=False,
         )
         return out.stdout if out.returncode == 0 else None
+
+    def read_blobs(self, rev: str, paths: Sequence[str],
+                   max_bytes: int) -> dict[str, bytes | None]:
+        """``rev:path`` for many paths with two git processes (``cat-file --batch-check``
+        for sizes, then ``--batch`` for the blobs of at most ``max_bytes``) instead of one
+        process per file. A path that is missing, not a blob or too big maps to None."""
+        names = [p for p in dict.fromkeys(paths) if "\n" not in p and "\r" not in p]
+        out: dict[str, bytes | None] = {p: None for p in names}
+        if not names:
+            return out
+        spec = "".join(f"{rev}:{p}\n" for p in names).encode("utf-8", "surrogateescape")
+        checks = self.run(["cat-file", "--batch-check"], input=spec).split(b"\n")
+        wanted: list[tuple[str, bytes]] = []
+        for path, line in zip(names, checks, strict=False):
+            parts = line.split(b" ")
+            if len(parts) == 3 and parts[1] == b"blob" and int(parts[2]) <= max_bytes:
+                wanted.append((path, parts[0]))
+        if not wanted:
+            return out
+        data = self.run(["cat-file", "--batch"], input=b"".join(sha + b"\n" for _, sha in wanted))
+        pos = 0
+        for path, _sha in wanted:
+            end = data.index(b"\n", pos)
+            size = int(data[pos:end].rsplit(b" ", 1)[1])
+            out[path] = data[end + 1 : end + 1 + size]
+            pos = end + 1 + size + 1
+        return out
 
     def rev_parse(self, rev: str) -> str:
         return self.run(["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"]).decode().strip()

@@ -248,3 +248,25 @@ def test_head_files_come_from_git_objects_for_ranges(git_repo: GitRepo) -> None:
     worktree = git_source(git_repo.root)
     assert worktree.reader.read("a.py") == b"# uncommitted\n"
     assert worktree.reader.read("../outside.py") is None  # never outside the repository
+
+
+def test_batched_git_reads_match_single_reads(git_repo: GitRepo) -> None:
+    from reviewbot.sources import MAX_FILE_BYTES, CachingReader
+
+    names = ["plain.py", "with space.py", "ünï/cödé.py", 'q"uote.py', "tab\tname.py",
+             "new\nline.py", "empty.py"]
+    for i, name in enumerate(names):
+        git_repo.write(name, "" if name == "empty.py" else f"x = {i}\n")
+    git_repo.write("big.txt", b"y" * (MAX_FILE_BYTES + 1))
+    git_repo.write("bin.dat", b"\x00\x01\n\x02")
+    git_repo.commit()
+    reader = git_source(git_repo.root, rev="HEAD~0..HEAD").reader
+    asked = [*names, "big.txt", "bin.dat", "missing.py", "ünï"]
+    many = reader.read_many(asked)  # type: ignore[attr-defined]
+    assert many == {p: reader.read(p) for p in asked}
+    assert many["with space.py"] == b"x = 1\n" and many["new\nline.py"] == b"x = 5\n"
+    assert many["empty.py"] == b"" and many["bin.dat"] == b"\x00\x01\n\x02"
+    assert many["big.txt"] is None and many["missing.py"] is None and many["ünï"] is None
+    cached = CachingReader(reader)
+    cached.prefetch(asked)
+    assert {p: cached.read(p) for p in asked} == many
