@@ -1,7 +1,8 @@
 """Deterministic checks on tree-sitter syntax trees, run where the change touches code.
 
 ``analyze`` dispatches by language to the rule modules; each rule reports
-:class:`StaticHit` only on changed lines (the caller passes them).
+:class:`StaticHit` only on changed lines (the caller passes them). The rule catalogue is
+:data:`reviewbot.static.rules.RULES`.
 """
 
 from __future__ import annotations
@@ -29,9 +30,15 @@ def analyze(
     src: SourceFile, changed: frozenset[int], disabled: frozenset[str] = frozenset()
 ) -> list[StaticHit]:
     """Hits on ``changed`` lines (1-based new-file numbers) of ``src``."""
-    if src.language is None or src.tree is None or not changed:
+    if not changed:
         return []
-    fn = _analyzers().get(src.language)
+    fn: Analyzer | None
+    if src.language is None:
+        from reviewbot.static import templates
+
+        fn = templates.analyze if templates.is_template(src.path) else None
+    else:
+        fn = _analyzers().get(src.language) if src.tree is not None else None
     if fn is None:
         return []
     hits = fn(src, changed)

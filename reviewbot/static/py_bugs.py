@@ -1,0 +1,275 @@
+"""Python bug rules and the two performance rules that earn their place."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from reviewbot.static.base import StaticHit
+from reviewbot.static.pyctx import Ctx
+from reviewbot.static.pynodes import (
+    LOOP_TYPES,
+    call_name,
+    contains,
+    enclosing,
+    end_line,
+    is_constant,
+    is_string,
+    line,
+    text,
+    unparen,
+    walk,
+    walk_scope,
+)
+from reviewbot.static.rules import RULES
+from reviewbot.static.strings import built
+from reviewbot.static.taint import Scope
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+_SHADOWABLE = frozenset({
+    "list", "dict", "str", "int", "float", "set", "tuple", "bytes", "len", "type", "id",
+    "input", "open", "max", "min", "sum", "map", "filter", "iter", "next", "sorted", "range",
+    "zip", "print", "format", "hash", "any", "all", "object", "bool", "repr", "round", "abs",
+    "vars", "dir", "enumerate", "reversed", "isinstance", "getattr", "setattr",
+})
+_EXITS = frozenset({"return_statement", "raise_statement", "continue_statement",
+                    "break_statement"})
+_MUTABLE_CALLS = frozenset({"list", "dict", "set", "collections.defaultdict", "defaultdict",
+                            "collections.OrderedDict", "OrderedDict", "bytearray"})
+
+
+def check_bugs(ctx: Ctx, scope: Scope) -> list[StaticHit]:
+    hits: list[StaticHit] = []
+    for n in walk_scope(scope.node):
+        t = n.type
+        if t in ("default_parameter", "typed_default_parameter") and ctx.touched(n):
+            hits += _mutable_default(n)
+        elif t == "comparison_operator" and ctx.touched(n):
+            hits += _comparison(n)
+        elif t == "except_clause" and ctx.touched(n):
+            hits += _bare_except(n)
+        elif t == "block" or t == "module":
+            hits += _unreachable(ctx, n)
+        elif t == "assert_statement" and ctx.touched(n):
+            hits += _assert_tuple(n)
+        elif t == "expression_statement" and ctx.touched(n):
+            hits += _missing_await(ctx, n)
+        elif t == "augmented_assignment" and ctx.touched(n):
+            hits += _concat_in_loop(scope, n)
+        elif t == "call" and ctx.touched(n) and call_name(n) == "re.compile":
+            hits += _compile_in_loop(scope, n)
+    hits += _shadowed(ctx, scope)
+    return hits
+
+
+def _mutable_default(p: Node) -> list[StaticHit]:
+    value = p.child_by_field_name("value")
+    if value is None:
+        return []
+    mutable = value.type in ("list", "dictionary", "set", "list_comprehension",
+                             "dictionary_comprehension", "set_comprehension") or (
+        value.type == "call" and call_name(value) in _MUTABLE_CALLS)
+    if not mutable:
+        return []
+    name = text(p.child_by_field_name("name"))
+    return [RULES["py.mutable-default"].hit(
+        line(p), end_line(p), "mutable default argument",
+        f"The default of `{name}` is created once, when the function is defined, and shared "
+        "by every call: changes made in one call leak into the next.",
+        suggestion=None)]
+
+
+def _comparison(cmp: Node) -> list[StaticHit]:
+    ops = [c.type for c in cmp.children if not c.is_named or c.type == "is not"]
+    operands = cmp.named_children
+    if any(op in ("is", "is not") for op in ops):
+        for o in operands:
+            literal = _is_literal(o)
+            if literal:
+                return [RULES["py.is-literal"].hit(
+                    line(cmp), end_line(cmp), "`is` comparison with a literal",
+                    "`is` compares identity, not value: for str and int literals the result "
+                    "depends on interning, and a new list/dict/tuple is never identical to "
+                    "anything. Use `==` / `!=`.")]
+    if any(op in ("==", "!=") for op in ops) and any(o.type == "none" for o in operands) \
+            and _in_condition(cmp):
+        return [RULES["py.eq-none"].hit(
+            line(cmp), end_line(cmp), "comparison to None with == / !=",
+            "`== None` calls __eq__, which classes such as numpy arrays and ORM columns "
+            "override, so the test may not mean what it says. Use `is None` / `is not None`.")]
+    return []
+
+
+def _is_literal(o: Node) -> bool:
+    if o.type in ("integer", "float", "list", "dictionary", "set", "tuple"):
+        return True
+    if o.type == "unary_operator":
+        arg = o.child_by_field_name("argument")
+        return arg is not None and arg.type in ("integer", "float")
+    return is_string(o) and is_constant(o)
+
+
+def _in_condition(n: Node) -> bool:
+    cur = n
+    while cur.parent is not None:
+        parent = cur.parent
+        if parent.type in ("if_statement", "elif_clause", "while_statement",
+                           "conditional_expression"):
+            cond = parent.child_by_field_name("condition")
+            if parent.type == "conditional_expression":
+                cond = parent.named_children[1] if parent.named_child_count > 2 else None
+            return cond is not None and contains(cond, n)
+        if parent.type in ("assert_statement", "if_clause"):
+            return True
+        if parent.type in ("block", "module", "expression_statement", "return_statement"):
+            return False
+        cur = parent
+    return False
+
+
+def _bare_except(clause: Node) -> list[StaticHit]:
+    if any(c.type not in ("except", ":", "block", "comment") for c in clause.children):
+        return []
+    block = next((c for c in clause.children if c.type == "block"), None)
+    body = [c for c in block.named_children if c.type != "comment"] if block is not None else []
+    swallows = all(c.type == "pass_statement" or (
+        c.type == "expression_statement" and text(c).strip() in ("...", "None")
+    ) for c in body) or (len(body) == 1 and body[0].type in ("continue_statement",
+                                                              "break_statement"))
+    if not swallows:
+        return []
+    return [RULES["py.bare-except"].hit(
+        line(clause), line(clause), "bare except that swallows every error",
+        "`except:` also catches KeyboardInterrupt and SystemExit, and this handler drops the "
+        "error silently. Catch the specific exception, and log or handle it.")]
+
+
+def _unreachable(ctx: Ctx, block: Node) -> list[StaticHit]:
+    stmts = [c for c in block.named_children if c.type != "comment"]
+    for i, s in enumerate(stmts[:-1]):
+        if s.type in _EXITS:
+            dead = stmts[i + 1:]
+            first, last = dead[0], dead[-1]
+            if not any(ctx.touched(d) for d in dead):
+                return []
+            return [RULES["py.unreachable"].hit(
+                line(first), end_line(last), "unreachable code",
+                f"This code follows a `{s.type.split('_')[0]}` at line {line(s)} in the same "
+                "block and never runs. Remove it, or fix the control flow that was meant to "
+                "reach it.")]
+    return []
+
+
+def _assert_tuple(n: Node) -> list[StaticHit]:
+    first = n.named_children[0] if n.named_children else None
+    if first is None or first.type != "tuple" or first.named_child_count == 0:
+        return []
+    return [RULES["py.assert-tuple"].hit(
+        line(n), end_line(n), "assert on a tuple is always true",
+        "A non-empty tuple is truthy, so this assert never fails. Write `assert cond, "
+        "\"message\"` without the parentheses.")]
+
+
+def _async_defs(ctx: Ctx) -> tuple[set[str], dict[str, set[str]]]:
+    if "async" not in ctx.cache:
+        tree = ctx.src.tree
+        top: set[str] = set()
+        methods: dict[str, set[str]] = {}
+        for n in walk(tree.root_node) if tree is not None else []:
+            if n.type != "function_definition" or not n.children or n.children[0].type != "async":
+                continue
+            name = text(n.child_by_field_name("name"))
+            cls = enclosing(n, {"class_definition", "function_definition"})
+            if cls is None:
+                top.add(name)
+            elif cls.type == "class_definition":
+                methods.setdefault(text(cls.child_by_field_name("name")), set()).add(name)
+        ctx.cache["async"] = (top, methods)
+    result: tuple[set[str], dict[str, set[str]]] = ctx.cache["async"]
+    return result
+
+
+def _missing_await(ctx: Ctx, stmt: Node) -> list[StaticHit]:
+    expr = stmt.named_children[0] if stmt.named_children else None
+    if expr is None or expr.type != "call":
+        return []
+    top, methods = _async_defs(ctx)
+    name = call_name(expr)
+    is_async = name in top
+    if name.startswith("self.") and name.count(".") == 1:
+        cls = enclosing(stmt, {"class_definition"})
+        is_async = cls is not None and name[5:] in methods.get(
+            text(cls.child_by_field_name("name")), set())
+    if not is_async:
+        return []
+    return [RULES["py.missing-await"].hit(
+        line(expr), end_line(expr), f"`{name}()` is a coroutine that is never awaited",
+        f"`{name}` is an async def, so calling it only creates a coroutine: its body does not "
+        "run and Python warns 'coroutine was never awaited'. Add `await`, or schedule it with "
+        "asyncio.create_task.", suggestion=None)]
+
+
+def _shadowed(ctx: Ctx, scope: Scope) -> list[StaticHit]:
+    out: list[StaticHit] = []
+    for name in _SHADOWABLE:
+        bound = [(d.stmt, d.pos) for d in scope.defs.get(name, [])]
+        if name in scope.params and scope.node.type == "function_definition":
+            params = scope.node.child_by_field_name("parameters")
+            if params is not None:
+                bound.append((params, params.end_byte))
+        if not bound:
+            continue
+        for n in walk_scope(scope.node):
+            if n.type != "call" or call_name(n) != name:
+                continue
+            hit_def = next(((s, p) for s, p in bound if p <= n.start_byte), None)
+            if hit_def is None:
+                continue
+            where = hit_def[0] if ctx.touched(hit_def[0]) else n if ctx.touched(n) else None
+            if where is None:
+                continue
+            out.append(RULES["py.shadowed-builtin"].hit(
+                line(where), line(where), f"builtin `{name}` is shadowed",
+                f"`{name}` is re-bound at line {line(hit_def[0])}, so `{name}(...)` at line "
+                f"{line(n)} calls that value instead of the builtin. Rename the variable."))
+            break
+    return out
+
+
+def _loop_in_scope(scope: Scope, n: Node) -> Node | None:
+    loop = enclosing(n, LOOP_TYPES | {"function_definition", "class_definition"})
+    if loop is None or loop.type not in LOOP_TYPES or not contains(scope.node, loop):
+        return None
+    return loop
+
+
+def _concat_in_loop(scope: Scope, n: Node) -> list[StaticHit]:
+    op = n.child_by_field_name("operator")
+    left, right = n.child_by_field_name("left"), n.child_by_field_name("right")
+    if op is None or op.type != "+=" or left is None or right is None or left.type != "identifier":
+        return []
+    loop = _loop_in_scope(scope, n)
+    if loop is None:
+        return []
+    inits = [d for d in scope.defs.get(text(left), [])
+             if d.kind == "assign" and d.pos <= loop.start_byte and d.value is not None]
+    if not inits or not all(is_string(unparen(d.value)) or built(d.value, scope) is not None
+                            for d in inits if d.value is not None):
+        return []
+    return [RULES["py.str-concat-loop"].hit(
+        line(n), end_line(n), "string built with += in a loop",
+        f"Each `{text(left)} += ...` copies the whole string built so far, so the loop is "
+        "quadratic in the output size. Append the parts to a list and ''.join() it once.",
+        confidence=0.6)]
+
+
+def _compile_in_loop(scope: Scope, n: Node) -> list[StaticHit]:
+    argl = n.child_by_field_name("arguments")
+    first = argl.named_children[0] if argl is not None and argl.named_children else None
+    if first is None or not is_constant(first) or _loop_in_scope(scope, n) is None:
+        return []
+    return [RULES["py.regex-compile-loop"].hit(
+        line(n), end_line(n), "re.compile of a constant pattern inside a loop",
+        "The pattern is the same on every iteration; compile it once outside the loop (or at "
+        "module level) and reuse the compiled object.", confidence=0.6)]

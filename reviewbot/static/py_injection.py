@@ -1,0 +1,344 @@
+"""Injection rules: SQL built from strings (CWE-89) and shell commands from strings (CWE-78)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from reviewbot.findings import Severity
+from reviewbot.static.base import StaticHit
+from reviewbot.static.pyctx import Ctx
+from reviewbot.static.pynodes import (
+    args,
+    call_name,
+    kwarg,
+    line,
+    text,
+    unparen,
+    walk_scope,
+    words,
+)
+from reviewbot.static.rules import RULES
+from reviewbot.static.strings import (
+    SLOT,
+    Built,
+    Slot,
+    built,
+    outermost_builds,
+    risky_span,
+    slot_taint,
+    template_of,
+)
+from reviewbot.static.taint import Level, Scope, Sink, Taint, strongest
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+SQL = Sink("sql", frozenset({"escape_string", "literal", "Identifier", "Literal", "quote_ident",
+                             "quote_literal", "AsIs"}))
+SHELL = Sink("shell", frozenset({"quote", "join"}))
+
+_SQL_STATEMENT = re.compile(
+    r"\b(?:insert\s+(?:or\s+\w+\s+)?into|delete\s+from|replace\s+into|merge\s+into"
+    r"|update\s+[\w.\"`\[\]\x00]+\s+set|(?:create|drop|alter|truncate)\s+(?:table|index|view)"
+    r"|select\s[\s\S]*?\sfrom\s+[\w.\"`\[\]\x00(]+[\s\S]*?"
+    r"(?:\bwhere\b|\bjoin\b|\border\s+by\b|\bgroup\s+by\b|\blimit\b|;|$))",
+    re.IGNORECASE,
+)
+_SQL_SELECT_STAR = re.compile(r"\bselect\s+(?:\*|count\s*\(|distinct\b)", re.IGNORECASE)
+_SQL_WHERE = re.compile(
+    r"\bwhere\s+[\w.\"`\[\]]+\s*(?:=|<|>|!=|\blike\b|\bin\b|\bbetween\b|\bis\b)", re.IGNORECASE
+)
+_IDENT_BEFORE = re.compile(r"\b(?:from|into|update|join|table|exists|by|select|distinct)$",
+                           re.IGNORECASE)
+_NUMERIC_SPEC = re.compile(r"%[#0\- +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?[diouxXeEfFgG]$")
+_SQL_CALL_WORDS = frozenset({"execute", "executemany", "executescript", "exec", "query", "sql",
+                             "raw", "mogrify", "select", "db"})
+_SQL_RECEIVERS = frozenset({"cursor", "cur", "db", "conn", "connection", "session", "engine",
+                            "sql", "sqlite", "database", "c", "query", "con"})
+_SHELL_CALLS = frozenset({
+    "os.system", "os.popen", "os.popen2", "os.popen3", "os.popen4", "popen2.popen2",
+    "popen2.popen3", "popen2.popen4", "commands.getoutput", "commands.getstatusoutput",
+    "subprocess.getoutput", "subprocess.getstatusoutput", "asyncio.create_subprocess_shell",
+})
+_RUNNER_VERBS = frozenset({"run", "exec", "execute", "system", "popen", "spawn"})
+_RUNNER_NOUNS = frozenset({"cmd", "command", "ssh", "cli", "shell", "subprocess"})
+_RUNNER_NAMES = frozenset({"call", "check_call", "check_output", "getoutput"})
+
+
+def looks_like_sql(t: str) -> bool:
+    return bool(_SQL_STATEMENT.search(t) or _SQL_SELECT_STAR.search(t) or _SQL_WHERE.search(t))
+
+
+def _is_identifier_slot(t: str, offset: int) -> bool:
+    """Does the slot stand for a table or column name rather than a value?"""
+    before, after = t[:offset].rstrip(), t[offset + 1:].lstrip()
+    if before.endswith(("'", '"', "%")) or after.startswith(("'", '"', "%")):
+        return False  # a quoted value
+    if after.startswith(".") or before.endswith("."):
+        return True  # schema.table
+    if after.startswith("=") and re.search(r"(?:\bset|,)$", before, re.IGNORECASE):
+        return True  # SET col = ...
+    return bool(_IDENT_BEFORE.search(before))
+
+
+def _numeric_slot(b: Built, slot: Slot) -> bool:
+    if b.how != "%-formatting":
+        return False
+    return False if slot.expr is None else bool(_NUMERIC_SPEC.search(_raw_before(b, slot)))
+
+
+def _raw_before(b: Built, slot: Slot) -> str:
+    left = b.node.child_by_field_name("left")
+    if left is None:
+        return ""
+    raw = text(left)
+    idx = b.text[: slot.offset].count(SLOT)
+    specs = list(re.finditer(r"%(?:\([^)]*\))?[#0\- +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?"
+                             r"[diouxXeEfFgGcrsa]", raw))
+    return specs[idx].group(0) if idx < len(specs) else ""
+
+
+def _dangerous_sql(scope: Scope, b: Built, prefix: str = ""
+                   ) -> tuple[Taint, bool, list[Slot]] | None:
+    """(strongest taint, all-numeric, slots) of the injectable slots, or None."""
+    full = prefix + b.text
+    risky: list[Taint] = []
+    slots: list[Slot] = []
+    numeric = True
+    for s in b.slots:
+        taint = slot_taint(scope, b, s, SQL)
+        if _is_identifier_slot(full, s.offset + len(prefix)):
+            if taint.level < Level.SOURCE:
+                continue
+        elif taint.level < Level.LOCAL:
+            continue
+        risky.append(taint)
+        slots.append(s)
+        numeric = numeric and _numeric_slot(b, s)
+    return (strongest(risky), numeric, slots) if risky else None
+
+
+def _consumers(scope: Scope, node: Node) -> list[Node]:
+    """Calls that receive the value of ``node``: directly, or through the variable it is
+    assigned to."""
+    cur = node
+    while cur.parent is not None and cur.parent.type == "parenthesized_expression":
+        cur = cur.parent
+    parent = cur.parent
+    if parent is not None and parent.type == "argument_list" and parent.parent is not None:
+        return [parent.parent]
+    names = [d for ds in scope.defs.values() for d in ds
+             if d.value is not None and d.value.start_byte <= node.start_byte
+             and node.end_byte <= d.value.end_byte]
+    out: list[Node] = []
+    for d in names:
+        for n in walk_scope(scope.node):
+            if n.type != "call" or n.start_byte < d.pos:
+                continue
+            argl = n.child_by_field_name("arguments")
+            if argl is None:
+                continue
+            for ident in (x for x in _descend(argl) if x.type == "identifier"):
+                if text(ident) == d.name and d in scope.reaching(d.name, ident):
+                    out.append(n)
+                    break
+    return out
+
+
+def _descend(n: Node) -> Iterator[Node]:
+    stack = list(n.named_children)
+    while stack:
+        cur = stack.pop()
+        yield cur
+        if cur.type not in ("lambda", "call"):
+            stack.extend(cur.named_children)
+
+
+def _is_sql_call(name: str) -> bool:
+    parts = name.split(".")
+    return bool(set(words(parts[-1])) & _SQL_CALL_WORDS) or any(
+        set(words(p)) & _SQL_RECEIVERS for p in parts[:-1])
+
+
+def check_sql(ctx: Ctx, scope: Scope) -> list[StaticHit]:
+    rule = RULES["py.sql-injection"]
+    hits: list[StaticHit] = []
+    reported: set[int] = set()
+    candidates: list[tuple[Built, str]] = [(b, "") for b in outermost_builds(scope)]
+    candidates += _augmented(scope)
+    for b, prefix in candidates:
+        if not b.known or not looks_like_sql(prefix + b.text):
+            continue
+        danger = _dangerous_sql(scope, b, prefix)
+        if danger is None:
+            continue
+        taint, numeric, risky = danger
+        reported.add(b.node.id)
+        calls = [c for c in _consumers(scope, b.node) if _is_sql_call(call_name(c))]
+        target = calls[0] if calls else None
+        where = f"`{call_name(target)}` at line {line(target)}" if target is not None else None
+        anchor = ctx.anchor(b.node, scope, [s.expr for s in risky if s.expr is not None],
+                            SQL, Level.LOCAL, where or "the query", risky_span(b, risky))
+        if anchor is None:
+            continue
+        origin = f" from {taint.origin}" if taint.origin else ""
+        runs = f" and executed by {where}" if where else ""
+        if numeric:
+            hits.append(rule.hit(
+                anchor.line, anchor.end, "SQL built with numeric %-formatting",
+                f"The query is built with {b.how}{origin}{runs}{anchor.note}. %d cannot inject "
+                "text, but the value still bypasses parameter binding and one edit to %s makes "
+                "it injectable. Pass values as query parameters.",
+                severity=Severity.WARNING, confidence=0.5))
+        else:
+            hits.append(rule.hit(
+                anchor.line, anchor.end, "SQL injection: query built from a string",
+                f"The SQL text is built with {b.how}{origin}{runs}{anchor.note}; a value "
+                "containing a quote changes the query. Pass values as parameters, e.g. "
+                "cursor.execute(\"... WHERE id = %s\", (value,)); table or column names must "
+                "come from an allow-list.",
+                severity=rule.severity if target is not None or taint.level >= Level.PARAM
+                else Severity.WARNING))
+    hits += _sql_sinks_only(ctx, scope, reported)
+    return hits
+
+
+def _augmented(scope: Scope) -> list[tuple[Built, str]]:
+    """``sql += "... '" + value + "'"`` where ``sql`` started as SQL text."""
+    out: list[tuple[Built, str]] = []
+    for defs in scope.defs.values():
+        first = next((d for d in defs if d.kind == "assign" and d.value is not None), None)
+        if first is None or first.value is None:
+            continue
+        start = template_of(first.value, scope)
+        if start is None:
+            continue
+        for d in defs:
+            if d.kind != "aug" or d.value is None or d.pos < first.pos:
+                continue
+            b = built(d.value, scope)
+            if b is not None and looks_like_sql(b.text):
+                continue  # reported as a build of its own
+            if b is None:
+                b = Built(d.value, SLOT, (Slot(d.value, 0),), "+=")
+            out.append((Built(d.stmt, b.text, b.slots, "+= concatenation"), start[0]))
+    return out
+
+
+def _sql_sinks_only(ctx: Ctx, scope: Scope, reported: set[int]) -> list[StaticHit]:
+    """A changed execute() whose query was built (unchanged) earlier in the function."""
+    rule = RULES["py.sql-injection"]
+    out: list[StaticHit] = []
+    for n in walk_scope(scope.node):
+        if n.type != "call" or not ctx.touched(n) or not _is_sql_call(call_name(n)):
+            continue
+        first = next(iter(args(n)), None)
+        if first is None or unparen(first).type != "identifier":
+            continue
+        ident = unparen(first)
+        for d in scope.reaching(text(ident), ident):
+            b = built(d.value, scope) if d.value is not None else None
+            if b is None or not b.known or not looks_like_sql(b.text) or ctx.touched(d.stmt):
+                continue
+            danger = _dangerous_sql(scope, b)
+            if danger is None or danger[1]:
+                continue
+            out.append(rule.hit(
+                line(n), line(n), "SQL injection: formatted query executed",
+                f"`{call_name(n)}` runs the query built with {b.how} at line {line(d.stmt)}"
+                f"{' from ' + danger[0].origin if danger[0].origin else ''}. Build the query "
+                "with placeholders and pass the values as parameters."))
+            break
+    return out
+
+
+def check_shell(ctx: Ctx, scope: Scope) -> list[StaticHit]:
+    hits: list[StaticHit] = []
+    for n in walk_scope(scope.node):
+        if n.type != "call":
+            continue
+        name = call_name(n)
+        positional = args(n)
+        if not positional:
+            continue
+        cmd = positional[0]
+        shell_kw = kwarg(n, "shell")
+        via_shell = name in _SHELL_CALLS or (shell_kw is not None and shell_kw.type == "true")
+        if via_shell:
+            if unparen(cmd).type in ("list", "tuple"):
+                continue
+            taint = scope.level(cmd, SHELL)
+            if taint.level < Level.LOCAL:
+                continue
+            anchor = ctx.anchor(n, scope, [cmd], SHELL, Level.LOCAL, f"`{name}`")
+            if anchor is None:
+                continue
+            b = built(cmd, scope)
+            how = f" built with {b.how}" if b is not None else ""
+            origin = f" from {taint.origin}" if taint.origin else ""
+            how_runs = "with shell=True" if name not in _SHELL_CALLS else "through the shell"
+            hits.append(RULES["py.shell-injection"].hit(
+                anchor.line, anchor.end, "shell command from a non-constant string",
+                f"`{name}` runs its command {how_runs}; the command string is"
+                f"{how or ' not constant'}{origin}{anchor.note}, so shell syntax in the "
+                "value (; | $() `) runs other commands. Pass an argument list to "
+                "subprocess.run without shell=True, or quote each value with shlex.quote.",
+                suggestion=None,
+                severity=None if taint.level >= Level.PARAM else Severity.WARNING))
+        elif _is_runner(name):
+            hits += _command_strings(ctx, scope, n, name, positional)
+    return hits
+
+
+def _is_runner(name: str) -> bool:
+    parts = name.replace("[", ".").replace("]", "").replace("'", "").replace('"', "").split(".")
+    last = parts[-1]
+    if last in _RUNNER_NAMES:
+        return True
+    if any(set(words(p)) & _SQL_RECEIVERS for p in parts[:-1]):
+        return False
+    w = words(last)
+    if not w:
+        return False
+    if w[0] in _RUNNER_VERBS or w[-1] in _RUNNER_VERBS:
+        return True  # run_ssh, cli_run, exec_adb_cmd, execute_command_and_parse
+    if w[0] in _RUNNER_NOUNS and set(w) & _RUNNER_VERBS:
+        return True  # ssh_execute
+    return len(parts) > 1 and bool(set(words(parts[-2])) & {"cmd", "command", "shell"})
+
+
+def _command_strings(ctx: Ctx, scope: Scope, call: Node, name: str,
+                     positional: list[Node]) -> list[StaticHit]:
+    for a in positional:
+        a = unparen(a)
+        builds: list[tuple[Built, Node]] = []
+        b = built(a, scope)
+        if b is not None:
+            builds.append((b, b.node))
+        elif a.type == "identifier":
+            for d in scope.reaching(text(a), a):
+                db = built(d.value, scope) if d.value is not None else None
+                if db is not None:
+                    builds.append((db, d.stmt))
+        for b, where in builds:
+            if b.known and looks_like_sql(b.text):
+                continue  # the SQL rule's business
+            taint = b.taint(scope, SHELL)
+            if taint.level < Level.LOCAL:
+                continue
+            anchor = ctx.anchor(where, scope, [s.expr for s in b.slots if s.expr is not None],
+                                SHELL, Level.LOCAL, f"`{name}`")
+            if anchor is None:
+                anchor = ctx.anchor(call, scope, [], SHELL, Level.LOCAL, f"`{name}`")
+            if anchor is None:
+                continue
+            origin = f" from {taint.origin}" if taint.origin else ""
+            return [RULES["py.command-string"].hit(
+                anchor.line, anchor.end, "command line built from a string",
+                f"A command line is built with {b.how}{origin} and passed to `{name}` "
+                f"(line {line(call)}). If it reaches a shell or ssh, spaces and shell syntax in "
+                "the value change the command. Pass the program and its arguments as a list.",
+                confidence=0.6)]
+    return []

@@ -1,0 +1,180 @@
+"""Other Python security rules: eval, deserialisation, yaml, TLS, secrets, password hashes."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from reviewbot.findings import Severity
+from reviewbot.static.base import StaticHit
+from reviewbot.static.pyctx import Ctx
+from reviewbot.static.pynodes import (
+    args,
+    call_name,
+    is_constant,
+    is_string,
+    kwarg,
+    line,
+    string_text,
+    text,
+    unparen,
+    walk_scope,
+    words,
+)
+from reviewbot.static.rules import RULES
+from reviewbot.static.taint import Level, Scope, Sink
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+CODE = Sink("code", frozenset({"literal_eval"}))
+DATA = Sink("data")
+
+_EVAL = frozenset({"eval", "exec", "builtins.eval", "builtins.exec"})
+_DESERIALIZE = frozenset({
+    "pickle.loads", "pickle.load", "cPickle.loads", "cPickle.load", "_pickle.loads",
+    "_pickle.load", "dill.loads", "dill.load", "marshal.loads", "marshal.load",
+    "jsonpickle.decode", "pd.read_pickle", "pandas.read_pickle", "shelve.open", "joblib.load",
+    "torch.load",
+})
+_YAML = frozenset({"yaml.load", "yaml.load_all", "yaml.unsafe_load", "yaml.unsafe_load_all"})
+_SECRET_WORDS = re.compile(
+    r"(?:^|_)(?:password|passwd|pwd|secret|secret_key|api_key|apikey|access_key|access_token|"
+    r"auth_token|private_key|client_secret|token|secret_access_key)$"
+)
+_PLACEHOLDER = re.compile(
+    r"^(?:<.*>|\$\{.*\}|\{.*\}|%\(.*\)s|%s|x+|\*+|\.+|-+|changeme|change[-_]me|password|secret|"
+    r"your[-_ ].*|example.*|dummy.*|test.*|fake.*|sample.*|none|null|todo|placeholder.*)$",
+    re.IGNORECASE,
+)
+_PASSWORD_WORDS = frozenset({"password", "passwd", "pwd", "pw", "pass", "passphrase", "passwords"})
+_WEAK = frozenset({"md5", "sha1"})
+
+
+def check_security(ctx: Ctx, scope: Scope) -> list[StaticHit]:
+    hits: list[StaticHit] = []
+    for n in walk_scope(scope.node):
+        if n.type == "call":
+            hits += _call(ctx, scope, n)
+        elif n.type in ("assignment", "keyword_argument", "pair") and ctx.touched(n):
+            hits += _secret(ctx, n)
+        elif n.type == "attribute" and text(n) == "ssl.CERT_NONE" and ctx.touched(n):
+            hits.append(_tls(n, "ssl.CERT_NONE turns off certificate checking"))
+    return hits
+
+
+def _call(ctx: Ctx, scope: Scope, n: Node) -> list[StaticHit]:
+    name = call_name(n)
+    positional = args(n)
+    first = positional[0] if positional else None
+    if name in _EVAL and first is not None:
+        taint = scope.level(first, CODE)
+        if taint.level < Level.LOCAL:
+            return []
+        anchor = ctx.anchor(n, scope, [first], CODE, Level.LOCAL, f"`{name}`")
+        if anchor is None:
+            return []
+        return [RULES["py.eval"].hit(
+            anchor.line, anchor.end, f"{name}() on a non-constant value",
+            f"`{name}` runs its argument as Python code; the value comes from "
+            f"{taint.origin or 'outside this literal'}{anchor.note}. Use ast.literal_eval for "
+            "data, json.loads for JSON, or a dict of allowed operations.")]
+    if name in _DESERIALIZE and first is not None:
+        if name == "torch.load" and kwarg(n, "weights_only") is not None:
+            return []
+        taint = scope.level(first, DATA)
+        if taint.level < Level.LOCAL:
+            return []
+        anchor = ctx.anchor(n, scope, [first], DATA, Level.LOCAL, f"`{name}`")
+        if anchor is None:
+            return []
+        return [RULES["py.unsafe-deserialization"].hit(
+            anchor.line, anchor.end, f"{name}() on data that may not be trusted",
+            f"`{name}` can run arbitrary code while loading (pickle-based formats call "
+            f"constructors named in the data); the data comes from "
+            f"{taint.origin or 'outside this function'}{anchor.note}. Use JSON or another "
+            "data-only format for anything that crosses a trust boundary.",
+            severity=Severity.ERROR if taint.level >= Level.SOURCE else None)]
+    if name in _YAML and ctx.touched(n) and first is not None and not is_constant(first):
+        loader = kwarg(n, "Loader") or (positional[1] if len(positional) > 1 else None)
+        if "unsafe" not in name and loader is not None and re.search(
+            r"Safe|BaseLoader|FullLoader", text(loader)
+        ):
+            return []
+        return [RULES["py.yaml-load"].hit(
+            line(n), line(n), f"{name} without a safe loader",
+            "yaml.load with the default or unsafe Loader builds arbitrary Python objects from "
+            "tags in the document (code execution on untrusted input).",
+            suggestion=None)]
+    if ctx.touched(n):
+        verify = kwarg(n, "verify")
+        if verify is not None and verify.type == "false":
+            return [_tls(n, f"`{name}(..., verify=False)` accepts any certificate")]
+        if name.endswith("_create_unverified_context"):
+            return [_tls(n, "an unverified SSL context accepts any certificate")]
+        return _weak_hash(n, name, positional)
+    return []
+
+
+def _tls(n: Node, what: str) -> StaticHit:
+    return RULES["py.tls-verify-disabled"].hit(
+        line(n), line(n), "TLS certificate verification disabled",
+        f"{what}, so anyone on the network path can impersonate the server (MITM). Keep "
+        "verification on; point verify= / cafile= at a CA bundle for private CAs.")
+
+
+def _weak_hash(n: Node, name: str, positional: list[Node]) -> list[StaticHit]:
+    algo = name.rsplit(".", 1)[-1].lower()
+    data = positional
+    if name in ("hashlib.new", "new") and positional and is_string(unparen(positional[0])):
+        algo = string_text(unparen(positional[0])).lower()
+        data = positional[1:]
+    if algo not in _WEAK or not (name.startswith("hashlib.") or name in _WEAK):
+        return []
+    if not any(_mentions_password(d) for d in data):
+        return []
+    return [RULES["py.weak-password-hash"].hit(
+        line(n), line(n), f"{algo} used to hash a password",
+        f"{algo} is fast and unsalted here, so leaked hashes are cracked quickly. Hash passwords "
+        "with a slow, salted KDF: argon2, bcrypt, scrypt or hashlib.pbkdf2_hmac.",
+        suggestion=None)]
+
+
+def _mentions_password(n: Node) -> bool:
+    stack = [n]
+    while stack:
+        cur = stack.pop()
+        if cur.type == "identifier" and set(words(text(cur))) & _PASSWORD_WORDS:
+            return True
+        stack.extend(cur.named_children)
+    return False
+
+
+def _secret(ctx: Ctx, n: Node) -> list[StaticHit]:
+    if n.type == "assignment":
+        target, value = n.child_by_field_name("left"), n.child_by_field_name("right")
+        if target is not None and target.type == "attribute":
+            target = target.child_by_field_name("attribute")
+    elif n.type == "keyword_argument":
+        target, value = n.child_by_field_name("name"), n.child_by_field_name("value")
+    else:
+        target, value = n.child_by_field_name("key"), n.child_by_field_name("value")
+    if target is None or value is None or not is_string(value) or not is_constant(value):
+        return []
+    name = string_text(target) if is_string(target) else text(target)
+    if not _SECRET_WORDS.search("_".join(words(name))):
+        return []
+    secret = string_text(value)
+    if (len(secret) < 8 or re.search(r"\s", secret) or _PLACEHOLDER.match(secret)
+            or "_".join(words(secret)) == "_".join(words(name))
+            or re.fullmatch(r"[A-Z0-9_]+", secret)
+            or re.match(r"^[a-z]+://", secret) or len(set(secret)) < 4):
+        return []
+    if re.search(r"(?:^|/)(?:tests?|testing|fixtures|examples?)/|(?:^|/)test_[^/]*$|_test\.py$",
+                 ctx.src.path):
+        return []
+    return [RULES["py.hardcoded-secret"].hit(
+        line(n), line(n), f"hard-coded secret in `{name}`",
+        "A credential written in the source ends up in every clone, backup and log of the "
+        "repository, and rotating it needs a code change. Read it from the environment or a "
+        "secret store.", confidence=0.7)]

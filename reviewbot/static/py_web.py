@@ -1,0 +1,193 @@
+"""Web rules: path traversal (CWE-22) and cross-site scripting (CWE-79)."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from reviewbot.findings import Severity
+from reviewbot.static.base import StaticHit
+from reviewbot.static.pyctx import Ctx
+from reviewbot.static.pynodes import args, call_name, kwarg, last_name, line, walk_scope
+from reviewbot.static.rules import RULES
+from reviewbot.static.strings import SLOT, outermost_builds, risky_span, slot_taint
+from reviewbot.static.taint import Level, Scope, Sink, is_safe_call
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+PATH = Sink("path", frozenset({"basename", "secure_filename", "safe_join", "safe_path"}))
+HTML = Sink("html", frozenset({"format_html", "strip_tags", "urlencode", "dumps", "jsonify",
+                               "json_script", "linebreaks", "Markup.escape", "e"}))
+
+_FILE_SINKS = frozenset({
+    "open", "io.open", "codecs.open", "os.open", "os.remove", "os.unlink", "os.rmdir",
+    "os.removedirs", "os.rename", "os.renames", "os.replace", "os.makedirs", "os.mkdir",
+    "os.listdir", "os.scandir", "os.walk", "os.chmod", "os.chown", "os.truncate", "os.symlink",
+    "os.link", "shutil.copy", "shutil.copy2", "shutil.copyfile", "shutil.copytree",
+    "shutil.move", "shutil.rmtree", "send_file", "flask.send_file", "send_from_directory",
+    "flask.send_from_directory", "FileResponse", "static.File", "tarfile.open",
+    "zipfile.ZipFile", "aiofiles.open",
+})
+_MARK_SAFE = frozenset({"Markup", "markupsafe.Markup", "mark_safe", "SafeString", "SafeText",
+                        "SafeUnicode", "jinja2.Markup", "flask.Markup"})
+_TEMPLATE_FROM_STRING = frozenset({"render_template_string", "flask.render_template_string",
+                                   "jinja2.Template", "Template.from_string", "from_string"})
+_RESPONSE = re.compile(r"(?:^|\.)(?:HttpResponse|Response|make_response|HTMLResponse)$"
+                       r"|(?:^|\.)(?:response|out|request|resp|wfile)\.write$|^self\.write$")
+_MARKDOWN = re.compile(r"^(?:markdown|markdown\.markdown|markdown2\.markdown|md\.markdown)$"
+                       r"|Markdown\(.*\)\.convert$")
+_RENDER = frozenset({"render", "render_to_response", "render_template", "TemplateResponse",
+                     "render_to_string", "direct_to_template"})
+_HTML_TAG = re.compile(r"<\s*/?\s*[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?/?\s*>"
+                       r"|<[a-zA-Z][a-zA-Z0-9-]*\s+[a-zA-Z-]+\s*=")
+
+
+def check_path(ctx: Ctx, scope: Scope) -> list[StaticHit]:
+    hits: list[StaticHit] = []
+    for n in walk_scope(scope.node):
+        if n.type != "call":
+            continue
+        name = call_name(n)
+        if name not in _FILE_SINKS:
+            continue
+        targets = args(n)[:2] if last_name(name) in ("rename", "renames", "replace", "copy",
+                                                     "copy2", "copyfile", "copytree", "move",
+                                                     "symlink", "link") else args(n)[:1]
+        directory = kwarg(n, "directory")
+        if directory is not None:
+            targets.append(directory)
+        for t in targets:
+            taint = scope.level(t, PATH)
+            if taint.level < Level.SOURCE:
+                continue
+            anchor = ctx.anchor(n, scope, [t], PATH, Level.SOURCE, f"`{name}`")
+            if anchor is None:
+                continue
+            hits.append(RULES["py.path-traversal"].hit(
+                anchor.line, anchor.end, "path traversal: user-controlled path",
+                f"A path from {taint.origin or 'user input'} reaches `{name}`{anchor.note} "
+                "without a containment check; '../' or an absolute path escapes the intended "
+                "directory. Use werkzeug.utils.secure_filename / safe_join, or resolve with "
+                "os.path.realpath and check the result starts with the base directory."))
+            break
+    return hits
+
+
+def check_xss(ctx: Ctx, scope: Scope) -> list[StaticHit]:
+    hits: list[StaticHit] = []
+    for n in walk_scope(scope.node):
+        if n.type == "call":
+            hits += _xss_call(ctx, scope, n)
+    hits += _html_builds(ctx, scope)
+    return hits
+
+
+def _xss_call(ctx: Ctx, scope: Scope, n: Node) -> list[StaticHit]:
+    name = call_name(n)
+    positional = args(n)
+    first = positional[0] if positional else None
+    if name in _MARK_SAFE and first is not None:
+        taint = scope.level(first, HTML)
+        if taint.level >= Level.LOCAL:
+            anchor = ctx.anchor(n, scope, [first], HTML, Level.LOCAL, f"`{name}`")
+            if anchor is not None:
+                return [RULES["py.xss-mark-safe"].hit(
+                    anchor.line, anchor.end, f"{last_name(name)}() on a non-constant value",
+                    f"`{name}` marks its argument as safe HTML, so it is never escaped; the "
+                    f"value comes from {taint.origin or 'outside this literal'}{anchor.note}. "
+                    "Escape the parts (markupsafe.escape / format_html) instead.",
+                    severity=Severity.ERROR if taint.level >= Level.PARAM else None)]
+    elif (name in _TEMPLATE_FROM_STRING or last_name(name) == "from_string") and first:
+        taint = scope.level(first, HTML)
+        if taint.level >= Level.PARAM:
+            anchor = ctx.anchor(n, scope, [first], HTML, Level.PARAM, f"`{name}`")
+            if anchor is not None:
+                return [RULES["py.xss-template-string"].hit(
+                    anchor.line, anchor.end, "template compiled from a non-constant string",
+                    f"The template text comes from {taint.origin}{anchor.note}: template syntax "
+                    "in it runs on the server (SSTI) and HTML in it is not escaped. Keep the "
+                    "template constant and pass values as context variables.")]
+    elif _RESPONSE.search(name) and first is not None:
+        taint = scope.level(first, HTML)
+        if taint.level >= Level.SOURCE:
+            anchor = ctx.anchor(n, scope, [first], HTML, Level.SOURCE, f"`{name}`")
+            if anchor is not None:
+                return [RULES["py.xss-response"].hit(
+                    anchor.line, anchor.end, "request data written to the response",
+                    f"{taint.origin} is written to the response by `{name}`{anchor.note} "
+                    "without escaping. Escape it (html.escape / markupsafe.escape) or render a "
+                    "template with autoescaping.")]
+    elif _MARKDOWN.search(name) and first is not None and not _sanitised_by_parent(n, HTML):
+        taint = scope.level(first, HTML)
+        if taint.level >= Level.LOCAL:
+            anchor = ctx.anchor(n, scope, [first], HTML, Level.LOCAL, f"`{name}`")
+            if anchor is not None:
+                return [RULES["py.xss-markdown"].hit(
+                    anchor.line, anchor.end, "Markdown rendered without sanitising",
+                    f"`{name}` keeps raw HTML from its input (here "
+                    f"{taint.origin or 'a computed value'}{anchor.note}), so <script> or "
+                    "onerror= in the text reaches the page. Sanitise the output "
+                    "(bleach.clean / nh3.clean) or escape the input.",
+                    confidence=0.6)]
+    elif name == "json.dumps" and first is not None and kwarg(n, "cls") is None:
+        hits = _json_in_template(ctx, scope, n, first)
+        if hits:
+            return hits
+    return []
+
+
+def _sanitised_by_parent(n: Node, sink: Sink) -> bool:
+    cur = n.parent
+    while cur is not None and cur.type in ("parenthesized_expression", "argument_list"):
+        if cur.type == "argument_list" and cur.parent is not None:
+            return is_safe_call(call_name(cur.parent), sink)
+        cur = cur.parent
+    return False
+
+
+def _json_in_template(ctx: Ctx, scope: Scope, n: Node, first: Node) -> list[StaticHit]:
+    pair = n.parent
+    if pair is None or pair.type != "pair" or pair.child_by_field_name("value") != n:
+        return []
+    dictionary = pair.parent
+    argl = dictionary.parent if dictionary is not None else None
+    render = argl.parent if argl is not None and argl.type == "argument_list" else None
+    if render is None or last_name(call_name(render)) not in _RENDER:
+        return []
+    if scope.level(first, HTML).level < Level.LOCAL or not ctx.touched(n):
+        return []
+    return [RULES["py.xss-json-in-template"].hit(
+        line(n), line(n), "json.dumps() output passed to a template",
+        "json.dumps does not escape <, > or &; a template that puts this into a <script> block "
+        "(the usual reason to pass JSON) lets a value containing </script> break out. Use an "
+        "HTML-safe encoder (e.g. cls=DjangoJSONEncoder plus escaping, JSONEncoderForHTML) or "
+        "Django's json_script / Jinja's tojson.", confidence=0.6)]
+
+
+def _html_builds(ctx: Ctx, scope: Scope) -> list[StaticHit]:
+    hits: list[StaticHit] = []
+    for b in outermost_builds(scope):
+        if not b.known or not _HTML_TAG.search(b.text.replace(SLOT, "x")):
+            continue
+        parent = b.node.parent
+        if parent is not None and parent.type == "argument_list" and parent.parent is not None \
+                and (call_name(parent.parent) in _MARK_SAFE
+                     or is_safe_call(call_name(parent.parent), HTML)):
+            continue
+        risky = [(s, slot_taint(scope, b, s, HTML)) for s in b.slots]
+        risky = [(s, t) for s, t in risky if t.level >= Level.PARAM]
+        if not risky:
+            continue
+        taint = max((t for _, t in risky), key=lambda t: t.level)
+        anchor = ctx.anchor(b.node, scope, [s.expr for s, _ in risky if s.expr is not None],
+                            HTML, Level.PARAM, "the HTML", risky_span(b, [s for s, _ in risky]))
+        if anchor is None:
+            continue
+        hits.append(RULES["py.xss-html-format"].hit(
+            anchor.line, anchor.end, "HTML built from unescaped values",
+            f"HTML is built with {b.how} from {taint.origin or 'a parameter'}{anchor.note} "
+            "without escaping; markup in the value becomes part of the page (XSS). Use "
+            "format_html / markupsafe.escape on each value, or a template with autoescaping.",
+            severity=Severity.ERROR if taint.level >= Level.SOURCE else None))
+    return hits

@@ -1,0 +1,68 @@
+"""What a Python rule sees: the file, the changed lines, and where to anchor a finding.
+
+Anchoring policy (the "change touches code" rule): a data-flow finding is reported at the
+sink, or at the expression that builds the dangerous string, when the change touches it.
+When it does not, the finding is reported at the first changed assignment that carries the
+unsanitised value into the sink (for example a change that drops ``escape()`` from
+``content = escape(await self.content)`` while ``return markdown(content)`` stays as it
+was). Nothing is reported when the change touches neither.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from reviewbot.context.extract import SourceFile
+from reviewbot.static.pynodes import end_line, line
+from reviewbot.static.taint import Level, Scope, Sink
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+
+@dataclass(frozen=True, slots=True)
+class Anchor:
+    line: int
+    end: int
+    note: str
+    """Empty at the sink; else says where the value goes, e.g. " (reaches os.system at line 9)"."""
+
+
+@dataclass(slots=True)
+class Ctx:
+    src: SourceFile
+    changed: frozenset[int]
+    module: Scope
+    _sorted: list[int] = field(default_factory=list)
+    cache: dict[str, Any] = field(default_factory=dict)
+    """File-wide facts a rule computes once (e.g. the names of async defs)."""
+
+    def __post_init__(self) -> None:
+        self._sorted = sorted(self.changed)
+
+    def touched(self, node: Node) -> bool:
+        return self.touched_lines(line(node), end_line(node))
+
+    def touched_lines(self, lo: int, hi: int) -> bool:
+        i = bisect_left(self._sorted, lo)
+        return i < len(self._sorted) and self._sorted[i] <= hi
+
+    def anchor(self, sink_node: Node, scope: Scope, carriers: list[Node], sink: Sink,
+               threshold: Level, what: str, span: tuple[int, int] | None = None
+               ) -> Anchor | None:
+        """Where to report a flow into ``sink_node`` (see the module docstring).
+
+        ``span`` narrows a long sink (a 100-line HTML template) to the lines that matter
+        when the change touches them."""
+        if span is not None and self.touched_lines(*span):
+            return Anchor(span[0], span[1], "")
+        if self.touched(sink_node):
+            return Anchor(line(sink_node), end_line(sink_node), "")
+        for expr in carriers:
+            for stmt in scope.defs_carrying(expr, sink, threshold):
+                if self.touched(stmt):
+                    return Anchor(line(stmt), end_line(stmt),
+                                  f" (the value reaches {what} at line {line(sink_node)})")
+        return None

@@ -1,0 +1,94 @@
+"""The catalogue of static rules: id -> category, default severity, CWE and a summary.
+
+Rule modules build hits with :meth:`Rule.hit` so the id, category and CWE of a hit always
+match this table (the README's rule table is written from it, and tests check that every
+rule here has positive and negative cases).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reviewbot.findings import Category, Severity
+from reviewbot.static.base import StaticHit
+
+SEC, BUG, PERF, STYLE = Category.SECURITY, Category.BUG, Category.PERFORMANCE, Category.STYLE
+ERR, WARN, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    category: Category
+    severity: Severity
+    cwe: str | None
+    summary: str
+
+    def hit(self, line: int, end: int, title: str, message: str, *,
+            suggestion: str | None = None, severity: Severity | None = None,
+            confidence: float = 0.9) -> StaticHit:
+        return StaticHit(self.id, line, max(line, end), self.category, severity or self.severity,
+                         title, message, suggestion, self.cwe, confidence)
+
+
+_ALL = [
+    # Python security
+    Rule("py.sql-injection", SEC, ERR, "CWE-89",
+         "SQL text built with f-strings, %, .format() or + from non-constant values"),
+    Rule("py.shell-injection", SEC, ERR, "CWE-78",
+         "shell command from a non-constant string (os.system, os.popen, shell=True, commands)"),
+    Rule("py.command-string", SEC, WARN, "CWE-78",
+         "command line built by string formatting and passed to a command runner"),
+    Rule("py.path-traversal", SEC, ERR, "CWE-22",
+         "user-controlled path reaches a file operation without a containment check"),
+    Rule("py.xss-html-format", SEC, WARN, "CWE-79",
+         "HTML built by string formatting from unescaped parameters or request data"),
+    Rule("py.xss-mark-safe", SEC, WARN, "CWE-79",
+         "Markup / mark_safe / SafeString on a non-constant value"),
+    Rule("py.xss-template-string", SEC, ERR, "CWE-79",
+         "render_template_string / Template() on a non-constant template"),
+    Rule("py.xss-response", SEC, ERR, "CWE-79",
+         "request data written to an HTTP response unescaped"),
+    Rule("py.xss-markdown", SEC, WARN, "CWE-79",
+         "Markdown rendered to HTML from non-constant text without sanitising"),
+    Rule("py.xss-json-in-template", SEC, WARN, "CWE-79",
+         "json.dumps() output put into a template context without an HTML-safe encoder"),
+    Rule("py.eval", SEC, ERR, "CWE-95", "eval / exec on a non-constant value"),
+    Rule("py.unsafe-deserialization", SEC, WARN, "CWE-502",
+         "pickle / marshal / dill / jsonpickle loading non-constant data"),
+    Rule("py.yaml-load", SEC, ERR, "CWE-502", "yaml.load without a safe loader"),
+    Rule("py.tls-verify-disabled", SEC, ERR, "CWE-295",
+         "TLS certificate verification turned off (verify=False, CERT_NONE)"),
+    Rule("py.hardcoded-secret", SEC, WARN, "CWE-798",
+         "password, token or key written as a string literal"),
+    Rule("py.weak-password-hash", SEC, ERR, "CWE-916", "md5 / sha1 used to hash a password"),
+    # Python bugs
+    Rule("py.mutable-default", BUG, WARN, None, "mutable default argument"),
+    Rule("py.is-literal", BUG, WARN, None, "`is` / `is not` comparison with a literal"),
+    Rule("py.bare-except", BUG, WARN, None, "bare `except:` that swallows every error"),
+    Rule("py.eq-none", BUG, INFO, None, "`== None` / `!= None` in a condition"),
+    Rule("py.unreachable", BUG, WARN, None, "code after return / raise / continue / break"),
+    Rule("py.shadowed-builtin", BUG, WARN, None,
+         "a builtin re-bound in a function that then calls the builtin"),
+    Rule("py.assert-tuple", BUG, ERR, None, "assert on a tuple (always true)"),
+    Rule("py.missing-await", BUG, ERR, None,
+         "coroutine of an async def in this file called without await"),
+    # Python performance
+    Rule("py.str-concat-loop", PERF, INFO, None, "string built with += inside a loop"),
+    Rule("py.regex-compile-loop", PERF, INFO, None, "re.compile of a constant inside a loop"),
+    # JavaScript / TypeScript
+    Rule("js.eval", SEC, ERR, "CWE-95", "eval() on a non-constant value"),
+    Rule("js.new-function", SEC, ERR, "CWE-95", "new Function() from non-constant strings"),
+    Rule("js.inner-html", SEC, ERR, "CWE-79",
+         "innerHTML / outerHTML / insertAdjacentHTML / document.write with a non-constant value"),
+    Rule("js.dangerous-html", SEC, WARN, "CWE-79",
+         "dangerouslySetInnerHTML with a non-constant value"),
+    Rule("js.child-process-exec", SEC, ERR, "CWE-78",
+         "child_process.exec / execSync with a non-constant command"),
+    Rule("js.eqeqeq", STYLE, INFO, None, "`==` / `!=` instead of `===` / `!==`"),
+    # Templates
+    Rule("tpl.safe-filter", SEC, WARN, "CWE-79",
+         "`|safe` or autoescape turned off in a Jinja / Django template"),
+]
+
+RULES: dict[str, Rule] = {r.id: r for r in _ALL}
