@@ -7,7 +7,7 @@ chunk or listed in the coverage record; no chunk's rendered text exceeds the bud
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from reviewbot.context.extract import CodeContext, SourceFile, context_for
 from reviewbot.coverage import Skipped
@@ -36,6 +36,11 @@ class ChunkItem:
     context: CodeContext
     source_lines: tuple[str, ...]
     """New-file lines ``context.start_line..context.end_line`` (empty when unknown)."""
+    text: str = field(init=False, compare=False, repr=False)
+    """The rendered item (computed once, at construction)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", self._render())
 
     def changed_lines(self) -> int:
         return sum(1 for ln in self.lines if ln.kind is not LineKind.CONTEXT)
@@ -46,6 +51,9 @@ class ChunkItem:
                          if ln.kind is not LineKind.REMOVED and ln.new_lineno is not None)
 
     def render(self) -> str:
+        return self.text
+
+    def _render(self) -> str:
         code = "\n".join(_code_rows(self))
         symbol = f" in `{self.context.symbol}`" if self.context.symbol else ""
         return render("item.txt", nonce=nonce_for(code + self.path), path=self.path,
@@ -53,30 +61,28 @@ class ChunkItem:
 
 
 def _code_rows(item: ChunkItem) -> list[str]:
-    rows: list[str] = []
+    """Changed code with new-file line numbers, between the context lines around it."""
     hunk_new = [ln.new_lineno for ln in item.lines if ln.new_lineno is not None]
     first = min(hunk_new) if hunk_new else None
     last = max(hunk_new) if hunk_new else None
-    width = len(str(max(item.context.end_line, last or 0)))
     ctx = item.context
-
-    def plain(n: int) -> None:
-        idx = n - ctx.start_line
-        if 0 <= idx < len(item.source_lines):
-            rows.append(f"  {n:>{width}} | {item.source_lines[idx]}")
-
-    if item.source_lines and first is not None:
-        for n in range(ctx.start_line, first):
-            plain(n)
+    width = len(str(max(ctx.end_line, last or 0)))
+    src = item.source_lines
+    start = ctx.start_line
+    rows: list[str] = []
+    if src and first is not None:
+        rows.extend(f"  {n:>{width}} | {src[n - start]}"
+                    for n in range(start, min(first, start + len(src))))
+    blank = " " * width
     for ln in item.lines:
         if ln.kind is LineKind.REMOVED:
-            rows.append(f"- {'':>{width}} | {ln.text}")
+            rows.append(f"- {blank} | {ln.text}")
         else:
             mark = "+" if ln.kind is LineKind.ADDED else " "
             rows.append(f"{mark} {ln.new_lineno:>{width}} | {ln.text}")
-    if item.source_lines and last is not None:
-        for n in range(last + 1, ctx.end_line + 1):
-            plain(n)
+    if src and last is not None:
+        rows.extend(f"  {n:>{width}} | {src[n - start]}"
+                    for n in range(max(last + 1, start), min(ctx.end_line + 1, start + len(src))))
     return rows
 
 
@@ -187,7 +193,7 @@ def pack(
     while groups:
         group = groups.pop(0)
         chunk_items = tuple(i for i, _ in group)
-        text = "\n\n".join(i.render() for i in chunk_items)
+        text = "\n\n".join(i.text for i in chunk_items)
         tokens = count(text)
         if tokens > budget and len(group) > 1:
             mid = len(group) // 2

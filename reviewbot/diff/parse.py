@@ -7,6 +7,7 @@ UTF-8 is decoded with ``surrogateescape`` and the file is flagged ``invalid_utf8
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import unidiff
@@ -17,6 +18,9 @@ from reviewbot.diff.paths import git_header_paths, strip_prefix, unquote
 from reviewbot.errors import DiffError
 
 __all__ = ["decode_diff", "parse_diff", "validate_hunks"]
+
+_SURROGATE = re.compile("[\udc80-\udcff]")
+"""Bytes that were not UTF-8, as ``surrogateescape`` decoded them."""
 
 def decode_diff(data: bytes | str) -> str:
     """Decode diff bytes as UTF-8; undecodable bytes survive as surrogates (never lost)."""
@@ -106,9 +110,7 @@ def _convert_file(pf: unidiff.PatchedFile) -> FileDiff:
         raise DiffError(f"cannot find the file names in diff header {git_header or info!r}")
     sim = _header_value(info, "similarity index ")
     hunks = tuple(_convert_hunk(h) for h in pf)
-    invalid = any(
-        "\udc80" <= ch <= "\udcff" for h in hunks for ln in h.lines for ch in ln.text
-    )
+    invalid = any(_SURROGATE.search(ln.text) for h in hunks for ln in h.lines)
     return FileDiff(
         old_path=old,
         new_path=new,
