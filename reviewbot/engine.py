@@ -229,7 +229,7 @@ def model_findings(
     for chunk in chunks:
         res = by_key.get(f"chunk-{chunk.index}")
         if res is None or (res.error and not res.samples):
-            failures.append((chunk.index, res.error if res else "no answer"))
+            failures.append((chunk.index, (res.error if res else None) or "no answer"))
             continue
         votes: dict[str, list[Finding]] = {}
         for sample in res.samples:

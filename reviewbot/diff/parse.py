@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-import unidiff
+from unidiff.errors import UnidiffParseError
+from unidiff.patch import Hunk as UHunk
+from unidiff.patch import PatchedFile, PatchSet
 
 from reviewbot.diff.guards import MALFORMED_HINT, disambiguate_headers, nul_error, validate_hunks
 from reviewbot.diff.model import Diff, DiffLine, FileDiff, FileStatus, Hunk, LineKind
@@ -46,7 +48,7 @@ def _header_value(info: Sequence[str], key: str) -> str | None:
     return None
 
 
-def _convert_hunk(h: unidiff.Hunk) -> Hunk:
+def _convert_hunk(h: UHunk) -> Hunk:
     lines: list[DiffLine] = []
     for ln in h:
         if ln.line_type == "\\":
@@ -76,7 +78,7 @@ def _convert_hunk(h: unidiff.Hunk) -> Hunk:
     )
 
 
-def _convert_file(pf: unidiff.PatchedFile) -> FileDiff:
+def _convert_file(pf: PatchedFile) -> FileDiff:
     info = [str(x) for x in pf.patch_info] if pf.patch_info else []
     git_header = info[0] if info and info[0].startswith("diff --git ") else None
     prefixed = (pf.source_file or "").startswith(("a/", '"a/')) or (
@@ -133,8 +135,8 @@ def parse_diff(data: bytes | str) -> Diff:
     validate_hunks(lines)
     lines = disambiguate_headers(lines)
     try:
-        patch = unidiff.PatchSet(lines)
-    except unidiff.UnidiffParseError as exc:
+        patch = PatchSet(lines)
+    except UnidiffParseError as exc:
         raise DiffError(f"cannot parse the diff: {exc}", hint=MALFORMED_HINT) from exc
     if not patch and text.strip() and not any(ln.startswith(("diff ", "--- ")) for ln in lines):
         raise DiffError(

@@ -67,8 +67,8 @@ def render_text(result: ReviewResult, *, color: bool = False) -> str:
             for line in f.message.splitlines() or [""]:
                 out.append(f"{_INDENT}{safe(line)}")
             if f.suggestion:
-                for s in f.suggestion.splitlines()[:6]:
-                    out.append(f"{_INDENT}{c(_DIM, '> ' + safe(s))}")
+                for row in f.suggestion.splitlines()[:6]:
+                    out.append(f"{_INDENT}{c(_DIM, '> ' + safe(row))}")
         out.append("")
     shown = [t for t in result.tests if t.shown]
     if result.tests:
