@@ -53,8 +53,9 @@ def _pr_comment(body: str, association: str = "OWNER") -> dict[str, object]:
     return p
 
 
-@pytest.mark.parametrize(("body", "mode"), [("/review", "review"), ("/review full", "full"),
-                                            ("/tests", "tests"), ("  /Review  FULL \nthanks", "full")])
+@pytest.mark.parametrize(("body", "mode"), [
+    ("/review", "review"), ("/review full", "full"), ("/tests", "tests"),
+    ("  /Review  FULL \nthanks", "full")])
 def test_comment_commands_on_a_pr(body: str, mode: str) -> None:
     d = route("issue_comment", _pr_comment(body))
     assert d.job is not None

@@ -64,3 +64,9 @@ def configure(level: str = "info", stream: TextIO | None = None) -> None:
         lg.handlers = []
         lg.propagate = True
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    import github  # noqa: F401 - PyGithub adds a plain-text handler when imported: undo it
+
+    gh = logging.getLogger("github")
+    gh.handlers = []
+    gh.propagate = True
+    gh.setLevel(max(logging.WARNING, root.level))

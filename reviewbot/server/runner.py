@@ -53,14 +53,17 @@ def github_factory(settings: Settings) -> GithubFactory:
     from reviewbot.github.auth import InstallationTokens, Secret, make_github
 
     settings.require_github_auth()
+    delay = settings.write_delay
     if settings.github_token:
         token = Secret(settings.github_token)
-        return lambda spec: make_github(token, settings.github_api_url)
+        return lambda spec: make_github(token, settings.github_api_url,
+                                        seconds_between_writes=delay)
     assert settings.app_id and settings.private_key
     check_private_key(settings.app_id, settings.private_key)
     tokens = InstallationTokens(settings.app_id, Secret(settings.private_key),
                                 settings.github_api_url)
-    return lambda spec: tokens.github_for(spec.installation_id, spec.repo)
+    return lambda spec: tokens.github_for(spec.installation_id, spec.repo,
+                                          seconds_between_writes=delay)
 
 
 class GitHubJobRunner:

@@ -11,7 +11,8 @@
 | ``REVIEWBOT_MAX_BODY_BYTES`` | webhook body limit (default 25 MiB, GitHub's own cap) |
 | ``REVIEWBOT_JOB_LEASE_SECONDS`` | how long a worker owns a running job without a heartbeat |
 | ``REVIEWBOT_JOB_MAX_ATTEMPTS`` | runs of one job (crashes and errors) before it is failed |
-| ``REVIEWBOT_DELIVERY_TTL_HOURS`` | how long a delivery id is remembered for de-duplication |
+| ``REVIEWBOT_DELIVERY_TTL_HOURS`` | how long a delivery id is remembered (default 168) |
+| ``REVIEWBOT_GITHUB_WRITE_DELAY`` | seconds between GitHub writes (default 1, GitHub's advice) |
 
 Secrets are kept out of ``repr`` so a logged or printed ``Settings`` never shows them.
 """
@@ -75,7 +76,9 @@ class Settings:
     max_body_bytes: int = DEFAULT_MAX_BODY
     lease_seconds: float = 120.0
     max_attempts: int = 5
-    delivery_ttl_seconds: float = 72 * 3600.0
+    delivery_ttl_seconds: float = 168 * 3600.0
+    """GitHub lets users redeliver deliveries of the past 3 days; remember ids longer."""
+    write_delay: float = 1.0
     config: Config = field(default_factory=Config)
     """Server-wide review config (LLM settings, ``review_drafts``); repositories refine it."""
     review_env: tuple[tuple[str, str], ...] = field(default=(), repr=False)
@@ -152,7 +155,8 @@ def load_settings(env: Mapping[str, str], config_path: Path | None = None,
         max_body_bytes=int(_number(env, "REVIEWBOT_MAX_BODY_BYTES", DEFAULT_MAX_BODY, 1024)),
         lease_seconds=_number(env, "REVIEWBOT_JOB_LEASE_SECONDS", 120.0, 1.0),
         max_attempts=int(_number(env, "REVIEWBOT_JOB_MAX_ATTEMPTS", 5, 1)),
-        delivery_ttl_seconds=_number(env, "REVIEWBOT_DELIVERY_TTL_HOURS", 72, 1) * 3600.0,
+        delivery_ttl_seconds=_number(env, "REVIEWBOT_DELIVERY_TTL_HOURS", 168, 1) * 3600.0,
+        write_delay=_number(env, "REVIEWBOT_GITHUB_WRITE_DELAY", 1.0, 0.0),
         config=config,
         review_env=tuple(sorted((k, v) for k, v in env.items() if k in ENV_KEYS)),
         job_delay=_number(env, "REVIEWBOT_DEBUG_JOB_DELAY", 0.0, 0.0),
