@@ -44,7 +44,9 @@ def test_skeletons_follow_the_signature_and_pass_level_one(git_repo: GitRepo) ->
 def test_non_literal_defaults_async_and_module_exceptions(git_repo: GitRepo) -> None:
     git_repo.write("svc.py", "x = 1\n")
     git_repo.commit("base")
-    git_repo.write("svc.py", '''LIMIT = 3
+    git_repo.write("svc.py", '''from json import JSONDecodeError as DecodeErr
+
+LIMIT = 3
 
 
 class ServiceError(Exception):
@@ -54,15 +56,26 @@ class ServiceError(Exception):
 async def fetch(url: str, limit=LIMIT, retries: int = 2, request=None, *rest, **opts):
     if not url:
         raise ServiceError(url)
+    if retries < 0:
+        raise DecodeErr("x", "", 0)
+    if limit is None:
+        raise lib.LimitError(limit)
     return url
 ''')
     git_repo.commit("change")
     (target,), _ = head_targets(git_repo)
     code = skeleton_code(target)
-    assert "import asyncio" in code and "from svc import ServiceError, fetch" in code
+    assert target.module_names == {"DecodeErr", "LIMIT", "ServiceError", "fetch"}
+    assert "import asyncio" in code and "from svc import DecodeErr, ServiceError, fetch" in code
+    assert "with pytest.raises(DecodeErr):" in code
+    last = code.split("def test_fetch_raises_lib_limit_error():\n")[1]
+    assert last.startswith("    # TODO: arguments for which fetch() raises lib.LimitError\n"
+                           "    # TODO: lib.LimitError is not importable from svc; name its "
+                           "class\n")
+    assert "    with pytest.raises(Exception):\n        asyncio.run(fetch(url))\n" in last
     assert '@pytest.mark.parametrize(("retries", "request_"), [(2, None)])' in code
     assert "result = asyncio.run(fetch(url, retries=retries, request=request_))" in code
-    assert "limit" not in code  # a non-literal default is left to the function
+    assert "limit=" not in code  # a non-literal default is left to the function
     assert "with pytest.raises(ServiceError):" in code
     ast.parse(code)
 

@@ -183,6 +183,7 @@ def run_checks(files: Sequence[str], sandbox: Sandbox, pythonpath: Sequence[Path
         report = run_pytest(sandbox, args, pythonpath, limits, base_env=base_env,
                             python=python, isolation=isolation)
         reports.append(report)
+        _strip_paths(report, sandbox.root)
         left = _apply(report.events, states)
         if not report.events:
             why = clean_message("\n".join(reversed(report.output.strip().splitlines())))
@@ -206,6 +207,17 @@ def run_checks(files: Sequence[str], sandbox: Sandbox, pythonpath: Sequence[Path
                 states[f].died = f"pytest ended early (exit status {report.returncode})"
             break
     return states, reports
+
+
+def _strip_paths(report: RunReport, root: Path) -> None:
+    """Messages name files relative to the sandbox, not by its temporary path."""
+    prefixes = [f"{root / 'src'}/", f"{root}/"]
+    for ev in report.events:
+        msg = ev.get("msg")
+        if isinstance(msg, str) and msg:
+            for p in prefixes:
+                msg = msg.replace(p, "")
+            ev["msg"] = msg
 
 
 def verdict(c: Candidate, st: FileState | None, config: TestsConfig, ran: bool) -> TestSuggestion:

@@ -58,6 +58,8 @@ class Target:
     """The definition's source, decorators included."""
     context: str = ""
     """For methods: the class line and its ``__init__`` (how to build an instance)."""
+    module_names: frozenset[str] = frozenset()
+    """Names bound at the module's top level (definitions, imports, assignments)."""
 
     @property
     def name(self) -> str:
@@ -233,6 +235,36 @@ def block(src: SourceFile, node: Node) -> str:
     return textwrap.dedent(" " * node.start_point[1] + src.text(node))
 
 
+def top_level_names(src: SourceFile) -> frozenset[str]:
+    """Names a ``from module import NAME`` can take: top-level defs, imports, assignments."""
+    tree = src.tree
+    if tree is None:
+        return frozenset()
+    out: set[str] = set()
+    for node in tree.root_node.named_children:
+        if node.type == "decorated_definition":
+            node = node.child_by_field_name("definition") or node
+        if node.type in ("function_definition", "class_definition"):
+            out.add(_text(src, node.child_by_field_name("name")))
+        elif node.type in ("import_statement", "import_from_statement"):
+            for child in node.named_children:
+                if node.type == "import_from_statement" and child == node.child_by_field_name(
+                        "module_name"):
+                    continue
+                if child.type == "aliased_import":
+                    out.add(_text(src, child.child_by_field_name("alias")))
+                elif child.type == "dotted_name":
+                    out.add(_text(src, child).split(".")[0])
+        elif node.type == "expression_statement" and node.named_children:
+            first = node.named_children[0]
+            if first.type == "assignment":
+                left = first.child_by_field_name("left")
+                if left is not None and left.type == "identifier":
+                    out.add(_text(src, left))
+    out.discard("")
+    return frozenset(out)
+
+
 _Def = tuple[str, "Node", "Node | None", bool]
 
 
@@ -273,6 +305,7 @@ def find_targets(files: Sequence[PreparedFile], read: Read, limit: int) -> list[
         if not added:
             continue
         seen: set[str] = set()
+        names: frozenset[str] | None = None
         for qual, fn, wrapper, in_class in definitions(src):
             if any(part.startswith("_") for part in qual.split(".")) or qual in seen:
                 continue
@@ -281,13 +314,14 @@ def find_targets(files: Sequence[PreparedFile], read: Read, limit: int) -> list[
             if not any(start <= n <= end for n in added):
                 continue
             seen.add(qual)
+            names = top_level_names(src) if names is None else names
             first = fn.children[0] if fn.children else None
             out.append(Target(
                 path=fd.path, module=where[1], import_root=where[0], qualname=qual,
                 line=fn.start_point[0] + 1, end_line=end, params=_params(src, fn),
                 raises=_raises(src, fn), is_async=first is not None and first.type == "async",
                 kind=_kind(src, wrapper, in_class), code=block(src, outer),
-                context=class_context(src, fn) if in_class else "",
+                context=class_context(src, fn) if in_class else "", module_names=names,
             ))
             if len(out) >= limit:
                 return out

@@ -1,0 +1,61 @@
+"""Test suggestions from a real (tiny) model: SmolLM2-135M behind llama.cpp's server.
+
+Nothing is asserted about the quality of what the model writes; only that the pipeline
+completes and every suggestion records how far it got through the checks.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from reviewbot.result import CheckLevel
+from tests.conftest import GitRepo, require_slow, run_cli
+from tests.llama_server import ALIAS, LlamaServer, llama_cpp_available
+from tests.suggest_support import calc_repo
+
+pytestmark = pytest.mark.slow
+
+CONFIG = """\
+llm:
+  max_tokens: 800
+  max_prompt_tokens: 1200
+  read_timeout: 300
+tests:
+  run: true
+  timeout: 20
+  max_functions: 2
+static_checks: false
+"""
+
+
+@pytest.fixture(scope="module")
+def llama() -> Iterator[LlamaServer]:
+    why = llama_cpp_available()
+    if why:
+        require_slow(why)
+    with LlamaServer(n_ctx=2048, n_threads=2) as srv:
+        yield srv
+
+
+def test_pipeline_completes_and_records_a_level_for_every_suggestion(
+        git_repo: GitRepo, llama: LlamaServer) -> None:
+    git_repo.write(".reviewbot.yml", CONFIG)
+    repo = calc_repo(git_repo)
+    res = run_cli(["diff", "HEAD~1..HEAD", "--backend", "openai", "--llm-url", llama.url,
+                   "--model", ALIAS, "--format", "json", "--fail-on", "none"], repo.root)
+    assert res.code == 0, res.err
+    data = json.loads(res.out)
+    assert data["model"] == ALIAS and data["model_error"] is None, data["model_error"]
+    tests = data["tests"]
+    assert {t["target"] for t in tests} == {"calc.ops.add", "calc.ops.divide"}
+    for t in tests:
+        level = CheckLevel(t["level"])
+        assert t["level_name"] == level.name.lower()
+        assert t["source"] in ("skeleton", f"model:{ALIAS}")
+        assert t["outcome"]
+        if level < CheckLevel.COLLECTED or t["outcome"] == "rejected":
+            assert t["reason"], t  # whatever stopped it is recorded
+    assert "tests" in data["timings"]
