@@ -23,6 +23,7 @@ from reviewbot.github.markers import SUMMARY_MARKER
 from reviewbot.server.ledger_sqlite import SqliteLedger
 from tests.conftest import GitRepo
 from tests.fakes.github_server import FakeGitHub
+from tests.fakes.vllm_server import FakeVLLM, on_changed_lines
 from tests.github_support import file_patches, shop_repo
 from tests.test_server_support import (
     SECRET,
@@ -141,10 +142,24 @@ def world(tmp_path: Path, git_repo: GitRepo) -> Iterator[World]:
 
 
 def test_opened_pr_gets_exactly_one_review_and_redelivery_nothing(world: World) -> None:
-    url = world.serve()  # the embedded default: SQLite queue, one worker thread
-    r = post(url, world.opened(), delivery_id="e2e-1")
-    assert (r.status_code, r.json()["status"]) == (202, "queued")
-    wait_for(lambda: world.state("e2e-1") == "done", timeout=60)
+    with FakeVLLM(responder=on_changed_lines(title="model finding")) as llm:
+        # The embedded default (SQLite queue, one worker thread), reviewing with the "vLLM".
+        url = world.serve(REVIEWBOT_BACKEND="vllm", REVIEWBOT_LLM_URL=llm.url,
+                          REVIEWBOT_MODEL=llm.model)
+        r = post(url, world.opened(), delivery_id="e2e-1")
+        assert (r.status_code, r.json()["status"]) == (202, "queued")
+        wait_for(lambda: world.state("e2e-1") == "done", timeout=60)
+        assert llm.completions(), "the worker asked the model"
+        ready = httpx.get(url + "/readyz").json()
+        assert ready["checks"] == {"queue": "ok", "llm": "ok"}
+        _redelivery_and_forgery_change_nothing(world, url)
+    metrics = httpx.get(url + "/metrics").text
+    assert 'reviewbot_jobs_total{outcome="done"} 1.0' in metrics
+    assert "reviewbot_llm_request_seconds_count" in metrics
+    assert 'reviewbot_llm_request_seconds_count 0.0' not in metrics
+
+
+def _redelivery_and_forgery_change_nothing(world: World, url: str) -> None:
     first = world.published()
     assert first == dict(ONE_REVIEW, comments=first["comments"]) and first["comments"] >= 3
     requests_so_far = len(world.fake.log)
@@ -153,10 +168,6 @@ def test_opened_pr_gets_exactly_one_review_and_redelivery_nothing(world: World) 
     assert (again.status_code, again.json()["status"]) == (200, "duplicate")
     forged = post(url, world.opened(), delivery_id="e2e-2", secret="not the secret")
     assert forged.status_code == 401
-    ready = httpx.get(url + "/readyz").json()
-    assert ready["checks"]["queue"] == "ok"
-    metrics = httpx.get(url + "/metrics").text
-    assert 'reviewbot_jobs_total{outcome="done"} 1.0' in metrics
     assert world.state("e2e-2") is None
     assert world.published() == first
     assert len(world.fake.log) == requests_so_far, "nothing reached GitHub after the review"
@@ -228,7 +239,8 @@ class StallingProxy:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                         daemon=True).start()
 
     def close(self) -> None:
         self.release.set()

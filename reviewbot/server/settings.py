@@ -106,9 +106,10 @@ class Settings:
             )
 
 
-def _read_secret_file(path: str, var: str) -> str:
+def _read_secret_file(path: str, var: str, cwd: Path | None) -> str:
+    full = (cwd / path) if cwd is not None else Path(path)
     try:
-        return Path(path).read_text(encoding="utf-8").strip()
+        return full.expanduser().read_text(encoding="utf-8").strip()
     except OSError as exc:
         raise ConfigError(f"{var}: cannot read {path}: {exc.strerror}",
                           hint=f"check the path in {var} and its permissions") from None
@@ -129,15 +130,15 @@ def _number(env: Mapping[str, str], var: str, default: float, low: float) -> flo
 
 def load_settings(env: Mapping[str, str], config_path: Path | None = None,
                   cwd: Path | None = None) -> Settings:
-    """Read the settings; a relative SQLite queue path is taken from ``cwd``."""
+    """Read the settings; relative file paths (queue, secret, key) are taken from ``cwd``."""
     secret = env.get("REVIEWBOT_WEBHOOK_SECRET", "")
     if not secret and env.get("REVIEWBOT_WEBHOOK_SECRET_FILE"):
         secret = _read_secret_file(env["REVIEWBOT_WEBHOOK_SECRET_FILE"],
-                                   "REVIEWBOT_WEBHOOK_SECRET_FILE")
+                                   "REVIEWBOT_WEBHOOK_SECRET_FILE", cwd)
     key = env.get("REVIEWBOT_GITHUB_PRIVATE_KEY") or None
     if key is None and env.get("REVIEWBOT_GITHUB_PRIVATE_KEY_FILE"):
         key = _read_secret_file(env["REVIEWBOT_GITHUB_PRIVATE_KEY_FILE"],
-                                "REVIEWBOT_GITHUB_PRIVATE_KEY_FILE")
+                                "REVIEWBOT_GITHUB_PRIVATE_KEY_FILE", cwd)
     api_url = (env.get("REVIEWBOT_GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/")
     if not api_url.startswith(("http://", "https://")):
         raise ConfigError(f"REVIEWBOT_GITHUB_API_URL must be an http(s) URL, got {api_url!r}")
