@@ -1,7 +1,9 @@
 """Pack hunks, with their code context, into chunks under a token budget.
 
 Invariants (property-tested): every changed line of a reviewable file is in exactly one
-chunk or listed in the coverage record; no chunk's rendered text exceeds the budget.
+chunk or listed in the coverage record; no chunk's rendered text exceeds the budget; a hunk
+is split only when it alone, without context, exceeds the budget. Neighbouring hunks whose
+context would overlap share one item, so no source line is sent twice.
 """
 
 from __future__ import annotations
@@ -9,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from reviewbot.context.extract import CodeContext, SourceFile, context_for
+from reviewbot.context.extract import CodeContext, Definition, SourceFile, context_for
 from reviewbot.coverage import Skipped
 from reviewbot.diff.model import DiffLine, LineKind
 from reviewbot.prompts_render import nonce_for, render
 
 TokenCounter = Callable[[str], int]
+TOO_LONG = "line too long for the token budget"
 
 
 def estimate_tokens(text: str) -> int:
@@ -31,11 +34,14 @@ class ChunkItem:
     path: str
     language: str | None
     hunk_index: int
+    """Index of the (first) hunk in the file."""
     lines: tuple[DiffLine, ...]
-    """The diff lines of this hunk (or of one piece of a split hunk)."""
+    """The diff lines of this hunk, of consecutive hunks, or of one piece of a split hunk."""
     context: CodeContext
     source_lines: tuple[str, ...]
     """New-file lines ``context.start_line..context.end_line`` (empty when unknown)."""
+    segments: tuple[int, ...] = ()
+    """Lengths of the hunks ``lines`` joins, in order (empty: one hunk or piece)."""
     text: str = field(init=False, compare=False, repr=False)
     """The rendered item (computed once, at construction)."""
 
@@ -50,6 +56,16 @@ class ChunkItem:
         return frozenset(ln.new_lineno for ln in self.lines
                          if ln.kind is not LineKind.REMOVED and ln.new_lineno is not None)
 
+    def hunk_line_sets(self) -> list[frozenset[int]]:
+        """:meth:`right_lines` per hunk: a multi-line finding must stay inside one."""
+        out, pos = [], 0
+        for size in self.segments or (len(self.lines),):
+            out.append(frozenset(ln.new_lineno for ln in self.lines[pos : pos + size]
+                                 if ln.kind is not LineKind.REMOVED
+                                 and ln.new_lineno is not None))
+            pos += size
+        return out
+
     def render(self) -> str:
         return self.text
 
@@ -61,28 +77,32 @@ class ChunkItem:
 
 
 def _code_rows(item: ChunkItem) -> list[str]:
-    """Changed code with new-file line numbers, between the context lines around it."""
-    hunk_new = [ln.new_lineno for ln in item.lines if ln.new_lineno is not None]
-    first = min(hunk_new) if hunk_new else None
-    last = max(hunk_new) if hunk_new else None
+    """Diff lines with new-file line numbers; source lines fill the context before, after
+    and between the hunks of the item."""
     ctx = item.context
-    width = len(str(max(ctx.end_line, last or 0)))
     src = item.source_lines
-    start = ctx.start_line
-    rows: list[str] = []
-    if src and first is not None:
-        rows.extend(f"  {n:>{width}} | {src[n - start]}"
-                    for n in range(start, min(first, start + len(src))))
+    start, stop = ctx.start_line, ctx.start_line + len(src)  # src covers [start, stop)
+    news = [ln.new_lineno for ln in item.lines if ln.new_lineno is not None]
+    width = len(str(max(ctx.end_line, *news) if news else ctx.end_line))
     blank = " " * width
+    rows: list[str] = []
+    shown = ctx.start_line - 1 if src else None  # last new-file line emitted
+
+    def fill(upto: int) -> None:  # plain source rows shown+1 .. upto
+        if shown is not None and upto > shown:
+            rows.extend(f"  {n:>{width}} | {src[n - start]}"
+                        for n in range(max(shown + 1, start), min(upto + 1, stop)))
+
     for ln in item.lines:
-        if ln.kind is LineKind.REMOVED:
+        if ln.kind is LineKind.REMOVED or ln.new_lineno is None:
             rows.append(f"- {blank} | {ln.text}")
-        else:
-            mark = "+" if ln.kind is LineKind.ADDED else " "
-            rows.append(f"{mark} {ln.new_lineno:>{width}} | {ln.text}")
-    if src and last is not None:
-        rows.extend(f"  {n:>{width}} | {src[n - start]}"
-                    for n in range(max(last + 1, start), min(ctx.end_line + 1, start + len(src))))
+            continue
+        fill(ln.new_lineno - 1)
+        mark = "+" if ln.kind is LineKind.ADDED else " "
+        rows.append(f"{mark} {ln.new_lineno:>{width}} | {ln.text}")
+        if shown is not None:
+            shown = max(shown, ln.new_lineno)
+    fill(ctx.end_line)
     return rows
 
 
@@ -93,7 +113,7 @@ class Chunk:
     tokens: int
 
     def render(self) -> str:
-        return "\n\n".join(item.render() for item in self.items)
+        return "\n\n".join(item.text for item in self.items)
 
     def anchorable(self) -> dict[str, frozenset[int]]:
         out: dict[str, set[int]] = {}
@@ -110,24 +130,87 @@ class FileWork:
     hunks: Sequence[Sequence[DiffLine]]
     source: SourceFile | None
     language: str | None
+    show_source: bool = True
+    """False when ``source`` was pieced together from the diff: its lines outside the hunks
+    are unknown, so only definitions are taken from it, never context lines."""
+
+
+def _span(lines: Sequence[DiffLine]) -> tuple[int, int]:
+    news = [ln.new_lineno for ln in lines if ln.new_lineno is not None]
+    if news:
+        return min(news), max(news)
+    olds = [ln.old_lineno for ln in lines if ln.old_lineno is not None]
+    start = max(1, min(olds)) if olds else 1
+    return start, start
 
 
 def _make_item(fw: FileWork, index: int, lines: Sequence[DiffLine], window: int,
                max_lines: int) -> ChunkItem:
-    news = [ln.new_lineno for ln in lines if ln.new_lineno is not None]
-    olds = [ln.old_lineno for ln in lines if ln.old_lineno is not None]
-    start = min(news) if news else max(1, min(olds) if olds else 1)
-    end = max(news) if news else start
+    start, end = _span(lines)
     ctx = context_for(fw.source, start, end, window=window, max_lines=max_lines)
-    src = tuple(fw.source.lines[ctx.start_line - 1 : ctx.end_line]) if fw.source else ()
+    src = (tuple(fw.source.lines[ctx.start_line - 1 : ctx.end_line])
+           if fw.source is not None and fw.show_source else ())
+    if not src:
+        ctx = CodeContext(start, end, ctx.definitions, False)
     return ChunkItem(fw.path, fw.language, index, tuple(lines), ctx, src)
 
 
 def _bare(item: ChunkItem) -> ChunkItem:
     """The item without surrounding context lines (only the diff lines)."""
-    news = [ln.new_lineno for ln in item.lines if ln.new_lineno is not None] or [1]
-    ctx = CodeContext(min(news), max(news), item.context.definitions, False)
-    return ChunkItem(item.path, item.language, item.hunk_index, item.lines, ctx, ())
+    start, end = _span(item.lines)
+    ctx = CodeContext(start, end, item.context.definitions, False)
+    return ChunkItem(item.path, item.language, item.hunk_index, item.lines, ctx, (),
+                     item.segments)
+
+
+def _merge(fw: FileWork, a: ChunkItem, b: ChunkItem) -> ChunkItem | None:
+    """One item for ``a`` and the next hunk ``b`` when their context ranges overlap or
+    touch (shown apart, lines would repeat); None when they do not."""
+    assert fw.source is not None
+    if b.context.start_line > a.context.end_line + 1:
+        return None
+    start = min(a.context.start_line, b.context.start_line)
+    end = max(a.context.end_line, b.context.end_line)
+    b_defs = {(d.kind, d.start_line, d.end_line) for d in b.context.definitions}
+    common: tuple[Definition, ...] = tuple(
+        d for d in a.context.definitions if (d.kind, d.start_line, d.end_line) in b_defs)
+    whole = bool(common) and a.context.whole_definition and (common[0].start_line, common[0]
+                                                               .end_line) == (start, end)
+    ctx = CodeContext(start, end, common, whole)
+    return ChunkItem(fw.path, fw.language, a.hunk_index, a.lines + b.lines, ctx,
+                     tuple(fw.source.lines[start - 1 : end]),
+                     (a.segments or (len(a.lines),)) + (len(b.lines),))
+
+
+def _hunk_items(fw: FileWork, hi: int, hunk: Sequence[DiffLine], budget: int,
+                count: TokenCounter, window: int, max_lines: int,
+                skipped: list[Skipped]) -> tuple[list[tuple[ChunkItem, int]], bool]:
+    """Items for one hunk, and whether it stayed whole with its context."""
+    out: list[tuple[ChunkItem, int]] = []
+    pending: list[Sequence[DiffLine]] = [hunk]
+    while pending:
+        lines = pending.pop(0)
+        item = _make_item(fw, hi, lines, window, max_lines)
+        cost = count(item.text)
+        if cost <= budget:
+            out.append((item, cost))
+            continue
+        bare = _bare(item)
+        bare_cost = count(bare.text)
+        if bare_cost <= budget:
+            out.append((bare, bare_cost))
+            continue
+        if len(lines) > 1:
+            mid = len(lines) // 2
+            pending[:0] = [lines[:mid], lines[mid:]]
+            continue
+        changed = sum(1 for ln in lines if ln.kind is not LineKind.CONTEXT)
+        if changed:
+            where = lines[0].new_lineno or lines[0].old_lineno
+            skipped.append(Skipped(fw.path, TOO_LONG, changed, f"line {where}"))
+    whole = len(out) == 1 and out[0][0].lines == tuple(hunk) and (
+        bool(out[0][0].source_lines) or fw.source is None or not fw.show_source)
+    return out, whole
 
 
 def build_items(
@@ -138,34 +221,24 @@ def build_items(
     window: int = 20,
     max_lines: int = 120,
 ) -> tuple[list[tuple[ChunkItem, int]], list[Skipped]]:
-    """Items (with their token cost) that each fit ``budget``; hunks too large are split."""
+    """Items (with their token cost) that each fit ``budget``; hunks too large are split,
+    consecutive hunks whose context overlaps are joined while the result fits."""
     items: list[tuple[ChunkItem, int]] = []
     skipped: list[Skipped] = []
     for fw in files:
+        can_merge = fw.source is not None and fw.show_source
+        open_item: tuple[ChunkItem, int] | None = None  # the last whole item, joinable
         for hi, hunk in enumerate(fw.hunks):
-            pending: list[Sequence[DiffLine]] = [hunk]
-            while pending:
-                lines = pending.pop(0)
-                item = _make_item(fw, hi, lines, window, max_lines)
-                cost = count(item.render())
-                if cost > budget:
-                    bare = _bare(item)
-                    bare_cost = count(bare.render())
-                    if bare_cost <= budget:
-                        items.append((bare, bare_cost))
-                        continue
-                    if len(lines) > 1:
-                        mid = len(lines) // 2
-                        pending[:0] = [lines[:mid], lines[mid:]]
-                        continue
-                    changed = sum(1 for ln in lines if ln.kind is not LineKind.CONTEXT)
-                    if changed:
-                        ln = lines[0]
-                        where = ln.new_lineno or ln.old_lineno
-                        skipped.append(Skipped(fw.path, "line too long for the token budget",
-                                               changed, f"line {where}"))
+            hunk_items, whole = _hunk_items(fw, hi, hunk, budget, count, window, max_lines,
+                                            skipped)
+            if can_merge and whole and open_item is not None:
+                merged = _merge(fw, open_item[0], hunk_items[0][0])
+                cost = count(merged.text) if merged is not None else budget + 1
+                if merged is not None and cost <= budget:
+                    items[-1] = open_item = (merged, cost)
                     continue
-                items.append((item, cost))
+            items.extend(hunk_items)
+            open_item = hunk_items[0] if whole and hunk_items[0][0].source_lines else None
     return items, skipped
 
 
@@ -193,8 +266,7 @@ def pack(
     while groups:
         group = groups.pop(0)
         chunk_items = tuple(i for i, _ in group)
-        text = "\n\n".join(i.text for i in chunk_items)
-        tokens = count(text)
+        tokens = count("\n\n".join(i.text for i in chunk_items))
         if tokens > budget and len(group) > 1:
             mid = len(group) // 2
             groups[:0] = [group[:mid], group[mid:]]

@@ -199,7 +199,7 @@ def _model_finding(raw: object, chunk: Chunk, files: dict[str, PreparedFile], mo
         else:
             return "outside chunk"
     lines = allowed[path]
-    item_ranges = [item.right_lines() for item in chunk.items if item.path == path]
+    item_ranges = [r for item in chunk.items if item.path == path for r in item.hunk_line_sets()]
     if line not in lines or not any(line in r and end in r for r in item_ranges):
         return "outside chunk"
     category = _CATEGORIES.get(str(raw.get("category", "")).lower())
@@ -341,7 +341,8 @@ def run_review(
     overhead = count(render("review_system.txt")) + count(render("review_user.txt", items=""))
     budget = prompt_budget(config, info or BackendInfo(backend.name, None), overhead)
     work = [FileWork(pf.diff.path, [h.lines for h in pf.diff.hunks], pf.source,
-                     pf.source.language if pf.source else None) for pf in prepared]
+                     pf.source.language if pf.source else None, not pf.synthesized)
+            for pf in prepared]
     items, too_long = build_items(work, budget, count, window=config.context_lines,
                                   max_lines=config.max_context_lines)
     skipped.extend(too_long)

@@ -11,6 +11,7 @@ For random files, edits and budgets:
 from __future__ import annotations
 
 import difflib
+import re
 from collections import Counter
 
 from hypothesis import HealthCheck, given, settings
@@ -118,24 +119,46 @@ def _check_invariants(work: list[FileWork], items: list[tuple[ChunkItem, int]],
             assert f"line {ln.new_lineno or ln.old_lineno}" in details
             assert all(s.reason == "line too long for the token budget" for s in records)
 
+        segments = [(seg_hunk, seg_lines, item) for item in packed if item.path == fw.path
+                    for seg_hunk, seg_lines in _segments(item)]
         for hi, hunk in enumerate(fw.hunks):
-            pieces = [item for item in packed if item.path == fw.path and item.hunk_index == hi]
+            pieces = [(lines, item) for h, lines, item in segments if h == hi]
             whole = _make_item(fw, hi, hunk, window, max_lines)
             if estimate_tokens(_bare(whole).render()) <= budget:
-                # fits alone: exactly one item with the whole hunk, context when it fits
-                assert [p.lines for p in pieces] == [tuple(hunk)]
+                # fits alone: the whole hunk in one item (maybe joined with its neighbours),
+                # with all of its context when that fits
+                assert [lines for lines, _ in pieces] == [tuple(hunk)]
+                item = pieces[0][1]
                 if estimate_tokens(whole.render()) <= budget:
-                    assert pieces[0] == whole
+                    assert item.context.start_line <= whole.context.start_line
+                    assert item.context.end_line >= whole.context.end_line
+                    assert len(item.source_lines) == len(whole.source_lines) or item.segments
             else:
                 # split on line boundaries: disjoint pieces, in order, each a run of the hunk
-                flat = [id(ln) for p in pieces for ln in p.lines]
+                assert all(not item.segments for _, item in pieces)
+                flat = [id(ln) for lines, _ in pieces for ln in lines]
                 assert len(flat) == len(set(flat))
                 positions = {id(ln): i for i, ln in enumerate(hunk)}
                 order = [positions[x] for x in flat]
                 assert order == sorted(order)
-                for p in pieces:
-                    first = positions[id(p.lines[0])]
-                    assert tuple(hunk[first:first + len(p.lines)]) == p.lines
+                for lines, _ in pieces:
+                    first = positions[id(lines[0])]
+                    assert tuple(hunk[first:first + len(lines)]) == lines
+    # inside an item, every new-file line is shown once and in order
+    for item in packed:
+        numbers = [int(m) for m in _NUMBERED.findall(item.text)]
+        assert numbers == sorted(set(numbers))
+
+
+_NUMBERED = re.compile(r"^[ +] +(\d+) \| ", re.MULTILINE)
+
+
+def _segments(item: ChunkItem) -> list[tuple[int, tuple[DiffLine, ...]]]:
+    out, pos = [], 0
+    for k, size in enumerate(item.segments or (len(item.lines),)):
+        out.append((item.hunk_index + k, item.lines[pos:pos + size]))
+        pos += size
+    return out
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -202,3 +225,55 @@ def test_small_hunks_share_a_chunk_and_a_big_one_is_split() -> None:
     by_hunk = Counter(item.hunk_index for item, _ in items)
     assert by_hunk[0] == 1 and by_hunk[1] > 1  # the 150-line hunk does not fit 400 tokens
     _check_invariants(work, items, skipped, chunks, 400, 5, 120)
+
+
+def test_neighbouring_hunks_share_one_item_and_findings_stay_in_one_hunk() -> None:
+    from reviewbot.backends.base import LLMResult
+    from reviewbot.engine import PreparedFile, model_findings
+
+    old = ["def big(x):"] + [f"    x = x + {i}" for i in range(1, 30)] + ["    return x", ""]
+    new = list(old)
+    new[5] = "    x = x * 5"
+    new[25] = "    x = x * 25"
+    work = _work([("a.py", old[:-1], new[:-1])], 3, True)
+    assert len(work[0].hunks) == 2
+    items, skipped = build_items(work, 2000, estimate_tokens, window=5)
+    assert skipped == [] and len(items) == 1
+    item = items[0][0]
+    assert item.segments == (8, 8) and item.context.whole_definition
+    assert (item.context.start_line, item.context.end_line, item.context.symbol) == (1, 31, "big")
+    numbers = [int(m) for m in _NUMBERED.findall(item.text)]
+    assert numbers == list(range(1, 32))  # the function once, hunks in place
+    assert [sorted(s) for s in item.hunk_line_sets()] == [list(range(3, 10)),
+                                                         list(range(23, 30))]
+    chunks = pack(items, 2000, estimate_tokens)
+    diff = parse_diff(_unified("a.py", old[:-1], new[:-1], 3))
+    files = {"a.py": PreparedFile(diff.files[0], work[0].source, False)}
+    raw = [{"path": "a.py", "line": 6, "end_line": 26, "category": "bug", "severity": "error",
+            "title": "spans two hunks", "message": "m"},
+           {"path": "a.py", "line": 26, "end_line": 27, "category": "bug",
+            "severity": "warning", "title": "inside one hunk", "message": "m"}]
+    dropped: dict[str, int] = {}
+    found, failures = model_findings(chunks, [LLMResult("chunk-0", ({"findings": raw},))],
+                                     files, Config(), "tiny", dropped)
+    assert failures == [] and dropped == {"outside chunk": 1}
+    assert [(f.line, f.end_line, f.title) for f in found] == [(26, 27, "inside one hunk")]
+
+
+def test_patch_without_files_sends_no_invented_context() -> None:
+    """A head file synthesized from the diff has blanks outside the hunks: its lines are
+    never shown as context (they would be invented), only the diff lines."""
+    old = [f"v{i} = {i}" for i in range(60)]
+    new = list(old)
+    new[30] = "v30 = 'x'"
+    text = _unified("a.py", old, new, 3)
+    result = run_review(ReviewSource(text.encode(), MappingReader({}), "p"), Config(),
+                        StaticBackend())
+    fd = result.diff.files[0]
+    from reviewbot.engine import synthesize_source
+
+    work = [FileWork("a.py", [h.lines for h in fd.hunks], synthesize_source(fd), "python",
+                     show_source=False)]
+    items, _ = build_items(work, 2000, estimate_tokens, window=20)
+    numbers = [int(m) for m in _NUMBERED.findall(items[0][0].text)]
+    assert numbers == list(range(28, 35))  # the hunk only, not a 20-line window of blanks
