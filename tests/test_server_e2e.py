@@ -276,8 +276,9 @@ def test_redis_queue_with_two_worker_processes(world: World) -> None:
     try:
         world.env["REVIEWBOT_QUEUE_URL"] = redis_url
         url = world.serve()  # with Redis, serve runs no worker by default
-        for _ in range(2):
-            world.start("worker", "--threads", "2")
+        metrics_port = free_port()
+        world.start("worker", "--threads", "2", "--metrics-port", str(metrics_port))
+        world.start("worker", "--threads", "2")
         ids = {n: f"redis-{n}" for n in (NUMBER, 8, 9)}
         for number, job_id in ids.items():
             assert post(url, world.opened(number), delivery_id=job_id).status_code == 202
@@ -290,5 +291,8 @@ def test_redis_queue_with_two_worker_processes(world: World) -> None:
         ledger.close()
         counts = [world.published(number) for number in ids]
         assert counts == [dict(ONE_REVIEW, comments=counts[0]["comments"])] * 3
+        scraped = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics").text
+        assert 'reviewbot_queue_jobs{state="queued"} 0.0' in scraped
+        assert "reviewbot_job_duration_seconds_count" in scraped
     finally:
         stop(redis_proc)
