@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -275,3 +276,20 @@ def test_sandbox_limits_and_watchdog(calc: tuple[dict[str, Target], HeadFiles, G
     assert len(reports) == 4
     assert all(r.killed_after is None or r.killed_after < 5 for r in reports)
     assert elapsed < 40
+
+
+def test_without_pytest_nothing_passes_level_two(
+        calc: tuple[dict[str, Target], HeadFiles, GitRepo], tmp_path: Path) -> None:
+    venv = tmp_path / "bare"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True,
+                   timeout=120)
+    targets, head, _ = calc
+    results, reports = check_candidates([cand(targets["divide"], GOOD)], head.read, frozenset(),
+                                        SuggestConfig(timeout=10), run=True,
+                                        base_env={"PATH": "/usr/bin:/bin"},
+                                        python=str(venv / "bin" / "python"))
+    assert len(reports) == 1 and not reports[0].events
+    (only,) = results
+    assert (only.level, only.outcome, only.shown) == (CheckLevel.PARSED, "rejected", False)
+    assert only.reason.startswith("pytest did not start: ")
+    assert only.reason.endswith("No module named pytest")

@@ -22,10 +22,9 @@ from typing import Any
 
 Read = Callable[[str], "bytes | None"]
 
-REQUIREMENT_FILES = ("requirements.txt", "requirements-dev.txt", "requirements_dev.txt",
-                     "requirements-test.txt", "requirements-tests.txt", "dev-requirements.txt",
-                     "test-requirements.txt", "requirements/base.txt", "requirements/dev.txt",
-                     "requirements/test.txt", "requirements/tests.txt")
+REQUIREMENT_FILES = ("requirements.txt", "requirements-dev.txt", "requirements-test.txt",
+                     "dev-requirements.txt", "test-requirements.txt")
+"""Read by name (a reader cannot list directories; on GitHub each is one API call)."""
 ALWAYS_ALLOWED = frozenset({"pytest"})
 MAX_FILES = 300
 MAX_BYTES = 20 << 20
