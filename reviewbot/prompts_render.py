@@ -51,4 +51,4 @@ def nonce_for(text: str) -> str:
 
 def codellama_prompt(system: str, user: str) -> str:
     """The raw CodeLlama-Instruct prompt for /v1/completions."""
-    return render("codellama.txt", system=system.strip(), user=user.strip())
+    return render("codellama.txt", system=system.strip(), user=user.strip()).rstrip("\n")
