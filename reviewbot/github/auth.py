@@ -144,3 +144,46 @@ class InstallationTokens:
                 raise GitHubError("an installation id or a repository is needed")
             installation_id = self.installation_id(repo_full_name)
         return make_github(self.token(installation_id), self.base_url, **kwargs)  # type: ignore[arg-type]
+
+
+def client_from_env(env: Mapping[str, str], repo_full_name: str | None = None,
+                    *, required: bool = True) -> github.Github:
+    """A client from the environment of ``reviewbot pr`` / ``reviewbot action``.
+
+    ``REVIEWBOT_GITHUB_TOKEN`` or ``GITHUB_TOKEN``; else a GitHub App
+    (``REVIEWBOT_GITHUB_APP_ID`` and ``REVIEWBOT_GITHUB_PRIVATE_KEY`` or
+    ``REVIEWBOT_GITHUB_PRIVATE_KEY_FILE``) installed on ``repo_full_name``. The API root is
+    ``REVIEWBOT_GITHUB_API_URL`` or ``GITHUB_API_URL``; ``REVIEWBOT_GITHUB_WRITE_DELAY``
+    (seconds between writes, default 1) exists for tests against a local fake.
+    """
+    base = api_url_from_env(env)
+    if not base.startswith(("http://", "https://")):
+        raise GitHubError(f"the GitHub API URL must be http(s), got {base!r}",
+                          hint="set REVIEWBOT_GITHUB_API_URL or GITHUB_API_URL")
+    try:
+        delay = float(env.get("REVIEWBOT_GITHUB_WRITE_DELAY") or WRITE_DELAY_S)
+    except ValueError:
+        raise GitHubError("REVIEWBOT_GITHUB_WRITE_DELAY must be a number of seconds") from None
+    token = token_from_env(env)
+    if token is not None:
+        return make_github(token, base, seconds_between_writes=delay)
+    app_id = (env.get("REVIEWBOT_GITHUB_APP_ID") or "").strip()
+    key = env.get("REVIEWBOT_GITHUB_PRIVATE_KEY") or ""
+    key_file = env.get("REVIEWBOT_GITHUB_PRIVATE_KEY_FILE")
+    if not key and key_file:
+        try:
+            with open(key_file, encoding="utf-8") as fh:
+                key = fh.read()
+        except OSError as exc:
+            raise GitHubError(f"cannot read REVIEWBOT_GITHUB_PRIVATE_KEY_FILE: {exc.strerror}",
+                              ) from None
+    if app_id and key and repo_full_name:
+        tokens = InstallationTokens(app_id, Secret(key), base)
+        return tokens.github_for(repo_full_name=repo_full_name, seconds_between_writes=delay)
+    if not required:
+        return make_github(None, base, seconds_between_writes=delay)
+    raise GitHubError(
+        "no GitHub credentials",
+        hint="set GITHUB_TOKEN or REVIEWBOT_GITHUB_TOKEN (in a workflow: the github-token "
+        "input), or REVIEWBOT_GITHUB_APP_ID with REVIEWBOT_GITHUB_PRIVATE_KEY_FILE",
+    )

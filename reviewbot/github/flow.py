@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from reviewbot.backends.base import Backend
     from reviewbot.config import Config
     from reviewbot.findings import Finding
+    from reviewbot.result import ReviewResult
 
 BackendFactory = Callable[["Config"], "Backend"]
 
@@ -84,6 +85,8 @@ class PublishOutcome:
     planned: tuple[str, ...] = field(default_factory=tuple)
     """Human-readable lines describing each write (what a dry run would have posted)."""
     notes: tuple[str, ...] = field(default_factory=tuple)
+    result: ReviewResult | None = None
+    """The engine's full result (for SARIF or other reporters)."""
 
 
 def review_pull_request(

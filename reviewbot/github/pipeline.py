@@ -65,8 +65,8 @@ def load_base_config(repo: Any, data: PullRequestData, env: Mapping[str, str],
         raise ConfigError(f"config file {config_path} does not exist in the base branch "
                           f"({data.base_ref} at {data.base_sha[:12]})",
                           hint="commit it to the base branch, or drop the config path")
-    return load_config(path=Path(path), env=env, text=text, defaults=defaults,
-                       overrides=overrides)
+    return load_config(path=Path(path) if text is not None else None, env=env, text=text,
+                       defaults=defaults, overrides=overrides)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +171,7 @@ def run_pipeline(
     sev, cat = _counts(result.findings)
     base = dict(head_sha=data.head_sha, findings_total=len(result.findings),
                 findings_by_severity=sev, findings_by_category=cat, failed=failed,
-                incremental_since=scope.since, findings=result.findings)
+                incremental_since=scope.since, findings=result.findings, result=result)
     facts = SummaryFacts(data.head_sha, posted=len(plan.inline), already=len(plan.existing),
                          deleted=len(plan.stale), kept_earlier=len(plan.kept_earlier),
                          incremental_since=scope.since,

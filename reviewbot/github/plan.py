@@ -5,7 +5,9 @@
   last line when that line is in the diff (without the suggestion, which would replace the
   wrong lines), and otherwise the finding goes into the summary;
 * a finding whose fingerprint already has a reviewbot comment on the PR is not posted again;
-* at most ``cap`` new inline comments, most severe first; the rest go into the summary;
+* at most ``cap`` inline comments for the reported findings on the PR at once, counting
+  those already there (a re-run does not add another ``cap``), most severe first; the rest
+  go into the summary;
 * earlier reviewbot comments whose finding is no longer reported, in files this run
   reviewed, and that nobody replied to, are stale: the publisher deletes them.
 """
@@ -113,17 +115,18 @@ def make_plan(
     existing = list(existing)
     on_pr = {c.fingerprint for c in existing if not c.outdated}
     inline: list[InlineComment] = []
-    already: list[Finding] = []
     to_summary: list[tuple[Finding, str]] = []
-    for f in sorted(findings, key=_order):
+    ordered = sorted(findings, key=_order)
+    already = [f for f in ordered if f.fingerprint in on_pr]
+    budget = cap - len(already)
+    for f in ordered:
         if f.fingerprint in on_pr:
-            already.append(f)
             continue
         place = anchor(f, diff)
         if place is None:
             to_summary.append((f, "no line of the diff to attach it to"))
             continue
-        if len(inline) >= cap:
+        if len(inline) >= budget:
             to_summary.append((f, f"over the limit of {cap} inline comments"))
             continue
         line, start, exact = place

@@ -24,6 +24,7 @@ from reviewbot.result import ReviewResult
 
 MAX_LISTED = 150
 MAX_CHARS = 60_000
+MAX_COVERAGE_CHARS = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,18 @@ class SummaryFacts:
     reviewed_files: int | None = None
     read_only: bool = False
     notes: tuple[str, ...] = ()
+
+
+def _coverage(result: ReviewResult) -> str:
+    text = coverage_section(result)
+    if len(text) <= MAX_COVERAGE_CHARS:
+        return text
+    cov = result.coverage
+    out = [f"**Coverage:** {escape_md(cov.summary())}", "",
+           f"({len(cov.skipped)} skipped files: too many to list here; see the check run or "
+           "`reviewbot pr --dry-run`)"]
+    out += [f"\n> {escape_md(note)}" for note in cov.notes]
+    return "\n".join(out)
 
 
 def render_summary(result: ReviewResult, facts: SummaryFacts,
@@ -73,7 +86,7 @@ def render_summary(result: ReviewResult, facts: SummaryFacts,
         if len(listed) > MAX_LISTED:
             out.append(f"- … and {len(listed) - MAX_LISTED} more (see the check run)")
         out.append("")
-    out.append(coverage_section(result))
+    out.append(_coverage(result))
     for note in facts.notes:
         out.append(f"\n> {escape_md(note)}")
     tests = tests_section(result.tests)

@@ -175,6 +175,8 @@ class Routes:
         lines = PatchLines.parse(f.patch)
         side = c.get("side", "RIGHT")
         end_hunk = lines.hunk(int(c["line"]), side)
+        if (f.path, int(c["line"])) in self.fake.refused_lines:
+            end_hunk = None
         if end_hunk is None:
             raise _err(422, "Unprocessable Entity",
                        ["pull_request_review_thread.line must be part of the diff"])

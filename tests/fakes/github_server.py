@@ -78,6 +78,9 @@ class FakeGitHub:
         self.faults: list[Fault] = []
         self.log: list[Logged] = []
         self.violations: list[str] = []
+        self.refused_lines: set[tuple[str, int]] = set()
+        """(path, line) GitHub refuses although they are in the diff (as it does for some
+        files it counts lines in differently, e.g. with U+2028 in them)."""
         self.app: tuple[str, str] | None = None
         """(app id, public key PEM) accepted for App JWTs."""
         self.ids = iter(range(70001, 10**9))
@@ -158,24 +161,42 @@ class FakeGitHub:
             pr = repo.pulls[number]
             new_sha = sha or sha_of("head", full_name, number, len(pr.versions),
                                     [(f.path, f.patch) for f in files])
-            old = {f.path: f.patch for f in pr.head.files} if pr.versions else {}
             pr.versions.append(Version(new_sha, list(files)))
             for f in files:
                 if f.content is not None:
                     repo.contents[(new_sha, f.path)] = f.content
-            now = {f.path: f.patch for f in files}
+            before = {f.path: f for f in pr.versions[-2].files} if len(pr.versions) > 1 else {}
+            after = {f.path: f for f in files}
             for c in self.routes.review_comments(repo, pr):
-                if old.get(c["path"]) != now.get(c["path"]):
-                    c["line"] = None
-                    c["position"] = None
-                    c.pop("start_line", None)
+                if c.get("line") is not None:
+                    self._track(c, before.get(c["path"]), after.get(c["path"]))
             return new_sha
+
+    @staticmethod
+    def _track(c: dict[str, Any], old: FakeFile | None, new: FakeFile | None) -> None:
+        """Follow a comment's line to the new head, or make it outdated (``line`` omitted:
+        the description has no null ``line``, although GitHub itself sends null)."""
+        if new is not None and old is not None and new.patch == old.patch:
+            return
+        if new is not None and old is not None:
+            old_lines = (old.content or b"").decode("utf-8", "replace").split("\n")
+            new_lines = (new.content or b"").decode("utf-8", "replace").split("\n")
+            line = c["line"]
+            text = old_lines[line - 1] if 0 < line <= len(old_lines) else None
+            if text is not None and line <= len(new_lines) and new_lines[line - 1] == text:
+                return
+            hits = [i + 1 for i, t in enumerate(new_lines) if t == text]
+            if len(hits) == 1 and "start_line" not in c:
+                c["line"] = hits[0]
+                return
+        for key in ("line", "position", "start_line", "start_side"):
+            c.pop(key, None)
 
     def inject(self, method: str, pattern: str, status: int, *, after_apply: bool = False,
                times: int = 1, headers: dict[str, str] | None = None,
                message: str | None = None) -> None:
         default = {403: "You have exceeded a secondary rate limit. Please wait a few minutes "
-                        "before you try again.", 429: "Too many requests"}
+                        "before you try again.", 429: "You have exceeded a secondary rate limit."}
         self.faults.append(Fault(method, re.compile(pattern), status, after_apply, times,
                                  headers or {}, message or default.get(status, "Server Error")))
 
@@ -223,6 +244,9 @@ class FakeGitHub:
                 raise HTTPError(fault.status, fault.message, headers=fault.headers)
         except HTTPError as exc:
             status, body, headers = exc.status, exc.body, exc.headers
+            if status == 422 and op is not None and self._object_errors(op):
+                body = dict(body, errors=[{"resource": "PullRequest", "code": "custom",
+                                           "message": e} for e in body.get("errors", [])])
         self._check_response(op, method, path, status, body)
         self.log.append(Logged(method, path, status, data))
         payload = b"" if body is None else json.dumps(body).encode()
@@ -235,6 +259,10 @@ class FakeGitHub:
             h.send_header(k, v)
         h.end_headers()
         h.wfile.write(payload)
+
+    def _object_errors(self, op: Any) -> bool:
+        ref = op.op.get("responses", {}).get("422", {}).get("$ref", "")
+        return bool(ref.endswith("/validation_failed"))
 
     def _check_response(self, op: Any, method: str, path: str, status: int, body: Any) -> None:
         if status >= 500 or status == 204:

@@ -212,7 +212,8 @@ class Builders:
     def review_comment(self, r: FakeRepo, pr: FakePR, c: dict[str, Any]) -> dict[str, Any]:
         d = self._fill("pull-request-review-comment-items", r.full_name)[0]
         purl = f"{self.base}/repos/{r.full_name}/pulls/{pr.number}"
-        for k in ("in_reply_to_id", "start_line", "original_start_line", "start_side"):
+        for k in ("in_reply_to_id", "start_line", "original_start_line", "start_side", "line",
+                  "position"):
             d.pop(k, None)
         d.update({k: v for k, v in c.items() if k not in ("review_state",)})
         d.update(url=f"{self.base}/repos/{r.full_name}/pulls/comments/{c['id']}",

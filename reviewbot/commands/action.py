@@ -1,0 +1,130 @@
+"""`reviewbot action`: run inside a GitHub Actions workflow on a pull request event.
+
+Reads the runner's environment (``GITHUB_EVENT_NAME``, ``GITHUB_EVENT_PATH``,
+``GITHUB_REPOSITORY``, ``GITHUB_API_URL``, ``GITHUB_TOKEN`` or ``REVIEWBOT_GITHUB_TOKEN``,
+``GITHUB_WORKSPACE``), reviews the pull request through the API and posts the results.
+Writes step outputs to ``GITHUB_OUTPUT``, the summary to ``GITHUB_STEP_SUMMARY`` and,
+when asked, a SARIF file. With a read-only token (pull requests from forks) the findings
+become workflow annotations (``::warning file=...``) and the job summary.
+
+Under ``pull_request_target`` the workflow runs with the base repository's secrets: reviewbot
+only reads the PR through the API and never runs its code (suggested tests are not run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from reviewbot.cli import IO
+    from reviewbot.github.flow import PublishOutcome
+
+PR_EVENTS = ("pull_request", "pull_request_target")
+REVIEWED_ACTIONS = ("opened", "synchronize", "reopened", "ready_for_review")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--sarif", metavar="FILE",
+                   help="also write a SARIF report here (default: $REVIEWBOT_SARIF)")
+    p.add_argument("--full", action="store_true",
+                   help="review the whole PR even if an earlier run reviewed part of it")
+    p.add_argument("--config-path", metavar="PATH",
+                   help="the config file's path in the base branch "
+                   "(default: $REVIEWBOT_CONFIG_PATH or .reviewbot.yml)")
+
+
+def _event(env: Mapping[str, str]) -> tuple[str, dict[str, Any]]:
+    from reviewbot.errors import ReviewbotError
+
+    name = env.get("GITHUB_EVENT_NAME", "")
+    path = env.get("GITHUB_EVENT_PATH", "")
+    if not name or not path:
+        raise ReviewbotError(
+            "GITHUB_EVENT_NAME and GITHUB_EVENT_PATH are not set: not inside GitHub Actions",
+            hint="outside a workflow use `reviewbot pr OWNER/REPO#NUMBER`")
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ReviewbotError(f"cannot read the event payload {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise ReviewbotError(f"the event payload {path} is not a JSON object")
+    return name, data
+
+
+def _append(path: str | None, text: str) -> None:
+    if path:
+        with open(path, "a", encoding="utf-8", errors="surrogateescape") as fh:
+            fh.write(text)
+
+
+def outputs(outcome: PublishOutcome, sarif: str | None) -> dict[str, str]:
+    sev = outcome.findings_by_severity
+    return {
+        "findings": str(outcome.findings_total),
+        "errors": str(sev.get("error", 0)),
+        "warnings": str(sev.get("warning", 0)),
+        "notices": str(sev.get("info", 0)),
+        "comments-posted": str(outcome.comments_posted),
+        "read-only": "true" if outcome.read_only else "false",
+        "failed": "true" if outcome.failed else "false",
+        "sarif": sarif or "",
+    }
+
+
+def run(args: argparse.Namespace, io: IO) -> int:
+    from reviewbot.errors import EXIT_FINDINGS, EXIT_OK
+    from reviewbot.github.auth import client_from_env
+    from reviewbot.github.checks import workflow_commands
+    from reviewbot.github.flow import review_pull_request
+
+    env = io.env
+    name, event = _event(env)
+    action = str(event.get("action", ""))
+    pr = event.get("pull_request")
+    if name not in PR_EVENTS or not isinstance(pr, dict):
+        io.stdout.write(f"::notice title=reviewbot::nothing to review for a {name} event\n")
+        return EXIT_OK
+    if action not in REVIEWED_ACTIONS:
+        io.stdout.write(f"::notice title=reviewbot::pull request {action}: nothing to review\n")
+        return EXIT_OK
+    repo = env.get("GITHUB_REPOSITORY") or str(event.get("repository", {}).get("full_name", ""))
+    number = int(pr["number"])
+    overrides: dict[str, Any] = {}
+    if name == "pull_request_target":
+        overrides["tests.run"] = False  # never execute PR code with the base repo's token
+    workspace = Path(env["GITHUB_WORKSPACE"]) if env.get("GITHUB_WORKSPACE") else None
+    gh = client_from_env(env, repo)
+    outcome = review_pull_request(
+        gh, repo, number, env=env, base_config_defaults={"tests.run": False},
+        full=args.full, workspace=workspace, overrides=overrides,
+        config_path=args.config_path or env.get("REVIEWBOT_CONFIG_PATH") or None,
+    )
+    if outcome.read_only:
+        io.stdout.write("::notice title=reviewbot::the token cannot write to this pull request "
+                        "(pull requests from forks get a read-only GITHUB_TOKEN): findings are "
+                        "shown as annotations and in the job summary\n")
+        for line in workflow_commands(outcome.findings):
+            io.stdout.write(line + "\n")
+    sarif = args.sarif or env.get("REVIEWBOT_SARIF") or None
+    if sarif and outcome.result is not None:
+        from reviewbot.reporters.sarif import render_sarif
+
+        target = Path(sarif)
+        if not target.is_absolute() and workspace is not None:
+            target = workspace / target
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(render_sarif(outcome.result), encoding="utf-8")
+    _append(env.get("GITHUB_STEP_SUMMARY"), outcome.summary_markdown + "\n")
+    _append(env.get("GITHUB_OUTPUT"),
+            "".join(f"{k}={v}\n" for k, v in outputs(outcome, sarif).items()))
+    from reviewbot.commands.pr import describe
+
+    io.stderr.write(f"reviewbot: {repo}#{number}: {describe(outcome)}\n")
+    for note in outcome.notes:
+        io.stdout.write(f"::notice title=reviewbot::{note}\n")
+    return EXIT_FINDINGS if outcome.failed else EXIT_OK
