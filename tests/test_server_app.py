@@ -161,3 +161,20 @@ def _post_two(server: Running) -> None:
     server.post("pull_request", payload("pull_request.opened"), delivery_id="d-log")
     server.post("pull_request", payload("pull_request.opened"), secret="forged",
                 delivery_id="d-forged")
+
+
+def test_concurrent_deliveries_and_redeliveries_share_commits(server: Running) -> None:
+    """40 requests at once, every delivery id twice: 20 jobs, 20 duplicates, nothing lost."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def send(i: int) -> int:
+        body = payload("pull_request.opened")
+        body["pull_request"]["number"] = body["number"] = 100 + i % 20
+        raw, headers = delivery("pull_request", body, delivery_id=f"c-{i % 20}")
+        return httpx.post(server.url + "/webhook", content=raw, headers=headers).status_code
+
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        codes = list(pool.map(send, range(40)))
+    assert sorted(codes) == [200] * 20 + [202] * 20
+    assert server.queue.ledger.counts() == {"queued": 20}
+    assert server.queue.huey.pending_count() == 20

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
 from collections.abc import Iterator
@@ -167,12 +166,3 @@ def test_heartbeat_keeps_a_long_job_leased(tmp_path: Path) -> None:
     done.join()
     assert queue.ledger.state("d1") == "done"
     queue.close()
-
-
-def test_job_delay_hook_sleeps_after_the_claim(queue: JobQueue) -> None:
-    slow = dataclasses.replace(queue.settings, job_delay=0.3)
-    queue.settings = slow
-    queue.submit([("d1", spec())])
-    slept: list[float] = []
-    JobHandler(queue, Recorder(), Metrics(), sleep=slept.append)("d1")
-    assert slept == [0.3]

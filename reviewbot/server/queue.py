@@ -2,12 +2,12 @@
 
 huey carries job ids from the webhook to the workers, runs the worker threads, and holds
 delayed retries in its schedule; the ledger (:mod:`reviewbot.server.ledger`) holds what must
-not be lost or duplicated. :meth:`JobQueue.submit` records jobs in the ledger first (the 202
-waits for that commit) and then hands their ids to huey. :meth:`JobQueue.recover` is the
-safety net for every gap in between: jobs whose worker died (lease expired) and jobs the
-ledger holds as queued that huey no longer has (a crash between the two writes, a message a
-dying worker had already taken) are enqueued again. Running a job id twice is harmless:
-:meth:`Ledger.claim` lets only one run through.
+not be lost or duplicated. :meth:`JobQueue.submit` writes a job's ledger record and its huey
+message in one transaction (the 202 waits for that commit). :meth:`JobQueue.recover` is the
+safety net for what huey cannot see: jobs whose worker died (lease expired), and jobs the
+ledger holds as queued whose message huey no longer has (taken by a worker that died before
+claiming it, or a scheduled retry lost in a crash) are enqueued again. Running a job id twice
+is harmless: :meth:`Ledger.claim` lets only one run through.
 
 Task messages are JSON, not huey's default pickle: a message read from a shared Redis must
 never be able to run code in a worker.

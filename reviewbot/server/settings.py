@@ -83,8 +83,6 @@ class Settings:
     """Server-wide review config (LLM settings, ``review_drafts``); repositories refine it."""
     review_env: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     """The ``REVIEWBOT_*`` review settings handed to the review flow (may hold an API key)."""
-    job_delay: float = 0.0
-    """Test hook (``REVIEWBOT_DEBUG_JOB_DELAY``): seconds a job sleeps after it is claimed."""
 
     def require_secret(self) -> bytes:
         if not self.webhook_secret:
@@ -160,5 +158,4 @@ def load_settings(env: Mapping[str, str], config_path: Path | None = None,
         write_delay=_number(env, "REVIEWBOT_GITHUB_WRITE_DELAY", 1.0, 0.0),
         config=config,
         review_env=tuple(sorted((k, v) for k, v in env.items() if k in ENV_KEYS)),
-        job_delay=_number(env, "REVIEWBOT_DEBUG_JOB_DELAY", 0.0, 0.0),
     )

@@ -92,15 +92,13 @@ class _Heartbeat:
 
 class JobHandler:
     def __init__(self, queue: JobQueue, runner: JobRunner, metrics: Metrics, *,
-                 owner: str | None = None, clock: Callable[[], float] = time.time,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 owner: str | None = None, clock: Callable[[], float] = time.time) -> None:
         self.queue = queue
         self.runner = runner
         self.metrics = metrics
         self.settings = queue.settings
         self.owner = owner or worker_identity()
         self._clock = clock
-        self._sleep = sleep
 
     def __call__(self, job_id: str) -> None:
         token = logs.delivery_id.set(job_id)
@@ -131,8 +129,6 @@ class JobHandler:
                                         s.lease_seconds)
         try:
             with _Heartbeat(beat, max(0.2, s.lease_seconds / 3)):
-                if s.job_delay:
-                    self._sleep(s.job_delay)  # test hook: a slow job, to be killed mid-way
                 result = self.runner(job_id, spec)
         except Exception as exc:  # noqa: BLE001 - every failure is recorded in the ledger
             elapsed = time.monotonic() - started
