@@ -86,23 +86,22 @@ def _code_rows(item: ChunkItem) -> list[str]:
     width = len(str(max(ctx.end_line, *news) if news else ctx.end_line))
     blank = " " * width
     rows: list[str] = []
-    shown = ctx.start_line - 1 if src else None  # last new-file line emitted
-
-    def fill(upto: int) -> None:  # plain source rows shown+1 .. upto
-        if shown is not None and upto > shown:
-            rows.extend(f"  {n:>{width}} | {src[n - start]}"
-                        for n in range(max(shown + 1, start), min(upto + 1, stop)))
-
+    shown = start - 1  # last new-file line emitted (only meaningful with src)
     for ln in item.lines:
-        if ln.kind is LineKind.REMOVED or ln.new_lineno is None:
+        n = ln.new_lineno
+        if ln.kind is LineKind.REMOVED or n is None:
             rows.append(f"- {blank} | {ln.text}")
             continue
-        fill(ln.new_lineno - 1)
+        if src and n > shown:
+            if n - 1 > shown:  # unchanged lines between hunks, or leading context
+                rows.extend(f"  {str(k).rjust(width)} | {src[k - start]}"
+                            for k in range(max(shown + 1, start), min(n, stop)))
+            shown = n
         mark = "+" if ln.kind is LineKind.ADDED else " "
-        rows.append(f"{mark} {ln.new_lineno:>{width}} | {ln.text}")
-        if shown is not None:
-            shown = max(shown, ln.new_lineno)
-    fill(ctx.end_line)
+        rows.append(f"{mark} {str(n).rjust(width)} | {ln.text}")
+    if src and ctx.end_line > shown:
+        rows.extend(f"  {str(k).rjust(width)} | {src[k - start]}"
+                    for k in range(max(shown + 1, start), min(ctx.end_line + 1, stop)))
     return rows
 
 
@@ -163,23 +162,33 @@ def _bare(item: ChunkItem) -> ChunkItem:
                      item.segments)
 
 
-def _merge(fw: FileWork, a: ChunkItem, b: ChunkItem) -> ChunkItem | None:
-    """One item for ``a`` and the next hunk ``b`` when their context ranges overlap or
-    touch (shown apart, lines would repeat); None when they do not."""
+def _joined(fw: FileWork, group: Sequence[ChunkItem]) -> ChunkItem:
+    """One item for consecutive whole hunks (their context ranges overlap or touch)."""
     assert fw.source is not None
-    if b.context.start_line > a.context.end_line + 1:
-        return None
-    start = min(a.context.start_line, b.context.start_line)
-    end = max(a.context.end_line, b.context.end_line)
-    b_defs = {(d.kind, d.start_line, d.end_line) for d in b.context.definitions}
+    start = min(i.context.start_line for i in group)
+    end = max(i.context.end_line for i in group)
+    keys = [{(d.kind, d.start_line, d.end_line) for d in i.context.definitions} for i in group]
     common: tuple[Definition, ...] = tuple(
-        d for d in a.context.definitions if (d.kind, d.start_line, d.end_line) in b_defs)
-    whole = bool(common) and a.context.whole_definition and (common[0].start_line, common[0]
-                                                               .end_line) == (start, end)
-    ctx = CodeContext(start, end, common, whole)
-    return ChunkItem(fw.path, fw.language, a.hunk_index, a.lines + b.lines, ctx,
-                     tuple(fw.source.lines[start - 1 : end]),
-                     (a.segments or (len(a.lines),)) + (len(b.lines),))
+        d for d in group[0].context.definitions
+        if all((d.kind, d.start_line, d.end_line) in k for k in keys[1:]))
+    whole = bool(common) and (common[0].start_line, common[0].end_line) == (start, end)
+    return ChunkItem(fw.path, fw.language, group[0].hunk_index,
+                     tuple(ln for i in group for ln in i.lines), CodeContext(start, end, common,
+                                                                             whole),
+                     tuple(fw.source.lines[start - 1 : end]), tuple(len(i.lines) for i in group))
+
+
+def _join_runs(fw: FileWork, run: list[tuple[ChunkItem, int]], budget: int,
+               count: TokenCounter) -> list[tuple[ChunkItem, int]]:
+    """Join a run of overlapping whole items into as few items as fit (halving on failure)."""
+    if len(run) <= 1:
+        return list(run)
+    joined = _joined(fw, [i for i, _ in run])
+    cost = count(joined.text)
+    if cost <= budget:
+        return [(joined, cost)]
+    mid = len(run) // 2
+    return _join_runs(fw, run[:mid], budget, count) + _join_runs(fw, run[mid:], budget, count)
 
 
 def _hunk_items(fw: FileWork, hi: int, hunk: Sequence[DiffLine], budget: int,
@@ -222,24 +231,33 @@ def build_items(
     max_lines: int = 120,
 ) -> tuple[list[tuple[ChunkItem, int]], list[Skipped]]:
     """Items (with their token cost) that each fit ``budget``; hunks too large are split,
-    consecutive hunks whose context overlaps are joined while the result fits."""
+    consecutive whole hunks whose context overlaps are joined while the result fits."""
     items: list[tuple[ChunkItem, int]] = []
     skipped: list[Skipped] = []
     for fw in files:
-        can_merge = fw.source is not None and fw.show_source
-        open_item: tuple[ChunkItem, int] | None = None  # the last whole item, joinable
-        for hi, hunk in enumerate(fw.hunks):
-            hunk_items, whole = _hunk_items(fw, hi, hunk, budget, count, window, max_lines,
-                                            skipped)
-            if can_merge and whole and open_item is not None:
-                merged = _merge(fw, open_item[0], hunk_items[0][0])
-                cost = count(merged.text) if merged is not None else budget + 1
-                if merged is not None and cost <= budget:
-                    items[-1] = open_item = (merged, cost)
-                    continue
-            items.extend(hunk_items)
-            open_item = hunk_items[0] if whole and hunk_items[0][0].source_lines else None
+        items.extend(_file_items(fw, budget, count, window, max_lines, skipped))
     return items, skipped
+
+
+def _file_items(fw: FileWork, budget: int, count: TokenCounter, window: int, max_lines: int,
+                skipped: list[Skipped]) -> list[tuple[ChunkItem, int]]:
+    can_join = fw.source is not None and fw.show_source
+    out: list[tuple[ChunkItem, int]] = []
+    run: list[tuple[ChunkItem, int]] = []  # consecutive whole items, contexts overlapping
+    for hi, hunk in enumerate(fw.hunks):
+        hunk_items, whole = _hunk_items(fw, hi, hunk, budget, count, window, max_lines,
+                                        skipped)
+        item = hunk_items[0][0] if hunk_items else None
+        if item is None or not (can_join and whole and item.source_lines):
+            out.extend(_join_runs(fw, run, budget, count) + hunk_items)
+            run = []
+            continue
+        if run and item.context.start_line > max(i.context.end_line for i, _ in run) + 1:
+            out.extend(_join_runs(fw, run, budget, count))
+            run = []
+        run.append(hunk_items[0])
+    out.extend(_join_runs(fw, run, budget, count))
+    return out
 
 
 def pack(

@@ -21,6 +21,7 @@ from reviewbot.errors import DiffError
 
 __all__ = ["decode_diff", "parse_diff", "validate_hunks"]
 
+_KINDS = {k.value: k for k in LineKind}
 _SURROGATE = re.compile("[\udc80-\udcff]")
 """Bytes that were not UTF-8, as ``surrogateescape`` decoded them."""
 
@@ -66,7 +67,7 @@ def _convert_hunk(h: UHunk) -> Hunk:
         crlf = value.endswith("\r")
         if crlf:
             value = value[:-1]
-        kind = LineKind(ln.line_type)
+        kind = _KINDS[ln.line_type]
         lines.append(DiffLine(kind, value, ln.source_line_no, ln.target_line_no, crlf))
     return Hunk(
         old_start=h.source_start,
