@@ -254,12 +254,17 @@ def run_one(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             procs.append(subprocess.Popen(
                 [sys.executable, "-m", "reviewbot", "serve", "--port", str(http_port),
                  "--workers", "0"], env=env, cwd=tmp, stdout=server_log, stderr=server_log))
-            for _ in range(args.redis_workers):
-                procs.append(subprocess.Popen(
-                    [sys.executable, str(Path(__file__).resolve()), "--_worker", *child_args],
-                    env=env, cwd=tmp, stdout=logs, stderr=logs))
+            def start_workers() -> None:
+                for _ in range(args.redis_workers):
+                    procs.append(subprocess.Popen(
+                        [sys.executable, str(Path(__file__).resolve()), "--_worker",
+                         *child_args], env=env, cwd=tmp, stdout=logs, stderr=logs))
+
+            if not args.workers_after_load:
+                start_workers()
             layout = (f"reviewbot serve --workers 0 + {args.redis_workers} worker processes x "
-                      f"{args.threads} threads")
+                      f"{args.threads} threads"
+                      + (" started after the load" if args.workers_after_load else ""))
         else:
             env["REVIEWBOT_QUEUE_URL"] = str(tmp / "queue.db")
             procs.append(subprocess.Popen(
@@ -278,6 +283,8 @@ def run_one(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         send = send_raw(http_port, deliveries, args.concurrency) if args.client == "raw" \
             else send_httpx(url, deliveries, args.concurrency)
         results, elapsed = asyncio.run(send)
+        if kind == "redis" and args.workers_after_load:
+            start_workers()
         ledger = open_ledger(queue_url, ttl=3600)
         drain_started = time.monotonic()
         wait_until(lambda: not {"queued", "running"} & {
@@ -368,6 +375,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--malformed-rate", type=float, default=0.02)
     p.add_argument("--redis-workers", type=int, default=2, help="worker processes (Redis)")
     p.add_argument("--client", choices=["raw", "httpx"], default="raw")
+    p.add_argument("--workers-after-load", action="store_true",
+                   help="Redis: start the workers only after the last delivery (measures the "
+                        "web tier without workers competing for the same cores)")
     p.add_argument("--threads", type=int, default=2, help="threads per worker process")
     p.add_argument("--job-seconds", type=float, default=0.02, help="simulated review time")
     p.add_argument("--drain-timeout", type=float, default=300)
