@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from reviewbot import __version__
 from tests.conftest import GitRepo, run_cli
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "shop-change.patch"
@@ -33,7 +34,8 @@ def test_working_tree_review_finds_added_eval(git_repo: GitRepo) -> None:
     res = run_cli(["diff", "--format", "json", "--fail-on", "none"], git_repo.root)
     assert res.code == 0, res.err
     data = json.loads(res.out)
-    assert [(f["path"], f["line"], f["rule_id"]) for f in data["findings"]] == [("a.py", 2, "py.eval")]
+    hits = [(f["path"], f["line"], f["rule_id"]) for f in data["findings"]]
+    assert hits == [("a.py", 2, "py.eval")]
 
 
 def test_malformed_patch_is_exit_2(tmp_path: Path) -> None:
@@ -41,3 +43,15 @@ def test_malformed_patch_is_exit_2(tmp_path: Path) -> None:
     res = run_cli(["diff", "--patch", "-"], tmp_path, stdin=bad)
     assert res.code == 2
     assert "x.py" in res.err and "more lines than its header" in res.err
+
+
+def test_start_up_imports_nothing_heavy() -> None:
+    """`reviewbot --version` must start fast: the CLI module and the package import no
+    parser, grammar, HTTP or YAML library, and --version builds no command parsers."""
+    code = ("import sys; from reviewbot.cli import main; main(['--version']); "
+            "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "{'tree_sitter', 'unidiff', 'yaml', 'httpx', 'github', 'jsonschema'} "
+            "or m.startswith('reviewbot.commands.') or m.startswith('reviewbot.engine'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.splitlines() == [f"reviewbot {__version__}", ""]
