@@ -17,6 +17,8 @@ VENDOR_DIRS = frozenset({"vendor", "node_modules", "third_party", "third-party",
                          "site-packages", ".venv", "bower_components"})
 GENERATED_GLOBS = ("*.min.js", "*.min.css", "*_pb2.py", "*_pb2_grpc.py", "*.pb.go", "*.pb.cc",
                    "*.pb.h", "*.generated.*", "*.g.dart", "*.designer.cs", "*.map")
+SUBMODULE_MODE = "160000"
+"""A gitlink: the "file" is another repository's commit id."""
 _GENERATED_MARK = re.compile(
     rb"@generated|DO NOT EDIT|Code generated .* DO NOT EDIT|auto-?generated", re.IGNORECASE
 )
@@ -68,6 +70,8 @@ def skip_reason(
         return "not included"
     if any(match_glob(path, g) for g in exclude):
         return "excluded"
+    if SUBMODULE_MODE in (fd.old_mode, fd.new_mode):
+        return "submodule"
     if fd.is_binary:
         return "binary"
     if fd.status is FileStatus.DELETED:

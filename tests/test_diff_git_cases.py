@@ -300,3 +300,23 @@ def test_git_runner_ignores_user_diff_config(git_repo: GitRepo, tmp_path: Path) 
     fd = _one(parse_diff(git_source(git_repo.root).diff))
     assert not marker.exists()
     assert fd.path == "a.py" and _changed(fd) == [("-", "x = 1"), ("+", "x = 2")]
+
+
+def test_submodule_pointer_change_is_skipped(git_repo: GitRepo, tmp_path: Path) -> None:
+    sub = GitRepo(tmp_path / "sub")
+    sub.root.mkdir()
+    sub.git("init", "-q", "-b", "main")
+    sub.write("a.txt", "a\n")
+    sub.commit()
+    git_repo.write("x.py", "x = 1\n")
+    git_repo.commit()
+    git_repo.git("-c", "protocol.file.allow=always", "submodule", "add", "-q", str(sub.root),
+                 "sub")
+    git_repo.commit("add submodule")
+    (git_repo.root / "sub" / "a.txt").write_text("b\n")
+    GitRepo(git_repo.root / "sub").commit("move")
+    by = _staged(git_repo).by_path()
+    fd = by["sub"]
+    assert (fd.old_mode, fd.new_mode) == ("160000", "160000") and not fd.mode_changed
+    assert [t for _, t in _changed(fd)][0].startswith("Subproject commit ")
+    assert skip_reason(fd, (), ()) == "submodule"

@@ -112,6 +112,8 @@ def _convert_file(pf: PatchedFile) -> FileDiff:
     if old is None and new is None:
         raise DiffError(f"cannot find the file names in diff header {git_header or info!r}")
     sim = _header_value(info, "similarity index ")
+    index = _header_value(info, "index ")
+    index_mode = index.split(" ")[1] if index and index.count(" ") == 1 else None
     hunks = tuple(_convert_hunk(h) for h in pf)
     invalid = any(_SURROGATE.search(ln.text) for h in hunks for ln in h.lines)
     return FileDiff(
@@ -120,8 +122,8 @@ def _convert_file(pf: PatchedFile) -> FileDiff:
         status=status,
         hunks=hunks,
         is_binary=bool(pf.is_binary_file) or any(x.startswith("GIT binary patch") for x in info),
-        old_mode=_header_value(info, "old mode ") or deleted_mode,
-        new_mode=_header_value(info, "new mode ") or new_file_mode,
+        old_mode=_header_value(info, "old mode ") or deleted_mode or index_mode,
+        new_mode=_header_value(info, "new mode ") or new_file_mode or index_mode,
         similarity=int(sim.rstrip("%")) if sim and sim.rstrip("%").isdigit() else None,
         invalid_utf8=invalid,
     )
