@@ -19,6 +19,8 @@ GENERATED_GLOBS = ("*.min.js", "*.min.css", "*_pb2.py", "*_pb2_grpc.py", "*.pb.g
                    "*.pb.h", "*.generated.*", "*.g.dart", "*.designer.cs", "*.map")
 SUBMODULE_MODE = "160000"
 """A gitlink: the "file" is another repository's commit id."""
+SYMLINK_MODE = "120000"
+"""A symbolic link: the "content" is the target path."""
 _GENERATED_MARK = re.compile(
     rb"@generated|DO NOT EDIT|Code generated .* DO NOT EDIT|auto-?generated", re.IGNORECASE
 )
@@ -72,6 +74,8 @@ def skip_reason(
         return "excluded"
     if SUBMODULE_MODE in (fd.old_mode, fd.new_mode):
         return "submodule"
+    if fd.new_mode == SYMLINK_MODE or (fd.new_path is None and fd.old_mode == SYMLINK_MODE):
+        return "symlink"
     if fd.is_binary:
         return "binary"
     if fd.status is FileStatus.DELETED:

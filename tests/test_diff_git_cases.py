@@ -320,3 +320,15 @@ def test_submodule_pointer_change_is_skipped(git_repo: GitRepo, tmp_path: Path) 
     assert (fd.old_mode, fd.new_mode) == ("160000", "160000") and not fd.mode_changed
     assert [t for _, t in _changed(fd)][0].startswith("Subproject commit ")
     assert skip_reason(fd, (), ()) == "submodule"
+
+
+def test_symlink_target_change_is_skipped(git_repo: GitRepo) -> None:
+    git_repo.write("real.py", "x = 1\n")
+    (git_repo.root / "link.py").symlink_to("real.py")
+    git_repo.commit()
+    (git_repo.root / "link.py").unlink()
+    (git_repo.root / "link.py").symlink_to("other.py")
+    fd = _one(_staged(git_repo))
+    assert (fd.path, fd.new_mode) == ("link.py", "120000")
+    assert _changed(fd) == [("-", "real.py"), ("+", "other.py")]
+    assert skip_reason(fd, (), ()) == "symlink"
