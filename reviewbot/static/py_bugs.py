@@ -151,7 +151,7 @@ def _unreachable(ctx: Ctx, block: Node) -> list[StaticHit]:
         if s.type in _EXITS:
             dead = stmts[i + 1:]
             first, last = dead[0], dead[-1]
-            if not any(ctx.touched(d) for d in dead):
+            if not any(ctx.touched(d) for d in dead) or all(_placeholder(d) for d in dead):
                 return []
             return [RULES["py.unreachable"].hit(
                 line(first), end_line(last), "unreachable code",
@@ -159,6 +159,14 @@ def _unreachable(ctx: Ctx, block: Node) -> list[StaticHit]:
                 "block and never runs. Remove it, or fix the control flow that was meant to "
                 "reach it.")]
     return []
+
+
+def _placeholder(stmt: Node) -> bool:
+    """``return; yield`` (an empty generator) and a lone ``pass`` are deliberate."""
+    if stmt.type == "pass_statement":
+        return True
+    return stmt.type == "expression_statement" and bool(stmt.named_children) and \
+        stmt.named_children[0].type == "yield"
 
 
 def _assert_tuple(n: Node) -> list[StaticHit]:
@@ -171,11 +179,11 @@ def _assert_tuple(n: Node) -> list[StaticHit]:
         "\"message\"` without the parentheses.")]
 
 
-def _async_defs(ctx: Ctx) -> tuple[set[str], dict[str, set[str]]]:
+def _async_defs(ctx: Ctx) -> tuple[set[str], dict[int, set[str]]]:
     if "async" not in ctx.cache:
         tree = ctx.src.tree
         top: set[str] = set()
-        methods: dict[str, set[str]] = {}
+        methods: dict[int, set[str]] = {}
         for n in walk(tree.root_node) if tree is not None else []:
             if n.type != "function_definition" or not n.children or n.children[0].type != "async":
                 continue
@@ -184,9 +192,9 @@ def _async_defs(ctx: Ctx) -> tuple[set[str], dict[str, set[str]]]:
             if cls is None:
                 top.add(name)
             elif cls.type == "class_definition":
-                methods.setdefault(text(cls.child_by_field_name("name")), set()).add(name)
+                methods.setdefault(cls.id, set()).add(name)
         ctx.cache["async"] = (top, methods)
-    result: tuple[set[str], dict[str, set[str]]] = ctx.cache["async"]
+    result: tuple[set[str], dict[int, set[str]]] = ctx.cache["async"]
     return result
 
 
@@ -199,8 +207,7 @@ def _missing_await(ctx: Ctx, stmt: Node) -> list[StaticHit]:
     is_async = name in top
     if name.startswith("self.") and name.count(".") == 1:
         cls = enclosing(stmt, {"class_definition"})
-        is_async = cls is not None and name[5:] in methods.get(
-            text(cls.child_by_field_name("name")), set())
+        is_async = cls is not None and name[5:] in methods.get(cls.id, set())
     if not is_async:
         return []
     return [RULES["py.missing-await"].hit(
@@ -213,11 +220,14 @@ def _missing_await(ctx: Ctx, stmt: Node) -> list[StaticHit]:
 def _shadowed(ctx: Ctx, scope: Scope) -> list[StaticHit]:
     out: list[StaticHit] = []
     for name in _SHADOWABLE:
-        bound = [(d.stmt, d.pos) for d in scope.defs.get(name, [])]
+        # Only bindings to values that cannot be called: calling a variable bound to a class
+        # or function is often the point (for type in types: type(x)).
+        bound = [(d.stmt, d.pos) for d in scope.defs.get(name, [])
+                 if d.kind == "assign" and d.value is not None and _not_callable(d.value)]
         if name in scope.params and scope.node.type == "function_definition":
-            params = scope.node.child_by_field_name("parameters")
-            if params is not None:
-                bound.append((params, params.end_byte))
+            default = _param_default(scope.node, name)
+            if default is not None and _not_callable(default):
+                bound.append((default, default.end_byte))
         if not bound:
             continue
         for n in walk_scope(scope.node):
@@ -237,30 +247,64 @@ def _shadowed(ctx: Ctx, scope: Scope) -> list[StaticHit]:
     return out
 
 
+def _not_callable(value: Node) -> bool:
+    value = unparen(value)
+    return value.type in ("string", "concatenated_string", "integer", "float", "list",
+                          "dictionary", "set", "tuple", "list_comprehension",
+                          "dictionary_comprehension", "set_comprehension", "true", "false",
+                          "binary_operator")
+
+
+def _param_default(fn: Node, name: str) -> Node | None:
+    params = fn.child_by_field_name("parameters")
+    for p in params.named_children if params is not None else []:
+        if p.type in ("default_parameter", "typed_default_parameter") and text(
+                p.child_by_field_name("name")) == name:
+            return p.child_by_field_name("value")
+    return None
+
+
 def _loop_in_scope(scope: Scope, n: Node) -> Node | None:
-    loop = enclosing(n, LOOP_TYPES | {"function_definition", "class_definition"})
-    if loop is None or loop.type not in LOOP_TYPES or not contains(scope.node, loop):
-        return None
-    return loop
+    """The innermost loop whose body holds ``n`` (not its iterable), in this scope."""
+    cur = n
+    while cur.parent is not None and cur.id != scope.node.id:
+        parent = cur.parent
+        if parent.type in ("function_definition", "class_definition", "lambda"):
+            return None
+        if parent.type in LOOP_TYPES:
+            body = parent.child_by_field_name("body")
+            if body is not None and body.id == cur.id and contains(scope.node, parent):
+                return parent
+        cur = parent
+    return None
 
 
 def _concat_in_loop(scope: Scope, n: Node) -> list[StaticHit]:
     op = n.child_by_field_name("operator")
     left, right = n.child_by_field_name("left"), n.child_by_field_name("right")
-    if op is None or op.type != "+=" or left is None or right is None or left.type != "identifier":
+    if op is None or op.type != "+=" or left is None or right is None:
         return []
     loop = _loop_in_scope(scope, n)
-    if loop is None:
+    if loop is None or not (is_string(unparen(right)) or built(right, scope) is not None):
         return []
-    inits = [d for d in scope.defs.get(text(left), [])
-             if d.kind == "assign" and d.pos <= loop.start_byte and d.value is not None]
-    if not inits or not all(is_string(unparen(d.value)) or built(d.value, scope) is not None
-                            for d in inits if d.value is not None):
+    if left.type == "identifier":
+        # CPython appends in place to a local str with no other reference, so a single loop
+        # is usually fine; a loop inside a loop multiplies the copies that remain.
+        if _loop_in_scope(scope, loop) is None:
+            return []
+        inits = [d for d in scope.defs.get(text(left), [])
+                 if d.kind == "assign" and d.pos <= loop.start_byte and d.value is not None]
+        if not inits or not all(is_string(unparen(d.value)) or built(d.value, scope) is not None
+                                for d in inits if d.value is not None):
+            return []
+    elif left.type not in ("attribute", "subscript"):
         return []
     return [RULES["py.str-concat-loop"].hit(
         line(n), end_line(n), "string built with += in a loop",
-        f"Each `{text(left)} += ...` copies the whole string built so far, so the loop is "
-        "quadratic in the output size. Append the parts to a list and ''.join() it once.",
+        f"Each `{text(left)} += ...` copies the whole string built so far (CPython's in-place "
+        "append does not apply to attributes, items or strings with other references), so the "
+        "loop is quadratic in the output size. Append the parts to a list and ''.join() it "
+        "once.",
         confidence=0.6)]
 
 

@@ -12,8 +12,11 @@ from reviewbot.static.pyctx import Ctx
 from reviewbot.static.pynodes import (
     args,
     call_name,
+    is_constant,
     kwarg,
+    last_name,
     line,
+    string_text,
     text,
     unparen,
     walk_scope,
@@ -37,18 +40,21 @@ if TYPE_CHECKING:
 
 SQL = Sink("sql", frozenset({"escape_string", "literal", "Identifier", "Literal", "quote_ident",
                              "quote_literal", "AsIs"}))
-SHELL = Sink("shell", frozenset({"quote", "join"}))
+SHELL = Sink("shell", frozenset({"quote", "shlex.join"}))
 
 _SQL_STATEMENT = re.compile(
     r"\b(?:insert\s+(?:or\s+\w+\s+)?into|delete\s+from|replace\s+into|merge\s+into"
     r"|update\s+[\w.\"`\[\]\x00]+\s+set|(?:create|drop|alter|truncate)\s+(?:table|index|view)"
-    r"|select\s[\s\S]*?\sfrom\s+[\w.\"`\[\]\x00(]+[\s\S]*?"
-    r"(?:\bwhere\b|\bjoin\b|\border\s+by\b|\bgroup\s+by\b|\blimit\b|;|$))",
+    r"|select\s[\s\S]*?\sfrom\s+[\w.\"`\[\]\x00]+(?:\s+(?:as\s+)?\w+)?\s*(?:$|;|,|\)|\bwhere\b"
+    r"|\b(?:inner|left|right|outer|cross|natural)?\s*join\b|\border\s+by\b|\bgroup\s+by\b"
+    r"|\blimit\b|\bunion\b|\bhaving\b))",
     re.IGNORECASE,
 )
 _SQL_SELECT_STAR = re.compile(r"\bselect\s+(?:\*|count\s*\(|distinct\b)", re.IGNORECASE)
 _SQL_WHERE = re.compile(
-    r"\bwhere\s+[\w.\"`\[\]]+\s*(?:=|<|>|!=|\blike\b|\bin\b|\bbetween\b|\bis\b)", re.IGNORECASE
+    r"\bwhere\s+[\w.\"`\[\]]+\s*(?:=|<|>|!=|\blike\b|\bin\b|\bbetween\b|\bis\b)"
+    r"|\b(?:and|or|having|on)\s+[\w.\"`]+\s*(?:=|<>|!=|\blike\b)\s*['\"]\x00['\"]",
+    re.IGNORECASE,
 )
 _IDENT_BEFORE = re.compile(r"\b(?:from|into|update|join|table|exists|by|select|distinct)$",
                            re.IGNORECASE)
@@ -62,7 +68,7 @@ _SHELL_CALLS = frozenset({
     "popen2.popen3", "popen2.popen4", "commands.getoutput", "commands.getstatusoutput",
     "subprocess.getoutput", "subprocess.getstatusoutput", "asyncio.create_subprocess_shell",
 })
-_RUNNER_VERBS = frozenset({"run", "exec", "execute", "system", "popen", "spawn"})
+_RUNNER_VERBS = frozenset({"run", "execute", "popen", "spawn"})
 _RUNNER_NOUNS = frozenset({"cmd", "command", "ssh", "cli", "shell", "subprocess"})
 _RUNNER_NAMES = frozenset({"call", "check_call", "check_output", "getoutput"})
 
@@ -116,7 +122,7 @@ def _dangerous_sql(scope: Scope, b: Built, prefix: str = ""
             continue
         risky.append(taint)
         slots.append(s)
-        numeric = numeric and _numeric_slot(b, s)
+        numeric = numeric and (_numeric_slot(b, s) or taint.scalar)
     return (strongest(risky), numeric, slots) if risky else None
 
 
@@ -187,10 +193,11 @@ def check_sql(ctx: Ctx, scope: Scope) -> list[StaticHit]:
         runs = f" and executed by {where}" if where else ""
         if numeric:
             hits.append(rule.hit(
-                anchor.line, anchor.end, "SQL built with numeric %-formatting",
-                f"The query is built with {b.how}{origin}{runs}{anchor.note}. %d cannot inject "
-                "text, but the value still bypasses parameter binding and one edit to %s makes "
-                "it injectable. Pass values as query parameters.",
+                anchor.line, anchor.end, "SQL built from numbers by formatting",
+                f"The query is built with {b.how}{origin}{runs}{anchor.note}. The values are "
+                "numbers (a %d conversion or an int annotation), so this is not injectable "
+                "today, but it bypasses parameter binding and annotations are not enforced. "
+                "Pass values as query parameters.",
                 severity=Severity.WARNING, confidence=0.5))
         else:
             hits.append(rule.hit(
@@ -266,11 +273,14 @@ def check_shell(ctx: Ctx, scope: Scope) -> list[StaticHit]:
         cmd = positional[0]
         shell_kw = kwarg(n, "shell")
         via_shell = name in _SHELL_CALLS or (shell_kw is not None and shell_kw.type == "true")
+        if _shell_c_list(cmd):
+            hits += _shell_c(ctx, scope, n, name, unparen(cmd))
+            continue
         if via_shell:
             if unparen(cmd).type in ("list", "tuple"):
                 continue
             taint = scope.level(cmd, SHELL)
-            if taint.level < Level.LOCAL:
+            if taint.level < Level.LOCAL or taint.scalar:
                 continue
             anchor = ctx.anchor(n, scope, [cmd], SHELL, Level.LOCAL, f"`{name}`")
             if anchor is None:
@@ -288,8 +298,43 @@ def check_shell(ctx: Ctx, scope: Scope) -> list[StaticHit]:
                 suggestion=None,
                 severity=None if taint.level >= Level.PARAM else Severity.WARNING))
         elif _is_runner(name):
-            hits += _command_strings(ctx, scope, n, name, positional)
+            # The command is the first argument, except for helpers named after commands
+            # (exec_adb_cmd(name, args)), whose every argument goes into the command line.
+            nouns = set(words(last_name(name))) & _RUNNER_NOUNS
+            hits += _command_strings(ctx, scope, n, name, positional if nouns else positional[:1])
     return hits
+
+
+_SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "/bin/sh", "/bin/bash", "/usr/bin/bash",
+                     "/usr/bin/env bash", "cmd", "cmd.exe", "powershell", "pwsh"})
+
+
+def _shell_c_list(cmd: Node) -> bool:
+    """["bash", "-c", <command>] and the like."""
+    cmd = unparen(cmd)
+    if cmd.type not in ("list", "tuple"):
+        return False
+    items = cmd.named_children
+    return (len(items) >= 3 and is_constant(items[0]) and is_constant(items[1])
+            and string_text(items[0]).strip() in _SHELLS
+            and string_text(items[1]).strip().lower() in ("-c", "/c", "-command"))
+
+
+def _shell_c(ctx: Ctx, scope: Scope, n: Node, name: str, cmd: Node) -> list[StaticHit]:
+    script = cmd.named_children[2]
+    taint = scope.level(script, SHELL)
+    if taint.level < Level.LOCAL or taint.scalar:
+        return []
+    anchor = ctx.anchor(n, scope, [script], SHELL, Level.LOCAL, f"`{name}`")
+    if anchor is None:
+        return []
+    return [RULES["py.shell-injection"].hit(
+        anchor.line, anchor.end, "shell -c with a non-constant script",
+        f"`{name}` starts a shell and hands it a script built from "
+        f"{taint.origin or 'a non-constant value'}{anchor.note}; shell syntax in the value runs "
+        "other commands. Run the program directly with an argument list, or pass values as "
+        "positional parameters: [\"sh\", \"-c\", 'cmd \"$1\"', \"sh\", value].",
+        severity=None if taint.level >= Level.PARAM else Severity.WARNING)]
 
 
 def _is_runner(name: str) -> bool:
@@ -302,11 +347,11 @@ def _is_runner(name: str) -> bool:
     w = words(last)
     if not w:
         return False
+    if w in (["system"], ["exec"]) or (set(w) & {"exec", "system"} and set(w) & _RUNNER_NOUNS):
+        return True  # exec_adb_cmd (not exec_module, not SystemExit)
     if w[0] in _RUNNER_VERBS or w[-1] in _RUNNER_VERBS:
-        return True  # run_ssh, cli_run, exec_adb_cmd, execute_command_and_parse
-    if w[0] in _RUNNER_NOUNS and set(w) & _RUNNER_VERBS:
-        return True  # ssh_execute
-    return len(parts) > 1 and bool(set(words(parts[-2])) & {"cmd", "command", "shell"})
+        return True  # run_ssh, cli_run, execute_command_and_parse
+    return w[0] in _RUNNER_NOUNS and bool(set(w) & _RUNNER_VERBS)  # ssh_execute
 
 
 def _command_strings(ctx: Ctx, scope: Scope, call: Node, name: str,
@@ -319,6 +364,8 @@ def _command_strings(ctx: Ctx, scope: Scope, call: Node, name: str,
             builds.append((b, b.node))
         elif a.type == "identifier":
             for d in scope.reaching(text(a), a):
+                if d.kind == "mutate":
+                    continue  # args.append(f"--x={v}") is one argv entry, not a command line
                 db = built(d.value, scope) if d.value is not None else None
                 if db is not None:
                     builds.append((db, d.stmt))
@@ -326,12 +373,12 @@ def _command_strings(ctx: Ctx, scope: Scope, call: Node, name: str,
             if b.known and looks_like_sql(b.text):
                 continue  # the SQL rule's business
             taint = b.taint(scope, SHELL)
-            if taint.level < Level.LOCAL:
+            if taint.level < Level.PARAM or taint.scalar:
                 continue
             anchor = ctx.anchor(where, scope, [s.expr for s in b.slots if s.expr is not None],
-                                SHELL, Level.LOCAL, f"`{name}`")
+                                SHELL, Level.PARAM, f"`{name}`")
             if anchor is None:
-                anchor = ctx.anchor(call, scope, [], SHELL, Level.LOCAL, f"`{name}`")
+                anchor = ctx.anchor(call, scope, [], SHELL, Level.PARAM, f"`{name}`")
             if anchor is None:
                 continue
             origin = f" from {taint.origin}" if taint.origin else ""

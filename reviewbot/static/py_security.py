@@ -49,6 +49,12 @@ _PLACEHOLDER = re.compile(
 )
 _PASSWORD_WORDS = frozenset({"password", "passwd", "pwd", "pw", "pass", "passphrase", "passwords"})
 _WEAK = frozenset({"md5", "sha1"})
+_HTTP_WORDS = frozenset({
+    "requests", "httpx", "session", "client", "http", "https", "get", "post", "put", "patch",
+    "delete", "head", "options", "request", "urlopen", "send", "fetch", "cert", "download",
+    "upload", "aiohttp", "connect", "connection", "api", "stream", "transport", "ssl", "tls",
+    "async", "pool", "manager", "urllib3", "verify",
+})
 
 
 def check_security(ctx: Ctx, scope: Scope) -> list[StaticHit]:
@@ -58,7 +64,8 @@ def check_security(ctx: Ctx, scope: Scope) -> list[StaticHit]:
             hits += _call(ctx, scope, n)
         elif n.type in ("assignment", "keyword_argument", "pair") and ctx.touched(n):
             hits += _secret(ctx, n)
-        elif n.type == "attribute" and text(n) == "ssl.CERT_NONE" and ctx.touched(n):
+        elif n.type == "attribute" and text(n) == "ssl.CERT_NONE" and ctx.touched(n) and (
+                _is_set(n)):
             hits.append(_tls(n, "ssl.CERT_NONE turns off certificate checking"))
     return hits
 
@@ -78,14 +85,17 @@ def _call(ctx: Ctx, scope: Scope, n: Node) -> list[StaticHit]:
             anchor.line, anchor.end, f"{name}() on a non-constant value",
             f"`{name}` runs its argument as Python code; the value comes from "
             f"{taint.origin or 'outside this literal'}{anchor.note}. Use ast.literal_eval for "
-            "data, json.loads for JSON, or a dict of allowed operations.")]
+            "data, json.loads for JSON, or a dict of allowed operations.",
+            severity=None if taint.level >= Level.PARAM else Severity.WARNING)]
     if name in _DESERIALIZE and first is not None:
         if name == "torch.load" and kwarg(n, "weights_only") is not None:
             return []
         taint = scope.level(first, DATA)
-        if taint.level < Level.LOCAL:
+        inner = unparen(first)
+        if taint.level < Level.PARAM or (inner.type == "call" and call_name(inner).endswith(
+                "dumps")):
             return []
-        anchor = ctx.anchor(n, scope, [first], DATA, Level.LOCAL, f"`{name}`")
+        anchor = ctx.anchor(n, scope, [first], DATA, Level.PARAM, f"`{name}`")
         if anchor is None:
             return []
         return [RULES["py.unsafe-deserialization"].hit(
@@ -95,7 +105,10 @@ def _call(ctx: Ctx, scope: Scope, n: Node) -> list[StaticHit]:
             f"{taint.origin or 'outside this function'}{anchor.note}. Use JSON or another "
             "data-only format for anything that crosses a trust boundary.",
             severity=Severity.ERROR if taint.level >= Level.SOURCE else None)]
-    if name in _YAML and ctx.touched(n) and first is not None and not is_constant(first):
+    argl = n.child_by_field_name("arguments")
+    splat = argl is not None and any(c.type == "dictionary_splat" for c in argl.named_children)
+    if name in _YAML and ctx.touched(n) and first is not None and not is_constant(first) and (
+            not splat):
         loader = kwarg(n, "Loader") or (positional[1] if len(positional) > 1 else None)
         if "unsafe" not in name and loader is not None and re.search(
             r"Safe|BaseLoader|FullLoader", text(loader)
@@ -108,12 +121,22 @@ def _call(ctx: Ctx, scope: Scope, n: Node) -> list[StaticHit]:
             suggestion=None)]
     if ctx.touched(n):
         verify = kwarg(n, "verify")
-        if verify is not None and verify.type == "false":
+        if verify is not None and verify.type == "false" and set(words(name)) & _HTTP_WORDS:
             return [_tls(n, f"`{name}(..., verify=False)` accepts any certificate")]
         if name.endswith("_create_unverified_context"):
             return [_tls(n, "an unverified SSL context accepts any certificate")]
         return _weak_hash(n, name, positional)
     return []
+
+
+def _is_set(n: Node) -> bool:
+    """``x.verify_mode = ssl.CERT_NONE`` or ``cert_reqs=ssl.CERT_NONE``, not a comparison."""
+    parent = n.parent
+    if parent is None:
+        return False
+    if parent.type == "assignment":
+        return parent.child_by_field_name("right") == n
+    return parent.type == "keyword_argument" and parent.child_by_field_name("value") == n
 
 
 def _tls(n: Node, what: str) -> StaticHit:
@@ -165,7 +188,8 @@ def _secret(ctx: Ctx, n: Node) -> list[StaticHit]:
     if not _SECRET_WORDS.search("_".join(words(name))):
         return []
     secret = string_text(value)
-    if (len(secret) < 8 or re.search(r"\s", secret) or _PLACEHOLDER.match(secret)
+    if (len(secret) < 8 or re.search(r"[\s\\\[\]^$*(){}<>|]", secret) or _PLACEHOLDER.match(secret)
+            or set(words(secret)) <= set(words(name))
             or "_".join(words(secret)) == "_".join(words(name))
             or re.fullmatch(r"[A-Z0-9_]+", secret)
             or re.match(r"^[a-z]+://", secret) or len(set(secret)) < 4):

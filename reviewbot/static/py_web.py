@@ -8,9 +8,20 @@ from typing import TYPE_CHECKING
 from reviewbot.findings import Severity
 from reviewbot.static.base import StaticHit
 from reviewbot.static.pyctx import Ctx
-from reviewbot.static.pynodes import args, call_name, kwarg, last_name, line, walk_scope
+from reviewbot.static.pynodes import (
+    args,
+    call_name,
+    end_line,
+    kwarg,
+    last_name,
+    line,
+    text,
+    unparen,
+    walk_scope,
+    words,
+)
 from reviewbot.static.rules import RULES
-from reviewbot.static.strings import SLOT, outermost_builds, risky_span, slot_taint
+from reviewbot.static.strings import SLOT, built, outermost_builds, risky_span, slot_taint
 from reviewbot.static.taint import Level, Scope, Sink, is_safe_call
 
 if TYPE_CHECKING:
@@ -39,8 +50,15 @@ _MARKDOWN = re.compile(r"^(?:markdown|markdown\.markdown|markdown2\.markdown|md\
                        r"|Markdown\(.*\)\.convert$")
 _RENDER = frozenset({"render", "render_to_response", "render_template", "TemplateResponse",
                      "render_to_string", "direct_to_template"})
-_HTML_TAG = re.compile(r"<\s*/?\s*[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?/?\s*>"
-                       r"|<[a-zA-Z][a-zA-Z0-9-]*\s+[a-zA-Z-]+\s*=")
+_TAGS = (
+    "a|abbr|article|aside|audio|b|blockquote|body|br|button|canvas|caption|code|dd|details|"
+    "div|dl|dt|em|embed|fieldset|figure|footer|form|h[1-6]|head|header|hr|html|i|iframe|img|"
+    "input|label|legend|li|link|main|meta|nav|object|ol|optgroup|option|p|pre|script|section|"
+    "select|small|source|span|strong|style|sub|summary|sup|svg|table|tbody|td|textarea|tfoot|"
+    "th|thead|title|tr|u|ul|video"
+)
+_HTML_TAG = re.compile(rf"<\s*/?\s*(?:{_TAGS})(?:\s[^<>]*)?/?\s*>|<(?:{_TAGS})\s+[a-zA-Z-]+\s*=",
+                       re.IGNORECASE)
 
 
 def check_path(ctx: Ctx, scope: Scope) -> list[StaticHit]:
@@ -49,6 +67,12 @@ def check_path(ctx: Ctx, scope: Scope) -> list[StaticHit]:
         if n.type != "call":
             continue
         name = call_name(n)
+        if last_name(name) in ("extractall", "extract") and ctx.touched(n):
+            hits += _tar_extract(scope, n, name)
+        receiver = _path_receiver(n)
+        if receiver is not None:
+            hits += _flow(ctx, scope, n, name, [receiver])
+            continue
         if name not in _FILE_SINKS:
             continue
         targets = args(n)[:2] if last_name(name) in ("rename", "renames", "replace", "copy",
@@ -57,21 +81,66 @@ def check_path(ctx: Ctx, scope: Scope) -> list[StaticHit]:
         directory = kwarg(n, "directory")
         if directory is not None:
             targets.append(directory)
-        for t in targets:
-            taint = scope.level(t, PATH)
-            if taint.level < Level.SOURCE:
-                continue
-            anchor = ctx.anchor(n, scope, [t], PATH, Level.SOURCE, f"`{name}`")
-            if anchor is None:
-                continue
-            hits.append(RULES["py.path-traversal"].hit(
-                anchor.line, anchor.end, "path traversal: user-controlled path",
-                f"A path from {taint.origin or 'user input'} reaches `{name}`{anchor.note} "
-                "without a containment check; '../' or an absolute path escapes the intended "
-                "directory. Use werkzeug.utils.secure_filename / safe_join, or resolve with "
-                "os.path.realpath and check the result starts with the base directory."))
-            break
+        hits += _flow(ctx, scope, n, name, targets)
     return hits
+
+
+def _flow(ctx: Ctx, scope: Scope, n: Node, name: str, targets: list[Node]) -> list[StaticHit]:
+    for t in targets:
+        taint = scope.level(t, PATH)
+        if taint.level < Level.SOURCE:
+            continue
+        anchor = ctx.anchor(n, scope, [t], PATH, Level.SOURCE, f"`{name}`")
+        if anchor is None:
+            continue
+        return [RULES["py.path-traversal"].hit(
+            anchor.line, anchor.end, "path traversal: user-controlled path",
+            f"A path from {taint.origin or 'user input'} reaches `{name}`{anchor.note} "
+            "without a containment check; '../' or an absolute path escapes the intended "
+            "directory. Use werkzeug.utils.secure_filename / safe_join, or resolve with "
+            "os.path.realpath and check the result starts with the base directory.")]
+    return []
+
+
+_PATH_METHODS = frozenset({"open", "read_text", "read_bytes", "write_text", "write_bytes",
+                           "unlink", "rmdir", "mkdir", "touch", "rename", "replace", "iterdir",
+                           "rmtree"})
+
+
+def _path_receiver(call: Node) -> Node | None:
+    """``Path(x).read_text()`` / ``(base / x).open()``: the path expression."""
+    fn = call.child_by_field_name("function")
+    if fn is None or fn.type != "attribute" or last_name(text(fn)) not in _PATH_METHODS:
+        return None
+    obj = fn.child_by_field_name("object")
+    obj = unparen(obj) if obj is not None else None
+    if obj is None:
+        return None
+    if obj.type == "call" and last_name(call_name(obj)) in ("Path", "PurePath", "PosixPath"):
+        return obj
+    if obj.type == "binary_operator":
+        op = obj.child_by_field_name("operator")
+        return obj if op is not None and op.type == "/" else None
+    return None
+
+
+def _tar_extract(scope: Scope, n: Node, name: str) -> list[StaticHit]:
+    fn = n.child_by_field_name("function")
+    obj = fn.child_by_field_name("object") if fn is not None and fn.type == "attribute" else None
+    if obj is None or kwarg(n, "filter") is not None or kwarg(n, "members") is not None:
+        return []
+    origin = unparen(obj)
+    if origin.type == "identifier":
+        defs = scope.reaching(text(origin), origin)
+        origin = next((unparen(d.value) for d in defs if d.value is not None), origin)
+    if origin.type != "call" or call_name(origin) not in ("tarfile.open", "tarfile.TarFile",
+                                                          "TarFile.open"):
+        return []
+    return [RULES["py.tar-extract"].hit(
+        line(n), end_line(n), f"{last_name(name)}() without a filter",
+        "Tar members can be named ../x or /etc/x, or be links pointing outside the target, "
+        "so extracting an archive you did not create can overwrite any file (tar slip). Pass "
+        "filter=\"data\" (Python 3.12+, backported to 3.8+) or check each member's path.")]
 
 
 def check_xss(ctx: Ctx, scope: Scope) -> list[StaticHit]:
@@ -87,9 +156,24 @@ def _xss_call(ctx: Ctx, scope: Scope, n: Node) -> list[StaticHit]:
     name = call_name(n)
     positional = args(n)
     first = positional[0] if positional else None
+    if last_name(name) == "format_html" and first is not None:
+        b = built(first, scope)
+        taint = b.taint(scope, HTML) if b is not None else None
+        if taint is not None and taint.level >= Level.LOCAL:
+            anchor = ctx.anchor(n, scope, [first], HTML, Level.LOCAL, f"`{name}`")
+            if anchor is not None:
+                return [RULES["py.xss-mark-safe"].hit(
+                    anchor.line, anchor.end, "format_html() on an already formatted string",
+                    f"format_html escapes only its arguments; here the format string itself is "
+                    f"built with {b.how if b else 'formatting'} from {taint.origin or 'a value'}"
+                    f"{anchor.note} and is marked safe unescaped. Pass the values as "
+                    "format_html arguments: format_html(\"<b>{}</b>\", value).")]
+        return []
     if name in _MARK_SAFE and first is not None:
         taint = scope.level(first, HTML)
-        if taint.level >= Level.LOCAL:
+        rendered = unparen(first).type == "call" and (
+            set(words(last_name(call_name(unparen(first))))) & {"render", "template", "html"})
+        if taint.level >= Level.LOCAL and not rendered:
             anchor = ctx.anchor(n, scope, [first], HTML, Level.LOCAL, f"`{name}`")
             if anchor is not None:
                 return [RULES["py.xss-mark-safe"].hit(
@@ -98,7 +182,8 @@ def _xss_call(ctx: Ctx, scope: Scope, n: Node) -> list[StaticHit]:
                     f"value comes from {taint.origin or 'outside this literal'}{anchor.note}. "
                     "Escape the parts (markupsafe.escape / format_html) instead.",
                     severity=Severity.ERROR if taint.level >= Level.PARAM else None)]
-    elif (name in _TEMPLATE_FROM_STRING or last_name(name) == "from_string") and first:
+    elif first is not None and "Sandbox" not in name and (name in _TEMPLATE_FROM_STRING or (
+            last_name(name) == "from_string" and _jinja_env(name))):
         taint = scope.level(first, HTML)
         if taint.level >= Level.PARAM:
             anchor = ctx.anchor(n, scope, [first], HTML, Level.PARAM, f"`{name}`")
@@ -130,11 +215,29 @@ def _xss_call(ctx: Ctx, scope: Scope, n: Node) -> list[StaticHit]:
                     "onerror= in the text reaches the page. Sanitise the output "
                     "(bleach.clean / nh3.clean) or escape the input.",
                     confidence=0.6)]
+    elif last_name(name) == "Environment" and ctx.touched(n) and _jinja(ctx):
+        autoescape = kwarg(n, "autoescape")
+        if autoescape is None or autoescape.type == "false":
+            return [RULES["py.xss-autoescape-off"].hit(
+                line(n), end_line(n), "jinja2 Environment without autoescaping",
+                "jinja2 does not escape by default, so every {{ value }} in an HTML template "
+                "is inserted raw (XSS). Pass autoescape=select_autoescape() (or True).")]
     elif name == "json.dumps" and first is not None and kwarg(n, "cls") is None:
         hits = _json_in_template(ctx, scope, n, first)
         if hits:
             return hits
     return []
+
+
+def _jinja_env(callee: str) -> bool:
+    receiver = callee.rsplit(".", 1)[0] if "." in callee else ""
+    return bool(set(words(receiver.rsplit(".", 1)[-1])) & {"env", "environment", "jinja", "jinja2"})
+
+
+def _jinja(ctx: Ctx) -> bool:
+    if "jinja" not in ctx.cache:
+        ctx.cache["jinja"] = b"jinja2" in ctx.src.data
+    return bool(ctx.cache["jinja"])
 
 
 def _sanitised_by_parent(n: Node, sink: Sink) -> bool:
@@ -176,7 +279,7 @@ def _html_builds(ctx: Ctx, scope: Scope) -> list[StaticHit]:
                      or is_safe_call(call_name(parent.parent), HTML)):
             continue
         risky = [(s, slot_taint(scope, b, s, HTML)) for s in b.slots]
-        risky = [(s, t) for s, t in risky if t.level >= Level.PARAM]
+        risky = [(s, t) for s, t in risky if t.level >= Level.PARAM and not t.scalar]
         if not risky:
             continue
         taint = max((t for _, t in risky), key=lambda t: t.level)

@@ -71,6 +71,8 @@ def args(call: Node) -> list[Node]:
     a = call.child_by_field_name("arguments")
     if a is None:
         return []
+    if a.type == "generator_expression":
+        return [a]  # f(x for x in xs)
     return [c for c in a.named_children if c.type not in ("comment", "keyword_argument")]
 
 

@@ -39,13 +39,14 @@ def analyze(src: SourceFile, changed: frozenset[int]) -> list[StaticHit]:
         if n.type == "function_definition":
             scopes.append(Scope(n, module))
         stack.extend(n.children)
-    hits: list[StaticHit] = []
-    seen: set[tuple[str, int, int]] = set()
+    best: dict[tuple[str, int, int], StaticHit] = {}
     for scope in scopes:
         for rule in SCOPE_RULES:
             for h in rule(ctx, scope):
-                key = (h.rule_id, h.line, h.end_line)
-                if key not in seen:
-                    seen.add(key)
-                    hits.append(h)
-    return hits
+                # One finding per weakness and place: HttpResponse(f"<p>{q}</p>") is both a
+                # response write and an HTML build; keep the more severe.
+                key = (h.cwe or h.rule_id, h.line, h.end_line)
+                old = best.get(key)
+                if old is None or h.severity.rank > old.severity.rank:
+                    best[key] = h
+    return sorted(best.values(), key=lambda h: (h.line, h.end_line, h.rule_id))

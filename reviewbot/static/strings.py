@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from reviewbot.static.pynodes import (
+    args,
     call_name,
     has_interpolation,
     is_string,
@@ -96,10 +97,13 @@ def template_of(n: Node, scope: Scope, depth: int = 0) -> tuple[str, list[Slot]]
         return _fstring(n) if has_interpolation(n) else (string_text(n), [])
     if n.type == "identifier" and depth < 3:
         defs = scope.reaching(text(n), n)
+        owner = scope
+        if not defs and scope.module is not None and text(n) not in scope.params:
+            owner, defs = scope.module, scope.module.defs.get(text(n), [])  # module constant
         if defs and all(d.kind in ("assign", "aug") and d.value is not None for d in defs):
             first = [d for d in defs if d.kind == "assign"]
             if first and first[0].value is not None:
-                got = template_of(first[0].value, scope, depth + 1)
+                got = template_of(first[0].value, owner, depth + 1)
                 if got is not None:
                     return got
         return None
@@ -135,8 +139,7 @@ def built(node: Node, scope: Scope, depth: int = 0) -> Built | None:
         if attr == "format":
             return _format(n, receiver, scope, depth)
         if attr == "join" and is_string(unparen(receiver)):
-            argl = n.child_by_field_name("arguments")
-            items = argl.named_children if argl is not None else []
+            items = args(n)
             if items:
                 return Built(n, "", (Slot(items[0], 0),), "join()", known=False)
     return None

@@ -58,6 +58,8 @@ class Taint:
     level: Level
     origin: str = ""
     """What the value comes from, for messages: "parameter `sid`", "request data ..."."""
+    scalar: bool = False
+    """A parameter annotated int/float/bool/...: not enforced, but it carries no text."""
 
 
 CONST = Taint(Level.CONST)
@@ -65,9 +67,11 @@ LOCAL = Taint(Level.LOCAL)
 
 
 def strongest(taints: Iterable[Taint]) -> Taint:
+    """The most dangerous taint; among equals, a textual one over a scalar one."""
     best = CONST
     for t in taints:
-        if t.level > best.level or (t.level == best.level and not best.origin and t.origin):
+        if t.level > best.level or (t.level == best.level and (
+                (best.scalar and not t.scalar) or (not best.origin and t.origin))):
             best = t
     return best
 
@@ -84,7 +88,7 @@ _SAFE_CALLS = frozenset({
     "int", "float", "bool", "len", "abs", "round", "ord", "hash", "id", "sum", "isinstance",
     "hasattr", "callable", "UUID", "count", "index", "find", "rfind", "isdigit", "isalnum",
     "isalpha", "isnumeric", "isdecimal", "startswith", "endswith", "exists", "isfile", "isdir",
-    "getsize", "time", "now", "utcnow", "today", "uuid4", "uuid1",
+    "getsize", "time", "now", "utcnow", "today", "uuid4", "uuid1", "range", "xrange",
 })
 _SAFE_WORDS = frozenset({
     "escape", "escaped", "sanitize", "sanitise", "sanitized", "sanitised", "sanitizer",
@@ -106,11 +110,13 @@ _REQUEST_ATTRS = (
 )
 _SOURCE_ATTR = re.compile(rf"(?:^|\.)(?:request|req)\.(?:{_REQUEST_ATTRS})$")
 _SOURCE_CALL = re.compile(
-    r"^(?:input|raw_input|os\.getenv|os\.environ\.get|getpass\.getpass|sys\.stdin\.\w+)$"
-    r"|(?:^|\.)get_(?:query_|body_)?arguments?$|(?:^|\.)get_cookie$"
-)
-_SOURCE_NAMES = frozenset({"sys.argv", "os.environ", "sys.stdin"})
+    r"(?:^|\.)get_(?:query_|body_)?arguments?$|(?:^|\.)get_(?:secure_)?cookie$")
+_LOCAL_INPUT_CALL = re.compile(
+    r"^(?:input|raw_input|os\.getenv|os\.environ\.get|getpass\.getpass|sys\.stdin\.\w+)$")
+_LOCAL_INPUT = frozenset({"sys.argv", "os.environ", "sys.stdin"})
 _ROUTE_DECORATOR = re.compile(r"\.(?:route|get|post|put|patch|delete|api_route|websocket)$")
+_SCALAR_TYPES = frozenset({"int", "float", "bool", "UUID", "uuid.UUID", "datetime", "date",
+                           "datetime.datetime", "datetime.date", "Decimal", "decimal.Decimal"})
 _KILLING = frozenset({"assign", "unpack", "for", "with", "unknown"})
 
 
@@ -135,12 +141,17 @@ def is_safe_call(name: str, sink: Sink) -> bool:
     return any(w in _SAFE_WORDS for w in words(last))
 
 
-def source_of(dotted: str) -> str | None:
-    """A description when ``dotted`` (attribute text or callee) is user input."""
-    if dotted in _SOURCE_NAMES or any(dotted.startswith(s + ".") for s in _SOURCE_NAMES):
-        return f"`{dotted}`"
-    if _SOURCE_ATTR.search(dotted) or _SOURCE_CALL.search(dotted):
-        return f"request data `{dotted}`"
+def source_of(dotted: str, call: bool = False) -> Taint | None:
+    """The taint of an attribute (or, with ``call``, a callee) that reads outside input.
+
+    Request data is SOURCE. Input of the local user (sys.argv, os.environ, input()) is
+    PARAM: the person at the terminal is as trusted as the caller of a function, so it
+    counts for injection into SQL or a shell, not for path traversal."""
+    if dotted in _LOCAL_INPUT or any(dotted.startswith(s + ".") for s in _LOCAL_INPUT) or (
+            call and _LOCAL_INPUT_CALL.search(dotted)):
+        return Taint(Level.PARAM, f"local input `{dotted}`")
+    if _SOURCE_ATTR.search(dotted) or (call and _SOURCE_CALL.search(dotted)):
+        return Taint(Level.SOURCE, f"request data `{dotted}`")
     return None
 
 
@@ -164,15 +175,21 @@ class Scope:
     def _collect_params(self, fn: Node) -> None:
         params = fn.child_by_field_name("parameters")
         names: list[str] = []
+        typed: set[str] = set()
         for p in params.named_children if params is not None else []:
             ident = p.child_by_field_name("name") if p.type not in ("identifier",) else p
             if ident is None or ident.type != "identifier":
                 ident = next((c for c in p.named_children if c.type == "identifier"), None)
             if ident is not None:
                 names.append(text(ident))
+                ann = p.child_by_field_name("type")
+                if ann is not None and text(ann) in _SCALAR_TYPES:
+                    typed.add(text(ident))
         route = self._is_route(fn) or (bool(names) and names[0] == "request")
         for name in names:
-            if name in _REQUEST_NAMES:
+            if name in typed:
+                self.params[name] = Taint(Level.PARAM, f"parameter `{name}`", scalar=True)
+            elif name in _REQUEST_NAMES:
                 self.params[name] = LOCAL
             elif route:
                 self.params[name] = Taint(Level.SOURCE, f"URL parameter `{name}`")
@@ -306,10 +323,9 @@ class Scope:
         if t == "identifier":
             return self._name(n, sink, env)
         if t == "attribute":
-            dotted = re.sub(r"\s+", "", text(n))
-            src = source_of(dotted)
-            if src:
-                return Taint(Level.SOURCE, src)
+            src = source_of(re.sub(r"\s+", "", text(n)))
+            if src is not None:
+                return src
             obj = n.child_by_field_name("object")
             if obj is None:
                 return LOCAL
@@ -351,7 +367,8 @@ class Scope:
         env = env or {}
         if name in env:
             return env[name]
-        if CONSTANT_NAME.match(name) and name not in self.params and name not in self.defs:
+        if (CONSTANT_NAME.match(name) or name in _BUILTINS) and name not in self.params \
+                and name not in self.defs:
             return CONST
         if self.validated(name, n):
             return CONST
@@ -372,9 +389,9 @@ class Scope:
 
     def _call(self, n: Node, sink: Sink, env: dict[str, Taint]) -> Taint:
         name = call_name(n)
-        src = source_of(name)
-        if src:
-            return Taint(Level.SOURCE, src)
+        src = source_of(name, call=True)
+        if src is not None:
+            return src
         if is_safe_call(name, sink):
             return CONST
         fn = n.child_by_field_name("function")
@@ -387,7 +404,7 @@ class Scope:
         taint = self._all(parts, sink, env)
         if name in ("locals", "vars", "globals") and not parts:
             return LOCAL
-        if name in _PASSTHROUGH:
+        if last_name(name) in _PASSTHROUGH:
             return taint
         return taint if taint.level > Level.CONST else LOCAL
 
@@ -443,8 +460,10 @@ class Scope:
                     return 1 if op == "in" else -1
                 if op in ("==", "!=") and other.type in CONSTANT_TYPES | {"string"}:
                     return 1 if op == "==" else -1
-            if first.type == "call" and other.type == "none" and self._polarity(first, name):
-                return -self._polarity(first, name) if op == "is" else self._polarity(first, name)
+            for side in (first, other):
+                sign = self._polarity(side, name) if side.type == "call" else 0
+                if sign:  # re.match(p, x) is None / commonpath([base, x]) != base
+                    return -sign if op in ("is", "!=") else sign
             return 0
         if cond.type == "call":
             callee = call_name(cond)
@@ -495,8 +514,19 @@ class Scope:
 
 _MODULES = frozenset({"os", "sys", "subprocess", "shlex", "re", "json", "html", "cgi",
                       "urllib", "hashlib", "pickle", "yaml", "shutil", "path", "posixpath"})
-_PASSTHROUGH = frozenset({"str", "unicode", "repr", "format", "bytes", "list", "tuple",
-                          "dict", "set", "sorted", "reversed"})
+_PASSTHROUGH = frozenset({
+    "str", "unicode", "repr", "format", "bytes", "list", "tuple", "dict", "set", "sorted",
+    "reversed", "map", "filter", "zip", "enumerate", "iter", "next", "chr", "ascii",
+    # str methods: the result is made of the receiver and the arguments
+    "join", "lower", "upper", "strip", "lstrip", "rstrip", "replace", "split", "rsplit",
+    "splitlines", "encode", "decode", "title", "capitalize", "casefold", "zfill", "ljust",
+    "rjust", "center", "removeprefix", "removesuffix", "partition", "rpartition",
+    "expandtabs", "format_map", "swapcase", "translate",
+})
+_BUILTINS = frozenset({"chr", "ord", "str", "int", "float", "len", "repr", "list", "dict", "set",
+                       "tuple", "bool", "bytes", "range", "sorted", "min", "max", "abs", "map",
+                       "filter", "zip", "enumerate", "print", "type", "object", "True", "False",
+                       "None"})
 
 
 def _identifiers(node: Node | None, deep: bool = False) -> list[Node]:
