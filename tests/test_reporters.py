@@ -273,3 +273,22 @@ def test_every_format_writes_to_output_file(result: ReviewResult, git_repo: GitR
         if fmt in ("json", "sarif"):
             data: Any = json.loads(body)
             assert data
+
+
+def test_non_utf8_path_keeps_json_and_sarif_valid_utf8(git_repo: GitRepo) -> None:
+    import subprocess
+    import sys
+
+    name = b"caf\xe9.py".decode("utf-8", "surrogateescape")
+    (git_repo.root / name).write_bytes(b"x = 1\n")
+    git_repo.commit()
+    (git_repo.root / name).write_bytes(b"x = eval(input())\n")
+    for fmt in ("json", "sarif"):
+        proc = subprocess.run([sys.executable, "-m", "reviewbot", "diff", "--format", fmt,
+                               "--no-tests", "--fail-on", "none"], cwd=git_repo.root,
+                              capture_output=True, check=True)
+        data = json.loads(proc.stdout.decode("utf-8"))  # strict: valid UTF-8
+        assert data
+    res = json.loads(proc.stdout.decode("utf-8"))
+    uri = res["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert uri["uri"] == "caf%E9.py"  # the original bytes, percent-encoded

@@ -57,4 +57,10 @@ def result_to_json(result: ReviewResult) -> dict[str, Any]:
 
 
 def render_json(result: ReviewResult) -> str:
-    return json.dumps(result_to_json(result), indent=2, ensure_ascii=False) + "\n"
+    data = result_to_json(result)
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a path that is not UTF-8: escape, keep the output valid
+        text = json.dumps(data, indent=2, ensure_ascii=True)
+    return text + "\n"

@@ -91,4 +91,10 @@ def result_to_sarif(result: ReviewResult) -> dict[str, Any]:
 
 
 def render_sarif(result: ReviewResult) -> str:
-    return json.dumps(result_to_sarif(result), indent=2, ensure_ascii=False) + "\n"
+    data = result_to_sarif(result)
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a path that is not UTF-8: escape, keep the output valid
+        text = json.dumps(data, indent=2, ensure_ascii=True)
+    return text + "\n"
