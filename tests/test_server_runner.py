@@ -7,6 +7,7 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import github
@@ -19,7 +20,7 @@ from reviewbot.github.flow import PublishOutcome
 from reviewbot.server.events import JobSpec
 from reviewbot.server.metrics import Metrics
 from reviewbot.server.runner import GitHubJobRunner
-from reviewbot.server.settings import QueueURL, Settings
+from reviewbot.server.settings import QueueURL, Settings, load_settings
 from reviewbot.server.worker import PermanentJobError
 
 PERMISSIONS = {"alice": ("admin", "admin"), "mia": ("write", "maintain"), "bob": ("read", "triage")}
@@ -110,7 +111,8 @@ def test_pr_event_reviews_with_tests_never_run(api: PermissionAPI) -> None:
     call = flow.calls[0]
     assert (call["repo"], call["number"], call["full"]) == ("o/r", 5, False)
     assert call["base_config_defaults"] == {"tests.run": False}
-    assert call["overrides"] == {"tests.run": False}, "a repo's config cannot turn it on"
+    assert call["overrides"]["tests.run"] is False, "a repo's config cannot turn it on"
+    assert "tests.enabled" not in call["overrides"]
     assert call["env"] == {"REVIEWBOT_MODEL": "m"}
     assert api.paths == [], "no permission check for pull_request events"
 
@@ -119,7 +121,28 @@ def test_operator_may_enable_running_tests(api: PermissionAPI) -> None:
     flow = Flow()
     run, _ = runner(api, flow, config=rbconfig.Config(tests=rbconfig.TestsConfig(run=True)))
     run("job", spec())
-    assert flow.calls[0]["overrides"] == {"tests.run": True}
+    assert flow.calls[0]["overrides"]["tests.run"] is True
+
+
+def test_server_config_file_defaults_and_pinned_llm_settings(api: PermissionAPI,
+                                                             tmp_path: Path) -> None:
+    (tmp_path / "server.yml").write_text(
+        "filter_mode: file\nmax_comments: 7\nllm:\n  url: http://gpu:8000/v1\n"
+        "  model: codellama\n")
+    settings = load_settings({"REVIEWBOT_LLM_API_KEY": "sk-x"}, Path("server.yml"), tmp_path)
+    flow = Flow()
+    run, _ = runner(api, flow, config=settings.config, config_file=settings.config_file)
+    run("job", spec())
+    call = flow.calls[0]
+    # Repositories may refine the server's review settings ...
+    assert call["base_config_defaults"] == {"filter_mode": "file", "max_comments": 7,
+                                            "llm.url": "http://gpu:8000/v1",
+                                            "llm.model": "codellama", "tests.run": False}
+    # ... but the LLM endpoint, its key and the model are the operator's.
+    pinned = call["overrides"]
+    assert (pinned["llm.url"], pinned["llm.model"], pinned["llm.api_key"]) == (
+        "http://gpu:8000/v1", "codellama", "sk-x")
+    assert "filter_mode" not in pinned
 
 
 @pytest.mark.parametrize(("mode", "full", "extra"), [
@@ -131,7 +154,9 @@ def test_commands_from_users_with_write_access(api: PermissionAPI, mode: str, fu
         run, _ = runner(api, flow)
         assert run("job", spec(mode, by=user)).outcome == "done"
         assert flow.calls[0]["full"] is full
-        assert flow.calls[0]["overrides"] == {"tests.run": False, **extra}
+        overrides = flow.calls[0]["overrides"]
+        assert overrides["tests.run"] is False
+        assert {k: v for k, v in overrides.items() if k == "tests.enabled"} == extra
     assert "/repos/o/r/collaborators/mia/permission" in api.paths
 
 

@@ -3,9 +3,11 @@
 It authenticates as the App installation (or with ``REVIEWBOT_GITHUB_TOKEN``), confirms the
 write access of whoever typed a ``/review`` command, and calls
 :func:`reviewbot.github.flow.review_pull_request` - the same engine and publisher as the
-Action and ``reviewbot pr``. Model-written tests never run here unless the operator enabled
-``tests.run`` in the server's own settings: the server passes ``tests.run`` as an override,
-so a repository's ``.reviewbot.yml`` cannot turn it on.
+Action and ``reviewbot pr``. The server's own settings (``--config`` file, ``REVIEWBOT_*``)
+are the defaults a repository's ``.reviewbot.yml`` refines, except the backend, the LLM and
+local-model settings and ``tests.run``, which are the operator's alone (see
+:func:`pinned_settings`): model-written tests never run here unless the operator enables
+``tests.run``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("reviewbot.server.runner")
 
 WRITE_PERMISSIONS = frozenset({"admin", "maintain", "write"})
+PINNED_SECTIONS = ("llm", "local")
+"""Settings only the operator decides: where code is sent and with which key."""
 GithubFactory = Callable[[JobSpec], "github.Github"]
 
 
@@ -64,6 +68,22 @@ def github_factory(settings: Settings) -> GithubFactory:
                                 settings.github_api_url)
     return lambda spec: tokens.github_for(spec.installation_id, spec.repo,
                                           seconds_between_writes=delay)
+
+
+def pinned_settings(config: Config) -> dict[str, Any]:
+    """The server's backend, ``llm.*``, ``local.*`` and ``tests.run`` as dotted overrides.
+
+    A repository's ``.reviewbot.yml`` must not point the server at another LLM endpoint (it
+    would receive the operator's API key and every reviewed file) nor make it run
+    model-written code, so these sit above the repository's file.
+    """
+    import dataclasses
+
+    out: dict[str, Any] = {"backend": config.backend, "tests.run": config.tests.run}
+    for section in PINNED_SECTIONS:
+        for f in dataclasses.fields(getattr(config, section)):
+            out[f"{section}.{f.name}"] = getattr(getattr(config, section), f.name)
+    return out
 
 
 class GitHubJobRunner:
@@ -112,13 +132,14 @@ class GitHubJobRunner:
             from reviewbot.github.flow import review_pull_request
 
             review = review_pull_request
-        overrides: dict[str, Any] = {"tests.run": self.settings.config.tests.run}
+        overrides = pinned_settings(self.settings.config)
         if spec.mode == "tests":
             overrides["tests.enabled"] = True
+        defaults = {**dict(self.settings.config_file), "tests.run": False}
         outcome = review(
             gh, spec.repo, spec.number,
             env=dict(self.settings.review_env),
-            base_config_defaults={"tests.run": False},
+            base_config_defaults=defaults,
             full=spec.mode in ("full", "tests"),
             backend_factory=self._backend,
             overrides=overrides,

@@ -22,8 +22,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from reviewbot.config import ENV_KEYS, Config, load_config
+from reviewbot.config import ENV_KEYS, Config, load_config, parse_yaml_config
 from reviewbot.errors import ConfigError
 
 DEFAULT_API_URL = "https://api.github.com"
@@ -81,6 +82,8 @@ class Settings:
     write_delay: float = 1.0
     config: Config = field(default_factory=Config)
     """Server-wide review config (LLM settings, ``review_drafts``); repositories refine it."""
+    config_file: tuple[tuple[str, Any], ...] = ()
+    """The server's ``--config`` file as dotted keys (repository files may refine them)."""
     review_env: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     """The ``REVIEWBOT_*`` review settings handed to the review flow (may hold an API key)."""
 
@@ -102,6 +105,16 @@ class Settings:
                 hint="set REVIEWBOT_GITHUB_APP_ID and REVIEWBOT_GITHUB_PRIVATE_KEY_FILE (the .pem "
                 "downloaded from the App settings), or REVIEWBOT_GITHUB_TOKEN",
             )
+
+
+def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            out.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
 
 
 def _read_secret_file(path: str, var: str, cwd: Path | None) -> str:
@@ -140,7 +153,13 @@ def load_settings(env: Mapping[str, str], config_path: Path | None = None,
     api_url = (env.get("REVIEWBOT_GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/")
     if not api_url.startswith(("http://", "https://")):
         raise ConfigError(f"REVIEWBOT_GITHUB_API_URL must be an http(s) URL, got {api_url!r}")
+    if config_path is not None and cwd is not None:
+        config_path = cwd / config_path
     config = load_config(None, config_path, env)
+    file_values: dict[str, Any] = {}
+    if config_path is not None:
+        file_values = _flatten(parse_yaml_config(config_path.read_text(encoding="utf-8"),
+                                                 str(config_path)))
     queue = QueueURL.parse(env.get("REVIEWBOT_QUEUE_URL"))
     if queue.kind == "sqlite" and cwd is not None:
         queue = QueueURL("sqlite", str(cwd / Path(queue.target).expanduser()))
@@ -157,5 +176,6 @@ def load_settings(env: Mapping[str, str], config_path: Path | None = None,
         delivery_ttl_seconds=_number(env, "REVIEWBOT_DELIVERY_TTL_HOURS", 168, 1) * 3600.0,
         write_delay=_number(env, "REVIEWBOT_GITHUB_WRITE_DELAY", 1.0, 0.0),
         config=config,
+        config_file=tuple(sorted(file_values.items())),
         review_env=tuple(sorted((k, v) for k, v in env.items() if k in ENV_KEYS)),
     )
