@@ -123,7 +123,12 @@ def git_source(
             a, b = rev.split("...", 1)
             b = b or "HEAD"
             head = _resolve(git, b)
-            base_sha = git.run(["merge-base", _resolve(git, a or "HEAD"), head]).decode().strip()
+            base = git.run(["merge-base", _resolve(git, a or "HEAD"), head], check=False)
+            base_sha = base.decode().strip()
+            if not base_sha:
+                raise ReviewbotError(
+                    f"{a or 'HEAD'} and {b} have no common ancestor, so {rev} is empty",
+                    hint=f"compare the two trees directly: reviewbot diff {a or 'HEAD'}..{b}")
             return ReviewSource(git.diff([base_sha, head, *tail]), GitObjectReader(git, head),
                                 f"{a}...{b}", head, base_sha)
         if ".." in rev:

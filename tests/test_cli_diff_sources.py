@@ -151,3 +151,14 @@ def test_empty_change_is_clean(git_repo: GitRepo) -> None:
     res = run_cli(["diff", "--no-tests"], git_repo.root)
     assert res.code == 0
     assert "no findings; reviewed 0 of 0 files (0 of 0 changed lines)" in res.out
+
+
+def test_three_dot_range_without_common_ancestor(git_repo: GitRepo) -> None:
+    git_repo.write("a.py", BASE)
+    git_repo.commit()
+    git_repo.git("checkout", "-q", "--orphan", "other")
+    git_repo.write("b.py", BASE)
+    git_repo.commit()
+    res = run_cli(["diff", "main...other", "--no-tests"], git_repo.root)
+    assert res.code == 2 and "no common ancestor" in res.err and "main..other" in res.err
+    assert _json(["main..other"], git_repo.root)["coverage"]["files_total"] == 2
