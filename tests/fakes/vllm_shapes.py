@@ -2,9 +2,12 @@
 
 Field lists follow vLLM's ``ChatCompletionRequest``, ``CompletionRequest`` and
 ``TokenizeCompletionRequest`` (0.6 .. 0.32: OpenAI's fields plus vLLM's sampling extras).
-Types are checked the way pydantic would. The fake is stricter than vLLM on purpose: vLLM
-*ignores* unknown fields with a log warning (that is how ``guided_json`` is dropped
-silently by 0.32), the fake answers 400 so a test sees the mistake.
+Types are checked the way pydantic would, and problems are reported in vLLM 0.32's words
+(``1 validation error:\n  {'type': ..., 'loc': 'body.temperature', 'msg': ...}``, seen from
+a real vLLM 0.32 CPU server). The fake is stricter than vLLM on purpose: vLLM *ignores*
+unknown fields with a log warning (that is how ``guided_json`` is dropped silently by 0.32:
+"Request contains the removed guided-decoding field(s) ['guided_json'], which are ignored;
+output will NOT be constrained"), the fake answers 400 so a test sees the mistake.
 """
 
 from __future__ import annotations
@@ -201,24 +204,33 @@ LEGACY_GUIDED: dict[str, Check] = {
 REQUIRED = {"chat": ("messages",), "completions": ("prompt",), "tokenize": ("prompt",)}
 
 
-def validate(body: Any, kind: str, legacy_guided: bool = False) -> str | None:
-    """A vLLM-style validation message for the first problem in ``body``, or None."""
+def _problem(kind: str, loc: str, msg: str, value: Any = None) -> tuple[str, str]:
+    detail = {"type": kind, "loc": loc, "msg": msg, "input": value}
+    return f"1 validation error:\n  {detail!r}", loc
+
+
+def validate(body: Any, kind: str, legacy_guided: bool = False) -> tuple[str, str] | None:
+    """(message, param) in vLLM 0.32's words for the first problem in ``body``, or None."""
     if not isinstance(body, dict):
-        return "[{'type': 'model_attributes_type', 'loc': ('body',), " \
-               "'msg': 'Input should be a valid dictionary or object to extract fields from'}]"
+        return _problem("model_attributes_type", "body",
+                        "Input should be a valid dictionary or object to extract fields from")
     fields = {"chat": CHAT_FIELDS, "completions": COMPLETION_FIELDS,
               "tokenize": TOKENIZE_FIELDS}[kind]
     if legacy_guided and kind != "tokenize":
         fields = {**fields, **LEGACY_GUIDED}
     for name in REQUIRED[kind]:
         if name not in body:
-            return f"[{{'type': 'missing', 'loc': ('body', '{name}'), 'msg': 'Field required'}}]"
+            return _problem("missing", f"body.{name}", "Field required")
     for name, value in body.items():
         check = fields.get(name)
         if check is None:
-            return (f"[{{'type': 'extra_forbidden', 'loc': ('body', '{name}'), "
-                    f"'msg': 'Extra inputs are not permitted'}}]")
+            if name in LEGACY_GUIDED:
+                return (f"Request contains the removed guided-decoding field(s) ['{name}'], "
+                        "which vLLM 0.32 ignores; output would NOT be constrained. Use "
+                        "`structured_outputs` (or `response_format`) instead.", f"body.{name}")
+            return _problem("extra_forbidden", f"body.{name}",
+                            "Extra inputs are not permitted (vLLM ignores them)", value)
         err = check(value)
         if err:
-            return f"[{{'type': 'value_error', 'loc': ('body', '{name}'), 'msg': {err!r}}}]"
+            return _problem("value_error", f"body.{name}", err, value)
     return None
