@@ -112,9 +112,14 @@ class InstallationTokens:
         try:
             return int(self._integration().get_repo_installation(owner, repo).id)
         except github.GithubException as exc:
+            if exc.status == 401:
+                raise GitHubError(
+                    "GitHub refused the GitHub App's credentials (HTTP 401)",
+                    hint="check the app id and that the private key is the app's current key",
+                ) from None
             raise GitHubError(
                 f"the GitHub App is not installed on {repo_full_name} (HTTP {exc.status})",
-                hint="install the app on the repository, or check the app id and private key",
+                hint="install the app on the repository",
             ) from None
 
     def token(self, installation_id: int) -> Secret:

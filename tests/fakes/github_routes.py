@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import jwt
@@ -131,10 +132,9 @@ class Routes:
 
     def list_files(self, repo: FakeRepo, n: str, query: dict[str, str], **_: Any) -> tuple:
         pr = self._pr(repo, n)
-        items = [self.fake.build.diff_entry(repo, pr.head.sha, f) for f in pr.head.files]
         chunk, headers = self.fake.paginate(f"/repos/{repo.full_name}/pulls/{n}/files", query,
-                                            items[:MAX_FILES])
-        return 200, chunk, headers
+                                            pr.head.files[:MAX_FILES])
+        return 200, [self.fake.build.diff_entry(repo, pr.head.sha, f) for f in chunk], headers
 
     def get_contents(self, repo: FakeRepo, path: str, query: dict[str, str], **_: Any) -> tuple:
         ref = query.get("ref", "")
@@ -404,7 +404,8 @@ class Routes:
         self.fake.add_token(value, "reviewbot-test[bot]", "installation")
         d = self.fake.spec.example("installation-token")
         d["token"] = value
-        d["expires_at"] = "2999-01-01T00:00:00Z"
+        expires = datetime.now(UTC) + timedelta(hours=1)
+        d["expires_at"] = expires.strftime("%Y-%m-%dT%H:%M:%SZ")
         return 201, d
 
     def rate_limit(self, **_: Any) -> tuple[int, Any]:

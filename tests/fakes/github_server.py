@@ -267,7 +267,9 @@ class FakeGitHub:
     def _check_response(self, op: Any, method: str, path: str, status: int, body: Any) -> None:
         if status >= 500 or status == 204:
             return
-        if op is not None:
+        if status == 401:  # any endpoint answers 401 for bad credentials
+            errs = self.spec.errors("components/schemas/basic-error", body)
+        elif op is not None:
             if status in (403, 429) and body and "rate limit" in str(body.get("message", "")):
                 errs = self.spec.errors("components/schemas/basic-error", body)
             else:
