@@ -158,7 +158,7 @@ def test_three_dot_range_without_common_ancestor(git_repo: GitRepo) -> None:
     git_repo.commit()
     git_repo.git("checkout", "-q", "--orphan", "other")
     git_repo.git("rm", "-rqf", ".")
-    git_repo.write("b.py", BASE)
+    git_repo.write("b.py", "import os\n\nprint(os.sep)\n")
     git_repo.commit()
     res = run_cli(["diff", "main...other", "--no-tests"], git_repo.root)
     assert res.code == 2 and "no common ancestor" in res.err and "main..other" in res.err
