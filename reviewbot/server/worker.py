@@ -125,8 +125,10 @@ class JobHandler:
                   "attempt": claim.attempts}
         log.info("job started", extra=fields)
         started = time.monotonic()
-        beat = lambda: ledger.heartbeat(job_id, self.owner, self._clock(),  # noqa: E731
-                                        s.lease_seconds)
+
+        def beat() -> bool:
+            return ledger.heartbeat(job_id, self.owner, self._clock(), s.lease_seconds)
+
         try:
             with _Heartbeat(beat, max(0.2, s.lease_seconds / 3)):
                 result = self.runner(job_id, spec)
