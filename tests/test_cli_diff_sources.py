@@ -163,3 +163,17 @@ def test_three_dot_range_without_common_ancestor(git_repo: GitRepo) -> None:
     res = run_cli(["diff", "main...other", "--no-tests"], git_repo.root)
     assert res.code == 2 and "no common ancestor" in res.err and "main..other" in res.err
     assert _json(["main..other"], git_repo.root)["coverage"]["files_total"] == 2
+
+
+def test_patch_stdin_from_a_terminal_is_refused(tmp_path: Path) -> None:
+    import io
+
+    from reviewbot.cli import IO, main
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    err = io.StringIO()
+    code = main(["diff", "--patch", "-"], IO(io.StringIO(), err, Tty(), {}, tmp_path))
+    assert code == 2 and "pipe a diff in" in err.getvalue()

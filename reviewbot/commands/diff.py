@@ -40,14 +40,20 @@ def run(args: argparse.Namespace, io: IO) -> int:
         if args.rev or args.staged:
             raise ReviewbotError("--patch cannot be combined with a revision or --staged")
         if args.patch == "-":
-            data = io.stdin.buffer.read() if hasattr(io.stdin, "buffer") else io.stdin.read().encode(
-                "utf-8", "surrogateescape")
+            if getattr(io.stdin, "isatty", lambda: False)():
+                raise ReviewbotError(
+                    "--patch - reads a diff from standard input, which is a terminal here",
+                    hint="pipe a diff in: git diff | reviewbot diff --patch -")
+            buffer = getattr(io.stdin, "buffer", None)
+            data = (buffer.read() if buffer is not None
+                    else io.stdin.read().encode("utf-8", "surrogateescape"))
             label = "patch from stdin"
         else:
             try:
                 data = Path(args.patch).read_bytes()
             except OSError as exc:
-                raise ReviewbotError(f"cannot read patch file {args.patch}: {exc.strerror}") from exc
+                raise ReviewbotError(
+                    f"cannot read patch file {args.patch}: {exc.strerror}") from exc
             label = f"patch {args.patch}"
         reader = WorkingTreeReader(root) if root is not None else None
         source = patch_source(data, label, reader)
