@@ -123,8 +123,8 @@ def git_source(
             a, b = rev.split("...", 1)
             b = b or "HEAD"
             head = _resolve(git, b)
-            base = git.run(["merge-base", _resolve(git, a or "HEAD"), head], check=False)
-            base_sha = base.decode().strip()
+            merge_base = git.run(["merge-base", _resolve(git, a or "HEAD"), head], check=False)
+            base_sha = merge_base.decode().strip()
             if not base_sha:
                 raise ReviewbotError(
                     f"{a or 'HEAD'} and {b} have no common ancestor, so {rev} is empty",
