@@ -6,6 +6,7 @@ Tokens are passed to PyGithub's ``Auth`` objects and never formatted into messag
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Mapping
@@ -50,6 +51,9 @@ def make_github(
     auth objects (e.g. ``Auth.AppInstallationAuth``). ``base_url`` is the REST root
     (``https://api.github.com``, or ``https://HOST/api/v3`` for GitHub Enterprise Server).
     """
+    # PyGithub attaches a stderr handler at INFO to its logger on import, which prints every
+    # retried request; reviewbot reports what matters itself.
+    logging.getLogger("github").setLevel(logging.WARNING)
     if auth is None and token is not None:
         auth = Auth.Token(token.value if isinstance(token, Secret) else token)
     return github.Github(
