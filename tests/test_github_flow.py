@@ -290,3 +290,47 @@ def test_token_never_logged(shop_pr: ShopPR, caplog: pytest.LogCaptureFixture) -
     _review(shop_pr.fake)
     assert TOKEN not in caplog.text
     assert TOKEN not in repr(client(shop_pr.fake.base_url, TOKEN).requester.auth)
+
+
+def test_incremental_summary_keeps_earlier_findings_not_inline(shop_pr: ShopPR) -> None:
+    fake, repo = shop_pr.fake, shop_pr.repo
+    env = {"REVIEWBOT_MAX_COMMENTS": "2"}
+    first = _review(fake, env=env)
+    repo.write("shop/extra.py", "x = 1\n")
+    new_head = repo.commit("more")
+    fake.push(REPO, NUMBER, file_patches(repo, shop_pr.base, new_head), sha=new_head)
+    out = _review(fake, env=env)
+    body = _state(fake)[1][0]["body"]
+    assert out.incremental_since == shop_pr.head and out.findings_total == 0
+    assert "from earlier reviews (files unchanged since)" in body
+    assert body.count("over the limit of 2 inline comments") == first.comments_moved_to_summary
+
+
+def test_clean_change_gets_a_summary_and_a_successful_check(fake: FakeGitHub, git_repo) -> None:
+    git_repo.write("ok.py", "def f(x):\n    return x\n")
+    base = git_repo.commit("base")
+    git_repo.write("ok.py", "def f(x):\n    return x + 1\n")
+    head = git_repo.commit("head")
+    fake.open_pr(REPO, NUMBER, file_patches(git_repo, base, head), base_sha=base, head_sha=head)
+    out = _review(fake)
+    comments, issue_comments, reviews, runs = _state(fake)
+    assert (comments, reviews, out.review_id, out.failed) == ([], [], None, False)
+    assert len(issue_comments) == 1 and runs[0]["conclusion"] == "success"
+
+
+def test_personal_token_identity_and_no_check_run(shop_pr: ShopPR) -> None:
+    fake = shop_pr.fake
+    fake.add_token("pat", "octo-bot", "user")
+    fake.add_token("human", "mallory", "user")
+    from reviewbot.github.markers import reviewed_marker
+
+    fake_summary = f"## reviewbot review\n\n{SUMMARY_MARKER}\n{reviewed_marker('ab' * 20)}\n"
+    client(fake.base_url, "human").get_repo(REPO).get_pull(NUMBER).create_issue_comment(
+        fake_summary)
+    out = review_pull_request(client(fake.base_url, "pat"), REPO, NUMBER, env=dict(QUIET))
+    _, issue_comments, _, runs = _state(fake)
+    assert issue_comments[0]["body"] == fake_summary  # someone else's: never edited
+    assert issue_comments[1]["user"]["login"] == "octo-bot" and len(issue_comments) == 2
+    assert out.incremental_since is None  # the planted marker was not trusted
+    assert runs == [] and out.check_run_id is None
+    assert "no check run: the token lacks checks: write" in out.notes

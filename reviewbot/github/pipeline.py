@@ -35,7 +35,7 @@ from reviewbot.github.reader import (
     unreviewable,
 )
 from reviewbot.github.retry import is_forbidden
-from reviewbot.github.summary import SummaryFacts, render_summary
+from reviewbot.github.summary import SummaryFacts, carried_lines, render_summary
 from reviewbot.result import ReviewResult
 from reviewbot.sources import ReviewSource
 
@@ -175,7 +175,9 @@ def run_pipeline(
     facts = SummaryFacts(data.head_sha, posted=len(plan.inline), already=len(plan.existing),
                          deleted=len(plan.stale), kept_earlier=len(plan.kept_earlier),
                          incremental_since=scope.since,
-                         reviewed_files=len(result.diff.files))
+                         reviewed_files=len(result.diff.files),
+                         carried=carried_lines(state.summaries[0].body, scope.paths)
+                         if scope.since and state.summaries else ())
     if dry_run:
         return PublishOutcome(
             review_id=None, comments_posted=0, comments_skipped_existing=len(plan.existing),

@@ -8,7 +8,8 @@ ends with the hidden markers that find it again and record the reviewed head SHA
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from reviewbot.findings import Finding
@@ -38,6 +39,31 @@ class SummaryFacts:
     reviewed_files: int | None = None
     read_only: bool = False
     notes: tuple[str, ...] = ()
+    carried: tuple[str, ...] = ()
+    """Lines of the previous summary's "Not posted inline" list for files this (incremental)
+    run did not review: they still hold."""
+
+
+_LOCATION = re.compile(r"`([^`]+):\d+(?:-\d+)?`")
+_NOT_INLINE_HEADINGS = ("### Not posted inline", "### Not posted inline, from earlier reviews")
+
+
+def carried_lines(previous: str, reviewed: Collection[str]) -> tuple[str, ...]:
+    """The previous summary's not-inline finding lines for files not reviewed this time."""
+    escaped = {escape_md(p) for p in reviewed}
+    out: list[str] = []
+    inside = False
+    for line in previous.splitlines():
+        if line.startswith("### "):
+            inside = line.startswith(_NOT_INLINE_HEADINGS)
+            continue
+        if inside and line.startswith("- "):
+            m = _LOCATION.search(line)
+            if m and m.group(1) not in escaped:
+                out.append(line)
+        elif inside and not line.strip():
+            inside = False
+    return tuple(out)
 
 
 def _coverage(result: ReviewResult) -> str:
@@ -85,6 +111,10 @@ def render_summary(result: ReviewResult, facts: SummaryFacts,
             out.append(finding_line(f) + (f" — *{escape_md(reason)}*" if reason else ""))
         if len(listed) > MAX_LISTED:
             out.append(f"- … and {len(listed) - MAX_LISTED} more (see the check run)")
+        out.append("")
+    if facts.carried:
+        out.append("### Not posted inline, from earlier reviews (files unchanged since)")
+        out.extend(facts.carried[:MAX_LISTED])
         out.append("")
     out.append(_coverage(result))
     for note in facts.notes:

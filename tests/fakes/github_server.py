@@ -267,7 +267,7 @@ class FakeGitHub:
     def _check_response(self, op: Any, method: str, path: str, status: int, body: Any) -> None:
         if status >= 500 or status == 204:
             return
-        if status == 401:  # any endpoint answers 401 for bad credentials
+        if status in (401, 403):  # any endpoint answers these for credentials and permissions
             errs = self.spec.errors("components/schemas/basic-error", body)
         elif op is not None:
             if status in (403, 429) and body and "rate limit" in str(body.get("message", "")):
