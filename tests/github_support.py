@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-from pathlib import Path
 
 import github
 
@@ -118,7 +117,3 @@ def shop_repo(git_repo: GitRepo, config: str | None = None) -> tuple[str, str]:
 def client(base_url: str, token: str) -> github.Github:
     return make_github(token, base_url, retry=safe_retry(backoff_factor=0.01),
                        seconds_between_writes=0)
-
-
-def workspace_of(repo: GitRepo) -> Path:
-    return repo.root
