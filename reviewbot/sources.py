@@ -125,8 +125,8 @@ def git_source(
             head = _resolve(git, b)
             merge_base = git.run(["merge-base", _resolve(git, a or "HEAD"), head], check=False)
             base_sha = merge_base.decode().strip()
-            if not base_sha:
-                raise ReviewbotError(
+            if not base_sha:  # a GitError: callers (the pre-push hook) fall back to A..B
+                raise GitError(
                     f"{a or 'HEAD'} and {b} have no common ancestor, so {rev} is empty",
                     hint=f"compare the two trees directly: reviewbot diff {a or 'HEAD'}..{b}")
             return ReviewSource(git.diff([base_sha, head, *tail]), GitObjectReader(git, head),
