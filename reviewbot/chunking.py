@@ -172,9 +172,9 @@ def _joined(fw: FileWork, group: Sequence[ChunkItem]) -> ChunkItem:
         d for d in group[0].context.definitions
         if all((d.kind, d.start_line, d.end_line) in k for k in keys[1:]))
     whole = bool(common) and (common[0].start_line, common[0].end_line) == (start, end)
-    return ChunkItem(fw.path, fw.language, group[0].hunk_index,
-                     tuple(ln for i in group for ln in i.lines), CodeContext(start, end, common,
-                                                                             whole),
+    lines = tuple(ln for i in group for ln in i.lines)
+    return ChunkItem(fw.path, fw.language, group[0].hunk_index, lines,
+                     CodeContext(start, end, common, whole),
                      tuple(fw.source.lines[start - 1 : end]), tuple(len(i.lines) for i in group))
 
 
@@ -244,6 +244,7 @@ def _file_items(fw: FileWork, budget: int, count: TokenCounter, window: int, max
     can_join = fw.source is not None and fw.show_source
     out: list[tuple[ChunkItem, int]] = []
     run: list[tuple[ChunkItem, int]] = []  # consecutive whole items, contexts overlapping
+    run_end = 0  # last context line of the run
     for hi, hunk in enumerate(fw.hunks):
         hunk_items, whole = _hunk_items(fw, hi, hunk, budget, count, window, max_lines,
                                         skipped)
@@ -252,10 +253,11 @@ def _file_items(fw: FileWork, budget: int, count: TokenCounter, window: int, max
             out.extend(_join_runs(fw, run, budget, count) + hunk_items)
             run = []
             continue
-        if run and item.context.start_line > max(i.context.end_line for i, _ in run) + 1:
+        if run and item.context.start_line > run_end + 1:
             out.extend(_join_runs(fw, run, budget, count))
             run = []
         run.append(hunk_items[0])
+        run_end = max(run_end, item.context.end_line) if len(run) > 1 else item.context.end_line
     out.extend(_join_runs(fw, run, budget, count))
     return out
 
