@@ -20,6 +20,9 @@ stream, 1,200 tokens/s aggregate decode, 10,000 tokens/s prefill), sped up ``--s
 so the run is short (the ratios do not depend on it, fixed overheads weigh more at higher
 speeds).
 
+Also reported: the share of prompt tokens that is a prefix common to every chunk's prompt
+(what vLLM's prefix cache computes once) and prompt tokens per changed line.
+
 Reported: the wall time of the whole review (``run_review``: parse, static checks, token
 counting, chunking, model stage) and of the model stage alone; the critical path: the same
 simulated server given every request at t=0 by a perfect client (no HTTP, no parsing, same
@@ -38,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import threading
 import time
@@ -51,7 +55,7 @@ from reviewbot.backends.openai_http import make_vllm  # noqa: E402
 from reviewbot.config import load_config  # noqa: E402
 from reviewbot.engine import run_review  # noqa: E402
 from reviewbot.sources import patch_source  # noqa: E402
-from tests.fakes.vllm_server import FakeRequest, FakeVLLM, Reply  # noqa: E402
+from tests.fakes.vllm_server import FakeRequest, FakeVLLM, Reply, fake_tokens  # noqa: E402
 
 MODEL = "codellama/CodeLlama-7b-Instruct-hf"
 
@@ -197,6 +201,7 @@ def run_once(files: int, slots: int, concurrency: int, rates: tuple[float, float
              budget: int, static: bool = True) -> dict[str, float]:
     gpu = SimulatedGPU(slots, *rates)
     jobs: list[tuple[int, int]] = []
+    prompts: list[str] = []
     lock = threading.Lock()
 
     def respond(req: FakeRequest) -> Reply:
@@ -206,6 +211,7 @@ def run_once(files: int, slots: int, concurrency: int, rates: tuple[float, float
         prompt = srv.prompt_tokens(req)
         with lock:
             jobs.append((prompt, out))
+            prompts.append(req.prompt)
         gpu.run(prompt, out)
         return Reply(json.dumps({"findings": []}), completion_tokens=out)
 
@@ -224,11 +230,15 @@ def run_once(files: int, slots: int, concurrency: int, rates: tuple[float, float
     throughput_bound = max(longest, sum(p for p, _ in jobs) / prefill_rate,
                            sum(o for _, o in jobs) / min(aggregate, slots * stream_rate))
     bound = ideal_makespan(jobs, slots, *rates)
+    shared = fake_tokens(os.path.commonprefix(prompts)) if len(prompts) > 1 else 0
     return {"chunks": result.coverage.chunks_total,
             "chunks_reviewed": result.coverage.chunks_model_reviewed,
             "wall_s": wall, "model_stage_s": result.timings.get("model", 0.0),
             "chunking_s": result.timings.get("chunk", 0.0), "lower_bound_s": bound,
             "throughput_bound_s": throughput_bound,
+            "shared_prefix_share": shared * len(prompts) / max(sum(p for p, _ in jobs), 1),
+            "prompt_tokens_per_changed_line": sum(p for p, _ in jobs)
+            / max(result.coverage.lines_total, 1),
             "prompt_tokens": sum(p for p, _ in jobs), "output_tokens": sum(o for _, o in jobs)}
 
 
@@ -237,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--chunks", type=int, default=64, help="changed files (one chunk each)")
     ap.add_argument("--slots", type=int, default=16, help="server batch slots (max-num-seqs)")
     ap.add_argument("--concurrency", type=int, default=16, help="llm.concurrency")
-    ap.add_argument("--speed", type=float, default=10.0, help="simulated GPU speed-up")
+    ap.add_argument("--speed", type=float, default=5.0, help="simulated GPU speed-up")
     ap.add_argument("--budget", type=int, default=700,
                     help="llm.max_prompt_tokens (700: one file per chunk)")
     ap.add_argument("--no-static", action="store_true", help="skip the static checks")
@@ -260,6 +270,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  throughput bound (work / peak rate, ignores the last wave's tail): "
           f"{conc['throughput_bound_s']:.2f} s; wall / bound = "
           f"{conc['wall_s'] / conc['throughput_bound_s']:.3f}")
+    print(f"  prompts: {100 * conc['shared_prefix_share']:.1f}% of prompt tokens are a prefix "
+          f"shared by every chunk (prefix-cache hits); "
+          f"{conc['prompt_tokens_per_changed_line']:.1f} prompt tokens per changed line")
     if not args.skip_sequential:
         seq = run_once(args.chunks, args.slots, 1, rates, args.budget, not args.no_static)
         report["sequential"] = seq
