@@ -297,3 +297,11 @@ def test_complete_is_thread_safe_across_calls(chat_srv: FakeVLLM) -> None:
     for t in threads:
         t.join()
     assert out == [4, 4, 4] and len(chat_srv.completions()) == 12
+
+
+@pytest.mark.parametrize("shape", ["nested", "flat"])
+def test_error_bodies_of_old_and_new_vllm_read_the_same(shape: str, sleeps: Sleeps) -> None:
+    with FakeVLLM(lambda req: Reply.error(503, "Service   is\nwarming up"), model=CHAT_MODEL,
+                  error_shape=shape) as srv:
+        [res] = backend(srv, sleeps, **{"llm.retries": 0}).complete(requests(1))
+        assert res.error == f"HTTP 503 from {srv.url}/chat/completions: Service is warming up"
