@@ -39,11 +39,11 @@ from reviewbot.sources import MappingReader, ReviewSource
 
 _WORDS = ["x = 1", "def f(a):", "    return a", "", "class K:", "    pass", "if y:", "  é ∑ 😀",
           "print('hi')", "    for i in range(3):", "# comment", "}", "return {", "\t\tz"]
-_line = st.one_of(
-    st.sampled_from(_WORDS),
-    st.text(alphabet=st.characters(blacklist_categories=["Cs", "Cc"]), max_size=40),
-    st.builds(lambda n, c: c * n, st.integers(200, 4000), st.sampled_from("ab c")),
-)
+_long = st.builds(lambda n, c: c * n, st.integers(200, 4000), st.sampled_from("ab c"))
+_text = st.text(alphabet=st.characters(blacklist_categories=["Cs", "Cc"]), max_size=40)
+# mostly code-like lines, some arbitrary text, a few lines too long for small budgets
+_line = st.integers(0, 24).flatmap(
+    lambda k: _long if k == 0 else _text if k < 6 else st.sampled_from(_WORDS))
 
 
 @st.composite
@@ -163,7 +163,7 @@ def _segments(item: ChunkItem) -> list[tuple[int, tuple[DiffLine, ...]]]:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(change=_change(), budget=st.integers(20, 3000), context=st.integers(0, 5),
-       window=st.integers(0, 30), max_lines=st.integers(1, 150), with_source=st.booleans())
+       window=st.integers(0, 60), max_lines=st.integers(1, 150), with_source=st.booleans())
 def test_chunking_invariants(change: list[tuple[str, list[str], list[str]]], budget: int,
                              context: int, window: int, max_lines: int,
                              with_source: bool) -> None:
@@ -172,6 +172,38 @@ def test_chunking_invariants(change: list[tuple[str, list[str], list[str]]], bud
                                  max_lines=max_lines)
     chunks = pack(items, budget, estimate_tokens)
     _check_invariants(work, items, skipped, chunks, budget, window, max_lines)
+
+
+@st.composite
+def _spread_edits(draw: st.DrawFn) -> list[tuple[str, list[str], list[str]]]:
+    """A long file with several small edits spread out: many hunks whose contexts may
+    overlap (joined items) or not."""
+    old = draw(st.lists(st.sampled_from(_WORDS), min_size=80, max_size=300))
+    new = list(old)
+    for at in sorted(draw(st.sets(st.integers(0, len(old) - 1), min_size=2, max_size=10)),
+                     reverse=True):
+        new[at] = draw(st.sampled_from(["x = 2", "    return b", "y = f(x)", ""]))
+        if draw(st.booleans()):
+            new.insert(at, "# added")
+    return [("pkg/mod.py", old, new)]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(change=_spread_edits(), budget=st.integers(100, 4000), context=st.integers(0, 3),
+       window=st.integers(5, 40), max_lines=st.integers(1, 150))
+def test_chunking_invariants_with_joined_hunks(
+    change: list[tuple[str, list[str], list[str]]], budget: int, context: int, window: int,
+    max_lines: int,
+) -> None:
+    work = _work(change, context, True)
+    items, skipped = build_items(work, budget, estimate_tokens, window=window,
+                                 max_lines=max_lines)
+    chunks = pack(items, budget, estimate_tokens)
+    _check_invariants(work, items, skipped, chunks, budget, window, max_lines)
+    # joined items never repeat a line that separate items would have shown twice
+    for item, _ in items:
+        if item.segments:
+            assert len(item.segments) >= 2 and sum(item.segments) == len(item.lines)
 
 
 OVERHEAD = estimate_tokens(render("review_system.txt")) + estimate_tokens(
