@@ -32,6 +32,8 @@ class CaseOutcome:
     """Security findings anywhere in the introducing change."""
     findings_fix: int = 0
     errors: tuple[str, ...] = ()
+    categories: tuple[tuple[str, int, int], ...] = ()
+    """(category, findings in the introducing change, findings in the fixing change)."""
     """Model errors or skipped files noted by the engine."""
 
     @property
@@ -55,9 +57,11 @@ def score_case(case: EvalCase, introduce: Sequence[Finding], fix: Sequence[Findi
     def security(fs: Sequence[Finding]) -> int:
         return sum(1 for f in fs if f.category is Category.SECURITY)
 
+    cats = tuple((c.value, sum(f.category is c for f in introduce),
+                  sum(f.category is c for f in fix)) for c in Category)
     return CaseOutcome(case, _touching(introduce, case.path, case.vulnerable_lines),
                        _touching(fix, case.path, case.fix_lines), security(introduce),
-                       security(fix), tuple(errors))
+                       security(fix), tuple(errors), cats)
 
 
 @dataclass(slots=True)
@@ -98,6 +102,8 @@ class Report:
     by_label: dict[str, Tally] = field(default_factory=dict)
     by_source: dict[str, tuple[int, int]] = field(default_factory=dict)
     """source -> (cases it hit, fixes it flagged)."""
+    by_category: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """finding category -> (findings in introducing changes, findings in fixing changes)."""
 
     @classmethod
     def of(cls, outcomes: Sequence[CaseOutcome]) -> Report:
@@ -110,6 +116,10 @@ class Report:
                 sources.setdefault(s, [0, 0])[0] += 1
             for s in o.flagged_fix_by:
                 sources.setdefault(s, [0, 0])[1] += 1
+            for cat, n_intro, n_fix in o.categories:
+                got = r.by_category.get(cat, (0, 0))
+                r.by_category[cat] = (got[0] + n_intro, got[1] + n_fix)
         r.by_label = dict(sorted(r.by_label.items()))
         r.by_source = {k: (v[0], v[1]) for k, v in sorted(sources.items())}
+        r.by_category = {k: v for k, v in r.by_category.items() if v != (0, 0)}
         return r

@@ -33,6 +33,10 @@ def render_table(run: EvalRun, dataset: str) -> str:
     if r.by_source:
         lines += ["", f"{'finding source':<32} {'hits':>6} {'fp':>6}"]
         lines += [f"{s:<32} {h:>6} {f:>6}" for s, (h, f) in r.by_source.items()]
+    if r.by_category:
+        lines += ["", f"{'findings by category':<32} {'introducing changes':>20} "
+                      f"{'fixing changes':>15}"]
+        lines += [f"{c:<32} {i:>20} {f:>15}" for c, (i, f) in r.by_category.items()]
     lines += [
         "",
         "hit: a security finding on a labelled vulnerable line of the change that introduces "
@@ -65,6 +69,7 @@ def report_dict(run: EvalRun, dataset: str) -> dict[str, Any]:
         "overall": r.overall.as_dict(),
         "by_label": {k: t.as_dict() for k, t in r.by_label.items()},
         "by_source": {k: {"hits": h, "false_positives": f} for k, (h, f) in r.by_source.items()},
+        "by_category": {k: {"introduce": i, "fix": f} for k, (i, f) in r.by_category.items()},
         "cases": [
             {"id": o.case.id, "label": o.case.label, "path": o.case.path, "hit": o.hit,
              "false_positive": o.false_positive, "hit_by": list(o.hit_by),

@@ -74,12 +74,13 @@ _ALL = [
     Rule("py.eq-none", BUG, INFO, None, "`== None` / `!= None` in a condition"),
     Rule("py.unreachable", BUG, WARN, None, "code after return / raise / continue / break"),
     Rule("py.shadowed-builtin", BUG, WARN, None,
-         "a builtin re-bound in a function that then calls the builtin"),
+         "a builtin re-bound to a non-callable value in a function that then calls it"),
     Rule("py.assert-tuple", BUG, ERR, None, "assert on a tuple (always true)"),
     Rule("py.missing-await", BUG, ERR, None,
          "coroutine of an async def in this file called without await"),
     # Python performance
-    Rule("py.str-concat-loop", PERF, INFO, None, "string built with += inside a loop"),
+    Rule("py.str-concat-loop", PERF, INFO, None,
+         "string built with += on an attribute/item in a loop, or in a nested loop"),
     Rule("py.regex-compile-loop", PERF, INFO, None, "re.compile of a constant inside a loop"),
     # JavaScript / TypeScript
     Rule("js.eval", SEC, ERR, "CWE-95", "eval() on a non-constant value"),

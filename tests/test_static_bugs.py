@@ -1,0 +1,244 @@
+"""Python bug and performance rules."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.static_cases import rule_ids, run
+
+POSITIVE: list[tuple[str, str]] = [
+    ("py.mutable-default", """
+        def add(item, items=[]):
+            items.append(item)
+            return items
+    """),
+    ("py.mutable-default", """
+        def add(item, seen=dict()):
+            return seen
+    """),
+    ("py.is-literal", """
+        def check(x):
+            return x is "yes"
+    """),
+    ("py.is-literal", """
+        def check(x):
+            if x is not 3:
+                return 1
+    """),
+    ("py.bare-except", """
+        def load():
+            try:
+                return read()
+            except:
+                pass
+    """),
+    ("py.eq-none", """
+        def check(x):
+            if x == None:
+                return 0
+    """),
+    ("py.unreachable", """
+        def f(x):
+            return x
+            print("never")
+    """),
+    ("py.unreachable", """
+        def f(xs):
+            for x in xs:
+                raise ValueError(x)
+                x += 1
+    """),
+    ("py.shadowed-builtin", """
+        def f(values):
+            list = [1, 2]
+            return list(values)
+    """),
+    ("py.assert-tuple", """
+        def f(x):
+            assert (x > 0, "x must be positive")
+    """),
+    ("py.missing-await", """
+        async def save(item):
+            ...
+
+        async def handler(item):
+            save(item)
+    """),
+    ("py.missing-await", """
+        class Repo:
+            async def commit(self):
+                ...
+
+            async def close(self):
+                self.commit()
+    """),
+    ("py.str-concat-loop", """
+        class Report:
+            def build(self, rows):
+                for row in rows:
+                    self.text += "<tr>%s</tr>" % row
+    """),
+    ("py.str-concat-loop", """
+        def grid(rows):
+            out = ""
+            for row in rows:
+                for cell in row:
+                    out += f"{cell},"
+            return out
+    """),
+    ("py.regex-compile-loop", """
+        import re
+        def find(lines):
+            for line in lines:
+                if re.compile(r"^\\d+$").match(line):
+                    yield line
+    """),
+]
+
+NEGATIVE: list[tuple[str, str]] = [
+    ("py.mutable-default", """
+        def add(item, items=None):
+            items = [] if items is None else items
+            return items
+    """),
+    ("py.mutable-default", """
+        def add(item, items=()):
+            return items
+    """),
+    ("py.is-literal", """
+        def check(x):
+            return x is None or x is True
+    """),
+    ("py.bare-except", """
+        import logging
+        def load():
+            try:
+                return read()
+            except:
+                logging.exception("read failed")
+                raise
+    """),
+    ("py.bare-except", """
+        def load():
+            try:
+                return read()
+            except OSError:
+                pass
+    """),
+    ("py.eq-none", """
+        def check(x):
+            return x is None
+    """),
+    # near miss: == None outside a condition (an expression building a mask)
+    ("py.eq-none", """
+        def mask(column):
+            return column == None
+    """),
+    ("py.unreachable", """
+        def f(x):
+            if x:
+                return x
+            print("reached")
+    """),
+    # near miss: the empty-generator idiom
+    ("py.unreachable", """
+        def empty():
+            return
+            yield
+    """),
+    ("py.shadowed-builtin", """
+        def f(values):
+            items = [1, 2]
+            return list(values) + items
+    """),
+    # near miss: the variable is a class on purpose
+    ("py.shadowed-builtin", """
+        def make(types, value):
+            for type in types:
+                yield type(value)
+    """),
+    ("py.assert-tuple", """
+        def f(x):
+            assert x > 0, "x must be positive"
+    """),
+    ("py.missing-await", """
+        async def save(item):
+            ...
+
+        async def handler(item):
+            await save(item)
+            task = save(item)
+            return task
+    """),
+    # near miss: a sync method of the same name in another class
+    ("py.missing-await", """
+        class AsyncRepo:
+            async def commit(self):
+                ...
+
+        class Repo:
+            def commit(self):
+                ...
+
+            def close(self):
+                self.commit()
+    """),
+    # near miss: one loop over a local str (CPython appends in place)
+    ("py.str-concat-loop", """
+        def join(rows):
+            out = ""
+            for row in rows:
+                out += row
+            return out
+    """),
+    ("py.regex-compile-loop", """
+        import re
+        DIGITS = re.compile(r"^\\d+$")
+        def find(lines):
+            for line in lines:
+                if DIGITS.match(line):
+                    yield line
+    """),
+    # near miss: compiled once, in the loop header
+    ("py.regex-compile-loop", """
+        import re
+        def names(doc):
+            for name in re.compile(r":raises (\\w+):").findall(doc):
+                yield name
+    """),
+]
+
+
+@pytest.mark.parametrize(("rule", "code"), POSITIVE)
+def test_rule_fires(rule: str, code: str) -> None:
+    assert rule in rule_ids(code)
+
+
+@pytest.mark.parametrize(("rule", "code"), NEGATIVE)
+def test_rule_stays_quiet(rule: str, code: str) -> None:
+    assert rule not in rule_ids(code)
+
+
+def test_only_changed_lines_are_reported() -> None:
+    code = """
+        def a(items=[]):
+            return items
+
+        def b(items=[]):
+            return items
+    """
+    hits = run(code, changed={4})
+    assert [(h.rule_id, h.line) for h in hits] == [("py.mutable-default", 4)]
+
+
+def test_rules_survive_python2_syntax() -> None:
+    code = """
+        def f(x):
+            print "x is", x
+            try:
+                pass
+            except Exception, e:
+                pass
+            return x is 1
+    """
+    assert "py.is-literal" in rule_ids(code)

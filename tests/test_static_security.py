@@ -1,0 +1,143 @@
+"""eval, deserialisation, yaml, TLS, secrets and password-hash rules."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.static_cases import rule_ids
+
+POSITIVE: list[tuple[str, str]] = [
+    ("py.eval", """
+        def calc(expr):
+            return eval(expr)
+    """),
+    ("py.eval", """
+        from flask import request
+        def run():
+            exec(request.form["code"])
+    """),
+    ("py.unsafe-deserialization", """
+        import pickle
+        def load(data):
+            return pickle.loads(data)
+    """),
+    ("py.yaml-load", """
+        import yaml
+        def parse(text):
+            return yaml.load(text)
+    """),
+    ("py.yaml-load", """
+        import yaml
+        def parse(text):
+            return yaml.load(text, Loader=yaml.Loader)
+    """),
+    ("py.tls-verify-disabled", """
+        import requests
+        def fetch(url):
+            return requests.get(url, verify=False)
+    """),
+    ("py.tls-verify-disabled", """
+        import ssl
+        def context():
+            ctx = ssl.create_default_context()
+            ctx.verify_mode = ssl.CERT_NONE
+            return ctx
+    """),
+    ("py.hardcoded-secret", """
+        DB_PASSWORD = "s3cr3t-Pa55w0rd"
+    """),
+    ("py.hardcoded-secret", """
+        def connect():
+            return Client(api_key="sk_live_4eC39HqLyjWDarjtT1zdp7dc")
+    """),
+    ("py.weak-password-hash", """
+        import hashlib
+        def store(user, password):
+            user.hash = hashlib.md5(password.encode()).hexdigest()
+    """),
+]
+
+NEGATIVE: list[tuple[str, str]] = [
+    ("py.eval", """
+        import ast
+        def calc(expr):
+            return ast.literal_eval(expr)
+    """),
+    ("py.eval", """
+        def two():
+            return eval("1 + 1")
+    """),
+    # near miss: a pickle round trip of the program's own object
+    ("py.unsafe-deserialization", """
+        import pickle
+        def clone(obj):
+            return pickle.loads(pickle.dumps(obj))
+    """),
+    ("py.unsafe-deserialization", """
+        import json
+        def load(data):
+            return json.loads(data)
+    """),
+    ("py.yaml-load", """
+        import yaml
+        def parse(text):
+            return yaml.load(text, Loader=yaml.SafeLoader)
+    """),
+    ("py.yaml-load", """
+        import yaml
+        def parse(text):
+            return yaml.safe_load(text)
+    """),
+    ("py.tls-verify-disabled", """
+        import requests
+        def fetch(url, bundle):
+            return requests.get(url, verify=bundle)
+    """),
+    # near miss: reading the mode, and an unrelated verify= keyword
+    ("py.tls-verify-disabled", """
+        import functools, ssl
+        def check(ctx):
+            f = functools.partial(make, verify=False)
+            return ctx.verify_mode == ssl.CERT_NONE
+    """),
+    ("py.hardcoded-secret", """
+        import os
+        DB_PASSWORD = os.environ["DB_PASSWORD"]
+    """),
+    # near misses: a placeholder, a field name, a prompt
+    ("py.hardcoded-secret", """
+        password = "changeme"
+        PASSWORD_FIELD = "password"
+        token = "<your-token-here>"
+        prompt_password = "Enter your password: "
+    """),
+    ("py.hardcoded-secret", """
+        CHALLENGE_PASSWORD = "challengePassword"
+    """),
+    ("py.weak-password-hash", """
+        import hashlib
+        def checksum(path):
+            return hashlib.md5(open(path, "rb").read()).hexdigest()
+    """),
+    ("py.weak-password-hash", """
+        import hashlib
+        def store(user, password, salt):
+            user.hash = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, 600_000)
+    """),
+]
+
+
+@pytest.mark.parametrize(("rule", "code"), POSITIVE)
+def test_rule_fires(rule: str, code: str) -> None:
+    assert rule in rule_ids(code)
+
+
+@pytest.mark.parametrize(("rule", "code"), NEGATIVE)
+def test_rule_stays_quiet(rule: str, code: str) -> None:
+    assert rule not in rule_ids(code)
+
+
+def test_secrets_in_test_files_are_not_reported() -> None:
+    code = 'DB_PASSWORD = "s3cr3t-Pa55w0rd"\n'
+    assert "py.hardcoded-secret" in rule_ids(code, path="app/settings.py")
+    assert "py.hardcoded-secret" not in rule_ids(code, path="tests/test_login.py")
