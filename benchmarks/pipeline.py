@@ -267,19 +267,23 @@ def main() -> int:
               f"{cov['summary']}")
         print(f"findings: {len(report['findings'])} " + json.dumps(dict(sorted(rules.items()))))
         print(f"engine stages (s, first run): {report['timings']}")
+        cpu = statistics.median(r["cpu"] for r in runs)
         print(f"reviewbot diff A..B --format json: wall {', '.join(f'{w:.2f}' for w in walls)}s"
               f" -> median {wall:.2f}s = {rate:,.0f} changed lines/s "
-              f"(target >= {TARGET_LINES_PER_S:,}); peak RSS {peak_mb:.0f} MB "
-              f"(target < {TARGET_PEAK_MB})")
+              f"(target >= {TARGET_LINES_PER_S:,}); CPU {cpu:.2f}s = {changed / cpu:,.0f} lines"
+              f" per CPU-second; peak RSS {peak_mb:.0f} MB (target < {TARGET_PEAK_MB}); "
+              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
         # The same run without the static rules, to show where the time goes.
         no_static = tmp / "no-static.yml"
         no_static.write_text("static_checks: false\n", encoding="utf-8")
         bare = [timed_run(root, rev, tmp / f"bare{i}.json", "--config", str(no_static))
                 for i in range(args.runs)]
         bare_wall = statistics.median(r["wall"] for r in bare)
+        bare_cpu = statistics.median(r["cpu"] for r in bare)
         bare_timings = json.loads((tmp / "bare0.json").read_text(encoding="utf-8"))["timings"]
         print(f"  without the static rules (static_checks: false): median {bare_wall:.2f}s = "
-              f"{changed / bare_wall:,.0f} changed lines/s; stages {bare_timings}; the static "
+              f"{changed / bare_wall:,.0f} changed lines/s (CPU {bare_cpu:.2f}s = "
+              f"{changed / bare_cpu:,.0f} per CPU-second); stages {bare_timings}; the static "
               f"rules take {report['timings'].get('static', 0) / report['timings']['total']:.0%}"
               " of the engine's time")
         starts = startup_ms(10)
