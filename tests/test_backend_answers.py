@@ -97,3 +97,12 @@ def test_any_truncation_yields_a_prefix_of_the_findings_or_an_error(
         return
     kept = parsed.value["findings"]
     assert kept == findings[: len(kept)]
+
+
+def test_json_answer_whose_strings_contain_fences_is_parsed_whole() -> None:
+    from reviewbot.backends.answers import parse_answer
+
+    text = '{"tests": [{"code": "```python\\nassert f(1) == 2\\n```", "target": "m.f"}]}'
+    parsed = parse_answer(text, "stop")
+    assert parsed.value == {"tests": [{"code": "```python\nassert f(1) == 2\n```",
+                                       "target": "m.f"}]}

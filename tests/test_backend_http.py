@@ -97,6 +97,16 @@ def test_server_down_is_one_clear_line(sleeps: Sleeps) -> None:
         b.open()
     assert exc.value.message == f"no LLM server at {url}/models (connection refused)"
     assert "\n" not in exc.value.message
+    assert sleeps == []  # first contact: a refused connection is not retried (hooks stay fast)
+
+
+def test_connection_errors_during_review_are_retried(sleeps: Sleeps) -> None:
+    from reviewbot.backends.http_client import HttpFailure
+
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    b = make_vllm(load_config(env={}, overrides={"llm.url": url, "llm.model": "m"}), sleep=sleeps)
+    result = b.requester.request("GET", f"{url}/models")
+    assert isinstance(result, HttpFailure) and result.connection
     assert len(sleeps) == 3 and all(0 <= s <= 8 for s in sleeps)  # retried with backoff
 
 

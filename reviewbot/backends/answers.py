@@ -230,7 +230,14 @@ def repair_closed(text: str) -> str:
 
 def parse_answer(text: str, finish_reason: str | None = None) -> Parsed:
     """Parse one answer as described in the module docstring."""
-    body = strip_fences(text or "").strip()
+    raw = (text or "").strip()
+    if raw.startswith("{"):
+        # A whole JSON answer: parse it as is. Stripping fences first would break string
+        # values that contain ``` (e.g. test code or suggestions in markdown).
+        value, _ = _first_object(raw)
+        if value is not None:
+            return Parsed(value)
+    body = strip_fences(raw).strip()
     if not body:
         cut = " (cut off at max_tokens)" if finish_reason == "length" else ""
         return Parsed(None, error=f"empty answer{cut}")

@@ -144,8 +144,13 @@ class Requester:
         self.rng = rng or random.Random()
 
     def request(self, method: str, url: str, body: Any = None,
-                retries: int | None = None) -> httpx.Response | HttpFailure:
-        """The successful (2xx) response, or why there is none."""
+                retries: int | None = None,
+                retry_connect: bool = True) -> httpx.Response | HttpFailure:
+        """The successful (2xx) response, or why there is none.
+
+        ``retry_connect=False`` gives up at once when no connection can be made (used by the
+        first contact with the server, so a hook falls back to static checks without delay).
+        """
         budget = self.settings.retries if retries is None else retries
         attempt = 0
         while True:
@@ -154,6 +159,10 @@ class Requester:
                 response = self.client.request(method, url, json=body)
             except httpx.ReadTimeout as exc:
                 return _with_attempts(_transport_reason(exc, url, self.settings), attempt)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                failure = _transport_reason(exc, url, self.settings)
+                if not retry_connect:
+                    return _with_attempts(failure, attempt)
             except httpx.HTTPError as exc:
                 failure = _transport_reason(exc, url, self.settings)
             else:

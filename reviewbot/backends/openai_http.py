@@ -88,7 +88,7 @@ class OpenAICompatibleBackend:
 
     def _open(self) -> BackendInfo:
         url = f"{self.base}/models"
-        result = self.requester.request("GET", url)
+        result = self.requester.request("GET", url, retry_connect=False)
         if isinstance(result, HttpFailure):
             raise BackendError(result.reason, hint=self._down_hint(result))
         try:
