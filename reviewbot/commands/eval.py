@@ -33,6 +33,7 @@ def run(args: argparse.Namespace, io: IO) -> int:
     from reviewbot.evaluation.dataset import load_sven
     from reviewbot.evaluation.render import render_json, render_table
     from reviewbot.evaluation.runner import run_eval
+    from reviewbot.gitio import find_repo_root
     from reviewbot.progress import progress_for
 
     if args.limit is not None and args.limit < 1:
@@ -41,7 +42,9 @@ def run(args: argparse.Namespace, io: IO) -> int:
         raise ReviewbotError("--jobs must be at least 1")
     dataset = args.dataset if args.dataset.is_absolute() else io.cwd / args.dataset
     cases = load_sven(dataset, args.limit)
-    config = load_cli_config(args, None, io.env)
+    # the usual config: .reviewbot.yml of the repository we are in (or --config), then
+    # REVIEWBOT_* variables, then flags
+    config = load_cli_config(args, find_repo_root(io.cwd, io.env), io.env)
     backend = create_backend(config)
     progress = progress_for(io.stderr)
     progress.start(len(cases), "evaluating")
