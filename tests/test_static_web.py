@@ -62,6 +62,18 @@ POSITIVE: list[tuple[str, str]] = [
         def echo(request):
             return HttpResponse(request.GET["q"])
     """),
+    ("py.xss-response", """
+        from flask import request
+        @app.route("/hello")
+        def hello():
+            name = request.args.get("name", "")
+            return "Hello " + name
+    """),
+    ("py.xss-response", """
+        @app.route("/u/<username>")
+        def profile(username):
+            return f"<h1>{username}</h1>"
+    """),
     ("py.xss-markdown", """
         from markdown import markdown
         class Comment:
@@ -147,6 +159,22 @@ NEGATIVE: list[tuple[str, str]] = [
         from django.utils.html import escape
         def echo(request):
             return HttpResponse(escape(request.GET["q"]))
+    """),
+    ("py.xss-response", """
+        from flask import request, escape
+        @app.route("/hello")
+        def hello():
+            return "Hello " + escape(request.args.get("name", ""))
+    """),
+    # near miss: an open redirect is not XSS; a helper that is not a view
+    ("py.xss-response", """
+        from flask import request, redirect
+        @app.route("/go")
+        def go():
+            return redirect(request.args["next"])
+
+        def greeting(name):
+            return "Hello " + name
     """),
     ("py.xss-markdown", """
         import bleach

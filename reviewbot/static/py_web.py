@@ -22,7 +22,7 @@ from reviewbot.static.pynodes import (
 )
 from reviewbot.static.rules import RULES
 from reviewbot.static.strings import SLOT, built, outermost_builds, risky_span, slot_taint
-from reviewbot.static.taint import Level, Scope, Sink, is_safe_call
+from reviewbot.static.taint import Level, Scope, Sink, is_safe_call, source_of
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -148,8 +148,55 @@ def check_xss(ctx: Ctx, scope: Scope) -> list[StaticHit]:
     for n in walk_scope(scope.node):
         if n.type == "call":
             hits += _xss_call(ctx, scope, n)
+        elif n.type == "return_statement" and scope.is_view and n.named_children:
+            hits += _view_return(ctx, scope, n, n.named_children[0])
     hits += _html_builds(ctx, scope)
     return hits
+
+
+def _view_return(ctx: Ctx, scope: Scope, stmt: Node, value: Node) -> list[StaticHit]:
+    """``return "Hello " + request.args["name"]`` from a view: Flask, Bottle and friends
+    send a returned str as text/html."""
+    value = unparen(value)
+    b = built(value, scope)
+    if b is None:
+        # the request value itself, directly or through a variable (not redirect(x) and
+        # other calls that turn it into something else)
+        if value.type == "identifier":
+            direct = any(d.value is not None and (built(d.value, scope) is not None
+                                                   or _is_request_read(d.value))
+                         for d in scope.reaching(text(value), value))
+        else:
+            direct = _is_request_read(value)
+        if not direct:
+            return []
+    taint = b.taint(scope, HTML) if b is not None else scope.level(value, HTML)
+    if taint.level < Level.SOURCE:
+        return []
+    anchor = ctx.anchor(stmt, scope, [value], HTML, Level.SOURCE, "the response")
+    if anchor is None:
+        return []
+    return [RULES["py.xss-response"].hit(
+        anchor.line, anchor.end, "request data returned as the response",
+        f"The view returns {taint.origin} unescaped{anchor.note}; a returned str is sent as "
+        "text/html, so markup in the value runs in the browser. Escape it (markupsafe.escape) "
+        "or render a template with autoescaping.")]
+
+
+def _is_request_read(n: Node) -> bool:
+    """``request.args["x"]``, ``request.form.get("x")``, ``self.request.get("x")``."""
+    n = unparen(n)
+    while n.type == "subscript":
+        inner = n.child_by_field_name("value")
+        if inner is None:
+            break
+        n = inner
+    if n.type == "call":
+        name = call_name(n)
+        receiver = name.rsplit(".", 1)[0] if "." in name else ""
+        return source_of(name, call=True) is not None or (
+            bool(receiver) and source_of(receiver) is not None)
+    return n.type == "attribute" and source_of(re.sub(r"\s+", "", text(n))) is not None
 
 
 def _xss_call(ctx: Ctx, scope: Scope, n: Node) -> list[StaticHit]:

@@ -60,6 +60,9 @@ class Definitions:
     def __init__(self, node: Node) -> None:
         self.node = node
         self.params: dict[str, Taint] = {}
+        self.is_view = False
+        """A web view: a route-decorated function, or one whose first parameter is
+        ``request``; its parameters are request data and what it returns is the response."""
         self.defs: dict[str, list[Def]] = {}
         if node.type == "function_definition":
             self._collect_params(node)
@@ -80,6 +83,7 @@ class Definitions:
                 if ann is not None and text(ann) in _SCALAR_TYPES:
                     typed.add(text(ident))
         route = self._is_route(fn) or (bool(names) and names[0] == "request")
+        self.is_view = route
         for name in names:
             if name in typed:
                 self.params[name] = Taint(Level.PARAM, f"parameter `{name}`", scalar=True)
