@@ -21,6 +21,13 @@ POSITIVE: list[tuple[str, str]] = [
             os.remove("static/videos/{}".format(filename))
     """),
     ("py.path-traversal", """
+        import os
+        from flask import request
+        def upload():
+            f = request.files["file"]
+            f.save(os.path.join(UPLOAD_FOLDER, f.filename))
+    """),
+    ("py.path-traversal", """
         from pathlib import Path
         def view(request, name):
             return (Path("/data") / name).read_text()
@@ -122,6 +129,14 @@ NEGATIVE: list[tuple[str, str]] = [
     ("py.path-traversal", """
         def read(path):
             return open(path).read()
+    """),
+    ("py.path-traversal", """
+        import os
+        from flask import request
+        from werkzeug.utils import secure_filename
+        def upload():
+            f = request.files["file"]
+            f.save(os.path.join(UPLOAD_FOLDER, secure_filename(f.filename)))
     """),
     ("py.tar-extract", """
         import tarfile

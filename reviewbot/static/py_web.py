@@ -73,6 +73,9 @@ def check_path(ctx: Ctx, scope: Scope) -> list[StaticHit]:
         if receiver is not None:
             hits += _flow(ctx, scope, n, name, [receiver])
             continue
+        if last_name(name) in ("save", "save_as") and "." in name and args(n):
+            hits += _flow(ctx, scope, n, name, args(n)[:1])  # upload.save(path)
+            continue
         if name not in _FILE_SINKS:
             continue
         targets = args(n)[:2] if last_name(name) in ("rename", "renames", "replace", "copy",
