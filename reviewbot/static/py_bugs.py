@@ -18,7 +18,6 @@ from reviewbot.static.pynodes import (
     text,
     unparen,
     walk,
-    walk_scope,
 )
 from reviewbot.static.rules import RULES
 from reviewbot.static.strings import built
@@ -41,7 +40,7 @@ _MUTABLE_CALLS = frozenset({"list", "dict", "set", "collections.defaultdict", "d
 
 def check_bugs(ctx: Ctx, scope: Scope) -> list[StaticHit]:
     hits: list[StaticHit] = []
-    for n in walk_scope(scope.node):
+    for n in scope.nodes:
         t = n.type
         if t in ("default_parameter", "typed_default_parameter") and ctx.touched(n):
             hits += _mutable_default(n)
@@ -230,7 +229,7 @@ def _shadowed(ctx: Ctx, scope: Scope) -> list[StaticHit]:
                 bound.append((default, default.end_byte))
         if not bound:
             continue
-        for n in walk_scope(scope.node):
+        for n in scope.nodes:
             if n.type != "call" or call_name(n) != name:
                 continue
             hit_def = next(((s, p) for s, p in bound if p <= n.start_byte), None)

@@ -19,7 +19,6 @@ from reviewbot.static.pynodes import (
     string_text,
     text,
     unparen,
-    walk_scope,
     words,
 )
 from reviewbot.static.rules import RULES
@@ -140,7 +139,7 @@ def _consumers(scope: Scope, node: Node) -> list[Node]:
              and node.end_byte <= d.value.end_byte]
     out: list[Node] = []
     for d in names:
-        for n in walk_scope(scope.node):
+        for n in scope.nodes:
             if n.type != "call" or n.start_byte < d.pos:
                 continue
             argl = n.child_by_field_name("arguments")
@@ -238,7 +237,7 @@ def _sql_sinks_only(ctx: Ctx, scope: Scope, reported: set[int]) -> list[StaticHi
     """A changed execute() whose query was built (unchanged) earlier in the function."""
     rule = RULES["py.sql-injection"]
     out: list[StaticHit] = []
-    for n in walk_scope(scope.node):
+    for n in scope.nodes:
         if n.type != "call" or not ctx.touched(n) or not _is_sql_call(call_name(n)):
             continue
         first = next(iter(args(n)), None)
@@ -263,7 +262,7 @@ def _sql_sinks_only(ctx: Ctx, scope: Scope, reported: set[int]) -> list[StaticHi
 
 def check_shell(ctx: Ctx, scope: Scope) -> list[StaticHit]:
     hits: list[StaticHit] = []
-    for n in walk_scope(scope.node):
+    for n in scope.nodes:
         if n.type != "call":
             continue
         name = call_name(n)

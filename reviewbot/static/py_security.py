@@ -18,7 +18,6 @@ from reviewbot.static.pynodes import (
     string_text,
     text,
     unparen,
-    walk_scope,
     words,
 )
 from reviewbot.static.rules import RULES
@@ -59,7 +58,7 @@ _HTTP_WORDS = frozenset({
 
 def check_security(ctx: Ctx, scope: Scope) -> list[StaticHit]:
     hits: list[StaticHit] = []
-    for n in walk_scope(scope.node):
+    for n in scope.nodes:
         if n.type == "call":
             hits += _call(ctx, scope, n)
         elif n.type in ("assignment", "keyword_argument", "pair") and ctx.touched(n):

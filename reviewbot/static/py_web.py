@@ -17,7 +17,6 @@ from reviewbot.static.pynodes import (
     line,
     text,
     unparen,
-    walk_scope,
     words,
 )
 from reviewbot.static.rules import RULES
@@ -63,7 +62,7 @@ _HTML_TAG = re.compile(rf"<\s*/?\s*(?:{_TAGS})(?:\s[^<>]*)?/?\s*>|<(?:{_TAGS})\s
 
 def check_path(ctx: Ctx, scope: Scope) -> list[StaticHit]:
     hits: list[StaticHit] = []
-    for n in walk_scope(scope.node):
+    for n in scope.nodes:
         if n.type != "call":
             continue
         name = call_name(n)
@@ -148,7 +147,7 @@ def _tar_extract(scope: Scope, n: Node, name: str) -> list[StaticHit]:
 
 def check_xss(ctx: Ctx, scope: Scope) -> list[StaticHit]:
     hits: list[StaticHit] = []
-    for n in walk_scope(scope.node):
+    for n in scope.nodes:
         if n.type == "call":
             hits += _xss_call(ctx, scope, n)
         elif n.type == "return_statement" and scope.is_view and n.named_children:

@@ -315,12 +315,21 @@ def risky_span(b: Built, risky: list[Slot], long: int = 6) -> tuple[int, int]:
 
 
 def outermost_builds(scope: Scope) -> list[Built]:
-    """Every run-time string in the scope, not counting those nested inside another."""
-    from reviewbot.static.pynodes import walk_scope
+    """Every run-time string in the scope, not counting those nested inside another.
 
+    Computed once per scope (several rules ask for it)."""
+    cached: list[Built] | None = getattr(scope, "_outermost_builds", None)
+    if cached is not None:
+        return cached
+    found = _outermost_builds(scope)
+    scope._outermost_builds = found  # type: ignore[attr-defined]
+    return found
+
+
+def _outermost_builds(scope: Scope) -> list[Built]:
     found: list[Built] = []
     covered: list[Node] = []
-    for n in walk_scope(scope.node):
+    for n in scope.nodes:
         if n.type not in ("string", "concatenated_string", "binary_operator", "call"):
             continue
         if any(c.start_byte <= n.start_byte and n.end_byte <= c.end_byte for c in covered):
