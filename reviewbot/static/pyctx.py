@@ -43,7 +43,9 @@ class Ctx:
         self._sorted = sorted(self.changed)
 
     def touched(self, node: Node) -> bool:
-        return self.touched_lines(line(node), end_line(node))
+        srt = self._sorted
+        i = bisect_left(srt, node.start_point[0] + 1)
+        return i < len(srt) and srt[i] <= node.end_point[0] + 1
 
     def touched_lines(self, lo: int, hi: int) -> bool:
         i = bisect_left(self._sorted, lo)

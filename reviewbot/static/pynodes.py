@@ -19,21 +19,35 @@ CONSTANT_NAME = re.compile(r"^_?[A-Z][A-Z0-9_]*$")
 def walk(node: Node) -> Iterator[Node]:
     """Pre-order walk of ``node`` and its descendants."""
     stack = [node]
+    pop, extend = stack.pop, stack.extend
     while stack:
-        n = stack.pop()
+        n = pop()
         yield n
-        stack.extend(reversed(n.children))
+        children = n.children
+        if children:
+            extend(children[::-1])
 
 
-def walk_scope(node: Node) -> Iterator[Node]:
-    """Descendants of a scope's body, not entering nested functions, classes or lambdas."""
-    stack = list(reversed(node.children))
+_SCOPE_OR_DECORATED = SCOPE_TYPES | {"decorated_definition"}
+
+
+def walk_scope(node: Node) -> list[Node]:
+    """Descendants of a scope's body in pre-order, not entering nested functions, classes
+    or lambdas."""
+    out: list[Node] = []
+    append = out.append
+    stack = node.children[::-1]
+    pop, extend = stack.pop, stack.extend
+    skip = _SCOPE_OR_DECORATED
     while stack:
-        n = stack.pop()
-        yield n
-        if n.type in SCOPE_TYPES or n.type == "decorated_definition":
+        n = pop()
+        append(n)
+        if n.type in skip:
             continue
-        stack.extend(reversed(n.children))
+        children = n.children
+        if children:
+            extend(children[::-1])
+    return out
 
 
 def line(n: Node) -> int:

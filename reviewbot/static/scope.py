@@ -66,7 +66,7 @@ class Definitions:
         self.defs: dict[str, list[Def]] = {}
         if node.type == "function_definition":
             self._collect_params(node)
-        self.nodes: list[Node] = list(walk_scope(node))
+        self.nodes: list[Node] = walk_scope(node)
         """The scope's nodes in pre-order, not entering nested scopes; walked once and
         shared by every rule (rules iterate this instead of re-walking the tree)."""
         for n in self.nodes:
