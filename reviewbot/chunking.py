@@ -143,6 +143,11 @@ def _span(lines: Sequence[DiffLine]) -> tuple[int, int]:
     return start, start
 
 
+def hunk_spans(hunks: Sequence[Sequence[DiffLine]]) -> list[tuple[int, int]]:
+    """The line span each hunk's item asks :meth:`SourceFile.definitions_at` about."""
+    return [_span(h) for h in hunks]
+
+
 def _make_item(fw: FileWork, index: int, lines: Sequence[DiffLine], window: int,
                max_lines: int) -> ChunkItem:
     start, end = _span(lines)

@@ -108,6 +108,9 @@ class Config:
     max_context_lines: int = 120
     """An enclosing function longer than this is replaced by a window around the hunk."""
     static_checks: bool = True
+    jobs: int = 0
+    """Processes for the static checks of a large change: 0 = one per usable CPU, 1 = no
+    extra processes (small changes always run in one)."""
     disabled_rules: tuple[str, ...] = ()
     review_drafts: bool = False
 
@@ -141,6 +144,7 @@ ENV_KEYS: dict[str, str] = {
     "REVIEWBOT_TESTS": "tests.enabled",
     "REVIEWBOT_TESTS_RUN": "tests.run",
     "REVIEWBOT_REQUIRE_MODEL": "llm.require_model",
+    "REVIEWBOT_JOBS": "jobs",
 }
 
 
@@ -255,6 +259,7 @@ def _validate(cfg: Config, origin: str) -> Config:
         ("llm.samples", cfg.llm.samples, 1),
         ("llm.consensus", cfg.llm.consensus, 1),
         ("max_comments", cfg.max_comments, 0),
+        ("jobs", cfg.jobs, 0),
     ):
         if val < low:
             raise ConfigError(f"{origin}: '{key}' must be at least {low}, got {val}")

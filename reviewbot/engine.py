@@ -15,16 +15,26 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 
 from reviewbot.backends.base import Backend, BackendInfo, LLMRequest, LLMResult
-from reviewbot.chunking import Chunk, FileWork, build_items, estimate_tokens, pack
+from reviewbot.chunking import (
+    Chunk,
+    ChunkItem,
+    FileWork,
+    build_items,
+    estimate_tokens,
+    hunk_spans,
+    pack,
+)
 from reviewbot.config import Config, FilterMode
-from reviewbot.context.extract import SourceFile
+from reviewbot.context.extract import Definition, SourceFile
 from reviewbot.coverage import Coverage, Skipped
 from reviewbot.diff.model import Diff, FileDiff, LineKind
 from reviewbot.diff.parse import parse_diff
 from reviewbot.errors import BackendError, ConfigError
 from reviewbot.findings import Category, Finding, Severity, Side, fingerprint
+from reviewbot.forking import ForkMap, can_fork, usable_cpus
 from reviewbot.progress import NullProgress, Progress
 from reviewbot.prompts_render import load_schema, render
 from reviewbot.result import ReviewResult, TestSuggestion
@@ -130,24 +140,66 @@ def _anchored_code(src: SourceFile | None, fd: FileDiff, line: int, end: int, si
 
 
 def static_findings(files: Sequence[PreparedFile], config: Config) -> list[Finding]:
-    out: list[Finding] = []
+    """The static checks' findings on the changed lines of ``files``, in file order."""
+    with static_job(files, config) as job:
+        return [f for checked in job.results() for f in checked.findings]
+
+
+@dataclass(frozen=True, slots=True)
+class FileChecks:
+    """What the static stage learns about one file."""
+
+    findings: list[Finding]
+    definitions: dict[tuple[int, int], tuple[Definition, ...]]
+    """The enclosing definitions of each hunk's span: a process that did not parse the
+    file builds its chunk items from these instead of parsing it again."""
+
+
+_FORK_MIN_BYTES = 512 * 1024
+"""Below this much analysable source a review runs its static checks in one process: a
+fork and the pickled results would cost more than the second core gives back."""
+_PARENT_SHARE = 1.15
+"""The parent's load relative to a child's: it builds its own files' chunk items while
+the children run, and the children's after they answer."""
+
+StaticJob = ForkMap[PreparedFile, FileChecks]
+
+
+def static_job(files: Sequence[PreparedFile], config: Config) -> StaticJob:
+    """The static checks of ``files`` as a :class:`ForkMap`: for a large change, forked
+    children (``config.jobs``; 0 = one per usable CPU) check part of the files while the
+    parent checks its share and goes on building chunks."""
     disabled = frozenset(config.disabled_rules)
-    for pf in files:
-        if pf.source is None:
-            continue
-        added = frozenset(ln.new_lineno for h in pf.diff.hunks for ln in h.added()
-                          if ln.new_lineno is not None)
-        for hit in analyze(pf.source, added, disabled):
-            code = _anchored_code(pf.source, pf.diff, hit.line, hit.end_line, Side.RIGHT)
-            out.append(Finding(
-                path=pf.diff.path, line=hit.line, end_line=hit.end_line, side=Side.RIGHT,
-                category=hit.category, severity=hit.severity, title=hit.title,
-                message=hit.message, source=hit.rule_id,
-                fingerprint=fingerprint(pf.diff.path, code, hit.category, hit.rule_id),
-                confidence=hit.confidence, suggestion=hit.suggestion, rule_id=hit.rule_id,
-                cwe=hit.cwe,
-            ))
-    return out
+    weights = [float(len(pf.source.data)) if pf.source is not None and pf.source.language
+               else 0.0 for pf in files]
+    workers = config.jobs or usable_cpus()
+    if sum(weights) < _FORK_MIN_BYTES or not can_fork():
+        workers = 1
+    return ForkMap(partial(_file_static, disabled=disabled), files, weights, workers=workers,
+                   parent_share=1.0 / _PARENT_SHARE)
+
+
+def _file_static(pf: PreparedFile, disabled: frozenset[str]) -> FileChecks:
+    if pf.source is None:
+        return FileChecks([], {})
+    added = frozenset(ln.new_lineno for h in pf.diff.hunks for ln in h.added()
+                      if ln.new_lineno is not None)
+    out: list[Finding] = []
+    for hit in analyze(pf.source, added, disabled):
+        code = _anchored_code(pf.source, pf.diff, hit.line, hit.end_line, Side.RIGHT)
+        out.append(Finding(
+            path=pf.diff.path, line=hit.line, end_line=hit.end_line, side=Side.RIGHT,
+            category=hit.category, severity=hit.severity, title=hit.title,
+            message=hit.message, source=hit.rule_id,
+            fingerprint=fingerprint(pf.diff.path, code, hit.category, hit.rule_id),
+            confidence=hit.confidence, suggestion=hit.suggestion, rule_id=hit.rule_id,
+            cwe=hit.cwe,
+        ))
+    definitions: dict[tuple[int, int], tuple[Definition, ...]] = {}
+    if pf.source.tree is not None:
+        for span in hunk_spans([h.lines for h in pf.diff.hunks]):
+            definitions[span] = tuple(pf.source.definitions_at(*span))
+    return FileChecks(out, definitions)
 
 
 def prompt_budget(config: Config, info: BackendInfo, overhead: int) -> int:
@@ -299,6 +351,19 @@ def _touches_added(fd: FileDiff, f: Finding) -> bool:
     return any(ln.new_lineno in range(f.line, f.end_line + 1) for h in fd.hunks for ln in h.added())
 
 
+def _open_backend(backend: Backend, config: Config
+                  ) -> tuple[BackendInfo | None, str | None, list[str]]:
+    """The backend's server facts, or why the model is skipped (static checks go on)."""
+    if backend.name == "static":
+        return None, None, []
+    try:
+        return backend.open(), None, []
+    except BackendError as exc:
+        if config.llm.require_model:
+            raise
+        return None, exc.message, [f"model skipped: {exc.message}"]
+
+
 def run_review(
     source: ReviewSource,
     config: Config,
@@ -320,34 +385,42 @@ def run_review(
     files = {pf.diff.path: pf for pf in prepared}
     dropped: dict[str, int] = {}
 
-    t1 = clock()
-    findings = static_findings(prepared, config) if config.static_checks else []
-    timings["static"] = clock() - t1
+    with static_job(prepared if config.static_checks else [], config) as static:
+        t1 = clock()
+        static.run_local()  # forked children check the rest of a large change meanwhile
+        timings["static"] = clock() - t1
+        info, model_error, notes = _open_backend(backend, config)
+        t2 = clock()
+        count = backend.count_tokens if info is not None else estimate_tokens
+        overhead = count(render("review_system.txt")) + count(render("review_user.txt",
+                                                                     items=""))
+        budget = prompt_budget(config, info or BackendInfo(backend.name, None), overhead)
 
-    info: BackendInfo | None = None
-    model_error: str | None = None
-    notes: list[str] = []
-    if backend.name != "static":
-        try:
-            info = backend.open()
-        except BackendError as exc:
-            if config.llm.require_model:
-                raise
-            model_error = exc.message
-            notes.append(f"model skipped: {exc.message}")
+        def file_items(i: int) -> tuple[list[tuple[ChunkItem, int]], list[Skipped]]:
+            pf = prepared[i]
+            fw = FileWork(pf.diff.path, [h.lines for h in pf.diff.hunks], pf.source,
+                          pf.source.language if pf.source else None, not pf.synthesized)
+            return build_items([fw], budget, count, window=config.context_lines,
+                               max_lines=config.max_context_lines)
 
-    t2 = clock()
-    count = backend.count_tokens if info is not None else estimate_tokens
-    overhead = count(render("review_system.txt")) + count(render("review_user.txt", items=""))
-    budget = prompt_budget(config, info or BackendInfo(backend.name, None), overhead)
-    work = [FileWork(pf.diff.path, [h.lines for h in pf.diff.hunks], pf.source,
-                     pf.source.language if pf.source else None, not pf.synthesized)
-            for pf in prepared]
-    items, too_long = build_items(work, budget, count, window=config.context_lines,
-                                  max_lines=config.max_context_lines)
-    skipped.extend(too_long)
-    chunks = pack(items, budget, count)
-    timings["chunk"] = clock() - t2
+        # This process's own files first (their trees are parsed), the children's after
+        # they answer, from the definitions they send back.
+        local = set(static.local) if config.static_checks else set(range(len(prepared)))
+        per_file = {i: file_items(i) for i in sorted(local)}
+        chunk_time = clock() - t2
+        t1 = clock()
+        checks = static.results()
+        timings["static"] += clock() - t1
+        t2 = clock()
+        for pf, checked in zip(prepared, checks, strict=False):
+            if pf.source is not None and checked.definitions:
+                pf.source.remember_definitions(checked.definitions)
+        per_file.update((i, file_items(i)) for i in range(len(prepared)) if i not in local)
+        items = [it for i in range(len(prepared)) for it in per_file[i][0]]
+        skipped.extend(s for i in range(len(prepared)) for s in per_file[i][1])
+        chunks = pack(items, budget, count)
+        timings["chunk"] = chunk_time + clock() - t2
+        findings = [f for checked in checks for f in checked.findings]
 
     failures: list[tuple[int, str]] = []
     model_reviewed = 0

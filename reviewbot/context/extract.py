@@ -38,6 +38,8 @@ class SourceFile:
     _tree: Tree | None = field(default=None, repr=False)
     _parsed: bool = field(default=False, repr=False)
     _lines: list[str] | None = field(default=None, repr=False)
+    _known: dict[tuple[int, int], tuple[Definition, ...]] = field(default_factory=dict,
+                                                                  repr=False)
 
     @classmethod
     def from_bytes(cls, path: str, data: bytes) -> SourceFile:
@@ -64,10 +66,19 @@ class SourceFile:
     def text(self, node: Node) -> str:
         return self.data[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
+    def remember_definitions(self, known: dict[tuple[int, int], tuple[Definition, ...]]
+                             ) -> None:
+        """Answers of :meth:`definitions_at` computed elsewhere (a forked process that
+        parsed this file), so this process need not parse it for them."""
+        self._known.update(known)
+
     def definitions_at(self, start_line: int, end_line: int) -> list[Definition]:
         """Definitions whose lines enclose ``start_line..end_line`` (1-based), innermost
         first. A definition that starts mid-line (``const f = () => {``, ``export class``)
         counts when its lines enclose the range."""
+        known = self._known.get((start_line, end_line))
+        if known is not None:
+            return list(known)
         tree = self.tree
         if tree is None or self.language is None:
             return []

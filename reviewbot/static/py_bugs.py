@@ -17,7 +17,6 @@ from reviewbot.static.pynodes import (
     line,
     text,
     unparen,
-    walk,
 )
 from reviewbot.static.rules import RULES
 from reviewbot.static.strings import built
@@ -38,9 +37,14 @@ _MUTABLE_CALLS = frozenset({"list", "dict", "set", "collections.defaultdict", "d
                             "collections.OrderedDict", "OrderedDict", "bytearray"})
 
 
+_BUG_TYPES = ("default_parameter", "typed_default_parameter", "comparison_operator",
+              "except_clause", "block", "assert_statement", "expression_statement",
+              "augmented_assignment", "call")
+
+
 def check_bugs(ctx: Ctx, scope: Scope) -> list[StaticHit]:
     hits: list[StaticHit] = []
-    for n in scope.nodes:
+    for n in scope.select(*_BUG_TYPES):
         t = n.type
         if t in ("default_parameter", "typed_default_parameter") and ctx.touched(n):
             hits += _mutable_default(n)
@@ -48,7 +52,7 @@ def check_bugs(ctx: Ctx, scope: Scope) -> list[StaticHit]:
             hits += _comparison(n)
         elif t == "except_clause" and ctx.touched(n):
             hits += _bare_except(n)
-        elif t == "block" or t == "module":
+        elif t == "block":
             hits += _unreachable(ctx, n)
         elif t == "assert_statement" and ctx.touched(n):
             hits += _assert_tuple(n)
@@ -180,11 +184,11 @@ def _assert_tuple(n: Node) -> list[StaticHit]:
 
 def _async_defs(ctx: Ctx) -> tuple[set[str], dict[int, set[str]]]:
     if "async" not in ctx.cache:
-        tree = ctx.src.tree
         top: set[str] = set()
         methods: dict[int, set[str]] = {}
-        for n in walk(tree.root_node) if tree is not None else []:
-            if n.type != "function_definition" or not n.children or n.children[0].type != "async":
+        # Most files have no coroutines: skip the query over every function of them.
+        for n in ctx.functions() if b"async" in ctx.src.data else ():
+            if not n.children or n.children[0].type != "async":
                 continue
             name = text(n.child_by_field_name("name"))
             cls = enclosing(n, {"class_definition", "function_definition"})
@@ -218,7 +222,10 @@ def _missing_await(ctx: Ctx, stmt: Node) -> list[StaticHit]:
 
 def _shadowed(ctx: Ctx, scope: Scope) -> list[StaticHit]:
     out: list[StaticHit] = []
+    defs, params = scope.defs, scope.params
     for name in _SHADOWABLE:
+        if name not in defs and name not in params:
+            continue
         # Only bindings to values that cannot be called: calling a variable bound to a class
         # or function is often the point (for type in types: type(x)).
         bound = [(d.stmt, d.pos) for d in scope.defs.get(name, [])
@@ -229,8 +236,8 @@ def _shadowed(ctx: Ctx, scope: Scope) -> list[StaticHit]:
                 bound.append((default, default.end_byte))
         if not bound:
             continue
-        for n in scope.nodes:
-            if n.type != "call" or call_name(n) != name:
+        for n in scope.select("call"):
+            if call_name(n) != name:
                 continue
             hit_def = next(((s, p) for s, p in bound if p <= n.start_byte), None)
             if hit_def is None:

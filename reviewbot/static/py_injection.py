@@ -139,8 +139,8 @@ def _consumers(scope: Scope, node: Node) -> list[Node]:
              and node.end_byte <= d.value.end_byte]
     out: list[Node] = []
     for d in names:
-        for n in scope.nodes:
-            if n.type != "call" or n.start_byte < d.pos:
+        for n in scope.select("call"):
+            if n.start_byte < d.pos:
                 continue
             argl = n.child_by_field_name("arguments")
             if argl is None:
@@ -237,8 +237,8 @@ def _sql_sinks_only(ctx: Ctx, scope: Scope, reported: set[int]) -> list[StaticHi
     """A changed execute() whose query was built (unchanged) earlier in the function."""
     rule = RULES["py.sql-injection"]
     out: list[StaticHit] = []
-    for n in scope.nodes:
-        if n.type != "call" or not ctx.touched(n) or not _is_sql_call(call_name(n)):
+    for n in scope.select("call"):
+        if not ctx.touched(n) or not _is_sql_call(call_name(n)):
             continue
         first = next(iter(args(n)), None)
         if first is None or unparen(first).type != "identifier":
@@ -262,9 +262,7 @@ def _sql_sinks_only(ctx: Ctx, scope: Scope, reported: set[int]) -> list[StaticHi
 
 def check_shell(ctx: Ctx, scope: Scope) -> list[StaticHit]:
     hits: list[StaticHit] = []
-    for n in scope.nodes:
-        if n.type != "call":
-            continue
+    for n in scope.select("call"):
         name = call_name(n)
         positional = args(n)
         if not positional:

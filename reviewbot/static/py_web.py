@@ -62,9 +62,7 @@ _HTML_TAG = re.compile(rf"<\s*/?\s*(?:{_TAGS})(?:\s[^<>]*)?/?\s*>|<(?:{_TAGS})\s
 
 def check_path(ctx: Ctx, scope: Scope) -> list[StaticHit]:
     hits: list[StaticHit] = []
-    for n in scope.nodes:
-        if n.type != "call":
-            continue
+    for n in scope.select("call"):
         name = call_name(n)
         if last_name(name) in ("extractall", "extract") and ctx.touched(n):
             hits += _tar_extract(scope, n, name)
@@ -147,7 +145,7 @@ def _tar_extract(scope: Scope, n: Node, name: str) -> list[StaticHit]:
 
 def check_xss(ctx: Ctx, scope: Scope) -> list[StaticHit]:
     hits: list[StaticHit] = []
-    for n in scope.nodes:
+    for n in scope.select("call", "return_statement"):
         if n.type == "call":
             hits += _xss_call(ctx, scope, n)
         elif n.type == "return_statement" and scope.is_view and n.named_children:

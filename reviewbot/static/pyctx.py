@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from reviewbot.context.extract import SourceFile
-from reviewbot.static.pynodes import end_line, line
+from reviewbot.static.pynodes import end_line, function_definitions, line
 from reviewbot.static.taint import Level, Scope, Sink
 
 if TYPE_CHECKING:
@@ -41,6 +41,31 @@ class Ctx:
 
     def __post_init__(self) -> None:
         self._sorted = sorted(self.changed)
+
+    def functions(self) -> list[Node]:
+        """Every function definition of the file, in document order (computed once)."""
+        found: list[Node] | None = self.cache.get("functions")
+        if found is None:
+            tree = self.src.tree
+            found = self.cache["functions"] = (
+                function_definitions(tree.root_node) if tree is not None else [])
+        return found
+
+    def touched_functions(self) -> list[Node]:
+        """The function definitions whose lines include a changed line, in document order.
+
+        A ranged query per run of changed lines (widened by a line each way, then checked
+        with :meth:`touched`) instead of visiting every function of the file."""
+        tree = self.src.tree
+        if tree is None or not self._sorted:
+            return []
+        rows: list[tuple[int, int]] = []
+        for ln in self._sorted:
+            if rows and ln - 1 <= rows[-1][1]:
+                rows[-1] = (rows[-1][0], ln + 1)
+            else:
+                rows.append((max(ln - 2, 0), ln + 1))
+        return [fn for fn in function_definitions(tree.root_node, rows) if self.touched(fn)]
 
     def touched(self, node: Node) -> bool:
         srt = self._sorted

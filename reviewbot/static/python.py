@@ -30,15 +30,11 @@ def analyze(src: SourceFile, changed: frozenset[int]) -> list[StaticHit]:
         return []
     module = Scope(tree.root_node)
     ctx = Ctx(src, changed, module)
-    scopes = [module]
-    stack = [tree.root_node]
-    while stack:
-        n = stack.pop()
-        if not ctx.touched(n):
-            continue
-        if n.type == "function_definition":
-            scopes.append(Scope(n, module))
-        stack.extend(n.children)
+    # Touched functions, each before the functions nested in it (later siblings first,
+    # the order a stack walk from the root visits them).
+    touched = ctx.touched_functions()
+    touched.sort(key=lambda fn: (-fn.end_byte, fn.start_byte))
+    scopes = [module, *(Scope(fn, module) for fn in touched)]
     best: dict[tuple[str, int, int], StaticHit] = {}
     for scope in scopes:
         for rule in SCOPE_RULES:

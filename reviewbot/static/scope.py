@@ -9,21 +9,23 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from reviewbot.static.levels import LOCAL, Level, Taint
 from reviewbot.static.pynodes import (
     CONSTANT_NAME,
     CONSTANT_TYPES,
+    INDEXED_TYPES,
     LOOP_TYPES,
     call_name,
     contains,
     enclosing,
+    index_scope,
     last_name,
     statement_of,
     text,
     unparen,
-    walk_scope,
     words,
 )
 
@@ -40,6 +42,9 @@ _ROUTE_DECORATOR = re.compile(r"\.(?:route|get|post|put|patch|delete|api_route|w
 _SCALAR_TYPES = frozenset({"int", "float", "bool", "UUID", "uuid.UUID", "datetime", "date",
                            "datetime.datetime", "datetime.date", "Decimal", "decimal.Decimal"})
 _KILLING = frozenset({"assign", "unpack", "for", "with", "unknown"})
+_COLLECTED = ("assignment", "augmented_assignment", "for_statement", "as_pattern",
+              "named_expression", "except_clause", "call")
+"""The node types :meth:`Definitions._collect` learns bindings from."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,11 +71,30 @@ class Definitions:
         self.defs: dict[str, list[Def]] = {}
         if node.type == "function_definition":
             self._collect_params(node)
-        self.nodes: list[Node] = walk_scope(node)
-        """The scope's nodes in pre-order, not entering nested scopes; walked once and
-        shared by every rule (rules iterate this instead of re-walking the tree)."""
-        for n in self.nodes:
+        self._by_type = index_scope(node)
+        self._selected: dict[tuple[str, ...], list[Node]] = {}
+        for n in self.select(*_COLLECTED):
             self._collect(n)
+
+    def select(self, *types: str) -> list[Node]:
+        """The nodes of these types in the scope's body, in pre-order, not entering nested
+        functions, classes or lambdas (the list is shared: do not modify it). Only
+        :data:`~reviewbot.static.pynodes.INDEXED_TYPES` can be selected."""
+        done = self._selected.get(types)
+        if done is not None:
+            return done
+        unknown = [t for t in types if t not in INDEXED_TYPES]
+        if unknown:
+            raise ValueError(f"node types {unknown} are not indexed; add them to INDEXED_TYPES")
+        by_type = self._by_type
+        if len(types) == 1:
+            out = [n for _, n in by_type.get(types[0], ())]
+        else:
+            picked = [p for t in types for p in by_type.get(t, ())]
+            picked.sort(key=itemgetter(0))
+            out = [n for _, n in picked]
+        self._selected[types] = out
+        return out
 
     def _collect_params(self, fn: Node) -> None:
         params = fn.child_by_field_name("parameters")

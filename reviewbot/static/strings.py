@@ -328,14 +328,15 @@ def outermost_builds(scope: Scope) -> list[Built]:
 
 def _outermost_builds(scope: Scope) -> list[Built]:
     found: list[Built] = []
-    covered: list[Node] = []
-    for n in scope.nodes:
-        if n.type not in ("string", "concatenated_string", "binary_operator", "call"):
-            continue
-        if any(c.start_byte <= n.start_byte and n.end_byte <= c.end_byte for c in covered):
+    # Nodes come in pre-order, so those inside a build follow it directly: only the last
+    # build found can contain the next node.
+    lo = hi = -1
+    for n in scope.select("string", "concatenated_string", "binary_operator", "call"):
+        start = n.start_byte
+        if lo <= start and n.end_byte <= hi:
             continue
         b = built(n, scope)
         if b is not None:
             found.append(b)
-            covered.append(b.node)
+            lo, hi = b.node.start_byte, b.node.end_byte
     return found
