@@ -158,7 +158,7 @@ class FileChecks:
 _FORK_MIN_BYTES = 512 * 1024
 """Below this much analysable source a review runs its static checks in one process: a
 fork and the pickled results would cost more than the second core gives back."""
-_PARENT_SHARE = 1.15
+_PARENT_SHARE = 1.1
 """The parent's load relative to a child's: it builds its own files' chunk items while
 the children run, and the children's after they answer."""
 

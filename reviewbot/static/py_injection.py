@@ -215,6 +215,8 @@ def _augmented(scope: Scope) -> list[tuple[Built, str]]:
     """``sql += "... '" + value + "'"`` where ``sql`` started as SQL text."""
     out: list[tuple[Built, str]] = []
     for defs in scope.defs.values():
+        if not any(d.kind == "aug" for d in defs):
+            continue  # nothing appended to this name
         first = next((d for d in defs if d.kind == "assign" and d.value is not None), None)
         if first is None or first.value is None:
             continue

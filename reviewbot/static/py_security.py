@@ -58,7 +58,7 @@ _HTTP_WORDS = frozenset({
 
 def check_security(ctx: Ctx, scope: Scope) -> list[StaticHit]:
     hits: list[StaticHit] = []
-    for n in scope.select("call", "assignment", "keyword_argument", "pair", "attribute"):
+    for n in scope.select("call", "assignment", "keyword_argument", "pair", "cert_none"):
         if n.type == "call":
             hits += _call(ctx, scope, n)
         elif n.type in ("assignment", "keyword_argument", "pair") and ctx.touched(n):

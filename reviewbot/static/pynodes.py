@@ -68,14 +68,21 @@ def function_definitions(root: Node, rows: list[tuple[int, int]] | None = None
 _SCOPE_OR_DECORATED = SCOPE_TYPES | {"decorated_definition"}
 
 
-INDEXED_TYPES = (
+_PLAIN_TYPES = (
     "assignment", "augmented_assignment", "for_statement", "as_pattern", "named_expression",
     "except_clause", "call", "default_parameter", "typed_default_parameter",
     "comparison_operator", "block", "assert_statement", "expression_statement",
-    "keyword_argument", "pair", "attribute", "return_statement", "string",
-    "concatenated_string", "binary_operator",
+    "keyword_argument", "pair", "return_statement", "concatenated_string", "binary_operator",
 )
-"""The node types a scope indexes (:func:`index_scope`); rules select only these."""
+_NARROW_PATTERNS = {
+    # the only strings that can build a value at run time (most are plain literals)
+    "fstring": "(string (interpolation)) @fstring",
+    # the only attribute a rule looks at by itself
+    "cert_none": '((attribute) @cert_none (#eq? @cert_none "ssl.CERT_NONE"))',
+}
+INDEXED_TYPES = (*_PLAIN_TYPES, *_NARROW_PATTERNS)
+"""What a scope indexes (:func:`index_scope`) and rules select: node types, plus
+``fstring`` (strings with an interpolation) and ``cert_none`` (``ssl.CERT_NONE``)."""
 
 # Same span, parent first: a block of one statement, a statement of one expression.
 _TIE_RANK = {"block": 0, "expression_statement": 1}
@@ -91,7 +98,7 @@ def _scope_query() -> Query:
     if lang is None:  # pragma: no cover - a Python tree exists only with the grammar
         raise RuntimeError("the tree-sitter Python grammar is not installed")
     # One capture per type, named after it: the node's type comes with it for free.
-    wanted = " ".join(f"({t}) @{t}" for t in INDEXED_TYPES)
+    wanted = " ".join([*(f"({t}) @{t}" for t in _PLAIN_TYPES), *_NARROW_PATTERNS.values()])
     nested = " ".join(f"({t})" for t in sorted(_SCOPE_OR_DECORATED))
     return Query(lang, f"{wanted} [{nested}] @nested")
 
@@ -121,6 +128,8 @@ def index_scope(scope: Node) -> dict[str, list[tuple[int, Node]]]:
         for name, nodes in caps.items():
             if name == "nested":
                 spans += [(n.start_byte, n.end_byte) for n in nodes]
+            elif name == "fstring":  # one match per interpolation
+                found.append((name, list({n.start_byte: n for n in nodes}.values())))
             else:
                 found.append((name, nodes))
     # Outermost nested definitions, as sorted disjoint spans.
@@ -193,8 +202,12 @@ def unparen(n: Node) -> Node:
     return n
 
 
+@lru_cache(maxsize=4096)
 def call_name(call: Node) -> str:
-    """Dotted callee text without whitespace, e.g. ``self.cursor.execute``."""
+    """Dotted callee text without whitespace, e.g. ``self.cursor.execute``.
+
+    Memoised: every rule asks it of every call. A cached node keeps its tree alive, so a
+    node id is never reused by another tree while its entry exists."""
     fn = call.child_by_field_name("function")
     if fn is None:
         return ""

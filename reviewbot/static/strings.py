@@ -331,7 +331,8 @@ def _outermost_builds(scope: Scope) -> list[Built]:
     # Nodes come in pre-order, so those inside a build follow it directly: only the last
     # build found can contain the next node.
     lo = hi = -1
-    for n in scope.select("string", "concatenated_string", "binary_operator", "call"):
+    # Strings without interpolation build nothing: only f-strings are selected.
+    for n in scope.select("fstring", "concatenated_string", "binary_operator", "call"):
         start = n.start_byte
         if lo <= start and n.end_byte <= hi:
             continue
