@@ -20,7 +20,8 @@ from reviewbot import __version__
 
 # name -> (module, one-line help). Modules must keep top-level imports light.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "diff": ("reviewbot.commands.diff", "review local changes (working tree, --staged, A..B, --patch)"),
+    "diff": ("reviewbot.commands.diff",
+             "review local changes (working tree, --staged, A..B, --patch)"),
     "pr": ("reviewbot.commands.pr", "review a GitHub pull request (OWNER/REPO#N or URL)"),
     "action": ("reviewbot.commands.action", "run inside a GitHub Actions workflow"),
     "hook": ("reviewbot.commands.hook", "run as a pre-commit / pre-push hook"),
@@ -81,7 +82,8 @@ def main(argv: Sequence[str] | None = None, io: IO | None = None) -> int:
         parser.print_help(io.stderr)
         return 2
     if getattr(args, "_missing", None):
-        io.stderr.write(f"reviewbot: the '{args._missing}' command is not available in this build\n")
+        io.stderr.write(
+            f"reviewbot: the '{args._missing}' command is not available in this build\n")
         return 2
     from reviewbot.errors import EXIT_INTERNAL, ReviewbotError
 

@@ -196,7 +196,8 @@ def _coerce(value: Any, typ: Any, key: str, origin: str) -> Any:
         except ValueError:
             raise bad("one of " + ", ".join(m.value for m in typ)) from None
     if opt in (tuple, frozenset):
-        items = [s.strip() for s in value.split(",") if s.strip()] if isinstance(value, str) else value
+        items = ([s.strip() for s in value.split(",") if s.strip()]
+                 if isinstance(value, str) else value)
         if not isinstance(items, list | tuple):
             raise bad("a list")
         inner = args[0]
@@ -245,7 +246,8 @@ def _validate(cfg: Config, origin: str) -> Config:
         )
     if cfg.llm.api not in ("auto", "chat", "completions"):
         raise ConfigError(f"{origin}: 'llm.api' must be auto, chat or completions")
-    if cfg.llm.structured_output not in ("auto", "json_schema", "json_object", "guided_json", "none"):
+    if cfg.llm.structured_output not in ("auto", "json_schema", "json_object", "guided_json",
+                                         "none"):
         raise ConfigError(
             f"{origin}: 'llm.structured_output' must be auto, json_schema, json_object, "
             "guided_json or none"

@@ -88,7 +88,8 @@ def synthesize_source(fd: FileDiff) -> SourceFile:
     return SourceFile.from_bytes(fd.path, text.encode("utf-8", "surrogateescape"))
 
 
-def prepare_files(diff: Diff, reader: FileReader, config: Config) -> tuple[list[PreparedFile], list[Skipped]]:
+def prepare_files(diff: Diff, reader: FileReader, config: Config
+                  ) -> tuple[list[PreparedFile], list[Skipped]]:
     prepared: list[PreparedFile] = []
     skipped: list[Skipped] = []
     prefetch = getattr(reader, "prefetch", None)
@@ -132,7 +133,7 @@ def _agrees(fd: FileDiff, src: SourceFile) -> bool:
 
 
 def _anchored_code(src: SourceFile | None, fd: FileDiff, line: int, end: int, side: Side) -> str:
-    if side is Side.RIGHT and src is not None and not src.data == b"":
+    if side is Side.RIGHT and src is not None and src.data != b"":
         return "\n".join(src.lines[line - 1 : end])
     texts = [ln.text for h in fd.hunks for ln in h.lines
              if (ln.old_lineno if side is Side.LEFT else ln.new_lineno) in range(line, end + 1)]
@@ -233,7 +234,8 @@ _CATEGORIES = {c.value: c for c in Category}
 _SEVERITIES = {s.value: s for s in Severity}
 
 
-def _model_finding(raw: object, chunk: Chunk, files: dict[str, PreparedFile], model: str) -> Finding | str:
+def _model_finding(raw: object, chunk: Chunk, files: dict[str, PreparedFile],
+                   model: str) -> Finding | str:
     """A Finding from one raw answer entry, or the reason it is dropped."""
     if not isinstance(raw, dict):
         return "malformed"
@@ -267,7 +269,8 @@ def _model_finding(raw: object, chunk: Chunk, files: dict[str, PreparedFile], mo
         path=path, line=line, end_line=end, side=Side.RIGHT, category=category,
         severity=severity, title=title or message[:80], message=message or title,
         source=f"model:{model}", fingerprint=fingerprint(path, code, category, title or message),
-        confidence=0.6, suggestion=suggestion if isinstance(suggestion, str) and suggestion.strip() else None,
+        confidence=0.6,
+        suggestion=suggestion if isinstance(suggestion, str) and suggestion.strip() else None,
     )
 
 

@@ -12,7 +12,8 @@ from reviewbot.result import ReviewResult
 
 
 def add_config_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", type=Path, help="path to a .reviewbot.yml (default: repository root)")
+    p.add_argument("--config", type=Path,
+                   help="path to a .reviewbot.yml (default: repository root)")
     p.add_argument("--backend", choices=["static", "vllm", "openai", "local", "vllm-offline"],
                    help="review backend (default: vllm when an LLM URL is set, else static)")
     p.add_argument("--llm-url", help="OpenAI-compatible base URL ending in /v1 (REVIEWBOT_LLM_URL)")
