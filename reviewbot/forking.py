@@ -16,6 +16,7 @@ incomplete costs time, never results: the parent computes that share itself.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import pickle
 import signal
@@ -110,6 +111,9 @@ class ForkMap(Generic[T, R]):
             code = 1
             try:
                 os.close(r)
+                # The inherited objects live until exit: keep the collector off them (a full
+                # collection would walk, and copy-on-write, every one of them).
+                gc.freeze()
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
                 data = pickle.dumps([(i, self._fn(self._items[i])) for i in indices],
                                     protocol=pickle.HIGHEST_PROTOCOL)

@@ -79,7 +79,7 @@ def _convert_hunk(h: UHunk) -> Hunk:
     )
 
 
-def _convert_file(pf: PatchedFile) -> FileDiff:
+def _convert_file(pf: PatchedFile, maybe_invalid: bool = True) -> FileDiff:
     info = [str(x) for x in pf.patch_info] if pf.patch_info else []
     git_header = info[0] if info and info[0].startswith("diff --git ") else None
     prefixed = (pf.source_file or "").startswith(("a/", '"a/')) or (
@@ -115,7 +115,8 @@ def _convert_file(pf: PatchedFile) -> FileDiff:
     index = _header_value(info, "index ")
     index_mode = index.split(" ")[1] if index and index.count(" ") == 1 else None
     hunks = tuple(_convert_hunk(h) for h in pf)
-    invalid = any(_SURROGATE.search(ln.text) for h in hunks for ln in h.lines)
+    invalid = maybe_invalid and any(_SURROGATE.search(ln.text) for h in hunks
+                                    for ln in h.lines)
     return FileDiff(
         old_path=old,
         new_path=new,
@@ -146,4 +147,6 @@ def parse_diff(data: bytes | str) -> Diff:
             "the input is not a unified diff (no 'diff --git' or '---/+++' header found)",
             hint="pass the output of `git diff` or `diff -u`",
         )
-    return Diff(files=tuple(_convert_file(pf) for pf in patch))
+    # Undecodable bytes anywhere? (Usually not: then no line needs looking at.)
+    maybe_invalid = _SURROGATE.search(text) is not None
+    return Diff(files=tuple(_convert_file(pf, maybe_invalid) for pf in patch))
