@@ -74,6 +74,18 @@ def test_newer_job_supersedes_a_queued_one(ledger: Ledger) -> None:
     assert ledger.claim("other", "w2", 102.0, 30.0, 5).status == "claimed", "other PRs are free"
 
 
+def test_a_push_does_not_cancel_a_queued_full_review(ledger: Ledger) -> None:
+    ledger.accept([("full", spec(mode="full")), ("tests", spec(mode="tests"))], 100.0)
+    ledger.accept([("push1", spec())], 101.0)
+    ledger.accept([("push2", spec())], 102.0)
+    assert ledger.claim("push1", "w1", 103.0, 30.0, 5).status == "superseded"
+    assert ledger.claim("tests", "w1", 103.0, 30.0, 5).status == "claimed"
+    assert ledger.finish("tests", "w1", "done", "", 104.0)
+    # /tests (newer) covered the queued /review full: that one is superseded
+    assert ledger.claim("full", "w1", 105.0, 30.0, 5).status == "superseded"
+    assert ledger.claim("push2", "w1", 105.0, 30.0, 5).status == "claimed"
+
+
 def test_per_pr_lock_while_an_older_job_runs(ledger: Ledger) -> None:
     ledger.accept([("d1", spec())], 100.0)
     assert ledger.claim("d1", "w1", 101.0, 30.0, 5).status == "claimed"

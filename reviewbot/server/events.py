@@ -30,6 +30,9 @@ COMMANDS: dict[tuple[str, ...], str] = {
     ("/tests",): "tests",
 }
 COMMAND_TEXT = {mode: " ".join(words) for words, mode in COMMANDS.items()}
+MODE_RANK = {"review": 0, "full": 1, "tests": 2}
+"""What a mode covers: ``full`` is a review of the whole PR, ``tests`` a full review plus
+test suggestions. A newer job supersedes queued jobs of its PR whose mode it covers."""
 TRUSTED_ASSOCIATIONS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
 LOGGED_EVENTS = frozenset({"installation", "installation_repositories"})
 
@@ -53,6 +56,19 @@ class JobSpec:
     @property
     def pr_key(self) -> str:
         return f"{self.repo.lower()}#{self.number}"
+
+    @property
+    def latest_key(self) -> str:
+        """Coalescing key: a queued job runs only while it is the newest under this key."""
+        return f"{self.pr_key}|{self.mode}"
+
+    def supersedes(self) -> list[str]:
+        """The coalescing keys this job takes over: its own mode's and every mode it
+        covers, so a push never cancels a queued ``/review full``, but a ``/review full``
+        replaces a queued push review."""
+        rank = MODE_RANK.get(self.mode, 0)
+        return [f"{self.pr_key}|{m}" for m, r in MODE_RANK.items() if r <= rank] or [
+            self.latest_key]
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

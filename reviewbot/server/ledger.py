@@ -3,7 +3,9 @@
 huey moves job ids from the web process to the workers; the ledger is what makes that safe:
 
 - ``accept`` records the delivery id (de-duplication), the job (state ``queued``) and the PR's
-  latest job (coalescing) in one atomic write, before the webhook answers 202;
+  latest job (coalescing) in one atomic write, before the webhook answers 202. Coalescing is
+  per mode: a newer job supersedes queued jobs whose mode it covers (``tests`` covers
+  ``full`` covers ``review``), so a push never cancels a queued ``/review full``;
 - ``claim`` turns a queued job into ``running`` under a lease (owner + expiry). The lease is
   also the per-PR lock: a job is not claimed while another job of the same PR holds a live
   lease, and a job that is no longer its PR's latest is ``superseded`` instead of run;

@@ -5,7 +5,7 @@ Every state change is one Lua script, so it is atomic on the server:
     {p}:delivery:<id>   SET NX EX ttl               de-duplication
     {p}:job:<id>        HASH spec, pr_key, state, attempts, lease_owner, lease_until, ...
     {p}:pending         ZSET id -> created_at       jobs queued or running
-    {p}:latest:<pr>     STRING id (EX ttl)          coalescing: the PR's newest job
+    {p}:latest:<pr|mode> STRING id (EX ttl)         coalescing: the PR's newest job per mode
     {p}:lock:<pr>       STRING id (PX lease)        the per-PR lock, expires with the lease
     {p}:stats           HASH state -> count         jobs created and finished, for metrics
 
@@ -26,15 +26,17 @@ from typing import Any
 from reviewbot.server.events import JobSpec
 from reviewbot.server.ledger import Claim
 
+# KEYS delivery, job, pending, stats, huey queue, latest keys it supersedes...;
+# ARGV id, spec, pr_key, now, ttl, message, own latest key
 _ACCEPT = """
 if not redis.call('SET', KEYS[1], ARGV[4], 'NX', 'EX', ARGV[5]) then return 0 end
 redis.call('DEL', KEYS[2])
-redis.call('HSET', KEYS[2], 'spec', ARGV[2], 'pr_key', ARGV[3], 'state', 'queued',
-           'attempts', 0, 'created_at', ARGV[4], 'enqueued_at', ARGV[4])
+redis.call('HSET', KEYS[2], 'spec', ARGV[2], 'pr_key', ARGV[3], 'latest_key', ARGV[7],
+           'state', 'queued', 'attempts', 0, 'created_at', ARGV[4], 'enqueued_at', ARGV[4])
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
-redis.call('SET', KEYS[4], ARGV[1], 'EX', ARGV[5])
-redis.call('HINCRBY', KEYS[5], 'accepted', 1)
-if ARGV[6] ~= '' then redis.call('LPUSH', KEYS[6], ARGV[6]) end
+for i = 6, #KEYS do redis.call('SET', KEYS[i], ARGV[1], 'EX', ARGV[5]) end
+redis.call('HINCRBY', KEYS[4], 'accepted', 1)
+if ARGV[6] ~= '' then redis.call('LPUSH', KEYS[5], ARGV[6]) end
 return 1
 """
 
@@ -45,7 +47,7 @@ local pr = redis.call('HGET', KEYS[1], 'pr_key')
 if not pr then return 'missing' end
 local P = ARGV[#ARGV]
 local LOCK = P .. ':lock:' .. pr
-local LATEST = P .. ':latest:' .. pr
+local LATEST = P .. ':latest:' .. (redis.call('HGET', KEYS[1], 'latest_key') or pr)
 """
 
 # Shared by the scripts that end a job: KEYS job, pending, stats; sets a final state.
@@ -150,11 +152,11 @@ class RedisLedger:
             # The same LPUSH as huey's RedisStorage.enqueue, inside the accepting script: the
             # job and its queue message are written together or not at all.
             keys = [f"{self.p}:delivery:{job_id}", self._job(job_id), f"{self.p}:pending",
-                    f"{self.p}:latest:{spec.pr_key}", f"{self.p}:stats",
-                    self.queue_key or f"{self.p}:unused"]
+                    f"{self.p}:stats", self.queue_key or f"{self.p}:unused",
+                    *(f"{self.p}:latest:{key}" for key in spec.supersedes())]
             message = messages[i] if messages is not None else b""
             self._accept(keys=keys, args=[job_id, spec.to_json(), spec.pr_key, now, self.ttl,
-                                          message], client=pipe)
+                                          message, spec.latest_key], client=pipe)
         return [bool(v) for v in pipe.execute()]
 
     def claim(self, job_id: str, owner: str, now: float, lease: float,

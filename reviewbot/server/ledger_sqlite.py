@@ -100,10 +100,10 @@ class SqliteLedger:
                     "insert or replace into rb_job (job_id, pr_key, spec, state, attempts, "
                     "created_at, enqueued_at) values (?, ?, ?, 'queued', 0, ?, ?)",
                     (job_id, spec.pr_key, spec.to_json(), now, now))
-                cur.execute(
+                cur.executemany(  # rb_pr.pr_key holds coalescing keys (JobSpec.latest_key)
                     "insert into rb_pr values (?, ?, ?) on conflict (pr_key) do update set "
                     "latest_job = excluded.latest_job, updated_at = excluded.updated_at",
-                    (spec.pr_key, job_id, now))
+                    [(key, job_id, now) for key in spec.supersedes()])
                 if messages is not None:
                     # huey's own task table, as SqliteStorage.enqueue writes it: the job and
                     # its queue message commit together or not at all.
@@ -124,7 +124,7 @@ class SqliteLedger:
             if state == "running" and lease_until > now and lease_owner != owner:
                 return Claim("leased", spec, attempts)
             latest = cur.execute("select latest_job from rb_pr where pr_key = ?",
-                                 (pr_key,)).fetchone()
+                                 (spec.latest_key,)).fetchone()
             if latest is not None and latest[0] != job_id:
                 self._final(cur, job_id, "superseded", f"superseded by {latest[0]}", now)
                 return Claim("superseded", spec, attempts)
