@@ -57,10 +57,15 @@ def result_to_json(result: ReviewResult) -> dict[str, Any]:
 
 
 def render_json(result: ReviewResult) -> str:
-    data = result_to_json(result)
+    return dump_json(result_to_json(result))
+
+
+def dump_json(data: object) -> str:
+    """Indented JSON text, UTF-8 where it can be; ``\\u`` escapes when a value (a path
+    that is not UTF-8) cannot be encoded, so the output stays valid."""
     text = json.dumps(data, indent=2, ensure_ascii=False)
     try:
         text.encode("utf-8")
-    except UnicodeEncodeError:  # a path that is not UTF-8: escape, keep the output valid
+    except UnicodeEncodeError:
         text = json.dumps(data, indent=2, ensure_ascii=True)
     return text + "\n"

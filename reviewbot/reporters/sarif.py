@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import quote
 
@@ -91,10 +90,6 @@ def result_to_sarif(result: ReviewResult) -> dict[str, Any]:
 
 
 def render_sarif(result: ReviewResult) -> str:
-    data = result_to_sarif(result)
-    text = json.dumps(data, indent=2, ensure_ascii=False)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # a path that is not UTF-8: escape, keep the output valid
-        text = json.dumps(data, indent=2, ensure_ascii=True)
-    return text + "\n"
+    from reviewbot.reporters.json_report import dump_json
+
+    return dump_json(result_to_sarif(result))
