@@ -367,6 +367,57 @@ def _open_backend(backend: Backend, config: Config
         return None, exc.message, [f"model skipped: {exc.message}"]
 
 
+@dataclass(frozen=True, slots=True)
+class _Staged:
+    findings: list[Finding]
+    chunks: list[Chunk]
+    too_long: list[Skipped]
+    info: BackendInfo | None
+    model_error: str | None
+    notes: tuple[str, ...]
+
+
+def _check_and_chunk(prepared: Sequence[PreparedFile], config: Config, backend: Backend,
+                     timings: dict[str, float], clock: Callable[[], float]) -> _Staged:
+    """Static checks and chunk items of every file. For a large change, forked children
+    check part of the files while this process checks its own and builds their items; the
+    children's items follow, from the definitions they send back (no second parse)."""
+    with static_job(prepared if config.static_checks else [], config) as static:
+        t1 = clock()
+        static.run_local()
+        timings["static"] = clock() - t1
+        info, model_error, notes = _open_backend(backend, config)
+        t2 = clock()
+        count = backend.count_tokens if info is not None else estimate_tokens
+        overhead = count(render("review_system.txt")) + count(render("review_user.txt",
+                                                                     items=""))
+        budget = prompt_budget(config, info or BackendInfo(backend.name, None), overhead)
+
+        def file_items(i: int) -> tuple[list[tuple[ChunkItem, int]], list[Skipped]]:
+            pf = prepared[i]
+            fw = FileWork(pf.diff.path, [h.lines for h in pf.diff.hunks], pf.source,
+                          pf.source.language if pf.source else None, not pf.synthesized)
+            return build_items([fw], budget, count, window=config.context_lines,
+                               max_lines=config.max_context_lines)
+
+        local = set(static.local) if config.static_checks else set(range(len(prepared)))
+        per_file = {i: file_items(i) for i in sorted(local)}
+        chunk_time = clock() - t2
+        t1 = clock()
+        checks = static.results()
+        timings["static"] += clock() - t1
+    t2 = clock()
+    for pf, checked in zip(prepared, checks, strict=False):
+        if pf.source is not None and checked.definitions:
+            pf.source.remember_definitions(checked.definitions)
+    per_file.update((i, file_items(i)) for i in range(len(prepared)) if i not in local)
+    order = range(len(prepared))
+    chunks = pack([it for i in order for it in per_file[i][0]], budget, count)
+    timings["chunk"] = chunk_time + clock() - t2
+    return _Staged([f for checked in checks for f in checked.findings], chunks,
+                   [s for i in order for s in per_file[i][1]], info, model_error, tuple(notes))
+
+
 def run_review(
     source: ReviewSource,
     config: Config,
@@ -388,42 +439,10 @@ def run_review(
     files = {pf.diff.path: pf for pf in prepared}
     dropped: dict[str, int] = {}
 
-    with static_job(prepared if config.static_checks else [], config) as static:
-        t1 = clock()
-        static.run_local()  # forked children check the rest of a large change meanwhile
-        timings["static"] = clock() - t1
-        info, model_error, notes = _open_backend(backend, config)
-        t2 = clock()
-        count = backend.count_tokens if info is not None else estimate_tokens
-        overhead = count(render("review_system.txt")) + count(render("review_user.txt",
-                                                                     items=""))
-        budget = prompt_budget(config, info or BackendInfo(backend.name, None), overhead)
-
-        def file_items(i: int) -> tuple[list[tuple[ChunkItem, int]], list[Skipped]]:
-            pf = prepared[i]
-            fw = FileWork(pf.diff.path, [h.lines for h in pf.diff.hunks], pf.source,
-                          pf.source.language if pf.source else None, not pf.synthesized)
-            return build_items([fw], budget, count, window=config.context_lines,
-                               max_lines=config.max_context_lines)
-
-        # This process's own files first (their trees are parsed), the children's after
-        # they answer, from the definitions they send back.
-        local = set(static.local) if config.static_checks else set(range(len(prepared)))
-        per_file = {i: file_items(i) for i in sorted(local)}
-        chunk_time = clock() - t2
-        t1 = clock()
-        checks = static.results()
-        timings["static"] += clock() - t1
-        t2 = clock()
-        for pf, checked in zip(prepared, checks, strict=False):
-            if pf.source is not None and checked.definitions:
-                pf.source.remember_definitions(checked.definitions)
-        per_file.update((i, file_items(i)) for i in range(len(prepared)) if i not in local)
-        items = [it for i in range(len(prepared)) for it in per_file[i][0]]
-        skipped.extend(s for i in range(len(prepared)) for s in per_file[i][1])
-        chunks = pack(items, budget, count)
-        timings["chunk"] = chunk_time + clock() - t2
-        findings = [f for checked in checks for f in checked.findings]
+    staged = _check_and_chunk(prepared, config, backend, timings, clock)
+    findings, chunks, info = staged.findings, staged.chunks, staged.info
+    model_error, notes = staged.model_error, list(staged.notes)
+    skipped.extend(staged.too_long)
 
     failures: list[tuple[int, str]] = []
     model_reviewed = 0
