@@ -140,12 +140,6 @@ def _anchored_code(src: SourceFile | None, fd: FileDiff, line: int, end: int, si
     return "\n".join(texts)
 
 
-def static_findings(files: Sequence[PreparedFile], config: Config) -> list[Finding]:
-    """The static checks' findings on the changed lines of ``files``, in file order."""
-    with static_job(files, config) as job:
-        return [f for checked in job.results() for f in checked.findings]
-
-
 @dataclass(frozen=True, slots=True)
 class FileChecks:
     """What the static stage learns about one file."""

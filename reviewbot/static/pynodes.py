@@ -122,9 +122,7 @@ def index_scope(scope: Node) -> dict[str, list[tuple[int, Node]]]:
         cursor = QueryCursor(query)
         if lo >= 0:
             cursor.set_byte_range(lo, hi)
-            caps = cursor.captures(scope)
-        else:
-            caps = cursor.captures(scope)
+        caps = cursor.captures(scope)
         for name, nodes in caps.items():
             if name == "nested":
                 spans += [(n.start_byte, n.end_byte) for n in nodes]
@@ -133,10 +131,10 @@ def index_scope(scope: Node) -> dict[str, list[tuple[int, Node]]]:
             else:
                 found.append((name, nodes))
     # Outermost nested definitions, as sorted disjoint spans.
-    spans.sort(key=itemgetter(0))
+    spans.sort(key=lambda r: (r[0], -r[1]))
     starts: list[int] = []
     ends: list[int] = []
-    for lo, hi in sorted(spans, key=lambda r: (r[0], -r[1])):
+    for lo, hi in spans:
         if (lo, hi) == own or (ends and hi <= ends[-1]):
             continue
         starts.append(lo)
