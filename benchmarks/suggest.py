@@ -157,7 +157,7 @@ def skeleton_stage(root: Path, isolation: str, repeat: int) -> dict[str, Any]:
 
     def once() -> Any:
         return run_review(git_source(root, rev="HEAD~1..HEAD"), cfg, StaticBackend(),
-                          suggester=partial(suggest_tests, isolation=isolation))
+                          suggester=partial(suggest_tests, isolation=isolation, execute=True))
 
     seconds, result = timed(once, repeat)
     reasons = Counter(t.reason for t in result.tests if t.level < CheckLevel.COLLECTED)

@@ -42,11 +42,15 @@ class TestSuggestion:
     """The changed file the target lives in."""
     line: int | None = None
     """Line of the target's definition in the new file."""
+    static_only: bool = False
+    """Checked without executing anything (untrusted code): level 1 is the top level."""
 
     @property
     def shown(self) -> bool:
-        """Only checked suggestions are shown as good."""
-        return self.level >= CheckLevel.COLLECTED and self.outcome != "rejected"
+        """Only checked suggestions are shown as good: collected by pytest, or, where nothing
+        may be executed, passed every static check."""
+        top = CheckLevel.PARSED if self.static_only else CheckLevel.COLLECTED
+        return self.level >= top and self.outcome != "rejected"
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,7 +44,8 @@ def review(repo: GitRepo, cfg: Config, *, isolation: str = "auto",
     backend = create_backend(cfg)
     try:
         return run_review(git_source(repo.root, rev="HEAD~1..HEAD"), cfg, backend,
-                          suggester=partial(suggest_tests, isolation=isolation, env=env))
+                          suggester=partial(suggest_tests, isolation=isolation, env=env,
+                                            execute=True))
     finally:
         backend.close()
 

@@ -133,14 +133,14 @@ def test_one_pytest_process_for_all_suggestions(
              cand(targets["push"], "def test_x(:\n")]
     cfg = SuggestConfig(run=True, timeout=30)
     collected, reports = check_candidates(cands, head.read, frozenset(), cfg, run=False,
-                                          base_env={"PATH": "/usr/bin:/bin"})
+                                          base_env={"PATH": "/usr/bin:/bin"}, execute=True)
     assert len(reports) == 1
     assert [(t.level, t.outcome) for t in collected] == [
         (CheckLevel.COLLECTED, "collected")] * 3 + [(CheckLevel.UNCHECKED, "rejected")]
     assert [t.shown for t in collected] == [True, True, True, False]
 
     ran, reports = check_candidates(cands, head.read, frozenset(), cfg, run=True,
-                                    base_env={"PATH": "/usr/bin:/bin"})
+                                    base_env={"PATH": "/usr/bin:/bin"}, execute=True)
     assert len(reports) == 1
     assert [(t.level, t.outcome) for t in ran[:3]] == [
         (CheckLevel.RAN, PASSES), (CheckLevel.RAN, FAILS), (CheckLevel.RAN, PASSES)]
@@ -148,7 +148,7 @@ def test_one_pytest_process_for_all_suggestions(
     assert ran[1].shown  # shown, as a possible bug
 
     dropped, _ = check_candidates(cands[1:2], head.read, frozenset(),
-                                  replace(cfg, on_fail="drop"), run=True, base_env={})
+                                  replace(cfg, on_fail="drop"), run=True, base_env={}, execute=True)
     assert (dropped[0].level, dropped[0].outcome, dropped[0].shown) == (
         CheckLevel.RAN, "rejected", False)
     assert "tests.on_fail: drop" in dropped[0].reason
@@ -256,7 +256,7 @@ def test_sandbox_limits_and_watchdog(calc: tuple[dict[str, Target], HeadFiles, G
     t0 = time.monotonic()
     results, reports = check_candidates([c for _, c in named], head.read, frozenset(), cfg,
                                         run=True, base_env=dict(__import__("os").environ),
-                                        isolation=isolation)
+                                        isolation=isolation, execute=True)
     elapsed = time.monotonic() - t0
     got = {name: r for (name, _), r in zip(named, results, strict=True)}
     assert {r.isolation for r in reports} == {isolation}
@@ -287,7 +287,7 @@ def test_without_pytest_nothing_passes_level_two(
     results, reports = check_candidates([cand(targets["divide"], GOOD)], head.read, frozenset(),
                                         SuggestConfig(timeout=10), run=True,
                                         base_env={"PATH": "/usr/bin:/bin"},
-                                        python=str(venv / "bin" / "python"))
+                                        python=str(venv / "bin" / "python"), execute=True)
     assert len(reports) == 1 and not reports[0].events
     (only,) = results
     assert (only.level, only.outcome, only.shown) == (CheckLevel.PARSED, "rejected", False)

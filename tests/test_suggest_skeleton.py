@@ -141,7 +141,7 @@ diff --git a/lib/mod.py b/lib/mod.py
 +    return x + 1
 """
     result = run_review(patch_source(patch, "patch"), config(), StaticBackend(),
-                        suggester=suggest_tests)
+                        suggester=lambda ctx: suggest_tests(ctx, execute=True))
     got = {t.target: t for t in result.tests}
     assert got["tool.shout"].level is CheckLevel.COLLECTED  # an added file is whole in the diff
     partial = got["mod.g"]

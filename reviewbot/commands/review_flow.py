@@ -10,23 +10,16 @@ from typing import TYPE_CHECKING, Any
 from reviewbot.backends import create_backend
 from reviewbot.commands.common import exit_code, load_cli_config
 from reviewbot.config import Config
-from reviewbot.engine import Suggester, run_review
+from reviewbot.engine import run_review
 from reviewbot.errors import ReviewbotError
 from reviewbot.progress import progress_for
 from reviewbot.reporters import FORMATS
 from reviewbot.result import ReviewResult
 from reviewbot.sources import ReviewSource
+from reviewbot.suggest import load_suggester
 
 if TYPE_CHECKING:
     from reviewbot.cli import IO
-
-
-def load_suggester() -> Suggester | None:
-    try:
-        from reviewbot.suggest import suggest_tests
-    except ImportError:
-        return None
-    return suggest_tests
 
 
 def local_config(args: argparse.Namespace, io: IO, root: Path | None,
@@ -60,7 +53,8 @@ def review_and_report(args: argparse.Namespace, io: IO, source: ReviewSource,
     backend = create_backend(config)
     try:
         result = run_review(source, config, backend, progress=progress_for(io.stderr),
-                            suggester=load_suggester() if config.tests.enabled else None)
+                            suggester=load_suggester(execute=True) if config.tests.enabled
+                            else None)
     finally:
         backend.close()
     fmt = getattr(args, "format", "text")

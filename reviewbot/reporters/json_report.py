@@ -36,7 +36,8 @@ def finding_to_json(f: Finding) -> dict[str, Any]:
 def test_to_json(t: TestSuggestion) -> dict[str, Any]:
     return {"path": t.path, "target": t.target, "code": t.code, "level": int(t.level),
             "level_name": t.level.name.lower(), "outcome": t.outcome, "source": t.source,
-            "reason": t.reason, "source_path": t.source_path, "line": t.line}
+            "reason": t.reason, "source_path": t.source_path, "line": t.line,
+            "executed": not t.static_only, "shown": t.shown}
 
 
 def result_to_json(result: ReviewResult) -> dict[str, Any]:

@@ -6,6 +6,13 @@
       -> checks (check.py): 1 parse/imports/target, 2 pytest --collect-only against the head
          version in a sandbox (sandbox.py), 3 run it when tests.run is on
       -> TestSuggestion records with the level reached; only checked ones are ``shown``.
+
+Levels 2 and 3 import the code under review. They run only when the caller passes
+``execute=True``, which only the local commands do (``reviewbot diff`` and the hook, on the
+user's own code). The GitHub flows (the Action, ``reviewbot pr``, the webhook server) review
+code written by strangers: there the stage stops at level 1 plus a static resolution of the
+module's project imports, and nothing from the head is imported, collected or run, whatever
+the config or the model says.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -24,15 +32,23 @@ from reviewbot.suggest.skeleton import skeleton_code, test_path
 from reviewbot.suggest.targets import HeadFiles, Target, find_targets
 
 if TYPE_CHECKING:
-    from reviewbot.engine import SuggestContext
+    from reviewbot.engine import SuggestContext, Suggester
 
-__all__ = ["suggest_tests"]
+__all__ = ["load_suggester", "suggest_tests"]
+
+
+def load_suggester(*, execute: bool) -> Suggester:
+    """The test-suggestion stage for the engine. ``execute``: may suggested tests import and
+    run the code under review (only for the user's own code: ``reviewbot diff``, the hook)."""
+    return partial(suggest_tests, execute=execute)
 
 
 def suggest_tests(ctx: SuggestContext, *, env: Mapping[str, str] | None = None,
-                  isolation: str = "auto") -> list[TestSuggestion]:
+                  isolation: str = "auto", execute: bool = False) -> list[TestSuggestion]:
     """The engine's test-suggestion stage (``engine.Suggester``).
 
+    ``execute`` (default off): collect, and with ``tests.run`` run, the suggestions in the
+    sandbox. Off, nothing from the change is imported or executed (see the module doc).
     ``env`` is where PATH and LANG for the sandbox come from (default: this process's
     environment; nothing else of it reaches the sandbox). ``isolation``: see sandbox.py.
     """
@@ -46,13 +62,13 @@ def suggest_tests(ctx: SuggestContext, *, env: Mapping[str, str] | None = None,
     covered = {c.target.full_name for c in candidates if not c.rejected}
     candidates += [skeleton_candidate(t) for t in targets if t.full_name not in covered]
     candidates = unique_paths(candidates)
-    run = ctx.config.tests.run and any(c.source != "skeleton" for c in candidates)
+    run = execute and ctx.config.tests.run and any(c.source != "skeleton" for c in candidates)
     ctx.progress.start(len(candidates), "checking suggested tests")
     try:
         results, _ = check_candidates(candidates, head.read, declared_imports(head.read),
                                       ctx.config.tests, run=run,
                                       base_env=os.environ if env is None else env,
-                                      isolation=isolation)
+                                      isolation=isolation, execute=execute)
     finally:
         ctx.progress.advance(len(candidates))
         ctx.progress.finish()

@@ -268,6 +268,29 @@ def verdict(c: Candidate, st: FileState | None, config: TestsConfig, ran: bool) 
                 if len(passed) != len(st.items) else "")
 
 
+NOT_EXECUTED = ("not collected or run: reviewbot never executes the code of a pull request "
+                "it reviews on GitHub")
+
+
+def static_verdict(c: Candidate, missing: str | None) -> TestSuggestion:
+    """The TestSuggestion for a candidate that passed level 1, when nothing may be executed:
+    shown when the module's project imports resolve in the head (``missing`` is None)."""
+    if missing:
+        return TestSuggestion(path=c.path, target=c.target.full_name, code=c.code,
+                              level=CheckLevel.PARSED, outcome="rejected",
+                              reason=f"not checked: {missing}", source=c.source,
+                              source_path=c.target.path, line=c.target.line, static_only=True)
+    if c.source == "skeleton":
+        outcome, reason = "skeleton", ("a skeleton to complete: fill in the TODO values, remove "
+                                       "the skip mark; " + NOT_EXECUTED)
+    else:
+        outcome, reason = "checked statically", NOT_EXECUTED
+    return TestSuggestion(path=c.path, target=c.target.full_name, code=c.code,
+                          level=CheckLevel.PARSED, outcome=outcome, reason=reason,
+                          source=c.source, source_path=c.target.path, line=c.target.line,
+                          static_only=True)
+
+
 def _file_name(index: int, path: str) -> str:
     stem = re.sub(r"[^A-Za-z0-9_]", "_", PurePosixPath(path).stem)[:40] or "suggested"
     return f"test_rb{index:03d}_{stem.removeprefix('test_')}.py"
@@ -284,8 +307,13 @@ def check_candidates(
     python: str = sys.executable,
     isolation: str = "auto",
     sandbox_parent: str | None = None,
+    execute: bool = False,
 ) -> tuple[list[TestSuggestion], list[RunReport]]:
-    """Check every candidate as far as it goes; results in the candidates' order."""
+    """Check every candidate as far as it goes; results in the candidates' order.
+
+    Without ``execute`` no sandbox is made and no process started: candidates that pass
+    level 1 and whose module's project imports resolve in the head are shown as checked
+    statically (:func:`static_verdict`)."""
     policy = ImportPolicy(declared)
     results: dict[int, TestSuggestion] = {}
     passing: list[int] = []
@@ -299,14 +327,21 @@ def check_candidates(
                                         reason=why, source=c.source, source_path=c.target.path,
                                         line=c.target.line)
     reports: list[RunReport] = []
-    if passing:
+    skip = frozenset(sys.stdlib_module_names) | ALWAYS_ALLOWED | declared
+    closures: dict[tuple[str, str], str | None] = {}
+    if passing and not execute:
+        for i in passing:
+            t = candidates[i].target
+            key = (t.import_root, t.path)
+            if key not in closures:
+                closures[key] = head_closure(t.import_root, t.module, t.path, read, skip)[1]
+            results[i] = static_verdict(candidates[i], closures[key])
+    elif passing:
         sandbox = Sandbox(sandbox_parent)
         try:
-            skip = frozenset(sys.stdlib_module_names) | ALWAYS_ALLOWED | declared
             roots: list[Path] = []
             written: dict[int, str] = {}
             missing: dict[int, str] = {}
-            closures: dict[tuple[str, str], str | None] = {}
             for i in passing:
                 t = candidates[i].target
                 key = (t.import_root, t.path)
