@@ -10,6 +10,7 @@ the only place that turns these into exit codes and printed lines.
     ├── GitError              a git command failed
     ├── BackendError          the LLM backend is unusable (bad model name, unreachable, ...)
     ├── GitHubError           GitHub answered with an error we cannot work around
+    │   └── PublishError      exit 4: published in part (rerun on the same commit completes it)
     └── WebhookError          a webhook delivery was rejected
     InternalError             exit 3 (a bug in reviewbot)
 """
@@ -20,6 +21,7 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
+EXIT_PARTIAL = 4
 
 
 class ReviewbotError(Exception):
@@ -54,6 +56,14 @@ class BackendError(ReviewbotError):
 
 class GitHubError(ReviewbotError):
     """GitHub refused a request in a way reviewbot cannot recover from."""
+
+
+class PublishError(GitHubError):
+    """GitHub refused a write after others had landed: the PR holds part of the result.
+
+    The message says what was posted and what was not; a rerun completes it."""
+
+    exit_code = EXIT_PARTIAL
 
 
 class WebhookError(ReviewbotError):

@@ -18,7 +18,8 @@ from tests.github_support import file_patches, shop_repo
 TOKEN = "ghs_actionsTOKEN0123456789"
 REPO = "octo/shop"
 NUMBER = 7
-QUIET = {"REVIEWBOT_TESTS": "0", "REVIEWBOT_GITHUB_WRITE_DELAY": "0"}
+QUIET = {"REVIEWBOT_TESTS": "0", "REVIEWBOT_GITHUB_WRITE_DELAY": "0",
+         "REVIEWBOT_MARKER_KEY": "test-marker-key-0123456789abcdef"}
 """Environment for most runs: no test suggestions (one test turns them on), no write delay."""
 
 

@@ -30,6 +30,7 @@ PAYLOADS = FIXTURES / "github" / "webhooks"
 REPO = "Codertocat/Hello-World"
 NUMBER = 2
 TOKEN = github_fixtures.TOKEN
+MARKER_KEY = github_fixtures.QUIET["REVIEWBOT_MARKER_KEY"]
 
 fake = github_fixtures.fake
 
@@ -62,6 +63,7 @@ class Runner:
             "GITHUB_WORKSPACE": str(self.repo.root), "GITHUB_OUTPUT": str(output),
             "GITHUB_STEP_SUMMARY": str(summary), "REVIEWBOT_TESTS": "0",
             "REVIEWBOT_GITHUB_WRITE_DELAY": "0", "REVIEWBOT_SARIF": "reviewbot.sarif",
+            "REVIEWBOT_MARKER_KEY": MARKER_KEY,
             **(extra or {}),
         }
         proc = subprocess.run([sys.executable, "-m", "reviewbot", "action"], cwd=self.repo.root,

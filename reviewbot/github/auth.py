@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -23,6 +24,15 @@ from reviewbot.github.retry import safe_retry
 DEFAULT_API_URL = "https://api.github.com"
 WRITE_DELAY_S = 1.0
 """GitHub asks integrations to wait at least a second between writes (secondary limits)."""
+
+
+_LOGINS: weakref.WeakKeyDictionary[github.Github, str] = weakref.WeakKeyDictionary()
+"""Clients whose posting account is known from their credentials (GitHub App installations)."""
+
+
+def known_login(gh: github.Github) -> str | None:
+    """The login ``gh`` posts as, when its credentials tell (``<slug>[bot]`` for an App)."""
+    return _LOGINS.get(gh)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +112,7 @@ class InstallationTokens:
     clock: object = time.time
     _cache: dict[int, _Cached] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _login: str | None = None
 
     def _integration(self) -> github.GithubIntegration:
         return github.GithubIntegration(
@@ -110,6 +121,21 @@ class InstallationTokens:
             user_agent=f"reviewbot/{__version__}", seconds_between_requests=None,
             seconds_between_writes=None,
         )
+
+    def bot_login(self) -> str:
+        """The account the App's installations post as: ``<slug>[bot]`` (``GET /app``)."""
+        if self._login is None:
+            try:
+                slug = self._integration().get_app().slug
+            except github.GithubException as exc:
+                raise GitHubError(
+                    f"cannot read the GitHub App's own record (GET /app, HTTP {exc.status})",
+                    hint="check the app id and that the private key is the app's current key",
+                ) from None
+            if not slug:
+                raise GitHubError("GitHub did not say the GitHub App's slug (GET /app)")
+            self._login = f"{slug}[bot]"
+        return self._login
 
     def installation_id(self, repo_full_name: str) -> int:
         owner, _, repo = repo_full_name.partition("/")
@@ -152,7 +178,10 @@ class InstallationTokens:
             if repo_full_name is None:
                 raise GitHubError("an installation id or a repository is needed")
             installation_id = self.installation_id(repo_full_name)
-        return make_github(self.token(installation_id), self.base_url, **kwargs)  # type: ignore[arg-type]
+        login = self.bot_login()
+        gh = make_github(self.token(installation_id), self.base_url, **kwargs)  # type: ignore[arg-type]
+        _LOGINS[gh] = login
+        return gh
 
 
 def client_from_env(env: Mapping[str, str], repo_full_name: str | None = None,

@@ -111,10 +111,28 @@ def review_pull_request(
     inputs). ``bot_login``: the account reviewbot posts as, when known; comments are only
     treated as reviewbot's when written by it (by default: by any Bot account).
     """
+    from reviewbot.errors import GitHubError
     from reviewbot.github.pipeline import run_pipeline
 
-    return run_pipeline(
-        gh, repo_full_name, number, env=env, base_config_defaults=base_config_defaults,
-        full=full, dry_run=dry_run, workspace=workspace, backend_factory=backend_factory,
-        config_path=config_path, overrides=overrides, bot_login=bot_login,
-    )
+    try:
+        return run_pipeline(
+            gh, repo_full_name, number, env=env, base_config_defaults=base_config_defaults,
+            full=full, dry_run=dry_run, workspace=workspace, backend_factory=backend_factory,
+            config_path=config_path, overrides=overrides, bot_login=bot_login,
+        )
+    except (AssertionError, RuntimeError) as exc:
+        # PyGithub refuses, with these, a Link or a redirect to a host or path outside the
+        # API root it was given: a misconfigured API URL or a hostile proxy, not a bug.
+        if not _raised_by_pygithub(exc):
+            raise
+        raise GitHubError("GitHub answered with a link or redirect outside the API root",
+                          hint="check the API URL (REVIEWBOT_GITHUB_API_URL or GITHUB_API_URL)"
+                          "; run again to complete what was not posted") from None
+
+
+def _raised_by_pygithub(exc: BaseException) -> bool:
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    return bool(frames) and frames[-1].filename.replace("\\", "/").endswith(
+        "/github/Requester.py")

@@ -12,19 +12,14 @@ import github
 
 from reviewbot.config import CONFIG_FILENAME, Config, load_config
 from reviewbot.engine import run_review
-from reviewbot.errors import ConfigError, GitHubError
+from reviewbot.errors import ConfigError, GitHubError, PublishError
 from reviewbot.findings import Finding, Severity
+from reviewbot.github.auth import known_login
 from reviewbot.github.checks import CheckPublisher, conclusion_for
 from reviewbot.github.flow import PublishOutcome
+from reviewbot.github.identity import detect_identity
 from reviewbot.github.plan import ExistingComment, Plan, make_plan
-from reviewbot.github.publisher import (
-    Identity,
-    PRState,
-    PullRequestPublisher,
-    ReadOnly,
-    detect_login,
-    read_state,
-)
+from reviewbot.github.publisher import PRState, PullRequestPublisher, ReadOnly, read_state
 from reviewbot.github.reader import (
     PullRequestData,
     build_diff,
@@ -41,6 +36,13 @@ from reviewbot.sources import ReviewSource
 
 if TYPE_CHECKING:
     from reviewbot.github.flow import BackendFactory
+
+
+UNVERIFIED_NOTE = (
+    "{login} is shared with other workflows or unknown, so reviewbot cannot tell its own "
+    "comments from theirs: it reviewed the whole pull request, edited and deleted nothing, and "
+    "posted a new summary. Set a marker key (the Action's marker-key input or "
+    "REVIEWBOT_MARKER_KEY, a repository secret) to have its comments signed and kept up to date.")
 
 
 class _All(Collection[str]):
@@ -144,7 +146,7 @@ def run_pipeline(
     config_path: str | None, overrides: Mapping[str, Any] | None, bot_login: str | None,
 ) -> PublishOutcome:
     from reviewbot.backends import create_backend
-    from reviewbot.commands.review_flow import load_suggester
+    from reviewbot.suggest import load_suggester
 
     try:
         repo = gh.get_repo(repo_full_name)
@@ -153,14 +155,21 @@ def run_pipeline(
                           hint="check the name and that the token can read it") from None
     pr, data = read_pull_request(repo, number)
     config = load_base_config(repo, data, env, base_config_defaults, config_path, overrides)
-    identity = Identity(bot_login or detect_login(gh))
+    identity = detect_identity(gh, env, bot_login=bot_login or known_login(gh),
+                               in_actions=env.get("GITHUB_ACTIONS") == "true",
+                               ).for_pull(repo_full_name, number)
     state = read_state(gh, pr, identity)
+    unverified = () if identity.verifiable else (UNVERIFIED_NOTE.format(
+        login=identity.login or "the token's account"),)
     scope = _scope(repo, data, state, full, workspace)
 
     backend = (backend_factory or create_backend)(config)
     try:
         result = run_review(scope.source, config, backend,
-                            suggester=load_suggester() if config.tests.enabled else None)
+                            # Never execute a pull request's code (SECURITY.md): whatever
+                            # tests.run says, suggestions are checked statically only.
+                            suggester=load_suggester(execute=False) if config.tests.enabled
+                            else None)
     finally:
         backend.close()
     result = _with_extras(result, scope)
@@ -189,18 +198,26 @@ def run_pipeline(
 
     run_id = uuid.uuid4().hex[:16]
     publisher = PullRequestPublisher(gh, repo, pr, data.head_sha, identity, run_id)
-    notes: list[str] = []
+    notes: list[str] = list(unverified)
+    body = (f"reviewbot: {len(result.findings)} finding(s) at `{data.head_sha[:12]}`; "
+            "the summary comment lists them all.")
+    done: list[str] = []
     try:
-        body = (f"reviewbot: {len(result.findings)} finding(s) at `{data.head_sha[:12]}`; "
-                "the summary comment lists them all.")
         review_id, posted, refused = publisher.post_review(plan.inline, body)
+        if review_id is not None:
+            done.append(f"a review with {len(posted)} inline comment(s)")
         moved = list(plan.to_summary) + [(c.finding, "GitHub refused the comment (422)")
                                          for c in refused]
         deleted = publisher.delete_comments([c.id for c in plan.stale])
-        facts = replace(facts, posted=len(posted), deleted=deleted)
-        summary_md = render_summary(result, facts, moved)
+        if deleted:
+            done.append(f"{deleted} stale comment(s) deleted")
+        facts = replace(facts, posted=len(posted), deleted=deleted, notes=tuple(unverified))
+        summary_md = identity.seal(render_summary(result, facts, moved))
         summary_id = publisher.upsert_summary(summary_md, state)
-    except ReadOnly:
+        done.append("the summary comment")
+    except ReadOnly as exc:
+        if done:
+            raise _partial(done, "the summary comment and the check run", str(exc)) from None
         facts = replace(facts, posted=0, deleted=0, read_only=True)
         return PublishOutcome(
             review_id=None, comments_posted=0, comments_skipped_existing=0,
@@ -209,6 +226,10 @@ def run_pipeline(
             summary_markdown=render_summary(result, facts, ()),
             notes=("the token cannot write to this pull request; nothing was posted",),
             **base)  # type: ignore[arg-type]
+    except github.GithubException as exc:
+        missing = ("the summary comment and the check run" if done
+                   else "the review, the summary comment and the check run")
+        raise _partial(done, missing, f"HTTP {exc.status}") from None
 
     check_id: int | None = None
     title = (f"{len(result.findings)} finding(s): {sev.get('error', 0)} error, "
@@ -218,10 +239,17 @@ def run_pipeline(
             result.findings, conclusion_for(failed, result.findings), title, summary_md)
     except github.GithubException as exc:
         if not is_forbidden(exc):
-            raise GitHubError(f"creating the check run failed (HTTP {exc.status})") from None
+            raise _partial(done, "the check run", f"HTTP {exc.status}") from None
         notes.append("no check run: the token lacks checks: write")
     return PublishOutcome(
         review_id=review_id, comments_posted=len(posted),
         comments_skipped_existing=len(plan.existing), comments_moved_to_summary=len(moved),
         comments_deleted_stale=deleted, summary_comment_id=summary_id, check_run_id=check_id,
         summary_markdown=summary_md, notes=tuple(notes), **base)  # type: ignore[arg-type]
+
+
+def _partial(done: Sequence[str], missing: str, why: str) -> PublishError:
+    posted = ", ".join(done) if done else "nothing"
+    return PublishError(f"GitHub refused a write ({why}): posted {posted}; not posted: {missing}",
+                        hint="run reviewbot again on the same commit to complete it (what was "
+                        "posted is recognised and not repeated)")

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from reviewbot.diff.model import Diff
 from reviewbot.findings import Finding, Severity, Side
+from reviewbot.github.identity import body_digest
 from reviewbot.github.markers import fp_marker
 from reviewbot.reporters.markdown import escape_md, fence
 
@@ -39,6 +40,10 @@ class ExistingComment:
     has_replies: bool
     outdated: bool
     """GitHub no longer shows it on the current diff (``line`` is null)."""
+    trusted: bool = True
+    """Proven reviewbot's (:mod:`reviewbot.github.identity`). An unverified one is never
+    deleted and stands for a finding only when its body is exactly that finding's comment."""
+    body_sha: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,29 +118,38 @@ def make_plan(
     reviewed_paths: Collection[str],
 ) -> Plan:
     existing = list(existing)
-    on_pr = {c.fingerprint for c in existing if not c.outdated}
+    on_pr = {c.fingerprint for c in existing if c.trusted and not c.outdated}
+    shown = {(c.path, c.body_sha) for c in existing if not c.trusted and not c.outdated}
     inline: list[InlineComment] = []
     to_summary: list[tuple[Finding, str]] = []
     ordered = sorted(findings, key=_order)
-    already = [f for f in ordered if f.fingerprint in on_pr]
-    budget = cap - len(already)
+    placed: list[tuple[Finding, tuple[int, int | None, bool] | None, str]] = []
+    already: list[Finding] = []
     for f in ordered:
-        if f.fingerprint in on_pr:
-            continue
         place = anchor(f, diff)
+        body = comment_body(f, place[2]) if place is not None else ""
+        if f.fingerprint in on_pr or (place is not None
+                                      and (f.path, body_digest(body)) in shown):
+            already.append(f)
+        else:
+            placed.append((f, place, body))
+    budget = cap - len(already)
+    for f, place, body in placed:
         if place is None:
             to_summary.append((f, "no line of the diff to attach it to"))
             continue
         if len(inline) >= budget:
             to_summary.append((f, f"over the limit of {cap} inline comments"))
             continue
-        line, start, exact = place
-        inline.append(InlineComment(f, f.path, line, f.side, start, comment_body(f, exact)))
+        line, start, _exact = place
+        inline.append(InlineComment(f, f.path, line, f.side, start, body))
     reported = {f.fingerprint for f in findings}
     stale: list[ExistingComment] = []
     kept: list[ExistingComment] = []
     seen: set[str] = set()
     for c in existing:
+        if not c.trusted:
+            continue
         if c.path not in reviewed_paths:
             kept.append(c)
             continue

@@ -24,6 +24,7 @@ import github
 from github.PullRequest import PullRequest
 from github.Repository import Repository
 
+from reviewbot.github.identity import Identity, body_digest
 from reviewbot.github.markers import is_summary, parse_fp, parse_reviewed, parse_run, run_marker
 from reviewbot.github.plan import ExistingComment, InlineComment
 from reviewbot.github.reader import list_raw
@@ -32,31 +33,6 @@ from reviewbot.github.retry import is_forbidden, write_once
 
 class ReadOnly(Exception):
     """The token cannot write to this pull request (e.g. a fork PR's GITHUB_TOKEN)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Identity:
-    """Which comments are reviewbot's own: by login when known, else any Bot account."""
-
-    login: str | None = None
-
-    def owns(self, user: object) -> bool:
-        if not isinstance(user, dict):
-            return False
-        if self.login:
-            return bool(user.get("login") == self.login)
-        return bool(user.get("type") == "Bot")
-
-
-def detect_login(gh: github.Github) -> str | None:
-    """The token's own login for user tokens; None for Actions and App tokens (GET /user is
-    refused to them, and their comments are written by a Bot account)."""
-    try:
-        _, data = gh.requester.requestJsonAndCheck("GET", "/user")
-    except github.GithubException:
-        return None
-    login = data.get("login") if isinstance(data, dict) else None
-    return str(login) if login else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,18 +54,29 @@ class PRState:
 
 
 def read_state(gh: github.Github, pr: PullRequest, identity: Identity) -> PRState:
+    """reviewbot's own comments on the PR (:mod:`reviewbot.github.identity`).
+
+    Where authorship proves nothing (the shared ``github-actions[bot]`` without a marker
+    key), comments by that login are kept as *unverified*: they are never edited, deleted
+    or read for state, and count as "already on the PR" only for a finding whose rendered
+    comment they match byte for byte (see :func:`reviewbot.github.plan.make_plan`)."""
     raw = list(list_raw(gh, f"{pr.url}/comments"))
     replied = {c.get("in_reply_to_id") for c in raw if c.get("in_reply_to_id")}
     comments: list[ExistingComment] = []
     for c in raw:
         body = str(c.get("body") or "")
         marker = parse_fp(body)
-        if marker is None or not identity.owns(c.get("user")) or c.get("in_reply_to_id"):
+        if marker is None or c.get("in_reply_to_id"):
+            continue
+        user = c.get("user")
+        trusted = identity.owns(user, body)
+        if not trusted and not identity.same_login(user):
             continue
         cid = int(c["id"])  # type: ignore[call-overload]
         comments.append(ExistingComment(cid, str(c.get("path")), marker.fingerprint,
                                         marker.severity, marker.category, cid in replied,
-                                        c.get("line") is None))
+                                        c.get("line") is None, trusted=trusted,
+                                        body_sha=body_digest(body)))
     return PRState(tuple(comments), tuple(_summaries(gh, pr, identity)))
 
 
@@ -97,7 +84,7 @@ def _summaries(gh: github.Github, pr: PullRequest, identity: Identity) -> list[S
     out: list[Summary] = []
     for c in list_raw(gh, pr.issue_url + "/comments"):
         body = str(c.get("body") or "")
-        if identity.owns(c.get("user")) and is_summary(body):
+        if is_summary(body) and identity.owns(c.get("user"), body):
             out.append(Summary(int(c["id"]), str(c["url"]), body))  # type: ignore[call-overload]
     return out
 
@@ -155,15 +142,18 @@ class PullRequestPublisher:
     def _create(self, comments: list[InlineComment], body: str) -> dict[str, Any]:
         payload = {"commit_id": self.head_sha, "event": "COMMENT",
                    "body": f"{body}\n\n{run_marker(self.run_id)}",
-                   "comments": [c.payload() for c in comments]}
+                   "comments": [self._sealed(c) for c in comments]}
         return write_once(lambda: self._post(payload), what="post the review",
                           landed=lambda: self._find_review(self.run_id))
+
+    def _sealed(self, c: InlineComment) -> dict[str, object]:
+        return dict(c.payload(), body=self.identity.seal(c.body))
 
     def _accepted(self, group: list[InlineComment]) -> bool:
         """Does GitHub accept these comments? Tried as a pending review, deleted again."""
         probe = f"{self.run_id}.probe"
         payload = {"commit_id": self.head_sha, "body": run_marker(probe),
-                   "comments": [c.payload() for c in group]}
+                   "comments": [self._sealed(c) for c in group]}
         try:
             review = write_once(lambda: self._post(payload), what="check review comments",
                                 landed=lambda: self._find_review(probe, "PENDING"))
@@ -199,7 +189,8 @@ class PullRequestPublisher:
         return sum(self._delete(f"{self.repo.url}/pulls/comments/{i}") for i in ids)
 
     def upsert_summary(self, body: str, state: PRState) -> int:
-        """Edit the summary comment in place (create it the first time); remove duplicates."""
+        """Edit the summary comment in place (create it the first time); remove duplicates.
+        ``body`` is posted as given (sealed by the caller: :meth:`Identity.seal`)."""
         try:
             if state.summaries:
                 first = state.summaries[0]

@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import github
 from github.PullRequest import PullRequest
@@ -124,7 +125,19 @@ def list_raw(gh: github.Github, url: str, params: dict[str, object] | None = Non
                 yield item
         m = _NEXT.search(str(headers.get("link", "")))
         next_url = m.group(1) if m else None
+        if next_url is not None and not _inside(gh.requester.base_url, next_url):
+            raise GitHubError("GitHub's next-page link points outside the API root",
+                              hint="check the API URL (REVIEWBOT_GITHUB_API_URL or "
+                              "GITHUB_API_URL); nothing is requested from that host")
         query = None
+
+
+def _inside(base: str, url: str) -> bool:
+    """Is ``url`` under the API root ``base`` (same scheme, host, port and path prefix)?"""
+    b, u = urlsplit(base), urlsplit(url)
+    prefix = b.path.rstrip("/") + "/"
+    return ((u.scheme, u.hostname, u.port) == (b.scheme, b.hostname, b.port)
+            and (u.path + "/").startswith(prefix))
 
 
 def build_diff(files: Iterable[PRFile]) -> bytes:

@@ -139,6 +139,7 @@ EXTRA_RESPONSE_SCHEMAS = {
     "check-runs-for-ref": "components/schemas/check-run",
     "compare-files": "components/schemas/diff-entry",
     "user": "components/schemas/simple-user",
+    "app": "components/schemas/nullable-integration",
 }
 
 

@@ -46,6 +46,7 @@ class Routes(ChecksAndApps):
                 ("GET", R + r"/compare/(?P<a>[^/.]+)\.\.\.(?P<b>[^/]+)", self.compare),
                 ("GET", R + r"/installation", self.get_installation),
                 ("POST", r"/app/installations/(?P<id>\d+)/access_tokens", self.create_token),
+                ("GET", r"/app", self.get_app),
                 ("GET", r"/rate_limit", self.rate_limit),
                 ("GET", r"/user", self.get_user),
             )
@@ -55,7 +56,7 @@ class Routes(ChecksAndApps):
 
     def authenticate(self, header: str, path: str) -> Token:
         scheme, _, value = header.partition(" ")
-        if path.startswith("/app/") or path.endswith("/installation"):
+        if path == "/app" or path.startswith("/app/") or path.endswith("/installation"):
             if scheme.lower() != "bearer" or self.fake.app is None:
                 raise _err(401, "A JSON web token could not be decoded")
             app_id, public_key = self.fake.app

@@ -105,6 +105,17 @@ class ChecksAndApps:
         d["expires_at"] = expires.strftime("%Y-%m-%dT%H:%M:%SZ")
         return 201, d
 
+    def get_app(self, **_: Any) -> tuple[int, Any]:
+        """GET /app (JWT): the App whose installation tokens post as reviewbot-test[bot]."""
+        owner = self._user(Token("octo-org", "user"))
+        return 200, {
+            "id": 1, "slug": "reviewbot-test", "node_id": "MDExOkludGVncmF0aW9uMQ==",
+            "owner": owner, "name": "reviewbot test", "description": "",
+            "external_url": "https://github.test", "html_url": "https://github.test/apps/x",
+            "created_at": NOW, "updated_at": NOW,
+            "permissions": {"pull_requests": "write", "checks": "write"}, "events": [],
+        }
+
     def rate_limit(self, **_: Any) -> tuple[int, Any]:
         return 200, self.fake.spec.example("rate-limit-overview")
 

@@ -15,7 +15,7 @@ bot can get it wrong:
 * the files list is paginated (30 per page by default, at most 100) and capped at 3000.
 
 Operations the bot uses beyond the subset (delete a comment or a pending review, list check
-runs for a ref, list annotations, compare two commits, GET /user) are served too; their
+runs for a ref, list annotations, compare two commits, GET /user, GET /app) are served too; their
 responses are checked against the matching component schemas of the subset.
 """
 
@@ -289,6 +289,8 @@ class FakeGitHub:
             return [e for f in body.get("files", []) for e in self.spec.errors(pointer, f)]
         if path == "/user":
             return self.spec.errors(EXTRA_RESPONSE_SCHEMAS["user"], body)
+        if path == "/app":
+            return self.spec.errors(EXTRA_RESPONSE_SCHEMAS["app"], body)
         return []
 
     # -- pagination helper used by routes -----------------------------------------------
