@@ -195,6 +195,8 @@ class FakeGitHub:
     def inject(self, method: str, pattern: str, status: int, *, after_apply: bool = False,
                times: int = 1, headers: dict[str, str] | None = None,
                message: str | None = None) -> None:
+        """Fail matching requests with ``status`` (before or after applying the write);
+        status 0 answers normally with ``headers`` added (a hostile ``Link``, say)."""
         default = {403: "You have exceeded a secondary rate limit. Please wait a few minutes "
                         "before you try again.", 429: "You have exceeded a secondary rate limit."}
         self.faults.append(Fault(method, re.compile(pattern), status, after_apply, times,
@@ -230,7 +232,7 @@ class FakeGitHub:
                 raise HTTPError(400, "Problems parsing JSON")
             token = self.routes.authenticate(h.headers.get("Authorization", ""), path)
             fault = self._fault(method, path)
-            if fault is not None and not fault.after_apply:
+            if fault is not None and not fault.after_apply and fault.status:
                 raise HTTPError(fault.status, fault.message, headers=fault.headers)
             if op is not None and method in ("POST", "PATCH", "PUT"):
                 self.routes.pre_validate(method, path, data)
@@ -240,7 +242,9 @@ class FakeGitHub:
                     raise HTTPError(422, "Invalid request.", errors=errs)
             with self.lock:
                 status, body, headers = self.routes.dispatch(method, path, query, data, token)
-            if fault is not None:
+            if fault is not None and not fault.status:  # status 0: answer, add headers
+                headers = {**headers, **fault.headers}
+            elif fault is not None:
                 raise HTTPError(fault.status, fault.message, headers=fault.headers)
         except HTTPError as exc:
             status, body, headers = exc.status, exc.body, exc.headers
