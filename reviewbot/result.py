@@ -9,6 +9,10 @@ from reviewbot.coverage import Coverage
 from reviewbot.diff.model import Diff
 from reviewbot.findings import Finding
 
+STRONG_ISOLATION = "namespaces"
+"""How ``TestSuggestion.isolation`` starts when the sandbox had Linux namespaces; anything
+else is the weaker mode (rlimits and a scrubbed environment only)."""
+
 
 class CheckLevel(IntEnum):
     """How far a suggested test got through the checks (higher is better)."""
@@ -44,6 +48,9 @@ class TestSuggestion:
     """Line of the target's definition in the new file."""
     static_only: bool = False
     """Checked without executing anything (untrusted code): level 1 is the top level."""
+    isolation: str = ""
+    """How the sandbox that collected or ran it was isolated (e.g. "namespaces
+    (user+pid+net+mount); at most 64 processes"); empty when it never reached the sandbox."""
 
     @property
     def shown(self) -> bool:
@@ -69,3 +76,17 @@ class ReviewResult:
     """Set when the model could not be used and the review fell back to static checks."""
     label: str = ""
     head_sha: str | None = None
+
+    @property
+    def test_isolation(self) -> str | None:
+        """The weakest sandbox isolation any suggested test was executed under; None when
+        none was executed."""
+        used = sorted({t.isolation for t in self.tests if t.isolation})
+        weak = [u for u in used if not u.startswith(STRONG_ISOLATION)]
+        return (weak or used)[0] if used else None
+
+    @property
+    def weak_test_isolation(self) -> bool:
+        """Suggested tests ran without namespace isolation (callers say so on stderr)."""
+        iso = self.test_isolation
+        return iso is not None and not iso.startswith(STRONG_ISOLATION)

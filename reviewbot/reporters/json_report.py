@@ -2,6 +2,7 @@
 
     {"version": 1, "tool": {...}, "label": str, "backend": str, "model": str|null,
      "model_error": str|null, "findings": [Finding...], "tests": [TestSuggestion...],
+     "test_isolation": str|null (the weakest sandbox isolation a suggested test ran under),
      "coverage": {...}, "dropped": {reason: count}, "timings": {stage: seconds}}
 """
 
@@ -37,7 +38,7 @@ def test_to_json(t: TestSuggestion) -> dict[str, Any]:
     return {"path": t.path, "target": t.target, "code": t.code, "level": int(t.level),
             "level_name": t.level.name.lower(), "outcome": t.outcome, "source": t.source,
             "reason": t.reason, "source_path": t.source_path, "line": t.line,
-            "executed": not t.static_only, "shown": t.shown}
+            "executed": not t.static_only, "shown": t.shown, "isolation": t.isolation}
 
 
 def result_to_json(result: ReviewResult) -> dict[str, Any]:
@@ -51,6 +52,7 @@ def result_to_json(result: ReviewResult) -> dict[str, Any]:
         "model_error": result.model_error,
         "findings": [finding_to_json(f) for f in result.findings],
         "tests": [test_to_json(t) for t in result.tests],
+        "test_isolation": result.test_isolation,
         "coverage": result.coverage.to_json(),
         "dropped": dict(sorted(result.dropped.items())),
         "timings": {k: round(v, 4) for k, v in result.timings.items()},

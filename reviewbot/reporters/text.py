@@ -73,6 +73,8 @@ def render_text(result: ReviewResult, *, color: bool = False) -> str:
     shown = [t for t in result.tests if t.shown]
     if result.tests:
         out.append(c(_BOLD, f"Suggested tests: {len(shown)} checked of {len(result.tests)}"))
+        if result.test_isolation is not None:
+            out.append(f"  sandbox: {safe(result.test_isolation)}")
         for t in result.tests:
             out.append(f"  {safe(t.target)}: {safe(t.outcome)} (level {int(t.level)} "
                        f"{t.level.name.lower()})" + (f" - {safe(t.reason)}" if t.reason else ""))

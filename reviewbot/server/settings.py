@@ -30,6 +30,8 @@ from reviewbot.errors import ConfigError
 DEFAULT_API_URL = "https://api.github.com"
 DEFAULT_QUEUE_PATH = "reviewbot-queue.db"
 DEFAULT_MAX_BODY = 25 * 1024 * 1024
+IDENTITY_ENV = ("REVIEWBOT_MARKER_KEY", "REVIEWBOT_BOT_LOGIN")
+"""Passed to reviews with the config keys (see :mod:`reviewbot.github.identity`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,5 +179,6 @@ def load_settings(env: Mapping[str, str], config_path: Path | None = None,
         write_delay=_number(env, "REVIEWBOT_GITHUB_WRITE_DELAY", 1.0, 0.0),
         config=config,
         config_file=tuple(sorted(file_values.items())),
-        review_env=tuple(sorted((k, v) for k, v in env.items() if k in ENV_KEYS)),
+        review_env=tuple(sorted((k, v) for k, v in env.items()
+                                if k in ENV_KEYS or k in IDENTITY_ENV)),
     )

@@ -194,7 +194,9 @@ def run_checks(files: Sequence[str], sandbox: Sandbox, pythonpath: Sequence[Path
         if blamed is not None:
             st = states.get(blamed.split("::", 1)[0])
             if st is not None:
-                if report.stalled is not None:
+                if report.killed_for is not None:
+                    st.died = f"the test process was killed: {report.killed_for}"
+                elif report.stalled is not None:
                     st.stalled = blamed
                 else:
                     doing = "running" if "::" in blamed else "collecting"
@@ -246,7 +248,7 @@ def verdict(c: Candidate, st: FileState | None, config: TestsConfig, ran: bool) 
     if not ran:
         return make(CheckLevel.COLLECTED, "collected", "not run (tests.run is off)")
     if st.stalled:
-        name = st.stalled.split("::")[-1]
+        name = clean_message(st.stalled.split("::")[-1])
         return make(CheckLevel.COLLECTED, "rejected",
                     f"{name} did not finish within {timeout}; killed")
     if st.died:
@@ -254,7 +256,7 @@ def verdict(c: Candidate, st: FileState | None, config: TestsConfig, ran: bool) 
     failed = [(n, m) for n, (o, m) in st.outcomes.items() if o == "failed"]
     if failed:
         nodeid, msg = failed[0]
-        detail = f"{nodeid.split('::')[-1]}: {clean_message(msg) or 'failed'}"
+        detail = f"{clean_message(nodeid.split('::')[-1])}: {clean_message(msg) or 'failed'}"
         if len(failed) > 1:
             detail += f" (and {len(failed) - 1} more)"
         if config.on_fail == "drop":
@@ -369,7 +371,9 @@ def check_candidates(
                     results[i] = replace(verdict(c, None, config, run),
                                          reason=f"not collected: {missing[i]}")
                 else:
-                    results[i] = verdict(c, states.get(written[i]), config, run)
+                    results[i] = replace(verdict(c, states.get(written[i]), config, run),
+                                         isolation=reports[-1].isolation_detail if reports
+                                         else "")
         finally:
             sandbox.close()
     return [results[i] for i in range(len(candidates))], reports

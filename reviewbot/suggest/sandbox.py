@@ -4,10 +4,20 @@ Every run gets: a temporary working directory (a copy of the head files; never t
 repository), a scrubbed environment (PATH, LANG, HOME and TMPDIR inside the sandbox, the
 PYTHONPATH set here, proxies pointed at a closed port; no tokens), resource limits set with
 ``resource.setrlimit`` in ``preexec_fn`` (CPU time, address space, file size, open files,
-processes where that is meaningful, no core files), its own session so the whole process
-group is killed on timeout, and a network guard (``sitecustomize``). Where Linux allows
-unprivileged user namespaces it also runs in fresh network, mount and PID namespaces with
-every mount but the working directory read-only (see sandbox_launch.py).
+processes, no core files), its own session so the whole process group is killed on timeout,
+and a network guard (``sitecustomize``). Where Linux allows unprivileged user namespaces it
+also runs in fresh network, mount and PID namespaces with every mount but the working
+directory read-only (see sandbox_launch.py), and a process limit counted inside them.
+
+What was actually used is recorded, never assumed: ``RunReport.isolation_detail`` names the
+mode and whether the process limit holds (probed once: RLIMIT_NPROC is not enforced for
+root outside a user namespace). Without namespaces the weaker mode is reported as such and
+callers say so out loud. Residual risk of that mode: the tests run as the user, so they can
+read the files the user can and the environment of the user's other processes
+(``/proc/PID/environ`` of the shell); only reviewbot's own environment is protected, by
+making this process non-dumpable during the run and, as root, dropping the capabilities
+that bypass that (CAP_SYS_PTRACE, CAP_SYS_ADMIN, CAP_PERFMON, ...) from the child's
+bounding set.
 
 The sandboxed pytest reports progress on a pipe (sandbox_plugin.py); the watchdog here kills
 the run when one test file's collection or one test has been going for longer than
@@ -16,6 +26,7 @@ the run when one test file's collection or one test has been going for longer th
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import resource
@@ -26,12 +37,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from reviewbot.result import STRONG_ISOLATION
+from reviewbot.suggest.sandbox_cgroup import PidsCgroup
 
 GUARD = "sitecustomize.py"
 PLUGIN = "reviewbot_sandbox_plugin"
@@ -41,6 +56,15 @@ UNSHARE_ARGS = ("--user", "--map-root-user", "--net", "--mount", "--pid", "--for
 _OUTPUT_TAIL = 4000
 _STARTUP_GRACE = 20.0
 """Seconds pytest may take to start before its first event, on top of ``timeout``."""
+NAMESPACES = f"{STRONG_ISOLATION} (user+pid+net+mount)"
+PROCESS = "rlimits only: no namespaces (unshare unavailable)"
+PROCESS_LIMIT_KILL = "process limit"
+"""``RunReport.killed_for`` when a test hit the process limit (a fork bomb)."""
+_PR_GET_DUMPABLE, _PR_SET_DUMPABLE, _PR_CAPBSET_DROP = 3, 4, 24
+_DROPPED_CAPS = (12, 16, 17, 19, 21, 22, 38, 39)
+"""NET_ADMIN, SYS_MODULE, SYS_RAWIO, SYS_PTRACE, SYS_ADMIN, SYS_BOOT, PERFMON, BPF: with
+PTRACE, ADMIN or PERFMON a root child could still read this non-dumpable process's memory
+and environment."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +77,11 @@ class Limits:
     file_bytes: int = 64 << 20
     open_files: int = 1024
     extra_processes: int = 64
-    """Processes the run may add to the user's count (RLIMIT_NPROC; not for root)."""
+    """Processes (and threads) the run may have: ``pids.max`` of its own pids cgroup where
+    one can be made (sandbox_cgroup.py), and RLIMIT_NPROC on top of the user's count (which
+    does not bind root: see :func:`process_limit_enforced`)."""
+    cgroup: bool = True
+    """Try to make the pids cgroup (off: the rlimit only)."""
 
 
 @dataclass(slots=True)
@@ -69,6 +97,13 @@ class RunReport:
     """Tail of pytest's stdout and stderr (diagnostics when it did not start)."""
     seconds: float = 0.0
     isolation: str = "process"
+    """The mode used: ``namespaces`` or ``process``."""
+    isolation_detail: str = PROCESS
+    """What that mode gave, for people: :data:`NAMESPACES` or :data:`PROCESS`, and whether
+    the process limit holds."""
+    killed_for: str | None = None
+    """Set with ``stalled`` when the run was killed for a reason other than time:
+    :data:`PROCESS_LIMIT_KILL` (the process limit was hit; ``stalled`` names the item)."""
 
 
 class Sandbox:
@@ -141,28 +176,59 @@ def _user_processes() -> int | None:
     return count
 
 
-def limiter(limits: Limits) -> Callable[[], None]:
-    """The ``preexec_fn``: only setrlimit calls on values computed beforehand."""
+def _libc() -> Any:
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def limiter(limits: Limits, *, drop_caps: bool = False,
+            cgroup_fd: int | None = None) -> Callable[[], None]:
+    """The ``preexec_fn``: only setrlimit (with ``drop_caps``, prctl; with ``cgroup_fd``, a
+    write of ``0`` that moves the child into that cgroup) calls on values computed
+    beforehand."""
     cpu = int(limits.total) + 5
     wanted: list[tuple[int, int]] = [
         (resource.RLIMIT_CPU, cpu), (resource.RLIMIT_AS, limits.memory_bytes),
         (resource.RLIMIT_FSIZE, limits.file_bytes), (resource.RLIMIT_CORE, 0),
         (resource.RLIMIT_NOFILE, limits.open_files),
     ]
-    procs = _user_processes() if os.getuid() != 0 else None
-    if procs is not None and hasattr(resource, "RLIMIT_NPROC"):
+    procs = _user_processes()
+    if procs is not None:
         wanted.append((resource.RLIMIT_NPROC, procs + limits.extra_processes))
     plan: list[tuple[int, int, int]] = []
     for res, value in wanted:
         soft, hard = resource.getrlimit(res)
         value = value if hard == resource.RLIM_INFINITY else min(value, hard)
         plan.append((res, value, value))
+    prctl = _libc().prctl if drop_caps and sys.platform.startswith("linux") else None
 
     def apply() -> None:
+        if cgroup_fd is not None:
+            os.write(cgroup_fd, b"0")
         for res, soft, hard in plan:
             resource.setrlimit(res, (soft, hard))
+        if prctl is not None:
+            for cap in _DROPPED_CAPS:
+                prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0)  # EPERM without CAP_SETPCAP: no caps
 
     return apply
+
+
+@contextmanager
+def not_dumpable() -> Iterator[None]:
+    """While it lasts, processes of the same user without CAP_SYS_PTRACE (and the root
+    children started with ``limiter(drop_caps=True)``) cannot read this process's
+    ``/proc/PID/environ`` or memory. Restored afterwards; no-op off Linux."""
+    if not sys.platform.startswith("linux"):
+        yield
+        return
+    libc = _libc()
+    before = libc.prctl(_PR_GET_DUMPABLE, 0, 0, 0, 0)
+    libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+    try:
+        yield
+    finally:
+        if before == 1:
+            libc.prctl(_PR_SET_DUMPABLE, 1, 0, 0, 0)
 
 
 @cache
@@ -184,6 +250,53 @@ def namespaces_available(python: str) -> bool:
         probe.close()
 
 
+_FORK_PROBE = """\
+import os, resource, sys
+hard = resource.getrlimit(resource.RLIMIT_NPROC)[1]
+resource.setrlimit(resource.RLIMIT_NPROC, (1, hard))
+try:
+    pid = os.fork()
+except OSError:
+    sys.exit(0)
+if pid == 0:
+    os._exit(0)
+os.waitpid(pid, 0)
+sys.exit(3)
+"""
+
+
+@cache
+def process_limit_enforced(python: str, namespaces: bool) -> bool:
+    """Whether RLIMIT_NPROC stops a fork in the sandbox mode given (probed once): a child
+    lowers its own soft limit to one process and tries to fork. Root's processes outside a
+    user namespace are exempt, so this is False for ``process`` mode as root."""
+    probe = Sandbox()
+    try:
+        cmd = [python, "-c", _FORK_PROBE]
+        if namespaces:
+            cmd = [shutil.which("unshare") or "unshare", *UNSHARE_ARGS, python,
+                   str(probe.root / "_rb" / LAUNCHER), str(probe.root), *cmd]
+        done = subprocess.run(cmd, capture_output=True, timeout=10, env={"PATH": os.defpath},
+                              cwd=probe.root, start_new_session=True)
+        return done.returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+    finally:
+        probe.close()
+
+
+def describe(namespaces: bool, *, cgroup: bool, rlimit_holds: bool, processes: int) -> str:
+    """``RunReport.isolation_detail``: the mode and which process limit holds."""
+    if cgroup:
+        procs = f"at most {processes} processes (pids cgroup)"
+    elif rlimit_holds:
+        procs = f"at most {processes} processes more than the user's (RLIMIT_NPROC)"
+    else:
+        procs = ("no process limit (RLIMIT_NPROC does not bind root and no pids cgroup could "
+                 "be made)")
+    return f"{NAMESPACES if namespaces else PROCESS}; {procs}"
+
+
 def run_pytest(
     sandbox: Sandbox,
     args: Sequence[str],
@@ -200,7 +313,24 @@ def run_pytest(
     ``isolation``: ``auto`` (namespaces when available), ``namespaces`` or ``process``.
     """
     use_ns = isolation == "namespaces" or (isolation == "auto" and namespaces_available(python))
-    report = RunReport(isolation="namespaces" if use_ns else "process")
+    cgroup = PidsCgroup.create(limits.extra_processes) if limits.cgroup else None
+    report = RunReport(isolation="namespaces" if use_ns else "process", isolation_detail=describe(
+        use_ns, cgroup=cgroup is not None, rlimit_holds=cgroup is None and process_limit_enforced(
+            python, use_ns), processes=limits.extra_processes))
+    try:
+        _run(sandbox, args, pythonpath, limits, report, cgroup, base_env=base_env,
+             python=python, use_ns=use_ns, clock=clock)
+    finally:
+        if cgroup is not None:
+            if report.killed_for is None and report.stalled is not None and cgroup.limit_hit():
+                report.killed_for = PROCESS_LIMIT_KILL
+            cgroup.close()
+    return report
+
+
+def _run(sandbox: Sandbox, args: Sequence[str], pythonpath: Sequence[Path], limits: Limits,
+         report: RunReport, cgroup: PidsCgroup | None, *, base_env: Mapping[str, str],
+         python: str, use_ns: bool, clock: Callable[[], float]) -> None:
     read_fd, write_fd = os.pipe()
     env = scrubbed_env(base_env, sandbox.root, pythonpath, write_fd)
     cmd = [python, "-m", "pytest", "-p", PLUGIN, "-p", "no:cacheprovider", "-c", "pytest.ini",
@@ -210,12 +340,14 @@ def run_pytest(
         unshare = shutil.which("unshare") or "unshare"
         cmd = [unshare, *UNSHARE_ARGS, python, str(sandbox.root / "_rb" / LAUNCHER),
                str(sandbox.root), *cmd]
+    preexec = limiter(limits, drop_caps=not use_ns and os.geteuid() == 0,
+                      cgroup_fd=None if cgroup is None else cgroup.procs_fd)
     start = clock()
-    with tempfile.TemporaryFile() as out:
+    with tempfile.TemporaryFile() as out, not_dumpable():
         try:
             proc = subprocess.Popen(cmd, cwd=sandbox.root, env=env, stdin=subprocess.DEVNULL,
                                     stdout=out, stderr=subprocess.STDOUT, pass_fds=(write_fd,),
-                                    start_new_session=True, preexec_fn=limiter(limits))
+                                    start_new_session=True, preexec_fn=preexec)
         finally:
             os.close(write_fd)
         try:
@@ -229,7 +361,6 @@ def run_pytest(
             out.seek(0, os.SEEK_END)
             out.seek(max(0, out.tell() - _OUTPUT_TAIL))
             report.output = out.read().decode("utf-8", "replace")
-    return report
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
@@ -272,8 +403,15 @@ def _watch(proc: subprocess.Popen[bytes], fd: int, limits: Limits, report: RunRe
                 continue
             if not isinstance(event, dict):
                 continue
-            report.events.append(event)
             kind = event.get("ev")
+            if kind == "limit":
+                blamed = event.get("nodeid") or current
+                report.stalled = None if blamed is None else str(blamed)
+                report.killed_for = PROCESS_LIMIT_KILL
+                report.killed_after = clock() - since
+                _kill(proc)
+                return
+            report.events.append(event)
             if kind == "collect" or kind == "start":
                 current = str(event.get("file") or event.get("nodeid"))
                 since, grace = clock(), 0.0
