@@ -6,8 +6,12 @@ the new ("head") version of files, and a label saying what was reviewed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -109,12 +113,23 @@ def git_source(
     paths: tuple[str, ...] = (),
     env: Mapping[str, str] | None = None,
     index_file: str | None = None,
+    untracked: bool = False,
 ) -> ReviewSource:
     """Working tree vs HEAD (default), the index (``staged``), or ``A..B`` / ``A...B`` / REV.
 
-    ``index_file``: an absolute index path to read instead of ``.git/index`` (hooks)."""
+    ``index_file``: an absolute index path to read instead of ``.git/index`` (hooks).
+    ``untracked``: working-tree reviews include files git does not track yet (not ignored)
+    as new files, as ``git add -N`` would show them; the real index is never written."""
     git = Git(root, env, index_file)
     tail = ["--", *paths] if paths else []
+    if untracked and not staged and (not rev or ".." not in rev):
+        with _with_untracked(git, tail) as (work_git, count):
+            source = git_source(root, rev=rev, paths=paths, env=env,
+                                index_file=work_git.index_file)
+        if count:
+            source = replace(source, label=f"{source.label} (+{count} untracked "
+                                           f"file{'s' if count != 1 else ''})")
+        return source
     if staged:
         base = ["--cached"] if git.has_head() else ["--cached", _EMPTY_TREE]
         return ReviewSource(git.diff([*base, *tail]), GitObjectReader(git, ""), "staged changes")
@@ -149,6 +164,29 @@ def git_source(
 
 
 _EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+MAX_UNTRACKED = 2000
+"""More untracked files than this are a build tree or a missing .gitignore: not reviewed."""
+
+
+@contextlib.contextmanager
+def _with_untracked(git: Git, tail: list[str]) -> Iterator[tuple[Git, int]]:
+    """A copy of the index with the untracked files added as intent-to-add entries."""
+    listed = git.run(["ls-files", "--others", "--exclude-standard", "-z", *tail])
+    files = [p for p in listed.decode("utf-8", "surrogateescape").split("\0") if p]
+    if not files or len(files) > MAX_UNTRACKED:
+        yield git, 0
+        return
+    index = git.index_file or git.run(["rev-parse", "--path-format=absolute",
+                                       "--git-path", "index"]).decode().strip()
+    with tempfile.TemporaryDirectory(prefix="reviewbot-index-") as tmp:
+        copy = os.path.join(tmp, "index")
+        if os.path.exists(index):
+            shutil.copyfile(index, copy)
+        temp = Git(git.root, git.env, copy)
+        data = "".join(f + "\0" for f in files).encode("utf-8", "surrogateescape")
+        temp.run(["add", "--intent-to-add", "--pathspec-from-file=-", "--pathspec-file-nul"],
+                 input=data)
+        yield temp, len(files)
 
 
 def _resolve(git: Git, rev: str) -> str:

@@ -177,3 +177,20 @@ def test_patch_stdin_from_a_terminal_is_refused(tmp_path: Path) -> None:
     err = io.StringIO()
     code = main(["diff", "--patch", "-"], IO(io.StringIO(), err, Tty(), {}, tmp_path))
     assert code == 2 and "pipe a diff in" in err.getvalue()
+
+
+def test_untracked_files_are_reviewed_as_new_files(git_repo: GitRepo) -> None:
+    git_repo.write("README.md", "x\n")
+    git_repo.commit("base")
+    git_repo.write("new.py", "def f(x):\n    return eval(x)\n")
+    git_repo.write(".gitignore", "ignored.py\n")
+    git_repo.write("ignored.py", "eval(input())\n")
+    index = git_repo.root / ".git" / "index"
+    before = index.read_bytes()
+    res = run_cli(["diff", "--format", "json", "--no-tests"], git_repo.root)
+    data = json.loads(res.out)
+    assert {f["path"] for f in data["findings"]} == {"new.py"}, res.err
+    assert "untracked" in data["label"]
+    assert index.read_bytes() == before, "the real index is never written"
+    res = run_cli(["diff", "--format", "json", "--no-tests", "--no-untracked"], git_repo.root)
+    assert json.loads(res.out)["findings"] == []

@@ -22,6 +22,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tests-out", type=Path, metavar="DIR",
                    help="write checked test suggestions into DIR")
     p.add_argument("--no-tests", action="store_true", help="skip test suggestions")
+    p.add_argument("--no-untracked", dest="untracked", action="store_false",
+                   help="working-tree reviews leave out files git does not track yet "
+                   "(by default they are reviewed as new files)")
     p.add_argument("--run-tests", dest="run_tests", action="store_true", default=None,
                    help="run suggested tests (default for the CLI unless tests.run is set)")
     p.add_argument("--no-run-tests", dest="run_tests", action="store_false")
@@ -64,5 +67,5 @@ def run(args: argparse.Namespace, io: IO) -> int:
                 hint="run reviewbot diff inside a repository, or pass --patch FILE",
             )
         source = git_source(root, rev=args.rev, staged=args.staged, paths=tuple(args.paths),
-                            env=io.env)
+                            env=io.env, untracked=args.untracked)
     return review_and_report(args, io, source, root)
