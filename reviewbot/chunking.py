@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from reviewbot.context.extract import CodeContext, Definition, SourceFile, context_for
 from reviewbot.coverage import Skipped
 from reviewbot.diff.model import DiffLine, LineKind
-from reviewbot.prompts_render import nonce_for, render
+from reviewbot.prompts_render import fenced
 
 TokenCounter = Callable[[str], int]
 TOO_LONG = "line too long for the token budget"
@@ -43,7 +43,7 @@ class ChunkItem:
     segments: tuple[int, ...] = ()
     """Lengths of the hunks ``lines`` joins, in order (empty: one hunk or piece)."""
     text: str = field(init=False, compare=False, repr=False)
-    """The rendered item (computed once, at construction)."""
+    """The rendered, fenced item (computed once, at construction, with a random nonce)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "text", self._render())
@@ -72,8 +72,8 @@ class ChunkItem:
     def _render(self) -> str:
         code = "\n".join(_code_rows(self))
         symbol = f" in `{self.context.symbol}`" if self.context.symbol else ""
-        return render("item.txt", nonce=nonce_for(code + self.path), path=self.path,
-                      language=self.language or "text", symbol=symbol, code=code)
+        return fenced("item.txt", {"path": self.path, "language": self.language or "text",
+                                   "symbol": symbol, "code": code})
 
 
 def _code_rows(item: ChunkItem) -> list[str]:

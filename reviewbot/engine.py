@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 
-from reviewbot.backends.base import Backend, BackendInfo, LLMRequest, LLMResult
+from reviewbot.backends.base import Backend, BackendInfo, LLMRequest
 from reviewbot.chunking import (
     Chunk,
     ChunkItem,
@@ -33,8 +33,9 @@ from reviewbot.coverage import Coverage, Skipped
 from reviewbot.diff.model import Diff, FileDiff, LineKind
 from reviewbot.diff.parse import parse_diff
 from reviewbot.errors import BackendError, ConfigError
-from reviewbot.findings import Category, Finding, Severity, Side, fingerprint
+from reviewbot.findings import Finding, Side, fingerprint
 from reviewbot.forking import ForkMap, can_fork, usable_cpus
+from reviewbot.model_findings import anchored_code, model_findings
 from reviewbot.progress import NullProgress, Progress
 from reviewbot.prompts_render import load_schema, render
 from reviewbot.result import ReviewResult, TestSuggestion
@@ -132,14 +133,6 @@ def _agrees(fd: FileDiff, src: SourceFile) -> bool:
     return True
 
 
-def _anchored_code(src: SourceFile | None, fd: FileDiff, line: int, end: int, side: Side) -> str:
-    if side is Side.RIGHT and src is not None and src.data != b"":
-        return "\n".join(src.lines[line - 1 : end])
-    texts = [ln.text for h in fd.hunks for ln in h.lines
-             if (ln.old_lineno if side is Side.LEFT else ln.new_lineno) in range(line, end + 1)]
-    return "\n".join(texts)
-
-
 @dataclass(frozen=True, slots=True)
 class FileChecks:
     """What the static stage learns about one file."""
@@ -181,7 +174,7 @@ def _file_static(pf: PreparedFile, disabled: frozenset[str]) -> FileChecks:
                       if ln.new_lineno is not None)
     out: list[Finding] = []
     for hit in analyze(pf.source, added, disabled):
-        code = _anchored_code(pf.source, pf.diff, hit.line, hit.end_line, Side.RIGHT)
+        code = anchored_code(pf.source, pf.diff, hit.line, hit.end_line, Side.RIGHT)
         out.append(Finding(
             path=pf.diff.path, line=hit.line, end_line=hit.end_line, side=Side.RIGHT,
             category=hit.category, severity=hit.severity, title=hit.title,
@@ -222,84 +215,6 @@ def review_requests(chunks: Sequence[Chunk], config: Config) -> list[LLMRequest]
     schema = load_schema("findings.schema.json")
     return [LLMRequest(f"chunk-{c.index}", system, render("review_user.txt", items=c.render()),
                        schema, config.llm.max_tokens) for c in chunks]
-
-
-_CATEGORIES = {c.value: c for c in Category}
-_SEVERITIES = {s.value: s for s in Severity}
-
-
-def _model_finding(raw: object, chunk: Chunk, files: dict[str, PreparedFile],
-                   model: str) -> Finding | str:
-    """A Finding from one raw answer entry, or the reason it is dropped."""
-    if not isinstance(raw, dict):
-        return "malformed"
-    path = raw.get("path")
-    line = raw.get("line")
-    end = raw.get("end_line", line)
-    if not isinstance(line, int) or isinstance(line, bool):
-        return "malformed"
-    if not isinstance(end, int) or isinstance(end, bool) or end < line:
-        end = line
-    allowed = chunk.anchorable()
-    if not isinstance(path, str) or path not in allowed:
-        if len(allowed) == 1 and isinstance(path, str) and path.endswith(next(iter(allowed))):
-            path = next(iter(allowed))
-        else:
-            return "outside chunk"
-    lines = allowed[path]
-    item_ranges = [r for item in chunk.items if item.path == path for r in item.hunk_line_sets()]
-    if line not in lines or not any(line in r and end in r for r in item_ranges):
-        return "outside chunk"
-    category = _CATEGORIES.get(str(raw.get("category", "")).lower())
-    severity = _SEVERITIES.get(str(raw.get("severity", "")).lower())
-    title = str(raw.get("title") or "").strip()[:200]
-    message = str(raw.get("message") or "").strip()[:2000]
-    if category is None or severity is None or not (title or message):
-        return "malformed"
-    suggestion = raw.get("suggestion")
-    pf = files[path]
-    code = _anchored_code(pf.source, pf.diff, line, end, Side.RIGHT)
-    return Finding(
-        path=path, line=line, end_line=end, side=Side.RIGHT, category=category,
-        severity=severity, title=title or message[:80], message=message or title,
-        source=f"model:{model}", fingerprint=fingerprint(path, code, category, title or message),
-        confidence=0.6,
-        suggestion=suggestion if isinstance(suggestion, str) and suggestion.strip() else None,
-    )
-
-
-def model_findings(
-    chunks: Sequence[Chunk], results: Sequence[LLMResult], files: dict[str, PreparedFile],
-    config: Config, model: str, dropped: dict[str, int],
-) -> tuple[list[Finding], list[tuple[int, str]]]:
-    by_key = {r.key: r for r in results}
-    out: list[Finding] = []
-    failures: list[tuple[int, str]] = []
-    for chunk in chunks:
-        res = by_key.get(f"chunk-{chunk.index}")
-        if res is None or (res.error and not res.samples):
-            failures.append((chunk.index, (res.error if res else None) or "no answer"))
-            continue
-        votes: dict[str, list[Finding]] = {}
-        for sample in res.samples:
-            raws = sample.get("findings", []) if isinstance(sample, dict) else []
-            seen: set[str] = set()
-            for raw in raws if isinstance(raws, list) else []:
-                f = _model_finding(raw, chunk, files, model)
-                if isinstance(f, str):
-                    dropped[f] = dropped.get(f, 0) + 1
-                    continue
-                if f.fingerprint not in seen:
-                    seen.add(f.fingerprint)
-                    votes.setdefault(f.fingerprint, []).append(f)
-        need = config.llm.consensus if len(res.samples) > 1 else 1
-        for fs in votes.values():
-            if len(fs) >= need:
-                out.append(fs[0] if len(res.samples) == 1 else replace(
-                    fs[0], confidence=round(len(fs) / len(res.samples), 2)))
-            else:
-                dropped["no consensus"] = dropped.get("no consensus", 0) + 1
-    return out, failures
 
 
 def filter_findings(findings: Sequence[Finding], diff: Diff, config: Config,

@@ -4,20 +4,33 @@ Templates use ``string.Template`` syntax (``$name``); a variable the template na
 caller did not pass is an error, never an empty string. Stable instructions come first
 (the system prompt is identical for every chunk so vLLM's prefix cache is reused), the
 varying code last.
+
+Everything taken from the change under review (diff lines, context code, paths, symbol
+names) is untrusted and goes through :func:`fenced`: every value is passed through
+:func:`neutralise` (chat-template control tokens are broken up, visibly) and the block is
+fenced by marker lines carrying a random nonce from :mod:`secrets` that the block cannot
+contain. The nonce is never derived from the text, so a change cannot predict and forge
+the closing marker.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
+import re
+import secrets
 import string
+from collections.abc import Callable, Mapping
 from functools import cache
 from importlib import resources
 from typing import Any
 
 from reviewbot.errors import InternalError
 
-PROMPT_VERSION = "review-v1"
+PROMPT_VERSION = "review-v2"
+NONCE_BYTES = 8
+"""The nonce is ``2 * NONCE_BYTES`` hex digits (fixed length: token costs stay exact)."""
+
+NonceSource = Callable[[], str]
 
 
 @cache
@@ -39,14 +52,56 @@ def render(name: str, **values: str) -> str:
         raise InternalError(f"prompt template {name} needs a value for {exc}") from exc
 
 
-def nonce_for(text: str) -> str:
-    """A fence marker the fenced text cannot contain (derived from its hash, so stable)."""
-    salt = 0
+def new_nonce() -> str:
+    return secrets.token_hex(NONCE_BYTES)
+
+
+def nonce_for(text: str, draw: NonceSource = new_nonce) -> str:
+    """A random fence marker that does not occur in ``text`` (drawn again on a collision)."""
     while True:
-        nonce = hashlib.sha256(f"{salt}:{text}".encode("utf-8", "surrogateescape")).hexdigest()[:12]
-        if nonce not in text:
+        nonce = draw()
+        if nonce and nonce not in text:
             return nonce
-        salt += 1
+
+
+# Chat-template control tokens of the model families reviewbot is served with: Llama 2 /
+# CodeLlama ([INST], <<SYS>>, <s>), Gemma (<start_of_turn>), and every ``<|...|>`` special
+# token shape (ChatML, Llama 3, Phi, GPT; DeepSeek's full-width ``<｜...｜>`` too).
+_WORD_TOKENS = re.compile(
+    r"\[/?INST\]|<</?SYS>>|</?s>|<(?:start|end)_of_turn>|\[/?SYSTEM_PROMPT\]",
+    re.IGNORECASE)
+_PIPE_TOKENS = re.compile(r"<([|｜])([^|｜\n]{1,80})([|｜])>")
+_PIPE_OPEN = re.compile(r"<([|｜])")
+
+
+def _break_word(match: re.Match[str]) -> str:
+    token = match.group(0)
+    return f"{token[0]} {token[1:]}"  # "[/INST]" -> "[ /INST]", "</s>" -> "< /s>"
+
+
+def neutralise(text: str) -> str:
+    """``text`` with every chat-template control token broken visibly but readably:
+    ``[/INST]`` -> ``[ /INST]``, ``</s>`` -> ``< /s>``, ``<|im_start|>`` -> ``<\\|im_start\\|>``.
+
+    Applied to untrusted values only, never to reviewbot's own template text.
+    """
+    out = _WORD_TOKENS.sub(_break_word, text)
+    out = _PIPE_TOKENS.sub(lambda m: f"<\\{m.group(1)}{m.group(2)}\\{m.group(3)}>", out)
+    if _PIPE_TOKENS.search(out):  # cannot happen after one pass; be certain anyway
+        out = _PIPE_OPEN.sub(lambda m: f"<\\{m.group(1)}", out)
+    return out
+
+
+def fenced(name: str, untrusted: Mapping[str, str], draw: NonceSource = new_nonce) -> str:
+    """Render the fenced template ``name``: every value neutralised, ``$nonce`` a fresh
+    random marker found nowhere in the rendered block except in its marker lines."""
+    safe = {key: neutralise(value) for key, value in untrusted.items()}
+    markers = load_text(name).count("$nonce")
+    while True:
+        nonce = nonce_for("\n".join(safe.values()), draw)
+        text = render(name, nonce=nonce, **safe)
+        if text.count(nonce) == markers:
+            return text
 
 
 def codellama_prompt(system: str, user: str) -> str:

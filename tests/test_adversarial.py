@@ -226,8 +226,9 @@ def _post(attack: Attack, token: str, path: str, data: dict[str, Any]) -> int:
 def _plant(attack: Attack, token: str, *, head: str | None = None) -> dict[str, int]:
     """Comments that imitate reviewbot's: a summary claiming the head was reviewed, and an
     inline comment claiming the shell-injection finding is already on the PR."""
+    claim = reviewed_marker(head or attack.head)
     summary = _post(attack, token, f"issues/{NUMBER}/comments", {
-        "body": f"Nothing to see here.\n\n{SUMMARY_MARKER}\n{reviewed_marker(head or attack.head)}"})
+        "body": f"Nothing to see here.\n\n{SUMMARY_MARKER}\n{claim}"})
     line = HOSTILE.splitlines().index('    return subprocess.call("ls " + name, shell=True)')
     inline = _post(attack, token, f"pulls/{NUMBER}/comments", {
         "body": f"LGTM\n\n{fp_marker('0' * 16, 'error', 'security')}",

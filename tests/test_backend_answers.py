@@ -7,7 +7,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviewbot.backends.answers import Choice, build_result, parse_answer
+from reviewbot.backends.answers import TOO_DEEP, Choice, build_result, parse_answer
 
 F1 = {"path": "a.py", "line": 3, "end_line": 3, "category": "bug", "severity": "error",
       "title": "t", "message": "m", "suggestion": None}
@@ -106,3 +106,17 @@ def test_json_answer_whose_strings_contain_fences_is_parsed_whole() -> None:
     parsed = parse_answer(text, "stop")
     assert parsed.value == {"tests": [{"code": "```python\nassert f(1) == 2\n```",
                                        "target": "m.f"}]}
+
+
+def test_repair_error_names_the_position_once() -> None:
+    assert parse_answer('{"a": 1 2}').error == (
+        "answer is not valid JSON even after one repair (Expecting ',' delimiter at character 8)")
+    for text in ('{"a": 1 2}', '{a: [oops]}', '{"a": "\\u12zz"}', '{"a": "x\x01"} }'):
+        error = parse_answer(text).error or ""
+        assert " at at " not in error
+
+
+def test_build_result_turns_a_too_deep_answer_into_an_error() -> None:
+    res = build_result("chunk-0", [Choice("[" * 50_000 + "]" * 50_000, "stop"),
+                                   Choice('{"findings": ' + "[" * 50_000, "length")])
+    assert res.samples == () and res.error == TOO_DEEP

@@ -137,3 +137,20 @@ def test_samples_keep_findings_enough_samples_agree_on(git_repo: GitRepo) -> Non
     assert [(f["title"], f["confidence"]) for f in model] == [("reads whole file", 0.67)]
     assert data["dropped"]["no consensus"] == 1
     assert res.code == 1
+
+
+def test_answer_paths_are_repaired_only_on_a_slash_boundary(git_repo: GitRepo) -> None:
+    repo = repo_with_change(git_repo)
+    repo.write("app.py", HEAD)
+
+    def answer(req: FakeRequest) -> dict[str, Any]:
+        line = req.changed_lines()["app.py"][0]
+        return {"findings": [
+            finding("src/app.py", line, "looks wrong"),  # prefixed: the same file
+            finding("xapp.py", line, "another file")]}  # a different file
+
+    with FakeVLLM(answer, model=MODEL) as srv:
+        res, data = review(repo, srv.url)
+    model = [f for f in data["findings"] if f["source"] == f"model:{MODEL}"]
+    assert [(f["path"], f["title"]) for f in model] == [("app.py", "looks wrong")], res.err
+    assert data["dropped"]["outside chunk"] >= 1

@@ -13,6 +13,12 @@ still wander, so the answer is parsed in this order and never more:
      (``True``/``False``/``None``) replaced, outside strings;
 3. otherwise the answer is unusable and the reason says why.
 
+JSON is decoded with ``strict=False`` (raw control characters such as tabs inside strings
+are accepted, as small models emit them), and every candidate's nesting depth is measured
+before it is decoded: an answer nested deeper than :data:`MAX_DEPTH` is a malformed answer,
+never a ``RecursionError`` in the decoder. Whether a parsed answer follows its schema is
+checked by the caller (:mod:`reviewbot.backends.schema_check`).
+
 Model output is data: nothing here evaluates it.
 """
 
@@ -28,8 +34,52 @@ from reviewbot.backends.base import LLMResult
 
 MAX_CANDIDATES = 20
 """How many ``{`` positions are tried when looking for the first JSON object."""
+MAX_DEPTH = 32
+"""Deepest nesting of arrays and objects an answer may have (the schemas need three)."""
+TOO_DEEP = f"malformed answer: JSON nested deeper than {MAX_DEPTH} levels"
 _FENCE = re.compile(r"```[ \t]*[A-Za-z0-9_+-]*[ \t]*\n?")
-_DECODER = json.JSONDecoder()
+_DECODER = json.JSONDecoder(strict=False)
+
+
+class _TooDeep(Exception):
+    """A candidate nests deeper than MAX_DEPTH (raised before it is decoded)."""
+
+
+def _decode(text: str, pos: int = 0) -> Any:
+    """``raw_decode`` at ``pos`` after the depth check; JSONDecodeError or _TooDeep."""
+    if _depth_from(text, pos) > MAX_DEPTH:
+        raise _TooDeep
+    try:
+        return _DECODER.raw_decode(text, pos)[0]
+    except RecursionError:  # the depth check makes this unreachable; never crash on it
+        raise _TooDeep from None
+
+
+def _depth_from(text: str, start: int) -> int:
+    """The deepest nesting inside the value starting at ``text[start]``, as a JSON decoder
+    starting there sees it (strings skipped); stops once it is beyond MAX_DEPTH."""
+    depth = deepest = 0
+    i, n = start, len(text)
+    while i < n:
+        c = text[i]
+        if c == '"':
+            i = _scan_string(text, i)
+            if i < 0:
+                break
+            continue
+        if c in "{[":
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_DEPTH:
+                break
+        elif c in "}]":
+            depth -= 1
+            if depth <= 0:
+                break
+        elif depth == 0:
+            break  # a scalar at ``start``
+        i += 1
+    return deepest
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +119,7 @@ def _first_object(text: str) -> tuple[dict[str, Any] | None, int]:
     tries = 0
     while pos >= 0 and tries < MAX_CANDIDATES:
         try:
-            value, _ = _DECODER.raw_decode(text, pos)
+            value = _decode(text, pos)
         except json.JSONDecodeError:
             value = None
         if isinstance(value, dict):
@@ -187,7 +237,7 @@ def salvage_truncated(text: str, start: int) -> tuple[dict[str, Any], int] | Non
         return None
     end, closers, top_level = cut
     try:
-        value = json.loads(text[start:end] + closers)
+        value = _decode(text[start:end] + closers)
     except json.JSONDecodeError:
         return None
     if not isinstance(value, dict):
@@ -230,7 +280,17 @@ def repair_closed(text: str) -> str:
 
 def parse_answer(text: str, finish_reason: str | None = None) -> Parsed:
     """Parse one answer as described in the module docstring."""
+    try:
+        return _parse(text, finish_reason)
+    except _TooDeep:
+        return Parsed(None, error=TOO_DEEP)
+
+
+def _parse(text: str, finish_reason: str | None) -> Parsed:
     raw = (text or "").strip()
+    opening = re.search(r"[\[{]", raw)
+    if opening is not None and _depth_from(raw, opening.start()) > MAX_DEPTH:
+        raise _TooDeep  # e.g. [[[[...]]]]: no object to find, but no value either
     if raw.startswith("{"):
         # A whole JSON answer: parse it as is. Stripping fences first would break string
         # values that contain ``` (e.g. test code or suggestions in markdown).
@@ -256,10 +316,10 @@ def parse_answer(text: str, finish_reason: str | None = None) -> Parsed:
         return Parsed(obj, note=f"answer {why}; kept {kept} complete entries")
     repaired = repair_closed(body[start:])
     try:
-        fixed, _ = _DECODER.raw_decode(repaired)
+        fixed = _decode(repaired)
     except json.JSONDecodeError as exc:
         return Parsed(None, error=f"answer is not valid JSON even after one repair "
-                                  f"({exc.msg} at character {exc.pos})")
+                                  f"({exc.msg.removesuffix(' at')} at character {exc.pos})")
     if not isinstance(fixed, dict):
         return Parsed(None, error="answer is JSON but not an object")
     return Parsed(fixed, note="answer needed a repair (trailing commas or Python literals)")

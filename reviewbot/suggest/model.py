@@ -15,9 +15,10 @@ from collections.abc import Sequence
 from pathlib import PurePosixPath
 
 from reviewbot.backends.base import Backend, BackendInfo, LLMRequest, LLMResult
+from reviewbot.backends.schema_check import shape_problem
 from reviewbot.config import Config
 from reviewbot.engine import prompt_budget
-from reviewbot.prompts_render import load_schema, nonce_for, render
+from reviewbot.prompts_render import fenced, load_schema, render
 from reviewbot.suggest.check import Candidate
 from reviewbot.suggest.skeleton import test_path
 from reviewbot.suggest.targets import Target
@@ -45,8 +46,8 @@ def render_item(t: Target, max_lines: int) -> str:
     if t.context:
         code = f"{t.context}\n    ...\n" + "\n".join("    " + ln if ln else ln
                                                    for ln in code.split("\n"))
-    return render("item.txt", nonce=nonce_for(code + t.path), path=t.path, language="python",
-                  symbol=f" in `{t.full_name}`", code=code)
+    # The target line names files and functions of the change: untrusted, so fenced too.
+    return fenced("tests_item.txt", {"target": target_line(t), "code": code})
 
 
 Batch = list[tuple[Target, int]]
@@ -54,7 +55,7 @@ Batch = list[tuple[Target, int]]
 
 
 def user_prompt(batch: Batch) -> str:
-    return render("tests_user.txt", targets="\n".join(target_line(t) for t, _ in batch),
+    return render("tests_user.txt",
                   items="\n\n".join(render_item(t, lines) for t, lines in batch))
 
 
@@ -62,8 +63,7 @@ def batches(targets: Sequence[Target], config: Config, backend: Backend,
             max_model_len: int | None) -> list[Batch]:
     """Targets packed into requests under the prompt budget, diff order kept."""
     count = backend.count_tokens
-    overhead = count(render("tests_system.txt")) + count(render("tests_user.txt", targets="",
-                                                                items=""))
+    overhead = count(render("tests_system.txt")) + count(render("tests_user.txt", items=""))
     budget = prompt_budget(config, BackendInfo(backend.name, None, max_model_len), overhead)
     per_request = max(1, config.llm.max_tokens // ANSWER_TOKENS_PER_TARGET)
     out: list[Batch] = []
@@ -71,10 +71,10 @@ def batches(targets: Sequence[Target], config: Config, backend: Backend,
     used = 0
     for t in targets:
         lines = config.max_context_lines
-        cost = count(target_line(t)) + count(render_item(t, lines))
+        cost = count(render_item(t, lines))
         while cost > budget and lines > 8:
             lines //= 2
-            cost = count(target_line(t)) + count(render_item(t, lines))
+            cost = count(render_item(t, lines))
         if current and (used + cost > budget or len(current) >= per_request):
             out.append(current)
             current, used = [], 0
@@ -126,13 +126,17 @@ def candidates_from(results: Sequence[LLMResult], groups: Sequence[Batch],
     out: list[Candidate] = []
     notes: list[str] = []
     source = f"model:{model}"
+    schema = load_schema("tests.schema.json")
     for i, batch in enumerate(groups):
         group = [t for t, _ in batch]
         res = by_key.get(f"tests-{i}")
-        sample = next((s for s in res.samples if isinstance(s, dict)
-                       and isinstance(s.get("tests"), list)), None) if res else None
+        sample = next((s for s in res.samples if shape_problem(s, schema) is None),
+                      None) if res else None
         if sample is None:
-            notes.append(f"tests-{i}: {res.error if res and res.error else 'no usable answer'}")
+            why = res.error if res and res.error else "no usable answer"
+            if res and res.samples:
+                why = f"malformed answer: {shape_problem(res.samples[0], schema)}"
+            notes.append(f"tests-{i}: {why}")
             continue
         per_target: dict[str, int] = {}
         for entry in sample["tests"]:
