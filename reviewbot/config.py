@@ -3,22 +3,42 @@
 Sources, lowest precedence first: built-in defaults, ``.reviewbot.yml`` (or ``--config``),
 ``REVIEWBOT_*`` environment variables, command-line flags (``overrides``). Unknown keys and
 wrong types raise :class:`ConfigError` naming the key and the file.
+
+Every key is checked strictly, from the file and the environment alike: lists hold strings
+(or enum values), integers and numbers lie in the ranges of ``_INT_RANGES`` /
+``_FLOAT_RANGES``, string choices come from ``_CHOICES``. The file's text is untrusted (the
+server reads it from every repository): :mod:`reviewbot.config_yaml` caps its size and
+refuses aliases, deep nesting and huge numbers before anything is built, and every value
+quoted in an error passes through :func:`~reviewbot.config_yaml.shown`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, get_args, get_origin, get_type_hints
+from typing import Any, TypeVar, get_args, get_origin, get_type_hints
 
+from reviewbot.config_yaml import (
+    CONFIG_FILENAME,
+    MAX_INT_DIGITS,
+    clip,
+    parse_yaml_config,
+    read_config_file,
+    shown,
+)
 from reviewbot.errors import ConfigError
 from reviewbot.findings import Category, Severity
 
-CONFIG_FILENAME = ".reviewbot.yml"
+__all__ = ["CONFIG_FILENAME", "ENV_KEYS", "Config", "FailOn", "FilterMode", "LLMConfig",
+           "LocalConfig", "TestsConfig", "load_config", "parse_yaml_config"]
+
+_N = TypeVar("_N", int, float)
 
 
 class FilterMode(StrEnum):
@@ -125,6 +145,45 @@ class Config:
 _BACKENDS = ("static", "vllm", "openai", "local", "vllm-offline")
 _SECTIONS: dict[str, type[Any]] = {"llm": LLMConfig, "local": LocalConfig, "tests": TestsConfig}
 
+# Plain-string keys with a fixed set of values (the StrEnum fields check themselves).
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "backend": _BACKENDS,
+    "llm.api": ("auto", "chat", "completions"),
+    "llm.structured_output": ("auto", "json_schema", "json_object", "guided_json", "none"),
+    "tests.on_fail": ("show", "drop"),
+}
+# Inclusive ranges; an int key not listed here is bounded by +-2**53.
+_INT_RANGES: dict[str, tuple[int, int]] = {
+    "llm.seed": (0, 2**53),
+    "llm.max_tokens": (16, 1_000_000),
+    "llm.max_prompt_tokens": (256, 10_000_000),
+    "llm.concurrency": (1, 4096),
+    "llm.retries": (0, 100),
+    "llm.samples": (1, 100),
+    "llm.consensus": (1, 100),
+    "local.n_ctx": (0, 10_000_000),
+    "local.n_threads": (0, 4096),
+    "local.n_gpu_layers": (-1, 100_000),
+    "tests.max_functions": (0, 10_000),
+    "max_comments": (0, 10_000),
+    "context_lines": (0, 100_000),
+    "max_context_lines": (0, 1_000_000),
+    "jobs": (0, 4096),
+}
+_FLOAT_RANGES: dict[str, tuple[float, float]] = {
+    "llm.temperature": (0.0, 2.0),
+    "llm.connect_timeout": (0.1, 86_400.0),
+    "llm.read_timeout": (0.1, 86_400.0),
+    "tests.timeout": (0.1, 86_400.0),
+}
+_MAX_INT = 2**53
+MAX_STRING = 4096
+"""Characters in one string value (a URL, a model name, a glob)."""
+MAX_ITEMS = 1000
+"""Entries in one list (globs, rules, categories)."""
+_ENV_INT = re.compile(rf"[+-]?[0-9]{{1,{MAX_INT_DIGITS}}}")
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
 # Environment variable -> dotted key.
 ENV_KEYS: dict[str, str] = {
     "REVIEWBOT_BACKEND": "backend",
@@ -148,11 +207,16 @@ ENV_KEYS: dict[str, str] = {
 }
 
 
-def _coerce(value: Any, typ: Any, key: str, origin: str) -> Any:
-    """Convert a YAML/env value to the declared type or raise ConfigError."""
+def _coerce(value: Any, typ: Any, key: str, origin: str, from_env: bool,
+            entry: int | None = None) -> Any:
+    """Check a value against the declared type, or raise ConfigError naming ``key``.
+
+    File and caller values must already have the type (a YAML list for a list, an int for an
+    int); ``from_env`` values are strings, parsed strictly ("1,2" lists, ASCII integers)."""
     def bad(expected: str) -> ConfigError:
+        where = f"'{key}'" if entry is None else f"'{key}' entry {entry + 1}"
         return ConfigError(
-            f"{origin}: '{key}' must be {expected}, got {value!r}",
+            f"{origin}: {where} must be {expected}, got {shown(value)}",
             hint=f"fix '{key}' in {origin}",
         )
 
@@ -164,54 +228,77 @@ def _coerce(value: Any, typ: Any, key: str, origin: str) -> Any:
         typ = next(a for a in args if a is not type(None))
         opt = get_origin(typ)
         args = get_args(typ)
+    text = value.strip() if from_env and isinstance(value, str) else None
     if typ is bool:
         if isinstance(value, bool):
             return value
-        if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on"):
-            return True
-        if isinstance(value, str) and value.lower() in ("0", "false", "no", "off"):
-            return False
+        if text is not None and text.lower() in _TRUE + _FALSE:
+            return text.lower() in _TRUE
         raise bad("true or false")
     if typ is int:
-        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-            raise bad("an integer")
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            raise bad("an integer") from None
+        if text is not None and _ENV_INT.fullmatch(text):
+            value = int(text)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise bad(f"an integer (at most {MAX_INT_DIGITS} digits)")
+        return _in_range(value, _INT_RANGES.get(key, (-_MAX_INT, _MAX_INT)), key, origin)
     if typ is float:
-        if isinstance(value, bool):
+        if text is not None and len(text) <= 40:
+            try:
+                value = float(text)
+            except ValueError:
+                raise bad("a number") from None
+        if not isinstance(value, int | float) or isinstance(value, bool):
             raise bad("a number")
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            raise bad("a number") from None
+        if isinstance(value, int) and abs(value) > _MAX_INT:
+            raise bad(f"a number of at most {_MAX_INT}")
+        if not math.isfinite(value):
+            raise bad("a finite number")
+        return _in_range(float(value), _FLOAT_RANGES.get(key, (-1e15, 1e15)), key, origin)
     if typ is str:
-        if not isinstance(value, str | int | float) or isinstance(value, bool):
+        if not isinstance(value, str):
             raise bad("a string")
-        return str(value)
+        if len(value) > MAX_STRING:
+            raise bad(f"a string of at most {MAX_STRING} characters")
+        choices = _CHOICES.get(key)
+        if choices is not None and value not in choices:
+            raise bad("one of " + ", ".join(choices))
+        return value
     if isinstance(typ, type) and issubclass(typ, StrEnum):
         try:
-            return typ(str(value).lower())
+            if not isinstance(value, str):
+                raise ValueError(value)
+            return typ((text or value).lower())
         except ValueError:
             raise bad("one of " + ", ".join(m.value for m in typ)) from None
     if opt in (tuple, frozenset):
-        items = ([s.strip() for s in value.split(",") if s.strip()]
-                 if isinstance(value, str) else value)
-        if not isinstance(items, list | tuple):
-            raise bad("a list")
-        inner = args[0]
-        converted = [_coerce(v, inner, key, origin) for v in items]
+        items: Any = value
+        if text is not None:
+            items = [s.strip() for s in text.split(",") if s.strip()]
+        if not isinstance(items, list | tuple | set | frozenset):
+            raise bad("a list" + (" (comma-separated)" if from_env else ", e.g. [a, b]"))
+        if len(items) > MAX_ITEMS:
+            raise bad(f"a list of at most {MAX_ITEMS} entries")
+        converted = [_coerce(v, args[0], key, origin, from_env, i) for i, v in enumerate(items)]
         return tuple(converted) if opt is tuple else frozenset(converted)
     raise bad(str(typ))  # pragma: no cover - every field type is handled above
 
 
-def _apply(obj: Any, data: Mapping[str, Any], origin: str, prefix: str = "") -> Any:
+def _in_range(value: _N, bounds: tuple[_N, _N], key: str, origin: str) -> _N:
+    low, high = bounds
+    if low <= value <= high:
+        return value
+    limit = f"at least {low}" if value < low else f"at most {high}"
+    raise ConfigError(f"{origin}: '{key}' must be {limit}, got {shown(value)}",
+                      hint=f"fix '{key}' in {origin}")
+
+
+def _apply(obj: Any, data: Mapping[Any, Any], origin: str, prefix: str = "",
+           from_env: bool = False) -> Any:
     hints = get_type_hints(type(obj))
     names = {f.name for f in fields(obj)}
     changes: dict[str, Any] = {}
     for key, value in data.items():
-        dotted = f"{prefix}{key}"
+        dotted = prefix + (clip(key, 60) if isinstance(key, str) else shown(key))
         if key not in names:
             known = ", ".join(sorted(names))
             raise ConfigError(
@@ -221,10 +308,11 @@ def _apply(obj: Any, data: Mapping[str, Any], origin: str, prefix: str = "") -> 
         typ = hints[key]
         if isinstance(typ, type) and dataclasses.is_dataclass(typ):
             if not isinstance(value, Mapping):
-                raise ConfigError(f"{origin}: '{dotted}' must be a mapping, got {value!r}")
-            changes[key] = _apply(getattr(obj, key), value, origin, f"{dotted}.")
+                raise ConfigError(f"{origin}: '{dotted}' must be a mapping, got {shown(value)}",
+                                  hint=f"write '{dotted}:' followed by indented keys")
+            changes[key] = _apply(getattr(obj, key), value, origin, f"{dotted}.", from_env)
         else:
-            changes[key] = _coerce(value, typ, dotted, origin)
+            changes[key] = _coerce(value, typ, dotted, origin, from_env)
     return dataclasses.replace(obj, **changes)
 
 
@@ -240,54 +328,14 @@ def _nest(dotted: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _validate(cfg: Config, origin: str) -> Config:
-    if cfg.backend is not None and cfg.backend not in _BACKENDS:
-        raise ConfigError(
-            f"{origin}: 'backend' must be one of {', '.join(_BACKENDS)}, got {cfg.backend!r}"
-        )
-    if cfg.llm.api not in ("auto", "chat", "completions"):
-        raise ConfigError(f"{origin}: 'llm.api' must be auto, chat or completions")
-    if cfg.llm.structured_output not in ("auto", "json_schema", "json_object", "guided_json",
-                                         "none"):
-        raise ConfigError(
-            f"{origin}: 'llm.structured_output' must be auto, json_schema, json_object, "
-            "guided_json or none"
-        )
-    if cfg.tests.on_fail not in ("show", "drop"):
-        raise ConfigError(f"{origin}: 'tests.on_fail' must be show or drop")
-    for key, val, low in (
-        ("llm.concurrency", cfg.llm.concurrency, 1),
-        ("llm.max_prompt_tokens", cfg.llm.max_prompt_tokens, 256),
-        ("llm.max_tokens", cfg.llm.max_tokens, 16),
-        ("llm.samples", cfg.llm.samples, 1),
-        ("llm.consensus", cfg.llm.consensus, 1),
-        ("max_comments", cfg.max_comments, 0),
-        ("jobs", cfg.jobs, 0),
-    ):
-        if val < low:
-            raise ConfigError(f"{origin}: '{key}' must be at least {low}, got {val}")
+    """Checks across keys (each key's own type and range is checked as it is read)."""
     if cfg.llm.consensus > cfg.llm.samples:
         raise ConfigError(f"{origin}: 'llm.consensus' cannot exceed 'llm.samples'")
-    if not 0.0 <= cfg.llm.temperature <= 2.0:
-        raise ConfigError(f"{origin}: 'llm.temperature' must be between 0 and 2")
     if cfg.llm.url is not None and not cfg.llm.url.startswith(("http://", "https://")):
         raise ConfigError(
-            f"{origin}: 'llm.url' must be an http(s) URL ending in /v1, got {cfg.llm.url!r}"
+            f"{origin}: 'llm.url' must be an http(s) URL ending in /v1, got {shown(cfg.llm.url)}"
         )
     return cfg
-
-
-def parse_yaml_config(text: str, origin: str) -> dict[str, Any]:
-    import yaml
-
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{origin}: not valid YAML: {exc}") from exc
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{origin}: the top level must be a mapping of settings")
-    return data
 
 
 def load_config(
@@ -318,16 +366,13 @@ def load_config(
             raise ConfigError(f"config file {path} does not exist", hint="check --config")
         if file is not None and file.is_file():
             origin = str(file)
-            try:
-                content = file.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise ConfigError(f"cannot read config file {file}: {exc}") from exc
-            cfg = _apply(cfg, parse_yaml_config(content, origin), origin)
+            cfg = _apply(cfg, parse_yaml_config(read_config_file(file), origin), origin)
     cfg = _validate(cfg, origin)
     environ = os.environ if env is None else env
     names = sorted(k for k in environ if k in ENV_KEYS)
     for name in names:  # one at a time, so an error names the variable
-        cfg = _apply(cfg, _nest({ENV_KEYS[name]: environ[name]}), f"environment {name}")
+        cfg = _apply(cfg, _nest({ENV_KEYS[name]: environ[name]}), f"environment {name}",
+                     from_env=True)
     if names:
         cfg = _validate(cfg, "environment (" + ", ".join(names) + ")")
     if overrides:

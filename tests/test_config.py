@@ -118,7 +118,7 @@ def test_wrong_types_are_errors_naming_key_and_file(tmp_path: Path, text: str, k
     ("llm:\n  samples: 1\n  consensus: 2\n", "'llm.consensus' cannot exceed"),
     ("llm:\n  url: gpu-box:8000\n", "'llm.url' must be an http(s) URL"),
     ("backend: magic\n", "'backend' must be one of"),
-    ("tests:\n  on_fail: explode\n", "'tests.on_fail' must be show or drop"),
+    ("tests:\n  on_fail: explode\n", "'tests.on_fail' must be one of show, drop"),
 ])
 def test_invalid_values_name_key_and_file(tmp_path: Path, text: str, needle: str) -> None:
     path = _write(tmp_path, text)
