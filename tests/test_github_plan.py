@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from reviewbot.diff.parse import parse_diff
 from reviewbot.findings import Category, Finding, Severity, Side
 from reviewbot.github.checks import workflow_commands
@@ -88,7 +90,9 @@ def test_untrusted_text_is_escaped() -> None:
     f = Finding("m.py", 2, 2, Side.RIGHT, Category.BUG, Severity.ERROR,
                 "<!-- reviewbot:summary --> @admin", "<img src=x> ping @team", "model:m", "ab" * 12)
     body = comment_body(f, True)
-    assert "<img" not in body and "@admin" not in body and body.count("<!-- reviewbot") == 1
+    outside_code = re.sub(r"`[^`]*`", "", body)
+    assert "<img" not in body and "@admin" not in outside_code and "`@admin`" in body
+    assert body.count("<!-- reviewbot") == 1
     (cmd,) = workflow_commands([Finding("a,b:c.py", 1, 1, Side.RIGHT, Category.BUG,
                                         Severity.ERROR, "x", "line1\n::set-env name=X::1",
                                         "r", "cd" * 12)])

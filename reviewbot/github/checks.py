@@ -19,6 +19,7 @@ from github.Repository import Repository
 from reviewbot.findings import Finding, Severity, Side
 from reviewbot.github.reader import list_raw
 from reviewbot.github.retry import write_once
+from reviewbot.safe_publish import cut, safe_plain
 
 CHECK_NAME = "reviewbot"
 BATCH = 50
@@ -31,8 +32,8 @@ ACTIONS_ANNOTATIONS_PER_LEVEL = 10
 def annotation(f: Finding) -> dict[str, Any]:
     return {
         "path": f.path, "start_line": f.line, "end_line": f.end_line,
-        "annotation_level": _LEVEL[f.severity], "title": f.title[:255],
-        "message": f.message[:60_000] or f.title,
+        "annotation_level": _LEVEL[f.severity], "title": safe_plain(f.title, 255),
+        "message": safe_plain(f.message, 60_000) or safe_plain(f.title, 255),
     }
 
 
@@ -72,7 +73,7 @@ class CheckPublisher:
                 summary: str) -> int:
         """Create or update the check run; returns its id."""
         annotations = [annotation(f) for f in findings if f.side is Side.RIGHT]
-        summary = summary[:65_000]
+        summary = cut(summary, 65_000)
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         existing = self._find()
         base = {"status": "completed", "conclusion": conclusion, "completed_at": now}
@@ -138,7 +139,7 @@ def workflow_commands(findings: Sequence[Finding]) -> list[str]:
         if used.get(f.severity, 0) >= ACTIONS_ANNOTATIONS_PER_LEVEL:
             continue
         used[f.severity] = used.get(f.severity, 0) + 1
-        props = (f"file={_escape_property(f.path)},line={f.line},endLine={f.end_line},"
-                 f"title={_escape_property(f.title[:200])}")
-        out.append(f"::{_CMD[f.severity]} {props}::{_escape_data(f.message)}")
+        props = (f"file={_escape_property(safe_plain(f.path, 1000))},line={f.line},"
+                 f"endLine={f.end_line},title={_escape_property(safe_plain(f.title, 200))}")
+        out.append(f"::{_CMD[f.severity]} {props}::{_escape_data(safe_plain(f.message, 4000))}")
     return out

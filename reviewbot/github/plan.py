@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from reviewbot.diff.model import Diff
 from reviewbot.findings import Finding, Severity, Side
 from reviewbot.github.identity import body_digest
-from reviewbot.github.markers import fp_marker
+from reviewbot.github.markers import PREFIX, fp_marker
 from reviewbot.reporters.markdown import escape_md, fence
+from reviewbot.safe_publish import cut, safe_block, safe_code
 
 _ICON = {Severity.ERROR: "🔴", Severity.WARNING: "🟠", Severity.INFO: "🔵"}
 MAX_BODY = 60_000
@@ -77,17 +78,35 @@ class Plan:
     """Earlier comments in files this run did not review (incremental runs): left alone."""
 
 
+MAX_SUGGESTION_LINES = 100
+MAX_SUGGESTION_CHARS = 10_000
+
+
+def suggestion_block(f: Finding) -> str | None:
+    """The ```suggestion block for ``f``, or None when it must not be offered: too long
+    (never cut: "Commit suggestion" would write the cut), or holding text that redaction or
+    control removal would change (the committed code would differ from what was shown)."""
+    code = f.suggestion.rstrip("\n") if f.suggestion is not None else None
+    if code is None or len(code) > MAX_SUGGESTION_CHARS or (
+            code.count("\n") >= MAX_SUGGESTION_LINES) or PREFIX in code:
+        return None
+    if safe_code(code) != code:
+        return None
+    return fence(code, "suggestion")
+
+
 def comment_body(f: Finding, with_suggestion: bool) -> str:
     head = (f"{_ICON[f.severity]} **{escape_md(f.title)}** "
             f"<sub>{f.severity.value} · {f.category.value}</sub>")
-    parts = [head, "", escape_md(f.message)]
-    if with_suggestion and f.suggestion is not None and f.side is Side.RIGHT:
-        parts += ["", fence(f.suggestion.rstrip("\n"), "suggestion")]
     extra = f" · {escape_md(f.cwe)}" if f.cwe else ""
-    parts += ["", f"<sub>reviewbot · {escape_md(f.source)}{extra}</sub>"]
+    foot = f"<sub>reviewbot · {escape_md(f.source)}{extra}</sub>"
+    message = safe_block(f.message)
+    block = suggestion_block(f) if with_suggestion and f.side is Side.RIGHT else None
+    parts = [head, "", message] + (["", block] if block else []) + ["", foot]
     text = "\n".join(parts)
-    if len(text) > MAX_BODY:
-        text = text[:MAX_BODY] + "\n\n(truncated)"
+    if len(text) > MAX_BODY:  # drop the suggestion whole, then shorten the message
+        room = MAX_BODY - len(head) - len(foot) - 40
+        text = "\n".join([head, "", cut(message, room), "", foot])
     return text + "\n\n" + fp_marker(f.fingerprint, f.severity.value, f.category.value)
 
 

@@ -22,6 +22,7 @@ from reviewbot.reporters.markdown import (
     tests_section,
 )
 from reviewbot.result import ReviewResult
+from reviewbot.safe_publish import cut
 
 MAX_LISTED = 150
 MAX_CHARS = 60_000
@@ -122,7 +123,5 @@ def render_summary(result: ReviewResult, facts: SummaryFacts,
     tests = tests_section(result.tests)
     if tests:
         out += ["", tests]
-    text = "\n".join(out)
-    if len(text) > MAX_CHARS:
-        text = text[:MAX_CHARS] + "\n\n… (summary truncated; see the check run)"
+    text = cut("\n".join(out), MAX_CHARS, "… (summary truncated; see the check run)")
     return f"{text}\n\n{SUMMARY_MARKER}\n{reviewed_marker(facts.head_sha)}\n"

@@ -6,25 +6,24 @@ import re
 
 from reviewbot.findings import Category, Finding, Severity
 from reviewbot.result import ReviewResult, TestSuggestion
+from reviewbot.safe_publish import code_span as _code_span
+from reviewbot.safe_publish import redact, safe_code, safe_line, visible
 
 _BACKTICKS = re.compile(r"`+")
 _ICON = {Severity.ERROR: "🔴", Severity.WARNING: "🟠", Severity.INFO: "🔵"}
 
 
 def escape_md(text: str) -> str:
-    """Neutralise markdown/HTML in untrusted text (model output, file paths): no raw HTML,
-    no @-mentions, no images (they would load a URL for every reader), no table breaks."""
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace("@", "@\u200b").replace("|", "\\|").replace("![", "!\u200b["))
+    """Untrusted text (model output, file paths) as one safe line of markdown: secrets
+    redacted, controls removed, no HTML, links, images, mentions or issue references
+    (see :mod:`reviewbot.safe_publish`)."""
+    return safe_line(text)
 
 
 def code_span(text: str) -> str:
-    """``text`` as an inline code span; HTML entities are not decoded inside code spans, so
-    the text is not HTML-escaped, only fenced with more backticks than it contains."""
-    text = " ".join(text.split("\n"))
-    ticks = "`" * (max((len(m) for m in _BACKTICKS.findall(text)), default=0) + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{ticks}{pad}{text}{pad}{ticks}"
+    """``text`` as an inline code span (GitHub links nothing inside code), with secrets
+    redacted and controls removed."""
+    return _code_span(visible(redact(text)))
 
 
 def one_line(text: str) -> str:
@@ -33,6 +32,7 @@ def one_line(text: str) -> str:
 
 
 def fence(code: str, lang: str = "") -> str:
+    """A fenced block whose fence is longer than any backtick run in ``code``."""
     ticks = "```"
     while ticks in code:
         ticks += "`"
@@ -68,7 +68,7 @@ def tests_section(tests: tuple[TestSuggestion, ...]) -> str:
                    + (f" — {escape_md(t.reason)}" if t.reason else ""))
         if t.shown:
             out.append("")
-            out.append(fence(t.code, "python"))
+            out.append(fence(safe_code(t.code), "python"))
         out.append("")
     out.append("</details>")
     return "\n".join(out)
