@@ -306,3 +306,34 @@ def test_a_next_page_link_to_another_host_is_a_clean_error(attack: Attack) -> No
     proc, _ = attack.run()
     assert proc.returncode == 2, proc.stderr
     assert "outside the API root" in proc.stderr and "bug in reviewbot" not in proc.stderr
+
+
+# -- 3. what a manipulated model writes is published as inert text --------------------------
+
+
+def test_hostile_model_markup_is_published_inert(attack: Attack) -> None:
+    hostile = ("see #1, owner/repo#2 and GH-3, ping @octocat, [click here](http://evil.test) "
+               "\u202eevil\u202c\x00\n# Heading\n---\n" + CANARY_KEY_BODY)
+
+    def responder(req: FakeRequest) -> dict[str, Any]:
+        if "test writer" in req.system:
+            return {"tests": []}
+        lines = req.changed_lines().get("pkg/calc.py") or [1]
+        return {"findings": [{"path": "pkg/calc.py", "line": lines[0], "end_line": lines[0],
+                              "category": "bug", "severity": "warning",
+                              "title": "#9 [x](http://evil.test) @admin", "message": hostile,
+                              "suggestion": "x = 1\n" * 150}]}  # over 100 lines
+
+    with FakeVLLM(responder, model="m") as srv:
+        proc, summary = attack.run(extra={"REVIEWBOT_LLM_URL": srv.url,
+                                          "REVIEWBOT_MODEL": "m", "REVIEWBOT_BACKEND": "vllm"})
+    assert proc.returncode in (0, 1), proc.stderr
+    comments, issue_comments = attack.state()
+    model = [c["body"] for c in comments if "model:m" in c["body"]]
+    assert model, "the model's finding was posted"
+    for body in model + [c["body"] for c in issue_comments] + [summary]:
+        prose = re.sub(r"(`+).+?\1", "", body, flags=re.DOTALL)
+        assert not re.search(r"(?<![\w`])#\d|\bGH-\d|(?<![\w`])@(octocat|admin)", prose)
+        assert "](http" not in prose.replace("\\](", "") and "http://evil" not in prose
+        assert "\u202e" not in body and "\x00" not in body and "\n# Heading" not in body
+        assert CANARY_KEY_BODY not in body and "```suggestion" not in body
