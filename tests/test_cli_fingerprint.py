@@ -37,10 +37,9 @@ def test_fingerprint_survives_lines_inserted_above(git_repo: GitRepo) -> None:
     # the same code in another file is another finding
     git_repo.write("app.py", "import os\n")
     git_repo.write("api.py", BODY)
-    git_repo.git("add", "api.py")  # untracked files are not part of `git diff HEAD`
-    assert _eval_finding(git_repo)[1] != fp
+    assert _eval_finding(git_repo)[1] != fp  # an untracked file is reviewed as new
     # different code on the line is another finding
-    git_repo.git("rm", "-q", "--cached", "api.py")
+    (git_repo.root / "api.py").unlink()
     git_repo.write("app.py", "import os\n\n\n" + BODY.replace("eval(data)", "eval(data + 1)"))
     assert _eval_finding(git_repo)[1] != fp
 
