@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
+from reviewbot.answer_budget import findings_schema
 from reviewbot.backends.base import Backend, BackendInfo, LLMRequest
 from reviewbot.chunking import (
     Chunk,
@@ -37,7 +38,7 @@ from reviewbot.findings import Finding, Side, fingerprint
 from reviewbot.forking import ForkMap, can_fork, usable_cpus
 from reviewbot.model_findings import anchored_code, model_findings
 from reviewbot.progress import NullProgress, Progress
-from reviewbot.prompts_render import load_schema, render
+from reviewbot.prompts_render import render
 from reviewbot.result import ReviewResult, TestSuggestion
 from reviewbot.selection import skip_reason
 from reviewbot.sources import CachingReader, FileReader, ReviewSource
@@ -212,7 +213,7 @@ def prompt_budget(config: Config, info: BackendInfo, overhead: int) -> int:
 
 def review_requests(chunks: Sequence[Chunk], config: Config) -> list[LLMRequest]:
     system = render("review_system.txt")
-    schema = load_schema("findings.schema.json")
+    schema = findings_schema(config.llm.max_tokens)
     return [LLMRequest(f"chunk-{c.index}", system, render("review_user.txt", items=c.render()),
                        schema, config.llm.max_tokens) for c in chunks]
 

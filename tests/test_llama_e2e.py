@@ -12,16 +12,16 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from reviewbot.answer_budget import findings_schema
 from reviewbot.backends.answers import parse_answer
 from reviewbot.diff.parse import parse_diff
-from reviewbot.prompts_render import load_schema
 from tests.conftest import GitRepo, require_slow, run_cli
 from tests.fakes.recording_proxy import RecordingProxy
 from tests.llama_server import ALIAS, LlamaServer, gguf_path, llama_cpp_available
 
 pytestmark = pytest.mark.slow
 
-SCHEMA = load_schema("findings.schema.json")
+SCHEMA = findings_schema(800)  # LLM_CONFIG's max_tokens
 LLM_CONFIG = "llm:\n  max_tokens: 800\n  max_prompt_tokens: 1200\n  read_timeout: 300\n"
 BASE = "import subprocess\n\n\ndef run(cmd):\n    return subprocess.run(cmd).returncode\n"
 HEAD = ("import subprocess\n\n\ndef run(cmd):\n    out = subprocess.run(cmd, shell=True)\n"
@@ -51,8 +51,8 @@ def check_findings_on_changed_lines(data: dict[str, object], changed: set[tuple[
     findings = data["findings"]
     assert isinstance(findings, list)
     for f in findings:
-        if f["source"].startswith("model:"):
-            assert (f["path"], f["line"]) in changed, f
+        if f["source"].startswith("model:"):  # its range touches a changed line
+            assert any((f["path"], n) in changed for n in range(f["line"], f["end_line"] + 1)), f
 
 
 def test_openai_backend_against_llama_cpp_server(git_repo: GitRepo, llama: LlamaServer) -> None:
@@ -125,10 +125,11 @@ def test_local_backend_answers_follow_the_schema() -> None:
         assert 0 < backend.count_tokens("def f(x):\n    return x\n") < 20
         user = ("File: a.py (python)\n+ 1 | def div(a, b):\n+ 2 |     return a / b\n"
                 "Answer with the findings JSON.")
-        [res] = backend.complete([LLMRequest("chunk-0", "You review code.", user, SCHEMA)])
+        schema = findings_schema(400)
+        [res] = backend.complete([LLMRequest("chunk-0", "You review code.", user, schema)])
     finally:
         backend.close()
     assert res.error is None, res.error
     assert len(res.samples) == 2 and res.completion_tokens > 0
     for sample in res.samples:
-        jsonschema.validate(sample, SCHEMA)
+        jsonschema.validate(sample, schema)

@@ -9,14 +9,17 @@ tested in tests/test_prompt_safety.py.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import string
+from dataclasses import replace
 from importlib import resources
 
 import jsonschema
 import pytest
 
+from reviewbot.answer_budget import entry_chars, findings_schema
 from reviewbot.backends.base import LLMRequest
 from reviewbot.chunking import FileWork, build_items, estimate_tokens, pack
 from reviewbot.config import Config
@@ -62,12 +65,13 @@ DIFF = b"""diff --git a/shop/orders.py b/shop/orders.py
 """
 
 
-def _requests(diff: bytes = DIFF, head: bytes = HEAD, budget: int = 3000) -> list[LLMRequest]:
+def _requests(diff: bytes = DIFF, head: bytes = HEAD, budget: int = 3000,
+              config: Config | None = None) -> list[LLMRequest]:
     fd = parse_diff(diff).files[0]
     src = SourceFile.from_bytes(fd.path, head)
     items, _ = build_items([FileWork(fd.path, [h.lines for h in fd.hunks], src, src.language)],
                            budget, estimate_tokens)
-    return review_requests(pack(items, budget, estimate_tokens), Config())
+    return review_requests(pack(items, budget, estimate_tokens), config or Config())
 
 
 @pytest.mark.parametrize("name", TEMPLATES)
@@ -96,7 +100,7 @@ def test_stable_instructions_first_varying_code_last() -> None:
     assert prefix.startswith("Review this change.")
     for r in reqs:
         assert r.user.rstrip().endswith(">>>")  # the fenced code is the last thing
-        assert r.schema == load_schema("findings.schema.json")
+        assert r.schema == findings_schema(Config().llm.max_tokens)
     # the raw completion prompt keeps the same order: instructions, then the change
     raw = codellama_prompt(reqs[0].system, reqs[0].user)
     assert raw.index("You are reviewbot") < raw.index("<<<UNTRUSTED-") < raw.index("[/INST]")
@@ -162,3 +166,63 @@ def test_rendered_prompt_matches_the_golden_file() -> None:
     assert got == GOLDEN.read_text(encoding="utf-8"), (
         "the rendered prompt changed; if intended, rerun with REVIEWBOT_UPDATE_GOLDEN=1 and "
         "review tests/fixtures/prompts/review_chunk.golden.txt")
+
+
+@pytest.mark.parametrize("max_tokens", [200, 400, 600, 800, 1024, 2048, 8192])
+def test_answer_schema_leaves_room_for_one_whole_finding(max_tokens: int) -> None:
+    """A small model that fills every string to its maxLength must still finish one finding
+    within max_tokens (else the chunk fails with nothing kept)."""
+    schema = findings_schema(max_tokens)
+    jsonschema.Draft7Validator.check_schema(schema)
+    props = schema["properties"]["findings"]["items"]["properties"]
+    base = load_schema("findings.schema.json")["properties"]["findings"]["items"]["properties"]
+    entry = {"path": "p" * props["path"]["maxLength"], "line": 123456, "end_line": 123457,
+             "category": "performance", "severity": "warning",
+             "title": "t" * props["title"]["maxLength"],
+             "message": "m" * props["message"]["maxLength"],
+             "suggestion": None}
+    if props["suggestion"] != {"type": "null"}:
+        [text] = [o for o in props["suggestion"]["anyOf"] if o["type"] == "string"]
+        entry["suggestion"] = "s" * text["maxLength"]
+    jsonschema.validate({"findings": [entry]}, schema)
+    text = json.dumps({"findings": [entry]})
+    if max_tokens >= 1500:  # the shipped bounds already fit: unchanged
+        assert props == base
+    elif max_tokens < 300:  # path and title alone take this much: the floor
+        assert props["suggestion"] == {"type": "null"} and props["message"]["maxLength"] == 80
+    else:
+        assert len(text) / 2.5 <= max_tokens * 0.85, (len(text), max_tokens)
+        assert props["message"]["maxLength"] < base["message"]["maxLength"]
+    assert entry_chars(schema) <= entry_chars({"properties": {"findings": {"items": {
+        "properties": base}}}})
+    assert props["message"]["maxLength"] >= 80
+
+
+def test_requests_carry_the_schema_sized_to_max_tokens() -> None:
+    config = Config()
+    small = replace(config, llm=replace(config.llm, max_tokens=600))
+    [req] = _requests(config=small)
+    assert req.schema == findings_schema(600) != findings_schema(1024)
+    assert req.max_tokens == 600
+
+
+@pytest.mark.parametrize("name", ["findings.schema.json", "tests.schema.json"])
+def test_llama_cpp_grammar_bounds_every_string(name: str) -> None:
+    """llama.cpp's grammar converter keeps each string's maxLength (it drops it from a
+    "type": [..] union): a model held by the grammar cannot write past the bounds."""
+    from tests.conftest import require_slow
+    from tests.llama_server import llama_cpp_available
+
+    why = llama_cpp_available()
+    if why:
+        require_slow(why)
+    from llama_cpp.llama_grammar import SchemaConverter
+
+    for schema in (load_schema(name), findings_schema(800)):
+        conv = SchemaConverter(prop_order={}, allow_fetch=False, dotall=False,
+                               raw_pattern=False)
+        conv.visit(schema, "")
+        grammar = conv.format_grammar()
+        rules = dict(line.split(" ::= ", 1) for line in grammar.splitlines() if " ::= " in line)
+        unbounded = [n for n, body in rules.items() if "char*" in body]
+        assert unbounded == [], (unbounded, grammar[:500])

@@ -20,9 +20,9 @@ import httpx
 import jsonschema
 import pytest
 
+from reviewbot.answer_budget import findings_schema
 from reviewbot.backends.answers import parse_answer
 from reviewbot.backends.http_client import error_message
-from reviewbot.prompts_render import load_schema
 from tests.conftest import GitRepo, run_cli
 from tests.fakes.recording_proxy import RecordingProxy
 from tests.llama_server import free_port
@@ -30,7 +30,7 @@ from tests.test_llama_e2e import check_findings_on_changed_lines, make_change
 
 pytestmark = pytest.mark.slow
 
-SCHEMA = load_schema("findings.schema.json")
+SCHEMA = findings_schema(600)  # CONFIG's max_tokens
 NAME = "SmolLM2-135M-Instruct"
 VENV = Path(os.environ.get("REVIEWBOT_VLLM_VENV", str(Path.home() / "vllm-venv")))
 MODEL_DIR = VENV / "models" / NAME

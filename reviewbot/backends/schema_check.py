@@ -3,7 +3,7 @@
 Structured output makes servers follow the schema, but not every server or form does
 (``llm.structured_output = none``, llama.cpp grammars, older vLLM), so every answer is
 checked here before it counts. Only the subset of JSON Schema the shipped schemas use is
-understood: ``type`` (one or a list), ``enum``, ``required``, ``properties``,
+understood: ``type`` (one or a list), ``anyOf``, ``enum``, ``required``, ``properties``,
 ``additionalProperties: false``, ``items``, ``maxItems``, ``maxLength`` and ``minimum``;
 a schema keyword outside it is an internal error, not silently ignored. Messages name the
 place (``answer.findings[2].line``) and never echo more than a few characters of a value.
@@ -15,7 +15,7 @@ from typing import Any
 
 from reviewbot.errors import InternalError
 
-_KNOWN = frozenset({"type", "enum", "required", "properties", "additionalProperties",
+_KNOWN = frozenset({"type", "anyOf", "enum", "required", "properties", "additionalProperties",
                     "items", "maxItems", "maxLength", "minimum", "title", "description"})
 _TYPE_NAMES = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
                list: "an array", dict: "an object", type(None): "null"}
@@ -45,6 +45,11 @@ def problem(value: Any, schema: dict[str, Any], where: str = "answer", *,
     unknown = set(schema) - _KNOWN
     if unknown:
         raise InternalError(f"answer schema uses unsupported keywords {sorted(unknown)}")
+    options = schema.get("anyOf")
+    if options is not None:  # the first option's complaint when none fits
+        complaints = [problem(value, o, where, entries=entries) for o in options]
+        if all(complaints):
+            return complaints[0]
     kinds = schema.get("type")
     if kinds is not None:
         allowed = [kinds] if isinstance(kinds, str) else list(kinds)
