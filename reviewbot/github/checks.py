@@ -29,11 +29,21 @@ ACTIONS_ANNOTATIONS_PER_LEVEL = 10
 """GitHub Actions shows at most 10 annotations of each level per step."""
 
 
+TITLE_CHARS = 255
+"""GitHub's limit on an annotation's title (and a check run's output title here)."""
+MESSAGE_BYTES = 60_000
+"""GitHub's limit on an annotation's message is 64 KB."""
+SUMMARY_CHARS = 65_000
+"""GitHub's limit on a check run's summary is 65,535 characters."""
+
+
 def annotation(f: Finding) -> dict[str, Any]:
+    """A check-run annotation (plain text on GitHub): redacted, no controls, within limits."""
+    title = safe_plain(f.title, TITLE_CHARS, max_bytes=1_000)
     return {
         "path": f.path, "start_line": f.line, "end_line": f.end_line,
-        "annotation_level": _LEVEL[f.severity], "title": safe_plain(f.title, 255),
-        "message": safe_plain(f.message, 60_000) or safe_plain(f.title, 255),
+        "annotation_level": _LEVEL[f.severity], "title": title,
+        "message": safe_plain(f.message, MESSAGE_BYTES, max_bytes=MESSAGE_BYTES) or title,
     }
 
 
@@ -73,7 +83,8 @@ class CheckPublisher:
                 summary: str) -> int:
         """Create or update the check run; returns its id."""
         annotations = [annotation(f) for f in findings if f.side is Side.RIGHT]
-        summary = cut(summary, 65_000)
+        title = safe_plain(title, TITLE_CHARS)
+        summary = cut(summary, SUMMARY_CHARS)
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         existing = self._find()
         base = {"status": "completed", "conclusion": conclusion, "completed_at": now}

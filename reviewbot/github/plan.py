@@ -98,15 +98,17 @@ def suggestion_block(f: Finding) -> str | None:
 def comment_body(f: Finding, with_suggestion: bool) -> str:
     head = (f"{_ICON[f.severity]} **{escape_md(f.title)}** "
             f"<sub>{f.severity.value} · {f.category.value}</sub>")
-    extra = f" · {escape_md(f.cwe)}" if f.cwe else ""
-    foot = f"<sub>reviewbot · {escape_md(f.source)}{extra}</sub>"
+    extra = f" · {escape_md(f.cwe, 100)}" if f.cwe else ""
+    foot = f"<sub>reviewbot · {escape_md(f.source, 200)}{extra}</sub>"
     message = safe_block(f.message)
     block = suggestion_block(f) if with_suggestion and f.side is Side.RIGHT else None
     parts = [head, "", message] + (["", block] if block else []) + ["", foot]
     text = "\n".join(parts)
     if len(text) > MAX_BODY:  # drop the suggestion whole, then shorten the message
-        room = MAX_BODY - len(head) - len(foot) - 40
+        room = MAX_BODY - len(head) - len(foot) - 4
         text = "\n".join([head, "", cut(message, room), "", foot])
+    # the marker is outside any fence: the message has none (safe_block escapes them), the
+    # suggestion's is closed, and cut() closes what it shortens
     return text + "\n\n" + fp_marker(f.fingerprint, f.severity.value, f.category.value)
 
 

@@ -22,11 +22,12 @@ from reviewbot.reporters.markdown import (
     tests_section,
 )
 from reviewbot.result import ReviewResult
-from reviewbot.safe_publish import cut
+from reviewbot.safe_publish import code_text, cut
 
 MAX_LISTED = 150
 MAX_CHARS = 60_000
 MAX_COVERAGE_CHARS = 20_000
+MAX_NOTE_CHARS = 2_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +52,7 @@ _NOT_INLINE_HEADINGS = ("### Not posted inline", "### Not posted inline, from ea
 
 def carried_lines(previous: str, reviewed: Collection[str]) -> tuple[str, ...]:
     """The previous summary's not-inline finding lines for files not reviewed this time."""
-    escaped = {escape_md(p) for p in reviewed}
+    shown = {code_text(p) for p in reviewed}  # as finding_line's code span shows the path
     out: list[str] = []
     inside = False
     for line in previous.splitlines():
@@ -60,7 +61,7 @@ def carried_lines(previous: str, reviewed: Collection[str]) -> tuple[str, ...]:
             continue
         if inside and line.startswith("- "):
             m = _LOCATION.search(line)
-            if m and m.group(1) not in escaped:
+            if m and m.group(1) not in shown:
                 out.append(line)
         elif inside and not line.strip():
             inside = False
@@ -72,10 +73,10 @@ def _coverage(result: ReviewResult) -> str:
     if len(text) <= MAX_COVERAGE_CHARS:
         return text
     cov = result.coverage
-    out = [f"**Coverage:** {escape_md(cov.summary())}", "",
+    out = [f"**Coverage:** {escape_md(cov.summary(), None)}", "",
            f"({len(cov.skipped)} skipped files: too many to list here; see the check run or "
            "`reviewbot pr --dry-run`)"]
-    out += [f"\n> {escape_md(note)}" for note in cov.notes]
+    out += [f"\n> {escape_md(note, MAX_NOTE_CHARS)}" for note in cov.notes]
     return "\n".join(out)
 
 
@@ -89,7 +90,8 @@ def render_summary(result: ReviewResult, facts: SummaryFacts,
                  f"({facts.reviewed_files} files)")
     out.append(f"Reviewed {scope} at commit `{facts.head_sha[:12]}` with {escape_md(model)}.")
     if result.model_error:
-        out.append(f"\n> The model was not used: {escape_md(result.model_error)}")
+        out.append(f"\n> The model was not used: "
+                   f"{escape_md(result.model_error, MAX_NOTE_CHARS)}")
     out += ["", counts_table(result.findings), ""]
     if facts.read_only:
         out.append("> This run could not write to the pull request (a read-only token, as for "
@@ -119,7 +121,7 @@ def render_summary(result: ReviewResult, facts: SummaryFacts,
         out.append("")
     out.append(_coverage(result))
     for note in facts.notes:
-        out.append(f"\n> {escape_md(note)}")
+        out.append(f"\n> {escape_md(note, MAX_NOTE_CHARS)}")
     tests = tests_section(result.tests)
     if tests:
         out += ["", tests]

@@ -7,23 +7,27 @@ import re
 from reviewbot.findings import Category, Finding, Severity
 from reviewbot.result import ReviewResult, TestSuggestion
 from reviewbot.safe_publish import code_span as _code_span
-from reviewbot.safe_publish import redact, safe_code, safe_line, visible
+from reviewbot.safe_publish import code_text, safe_code, safe_line
 
 _BACKTICKS = re.compile(r"`+")
+TITLE_CHARS = 300
+"""Untrusted one-line fields are shortened to this (before escaping)."""
+MESSAGE_CHARS = 2_000
+"""A finding's message in a summary list item."""
 _ICON = {Severity.ERROR: "🔴", Severity.WARNING: "🟠", Severity.INFO: "🔵"}
 
 
-def escape_md(text: str) -> str:
-    """Untrusted text (model output, file paths) as one safe line of markdown: secrets
-    redacted, controls removed, no HTML, links, images, mentions or issue references
-    (see :mod:`reviewbot.safe_publish`)."""
-    return safe_line(text)
+def escape_md(text: str, limit: int | None = TITLE_CHARS) -> str:
+    """Untrusted text (model output, file paths) as one safe line of markdown of at most
+    ``limit`` characters of ``text``: secrets redacted, controls removed, no HTML, links,
+    images, mentions, issue references or block markup (see :mod:`reviewbot.safe_publish`)."""
+    return safe_line(text, limit)
 
 
 def code_span(text: str) -> str:
     """``text`` as an inline code span (GitHub links nothing inside code), with secrets
     redacted and controls removed."""
-    return _code_span(visible(redact(text)))
+    return _code_span(code_text(text))
 
 
 def one_line(text: str) -> str:
@@ -32,11 +36,12 @@ def one_line(text: str) -> str:
 
 
 def fence(code: str, lang: str = "") -> str:
-    """A fenced block whose fence is longer than any backtick run in ``code``."""
-    ticks = "```"
-    while ticks in code:
-        ticks += "`"
-    return f"{ticks}{lang}\n{code.rstrip()}\n{ticks}"
+    """A fenced block whose fence is longer than any backtick run in ``code`` (so no line
+    of it can close the fence). Only trailing newlines are dropped: a suggestion's last line
+    keeps its exact bytes."""
+    longest = max((len(m) for m in _BACKTICKS.findall(code)), default=0)
+    ticks = "`" * max(3, longest + 1)
+    return f"{ticks}{lang}\n{code.rstrip(chr(10))}\n{ticks}"
 
 
 def counts_table(findings: tuple[Finding, ...] | list[Finding]) -> str:
@@ -53,7 +58,7 @@ def finding_line(f: Finding) -> str:
     side = " (removed line)" if f.side.value == "LEFT" else ""
     return (f"- {_ICON[f.severity]} **{escape_md(one_line(f.title))}** "
             f"{code_span(f'{f.path}:{where}')}{side} ({f.category.value}, {f.severity.value}, "
-            f"{escape_md(f.source)}): {escape_md(one_line(f.message))}")
+            f"{escape_md(f.source)}): {escape_md(f.message, MESSAGE_CHARS)}")
 
 
 def tests_section(tests: tuple[TestSuggestion, ...]) -> str:
@@ -65,7 +70,7 @@ def tests_section(tests: tuple[TestSuggestion, ...]) -> str:
     for t in tests:
         status = f"{t.outcome}, check level {int(t.level)} ({t.level.name.lower()})"
         out.append(f"**{code_span(t.target)}** → {code_span(t.path)}: {escape_md(status)}"
-                   + (f" — {escape_md(t.reason)}" if t.reason else ""))
+                   + (f" — {escape_md(t.reason, MESSAGE_CHARS)}" if t.reason else ""))
         if t.shown:
             out.append("")
             out.append(fence(safe_code(t.code), "python"))
@@ -76,7 +81,7 @@ def tests_section(tests: tuple[TestSuggestion, ...]) -> str:
 
 def coverage_section(result: ReviewResult) -> str:
     cov = result.coverage
-    out = [f"**Coverage:** {escape_md(cov.summary())}"]
+    out = [f"**Coverage:** {escape_md(cov.summary(), None)}"]
     if cov.skipped:
         out.append("")
         out.append("<details><summary>Skipped files</summary>")
@@ -87,7 +92,7 @@ def coverage_section(result: ReviewResult) -> str:
         out.append("")
         out.append("</details>")
     for note in cov.notes:
-        out.append(f"\n> {escape_md(note)}")
+        out.append(f"\n> {escape_md(note, MESSAGE_CHARS)}")
     return "\n".join(out)
 
 

@@ -25,6 +25,7 @@ from pathlib import Path, PurePosixPath
 
 from reviewbot.config import TestsConfig
 from reviewbot.result import CheckLevel, TestSuggestion
+from reviewbot.safe_publish import redact, visible
 from reviewbot.suggest.imports import ALWAYS_ALLOWED, ImportPolicy, head_closure
 from reviewbot.suggest.sandbox import Limits, RunReport, Sandbox, run_pytest
 from reviewbot.suggest.targets import Target
@@ -32,8 +33,6 @@ from reviewbot.suggest.targets import Target
 MAX_CODE = 20_000
 PASSES = "passes on this change"
 FAILS = "fails on this change — possible bug"
-_SECRETS = re.compile(r"(gh[pousr]_[A-Za-z0-9]{8,}|github_pat_[A-Za-z0-9_]{8,}|sk-[A-Za-z0-9_-]{8,}"
-                      r"|AKIA[A-Z0-9]{12,}|xox[abpr]-[A-Za-z0-9-]{8,}|-----BEGIN [A-Z ]+-----)")
 
 Read = Callable[[str], "bytes | None"]
 
@@ -53,8 +52,8 @@ class Candidate:
 def clean_message(text: str, limit: int = 240) -> str:
     """One line of sandbox output fit to show: first line, truncated, token-like text
     redacted (a test could print a file it read into its failure message)."""
-    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
-    line = _SECRETS.sub("[redacted]", line)
+    lines = (ln.strip() for ln in visible(redact(text)).splitlines())
+    line = next((ln for ln in lines if ln), "")
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
