@@ -146,3 +146,71 @@ def test_sqlite_prune_forgets_old_deliveries(tmp_path: Path) -> None:
     led.prune(1200.0)
     assert led.accept([("d1", spec())], 1210.0) == [True], "a redelivery after the TTL is new"
     led.close()
+
+
+def command(mode: str = "review", by: str = "bob") -> JobSpec:
+    words = {"review": "/review", "full": "/review full", "tests": "/tests"}[mode]
+    return JobSpec(repo="Codertocat/Hello-World", number=2, installation_id=1, mode=mode,
+                   trigger=f"issue_comment.{words}", requested_by=by)
+
+
+@pytest.mark.parametrize("mode", ["review", "full", "tests"])
+def test_a_denied_command_does_not_displace_the_queued_push(ledger: Ledger, mode: str) -> None:
+    ledger.accept([("push", spec())], 100.0)
+    ledger.accept([("cmd", command(mode))], 101.0)  # a read-only user's comment
+    assert ledger.claim("cmd", "w1", 102.0, 30.0, 5).status == "claimed"
+    assert ledger.finish("cmd", "w1", "denied", "bob has no write access", 103.0)
+    c = ledger.claim("push", "w1", 104.0, 30.0, 5)
+    assert c.status == "claimed", "the push review must still run at the PR's head"
+
+
+def test_a_denied_full_does_not_cancel_a_maintainers_queued_full(ledger: Ledger) -> None:
+    ledger.accept([("push", spec()), ("mia", command("full", by="mia"))], 100.0)
+    ledger.accept([("bob", command("full"))], 101.0)
+    assert ledger.claim("bob", "w1", 102.0, 30.0, 5).status == "claimed"
+    assert ledger.finish("bob", "w1", "denied", "", 103.0)
+    assert ledger.claim("mia", "w1", 104.0, 30.0, 5).status == "claimed"
+    assert ledger.finish("mia", "w1", "done", "", 105.0)
+    # mia's full review ran after the push was queued and covers it
+    assert ledger.claim("push", "w1", 106.0, 30.0, 5).status == "superseded"
+
+
+def test_a_command_that_ran_supersedes_only_what_was_queued_before_it(ledger: Ledger) -> None:
+    ledger.accept([("old", spec()), ("older-cmd", command("full", by="mia"))], 100.0)
+    ledger.accept([("cmd", command("full", by="alice"))], 101.0)
+    assert ledger.claim("cmd", "w1", 102.0, 30.0, 5).status == "claimed"
+    ledger.accept([("new", spec())], 103.0)  # pushed while the full review runs
+    assert ledger.finish("cmd", "w1", "done", "", 104.0)
+    assert ledger.claim("old", "w1", 105.0, 30.0, 5).status == "superseded"
+    assert ledger.claim("older-cmd", "w1", 105.0, 30.0, 5).status == "superseded"
+    assert ledger.claim("new", "w1", 105.0, 30.0, 5).status == "claimed"
+
+
+def test_a_queued_command_is_superseded_only_by_newer_jobs(ledger: Ledger) -> None:
+    ledger.accept([("push", spec())], 100.0)
+    ledger.accept([("cmd", command(by="mia"))], 101.0)
+    assert ledger.claim("cmd", "w1", 102.0, 30.0, 5).status == "claimed", \
+        "an older push does not cancel a newer /review"
+    assert ledger.finish("cmd", "w1", "done", "", 103.0)
+    ledger.accept([("cmd2", command(by="mia"))], 104.0)
+    ledger.accept([("push2", spec())], 105.0)
+    assert ledger.claim("cmd2", "w1", 106.0, 30.0, 5).status == "superseded"
+    assert ledger.claim("push2", "w1", 106.0, 30.0, 5).status == "claimed"
+
+
+def test_sqlite_queue_file_of_an_older_version_is_upgraded(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.execute("create table rb_job (job_id text primary key, pr_key text not null, "
+                 "spec text not null, state text not null, attempts integer not null default 0, "
+                 "lease_owner text, lease_until real, created_at real not null, "
+                 "enqueued_at real not null, finished_at real, detail text)")
+    conn.commit()
+    conn.close()
+    led = open_ledger(QueueURL("sqlite", str(path)), ttl=TTL)
+    led.accept([("cmd", command(by="mia"))], 100.0)
+    assert led.claim("cmd", "w", 101.0, 10.0, 5).status == "claimed"
+    assert led.finish("cmd", "w", "done", "", 102.0)
+    led.close()

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
+from reviewbot.server.settings import Settings
 from reviewbot.server.signature import sign
 from tests.conftest import FIXTURES, require_slow
 
@@ -124,13 +125,19 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
 class ThreadedServer:
     """An ASGI app under a real uvicorn on 127.0.0.1:<free port>, in a thread."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, settings: Settings | None = None) -> None:
+        """``settings``: serve with ``reviewbot serve``'s uvicorn configuration for them."""
         import uvicorn
+
+        from reviewbot.server.app import uvicorn_config
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None,
-                                access_log=False, lifespan="on")
+        if settings is not None:
+            config = uvicorn_config(app, settings, host="127.0.0.1", port=self.port)
+        else:
+            config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None,
+                                    access_log=False, lifespan="on")
         self.server = uvicorn.Server(config)
         self.server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -59,7 +59,7 @@ class LocalLlamaBackend:
         try:
             from llama_cpp import Llama
         except ImportError as exc:
-            raise BackendError("the local backend needs llama-cpp-python",
+            raise BackendError("the local backend needs llama-cpp-python (the 'local' extra)",
                                hint=INSTALL_HINT) from exc
         loc = self.config.local
         try:

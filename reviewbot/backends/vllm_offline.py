@@ -56,7 +56,7 @@ class VLLMOfflineBackend:
             from vllm import LLM
         except ImportError as exc:
             raise BackendError(
-                "the vllm-offline backend needs vLLM installed",
+                "the vllm-offline backend needs vLLM (the 'vllm' extra)",
                 hint="pip install 'reviewbot[vllm]' on a machine with a GPU") from exc
         try:
             self.llm = LLM(model=model, max_model_len=self.config.local.n_ctx,

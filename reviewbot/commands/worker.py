@@ -22,6 +22,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, io: IO) -> int:
+    from reviewbot.server import extras
+
+    extras.require("server", "`reviewbot worker`")
     from reviewbot.errors import ConfigError
     from reviewbot.server import logs
     from reviewbot.server.metrics import Metrics

@@ -6,16 +6,17 @@
     GET  /metrics   Prometheus text format
 
 Order of checks on ``/webhook``: body size (413, before reading more than the limit), the
+server-wide body budget (503 with ``Retry-After``), the body deadline (408), the
 ``X-Hub-Signature-256`` HMAC over the raw bytes (401; nothing else is looked at before it
-passes), JSON (400), then routing. The answer is 202 only after the commit that records the
-job and its queue message returned (deliveries arriving together share one commit).
+passes), strict JSON (400: no ``NaN``, no nesting past the parser's depth), then routing.
+The answer is 202 only after the commit that records the job and its queue message returned
+(deliveries arriving together share one commit). See :mod:`reviewbot.server.limits`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
-import json
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -31,6 +32,17 @@ from starlette.routing import Route
 
 from reviewbot.server import logs
 from reviewbot.server.events import JobSpec, route
+from reviewbot.server.limits import (
+    BadJSON,
+    BodyBudget,
+    BodyTimeout,
+    Disconnected,
+    OverBudget,
+    Reservation,
+    TooLarge,
+    parse_json,
+    read_body,
+)
 from reviewbot.server.metrics import CONTENT_TYPE, Metrics, event_label
 from reviewbot.server.queue import JobQueue, Submitted
 from reviewbot.server.settings import Settings
@@ -38,10 +50,8 @@ from reviewbot.server.signature import verify
 from reviewbot.server.worker import JobHandler, JobRunner, WorkerPool
 
 log = logging.getLogger("reviewbot.server.app")
-
-
-class _TooLarge(Exception):
-    pass
+RETRY_AFTER_SECONDS = 5
+"""Told to a client turned away because the server holds too many bodies already."""
 
 
 class SubmitBatcher:
@@ -85,20 +95,6 @@ class SubmitBatcher:
             self._drainer = None
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _TooLarge
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _TooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 class WebhookApp:
     def __init__(self, settings: Settings, queue: JobQueue, metrics: Metrics,
                  pool: WorkerPool | None = None) -> None:
@@ -108,39 +104,56 @@ class WebhookApp:
         self.metrics = metrics
         self.pool = pool
         self.batcher = SubmitBatcher(queue.submit)
+        self.budget = BodyBudget(settings.max_body_total_bytes)
         metrics.watch_queue(queue.depth)
 
     def _answer(self, started: float, event: str | None, outcome: str, status: int,
-                body: dict[str, Any]) -> JSONResponse:
+                body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
         elapsed = time.perf_counter() - started
         self.metrics.deliveries.labels(event_label(event), outcome).inc()
         self.metrics.ack_seconds.observe(elapsed)
-        level = logging.WARNING if status in (400, 401, 413, 503) else logging.INFO
+        level = logging.WARNING if status in (400, 401, 408, 413, 503) else logging.INFO
         log.log(level, "delivery answered", extra={"event": event_label(event),
                                                    "outcome": outcome, "status": status,
                                                    "ms": round(elapsed * 1000, 2),
                                                    **{k: v for k, v in body.items()
                                                       if k in ("reason", "job_id")}})
-        return JSONResponse(body, status_code=status)
+        return JSONResponse(body, status_code=status, headers=headers)
 
     async def webhook(self, request: Request) -> Response:
         started = time.perf_counter()
         event = request.headers.get("x-github-event")
         delivery = request.headers.get("x-github-delivery", "").strip()[:100] or None
         token = logs.delivery_id.set(delivery)
+        reservation = Reservation(self.budget)
         try:
-            return await self._webhook(request, started, event, delivery)
+            return await self._webhook(request, started, event, delivery, reservation)
         finally:
+            reservation.close()  # the body is dropped once the answer is decided
             logs.delivery_id.reset(token)
 
     async def _webhook(self, request: Request, started: float, event: str | None,
-                       delivery: str | None) -> Response:
+                       delivery: str | None, reservation: Reservation) -> Response:
+        s = self.settings
         try:
-            body = await _read_body(request, self.settings.max_body_bytes)
-        except _TooLarge:
+            body = await read_body(request, limit=s.max_body_bytes, reservation=reservation,
+                                   timeout=s.body_timeout)
+        except TooLarge:
             return self._answer(started, event, "too_large", 413,
-                                {"error": "body too large",
-                                 "limit": self.settings.max_body_bytes})
+                                {"error": "body too large", "limit": s.max_body_bytes},
+                                {"Connection": "close"})
+        except OverBudget:
+            return self._answer(started, event, "busy", 503,
+                                {"error": "server busy: too many request bodies in flight; "
+                                          "redeliver later"},
+                                {"Retry-After": str(RETRY_AFTER_SECONDS), "Connection": "close"})
+        except BodyTimeout:
+            return self._answer(started, event, "body_timeout", 408,
+                                {"error": f"body not received within {s.body_timeout:g}s"},
+                                {"Connection": "close"})
+        except Disconnected:
+            return self._answer(started, event, "disconnected", 400,
+                                {"error": "client disconnected"}, {"Connection": "close"})
         if not verify(self.secret, body, request.headers.get("x-hub-signature-256")):
             return self._answer(started, event, "bad_signature", 401,
                                 {"error": "missing or invalid X-Hub-Signature-256"})
@@ -148,11 +161,10 @@ class WebhookApp:
             return self._answer(started, event, "bad_request", 400,
                                 {"error": "missing X-GitHub-Event header"})
         try:
-            payload = json.loads(body)
-        except (UnicodeDecodeError, ValueError):
-            return self._answer(started, event, "bad_json", 400,
-                                {"error": "body is not JSON; set the webhook content type to "
-                                          "application/json"})
+            payload = parse_json(body)
+        except BadJSON as exc:
+            return self._answer(started, event, "bad_json", 400, {"error": str(exc)})
+        del body
         if not isinstance(payload, dict):
             return self._answer(started, event, "bad_json", 400,
                                 {"error": "body is not a JSON object"})
@@ -232,6 +244,19 @@ def _installation(payload: dict[str, Any]) -> int | None:
     return value if isinstance(value, int) else None
 
 
+def uvicorn_config(app: Starlette, settings: Settings, *, host: str, port: int) -> Any:
+    """uvicorn's configuration with the server's connection deadlines (header, keep-alive)."""
+    import uvicorn
+
+    from reviewbot.server.protocol import with_header_timeout
+
+    return uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False,
+                          lifespan="on", timeout_graceful_shutdown=15, server_header=False,
+                          http=with_header_timeout(settings.header_timeout),
+                          # uvicorn hands it to loop.call_later: a float is fine
+                          timeout_keep_alive=settings.keepalive_timeout)  # type: ignore[arg-type]
+
+
 def run_server(settings: Settings, *, host: str, port: int, threads: int,
                make_runner: Callable[[Metrics], JobRunner] | None) -> None:
     """Serve until SIGINT/SIGTERM: the app, plus ``threads`` embedded workers when > 0."""
@@ -248,8 +273,7 @@ def run_server(settings: Settings, *, host: str, port: int, threads: int,
     # a full collection under load stays short.
     gc.collect()
     gc.freeze()
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, lifespan="on",
-                timeout_graceful_shutdown=15, server_header=False)
+    uvicorn.Server(uvicorn_config(app, settings, host=host, port=port)).run()
 
 
 def create_app(settings: Settings, queue: JobQueue, metrics: Metrics,

@@ -62,6 +62,12 @@ class JobSpec:
         """Coalescing key: a queued job runs only while it is the newest under this key."""
         return f"{self.pr_key}|{self.mode}"
 
+    @property
+    def needs_permission(self) -> bool:
+        """A comment command: it may supersede queued jobs only once its author's write
+        access is confirmed (when it ran), never at accept time."""
+        return self.requested_by is not None
+
     def supersedes(self) -> list[str]:
         """The coalescing keys this job takes over: its own mode's and every mode it
         covers, so a push never cancels a queued ``/review full``, but a ``/review full``

@@ -6,6 +6,11 @@ huey moves job ids from the web process to the workers; the ledger is what makes
   latest job (coalescing) in one atomic write, before the webhook answers 202. Coalescing is
   per mode: a newer job supersedes queued jobs whose mode it covers (``tests`` covers
   ``full`` covers ``review``), so a push never cancels a queued ``/review full``;
+- a comment command (``JobSpec.needs_permission``) is not trusted at accept time: it takes
+  the latest keys only when it finishes ``done`` (its author's write access was confirmed
+  and the review ran), dated from its claim, and only where no newer job took them since.
+  Until then it is superseded only by a job that took its key at or after its own accept.
+  So a denied (or failed) command never displaces the push review queued before it;
 - ``claim`` turns a queued job into ``running`` under a lease (owner + expiry). The lease is
   also the per-PR lock: a job is not claimed while another job of the same PR holds a live
   lease, and a job that is no longer its PR's latest is ``superseded`` instead of run;

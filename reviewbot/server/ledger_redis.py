@@ -3,7 +3,8 @@
 Every state change is one Lua script, so it is atomic on the server:
 
     {p}:delivery:<id>   SET NX EX ttl               de-duplication
-    {p}:job:<id>        HASH spec, pr_key, state, attempts, lease_owner, lease_until, ...
+    {p}:job:<id>        HASH spec, pr_key, state, attempts, lease_owner, lease_until,
+                        command (1: takes its latest keys when done), covers, since, ...
     {p}:pending         ZSET id -> created_at       jobs queued or running
     {p}:latest:<pr|mode> STRING id (EX ttl)         coalescing: the PR's newest job per mode
     {p}:lock:<pr>       STRING id (PX lease)        the per-PR lock, expires with the lease
@@ -26,13 +27,16 @@ from typing import Any
 from reviewbot.server.events import JobSpec
 from reviewbot.server.ledger import Claim
 
-# KEYS delivery, job, pending, stats, huey queue, latest keys it supersedes...;
-# ARGV id, spec, pr_key, now, ttl, message, own latest key
+# KEYS delivery, job, pending, stats, huey queue, latest keys it takes now...;
+# ARGV id, spec, pr_key, now, ttl, message, own latest key, covered keys (comma-joined),
+# command ('1': takes the covered keys only when done)
 _ACCEPT = """
 if not redis.call('SET', KEYS[1], ARGV[4], 'NX', 'EX', ARGV[5]) then return 0 end
 redis.call('DEL', KEYS[2])
 redis.call('HSET', KEYS[2], 'spec', ARGV[2], 'pr_key', ARGV[3], 'latest_key', ARGV[7],
-           'state', 'queued', 'attempts', 0, 'created_at', ARGV[4], 'enqueued_at', ARGV[4])
+           'state', 'queued', 'attempts', 0, 'created_at', ARGV[4], 'enqueued_at', ARGV[4],
+           'covers', ARGV[8], 'command', ARGV[9])
+if ARGV[9] ~= '1' then redis.call('HSET', KEYS[2], 'since', ARGV[4]) end
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
 for i = 6, #KEYS do redis.call('SET', KEYS[i], ARGV[1], 'EX', ARGV[5]) end
 redis.call('HINCRBY', KEYS[4], 'accepted', 1)
@@ -48,6 +52,10 @@ if not pr then return 'missing' end
 local P = ARGV[#ARGV]
 local LOCK = P .. ':lock:' .. pr
 local LATEST = P .. ':latest:' .. (redis.call('HGET', KEYS[1], 'latest_key') or pr)
+local COMMAND = redis.call('HGET', KEYS[1], 'command') == '1'
+local function since_of(id)
+  return tonumber(redis.call('HGET', P .. ':job:' .. id, 'since') or '0') or 0
+end
 """
 
 # Shared by the scripts that end a job: KEYS job, pending, stats; sets a final state.
@@ -64,7 +72,8 @@ end
 
 # KEYS job, pending, stats; ARGV id, owner, now, lease_ms, max_attempts, ttl, prefix
 _CLAIM = _PR + _FINAL + """
-local st = redis.call('HMGET', KEYS[1], 'state', 'lease_owner', 'lease_until', 'attempts', 'spec')
+local st = redis.call('HMGET', KEYS[1], 'state', 'lease_owner', 'lease_until', 'attempts', 'spec',
+                     'created_at')
 local state = st[1]
 if state ~= 'queued' and state ~= 'running' then return {'finished'} end
 local now = tonumber(ARGV[3])
@@ -72,7 +81,7 @@ if state == 'running' and tonumber(st[3]) > now and st[2] ~= ARGV[2] then
   return {'leased', st[5], st[4]}
 end
 local latest = redis.call('GET', LATEST)
-if latest and latest ~= ARGV[1] then
+if latest and latest ~= ARGV[1] and (not COMMAND or since_of(latest) >= tonumber(st[6])) then
   final('superseded', 'superseded by ' .. latest, ARGV[6])
   return {'superseded', st[5], st[4]}
 end
@@ -85,7 +94,7 @@ if holder and holder ~= ARGV[1] then return {'busy', st[5], st[4]} end
 redis.call('SET', LOCK, ARGV[1], 'PX', ARGV[4])
 local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 redis.call('HSET', KEYS[1], 'state', 'running', 'lease_owner', ARGV[2],
-           'lease_until', now + tonumber(ARGV[4]) / 1000)
+           'lease_until', now + tonumber(ARGV[4]) / 1000, 'started_at', ARGV[3])
 return {'claimed', st[5], tostring(attempts)}
 """
 
@@ -103,6 +112,18 @@ _FINISH = _PR + _FINAL + """
 local st = redis.call('HMGET', KEYS[1], 'state', 'lease_owner')
 if st[1] ~= 'running' or st[2] ~= ARGV[2] then return 0 end
 final(ARGV[4], ARGV[5], ARGV[6])
+if ARGV[4] == 'done' and COMMAND then
+  -- the command's author may run it: it now takes the keys no newer job took meanwhile
+  local started = tonumber(redis.call('HGET', KEYS[1], 'started_at') or ARGV[3])
+  for key in string.gmatch(redis.call('HGET', KEYS[1], 'covers') or '', '[^,]+') do
+    local k = P .. ':latest:' .. key
+    local holder = redis.call('GET', k)
+    if not holder or holder == ARGV[1] or since_of(holder) < started then
+      redis.call('SET', k, ARGV[1], 'EX', ARGV[6])
+    end
+  end
+  redis.call('HSET', KEYS[1], 'since', started)
+end
 return 1
 """
 
@@ -151,12 +172,14 @@ class RedisLedger:
         for i, (job_id, spec) in enumerate(items):
             # The same LPUSH as huey's RedisStorage.enqueue, inside the accepting script: the
             # job and its queue message are written together or not at all.
+            takes = [] if spec.needs_permission else spec.supersedes()
             keys = [f"{self.p}:delivery:{job_id}", self._job(job_id), f"{self.p}:pending",
                     f"{self.p}:stats", self.queue_key or f"{self.p}:unused",
-                    *(f"{self.p}:latest:{key}" for key in spec.supersedes())]
+                    *(f"{self.p}:latest:{key}" for key in takes)]
             message = messages[i] if messages is not None else b""
             self._accept(keys=keys, args=[job_id, spec.to_json(), spec.pr_key, now, self.ttl,
-                                          message, spec.latest_key], client=pipe)
+                                          message, spec.latest_key, ",".join(spec.supersedes()),
+                                          "1" if spec.needs_permission else "0"], client=pipe)
         return [bool(v) for v in pipe.execute()]
 
     def claim(self, job_id: str, owner: str, now: float, lease: float,

@@ -25,7 +25,7 @@ SCHEMA = (
     "create table if not exists rb_job (job_id text primary key, pr_key text not null, "
     "spec text not null, state text not null, attempts integer not null default 0, "
     "lease_owner text, lease_until real, created_at real not null, enqueued_at real not null, "
-    "finished_at real, detail text)",
+    "finished_at real, detail text, started_at real)",
     "create index if not exists rb_job_state on rb_job (state, enqueued_at)",
     "create index if not exists rb_job_pr on rb_job (pr_key, state)",
     "create table if not exists rb_pr (pr_key text primary key, latest_job text not null, "
@@ -57,6 +57,9 @@ class SqliteLedger:
         with self._tx() as cur:
             for stmt in SCHEMA:
                 cur.execute(stmt)
+            columns = {row[1] for row in cur.execute("pragma table_info(rb_job)")}
+            if "started_at" not in columns:  # a queue file written by an older reviewbot
+                cur.execute("alter table rb_job add column started_at real")
 
     @property
     def _conn(self) -> sqlite3.Connection:
@@ -100,10 +103,8 @@ class SqliteLedger:
                     "insert or replace into rb_job (job_id, pr_key, spec, state, attempts, "
                     "created_at, enqueued_at) values (?, ?, ?, 'queued', 0, ?, ?)",
                     (job_id, spec.pr_key, spec.to_json(), now, now))
-                cur.executemany(  # rb_pr.pr_key holds coalescing keys (JobSpec.latest_key)
-                    "insert into rb_pr values (?, ?, ?) on conflict (pr_key) do update set "
-                    "latest_job = excluded.latest_job, updated_at = excluded.updated_at",
-                    [(key, job_id, now) for key in spec.supersedes()])
+                if not spec.needs_permission:  # a command takes its keys when it is done
+                    self._take_keys(cur, job_id, spec, now, only_newer=False)
                 if messages is not None:
                     # huey's own task table, as SqliteStorage.enqueue writes it: the job and
                     # its queue message commit together or not at all.
@@ -115,17 +116,18 @@ class SqliteLedger:
     def claim(self, job_id: str, owner: str, now: float, lease: float,
               max_attempts: int) -> Claim:
         with self._tx() as cur:
-            row = cur.execute("select pr_key, spec, state, attempts, lease_owner, lease_until "
-                              "from rb_job where job_id = ?", (job_id,)).fetchone()
+            row = cur.execute("select pr_key, spec, state, attempts, lease_owner, lease_until, "
+                              "created_at from rb_job where job_id = ?", (job_id,)).fetchone()
             if row is None or row[2] not in ("queued", "running"):
                 return Claim("finished")
-            pr_key, spec_text, state, attempts, lease_owner, lease_until = row
+            pr_key, spec_text, state, attempts, lease_owner, lease_until, created = row
             spec = JobSpec.from_json(spec_text)
             if state == "running" and lease_until > now and lease_owner != owner:
                 return Claim("leased", spec, attempts)
-            latest = cur.execute("select latest_job from rb_pr where pr_key = ?",
+            latest = cur.execute("select latest_job, updated_at from rb_pr where pr_key = ?",
                                  (spec.latest_key,)).fetchone()
-            if latest is not None and latest[0] != job_id:
+            if latest is not None and latest[0] != job_id and (
+                    not spec.needs_permission or latest[1] >= created):
                 self._final(cur, job_id, "superseded", f"superseded by {latest[0]}", now)
                 return Claim("superseded", spec, attempts)
             if attempts >= max_attempts:
@@ -137,9 +139,21 @@ class SqliteLedger:
             if busy:
                 return Claim("busy", spec, attempts)
             cur.execute("update rb_job set state = 'running', attempts = attempts + 1, "
-                        "lease_owner = ?, lease_until = ? where job_id = ?",
-                        (owner, now + lease, job_id))
+                        "lease_owner = ?, lease_until = ?, started_at = ? where job_id = ?",
+                        (owner, now + lease, now, job_id))
             return Claim("claimed", spec, attempts + 1)
+
+    @staticmethod
+    def _take_keys(cur: sqlite3.Cursor, job_id: str, spec: JobSpec, since: float, *,
+                   only_newer: bool) -> None:
+        """Make ``job_id`` the latest job under every key it supersedes (``rb_pr.pr_key``
+        holds coalescing keys, ``updated_at`` the time the job took them); ``only_newer``:
+        leave keys a job took at or after ``since``."""
+        guard = " where rb_pr.updated_at < excluded.updated_at" if only_newer else ""
+        cur.executemany(
+            "insert into rb_pr values (?, ?, ?) on conflict (pr_key) do update set "
+            "latest_job = excluded.latest_job, updated_at = excluded.updated_at" + guard,
+            [(key, job_id, since) for key in spec.supersedes()])
 
     @staticmethod
     def _final(cur: sqlite3.Cursor, job_id: str, state: str, detail: str, now: float) -> None:
@@ -158,7 +172,16 @@ class SqliteLedger:
                         "lease_owner = null, lease_until = null where job_id = ? and "
                         "state = 'running' and lease_owner = ?",
                         (outcome, detail[:500], now, job_id, owner))
-            return cur.rowcount == 1
+            if cur.rowcount != 1:
+                return False
+            if outcome == "done":
+                spec_text, started = cur.execute(
+                    "select spec, started_at from rb_job where job_id = ?", (job_id,)).fetchone()
+                spec = JobSpec.from_json(spec_text)
+                if spec.needs_permission:
+                    self._take_keys(cur, job_id, spec, now if started is None else started,
+                                    only_newer=True)
+            return True
 
     def release(self, job_id: str, owner: str, now: float) -> bool:
         with self._tx() as cur:

@@ -27,7 +27,7 @@ from huey import Huey, RedisHuey, SqliteHuey
 from huey.registry import Message
 from huey.serializer import Serializer
 
-from reviewbot.errors import ConfigError
+from reviewbot.server import extras
 from reviewbot.server.events import JobSpec
 from reviewbot.server.ledger import Ledger, open_ledger
 from reviewbot.server.settings import Settings
@@ -89,13 +89,12 @@ class JobQueue:
     def __init__(self, settings: Settings, *, huey: Huey | None = None,
                  ledger: Ledger | None = None, name: str = "reviewbot") -> None:
         self.settings = settings
-        try:
-            self.huey = huey or build_huey(settings, name)
-            self.ledger = ledger or open_ledger(settings.queue, ttl=settings.delivery_ttl_seconds,
-                                                name=name, huey_storage=self.huey.storage)
-        except ImportError as exc:  # redis (py) missing
-            raise ConfigError(f"queue {settings.queue.describe()} needs {exc.name}",
-                              hint="pip install 'reviewbot[redis]'") from None
+        if settings.queue.kind == "redis" and (huey is None or ledger is None):
+            # before huey, which reports a missing redis package as its own ConfigurationError
+            extras.require("redis", f"the queue {settings.queue.describe()}")
+        self.huey = huey or build_huey(settings, name)
+        self.ledger = ledger or open_ledger(settings.queue, ttl=settings.delivery_ttl_seconds,
+                                            name=name, huey_storage=self.huey.storage)
         self._handler: Handler | None = None
         self.task = self.huey.task(name=TASK_NAME)(self._run)
 

@@ -9,6 +9,10 @@
 | ``REVIEWBOT_GITHUB_API_URL`` | ``https://api.github.com`` or a GitHub Enterprise ``/api/v3`` URL |
 | ``REVIEWBOT_QUEUE_URL`` | a SQLite path (default ``reviewbot-queue.db``) or ``redis://...`` |
 | ``REVIEWBOT_MAX_BODY_BYTES`` | webhook body limit (default 25 MiB, GitHub's own cap) |
+| ``REVIEWBOT_MAX_BODY_TOTAL_BYTES`` | body bytes all requests hold at once (100 MiB; then 503) |
+| ``REVIEWBOT_HEADER_TIMEOUT_SECONDS`` | seconds for a request's line and headers (default 10) |
+| ``REVIEWBOT_BODY_TIMEOUT_SECONDS`` | seconds for its body after the headers (default 30; 408) |
+| ``REVIEWBOT_KEEPALIVE_TIMEOUT_SECONDS`` | idle kept-alive connections close after (default 5) |
 | ``REVIEWBOT_JOB_LEASE_SECONDS`` | how long a worker owns a running job without a heartbeat |
 | ``REVIEWBOT_JOB_MAX_ATTEMPTS`` | runs of one job (crashes and errors) before it is failed |
 | ``REVIEWBOT_DELIVERY_TTL_HOURS`` | how long a delivery id is remembered (default 168) |
@@ -30,6 +34,7 @@ from reviewbot.errors import ConfigError
 DEFAULT_API_URL = "https://api.github.com"
 DEFAULT_QUEUE_PATH = "reviewbot-queue.db"
 DEFAULT_MAX_BODY = 25 * 1024 * 1024
+DEFAULT_MAX_BODY_TOTAL = 4 * DEFAULT_MAX_BODY
 IDENTITY_ENV = ("REVIEWBOT_MARKER_KEY", "REVIEWBOT_BOT_LOGIN")
 """Passed to reviews with the config keys (see :mod:`reviewbot.github.identity`)."""
 
@@ -77,6 +82,14 @@ class Settings:
     private_key: str | None = field(default=None, repr=False)
     github_token: str | None = field(default=None, repr=False)
     max_body_bytes: int = DEFAULT_MAX_BODY
+    max_body_total_bytes: int = DEFAULT_MAX_BODY_TOTAL
+    """Body bytes all requests in flight may hold together; a request over it gets 503."""
+    header_timeout: float = 10.0
+    """Seconds for a request's line and headers (from connect, or the request's first byte)."""
+    body_timeout: float = 30.0
+    """Seconds for a request's body, from the end of its headers."""
+    keepalive_timeout: float = 5.0
+    """Seconds an idle kept-alive connection stays open."""
     lease_seconds: float = 120.0
     max_attempts: int = 5
     delivery_ttl_seconds: float = 168 * 3600.0
@@ -163,6 +176,13 @@ def load_settings(env: Mapping[str, str], config_path: Path | None = None,
         file_values = _flatten(parse_yaml_config(config_path.read_text(encoding="utf-8"),
                                                  str(config_path)))
     queue = QueueURL.parse(env.get("REVIEWBOT_QUEUE_URL"))
+    max_body = int(_number(env, "REVIEWBOT_MAX_BODY_BYTES", DEFAULT_MAX_BODY, 1024))
+    max_total = int(_number(env, "REVIEWBOT_MAX_BODY_TOTAL_BYTES",
+                            max(DEFAULT_MAX_BODY_TOTAL, max_body), 1024))
+    if max_total < max_body:
+        raise ConfigError(f"REVIEWBOT_MAX_BODY_TOTAL_BYTES ({max_total}) is below "
+                          f"REVIEWBOT_MAX_BODY_BYTES ({max_body})",
+                          hint="the total must leave room for at least one request")
     if queue.kind == "sqlite" and cwd is not None:
         queue = QueueURL("sqlite", str(cwd / Path(queue.target).expanduser()))
     return Settings(
@@ -172,7 +192,11 @@ def load_settings(env: Mapping[str, str], config_path: Path | None = None,
         app_id=(env.get("REVIEWBOT_GITHUB_APP_ID") or "").strip() or None,
         private_key=key,
         github_token=env.get("REVIEWBOT_GITHUB_TOKEN") or None,
-        max_body_bytes=int(_number(env, "REVIEWBOT_MAX_BODY_BYTES", DEFAULT_MAX_BODY, 1024)),
+        max_body_bytes=max_body,
+        max_body_total_bytes=max_total,
+        header_timeout=_number(env, "REVIEWBOT_HEADER_TIMEOUT_SECONDS", 10.0, 0.1),
+        body_timeout=_number(env, "REVIEWBOT_BODY_TIMEOUT_SECONDS", 30.0, 0.1),
+        keepalive_timeout=_number(env, "REVIEWBOT_KEEPALIVE_TIMEOUT_SECONDS", 5.0, 0.1),
         lease_seconds=_number(env, "REVIEWBOT_JOB_LEASE_SECONDS", 120.0, 1.0),
         max_attempts=int(_number(env, "REVIEWBOT_JOB_MAX_ATTEMPTS", 5, 1)),
         delivery_ttl_seconds=_number(env, "REVIEWBOT_DELIVERY_TTL_HOURS", 168, 1) * 3600.0,
