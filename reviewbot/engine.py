@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
-from reviewbot.answer_budget import findings_schema
+from reviewbot.answer_budget import findings_schema, string_cap
 from reviewbot.backends.base import Backend, BackendInfo, LLMRequest
 from reviewbot.chunking import (
     Chunk,
@@ -213,7 +213,7 @@ def prompt_budget(config: Config, info: BackendInfo, overhead: int) -> int:
 
 def review_requests(chunks: Sequence[Chunk], config: Config) -> list[LLMRequest]:
     system = render("review_system.txt")
-    schema = findings_schema(config.llm.max_tokens)
+    schema = findings_schema(config.llm.max_tokens, string_cap(config.effective_backend()))
     return [LLMRequest(f"chunk-{c.index}", system, render("review_user.txt", items=c.render()),
                        schema, config.llm.max_tokens) for c in chunks]
 

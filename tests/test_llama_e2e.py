@@ -12,7 +12,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from reviewbot.answer_budget import findings_schema
+from reviewbot.answer_budget import GRAMMAR_SAFE_STRING, findings_schema, suggestions_schema
 from reviewbot.backends.answers import parse_answer
 from reviewbot.diff.parse import parse_diff
 from tests.conftest import GitRepo, require_slow, run_cli
@@ -133,3 +133,18 @@ def test_local_backend_answers_follow_the_schema() -> None:
     assert len(res.samples) == 2 and res.completion_tokens > 0
     for sample in res.samples:
         jsonschema.validate(sample, schema)
+
+
+def test_llama_cpp_server_takes_every_schema_we_send(llama: LlamaServer) -> None:
+    """Each schema reviewbot sends a llama.cpp server (findings at any max_tokens, tests) is
+    parsed and answered; uncapped, a 1,200-character string kills this server (exit 139)."""
+    import httpx
+
+    cap = GRAMMAR_SAFE_STRING
+    for schema in (findings_schema(4096, cap), findings_schema(800, cap), suggestions_schema(cap)):
+        body = {"model": ALIAS, "max_tokens": 16, "temperature": 0,
+                "messages": [{"role": "user", "content": "Answer with JSON."}],
+                "response_format": {"type": "json_object", "schema": schema}}
+        res = httpx.post(f"{llama.url}/chat/completions", json=body, timeout=120)
+        assert res.status_code == 200, res.text[:300]
+    assert httpx.get(f"{llama.url}/models", timeout=10).status_code == 200, llama.log_text()

@@ -19,7 +19,13 @@ from importlib import resources
 import jsonschema
 import pytest
 
-from reviewbot.answer_budget import entry_chars, findings_schema
+from reviewbot.answer_budget import (
+    GRAMMAR_SAFE_STRING,
+    entry_chars,
+    findings_schema,
+    string_cap,
+    suggestions_schema,
+)
 from reviewbot.backends.base import LLMRequest
 from reviewbot.chunking import FileWork, build_items, estimate_tokens, pack
 from reviewbot.config import Config
@@ -100,7 +106,8 @@ def test_stable_instructions_first_varying_code_last() -> None:
     assert prefix.startswith("Review this change.")
     for r in reqs:
         assert r.user.rstrip().endswith(">>>")  # the fenced code is the last thing
-        assert r.schema == findings_schema(Config().llm.max_tokens)
+        assert r.schema == findings_schema(Config().llm.max_tokens,
+                                           string_cap(Config().effective_backend()))
     # the raw completion prompt keeps the same order: instructions, then the change
     raw = codellama_prompt(reqs[0].system, reqs[0].user)
     assert raw.index("You are reviewbot") < raw.index("<<<UNTRUSTED-") < raw.index("[/INST]")
@@ -226,3 +233,33 @@ def test_llama_cpp_grammar_bounds_every_string(name: str) -> None:
         rules = dict(line.split(" ::= ", 1) for line in grammar.splitlines() if " ::= " in line)
         unbounded = [n for n, body in rules.items() if "char*" in body]
         assert unbounded == [], (unbounded, grammar[:500])
+
+
+def _lengths(schema: object) -> list[int]:
+    if isinstance(schema, list):
+        return [n for s in schema for n in _lengths(s)]
+    if not isinstance(schema, dict):
+        return []
+    own = [schema["maxLength"]] if "maxLength" in schema else []
+    return own + [n for v in schema.values() for n in _lengths(v)]
+
+
+def test_strings_are_capped_for_llama_cpp_servers_not_for_vllm() -> None:
+    assert string_cap("vllm") is None and string_cap("vllm-offline") is None
+    assert string_cap("openai") == string_cap("local") == GRAMMAR_SAFE_STRING
+    assert max(_lengths(suggestions_schema())) == 8000
+    assert max(_lengths(findings_schema(4096))) == 1200
+    cap = GRAMMAR_SAFE_STRING
+    for schema in (suggestions_schema(cap), findings_schema(4096, cap), findings_schema(1024, cap)):
+        jsonschema.Draft7Validator.check_schema(schema)
+        assert max(_lengths(schema)) <= GRAMMAR_SAFE_STRING
+    assert _lengths(suggestions_schema(None)) == _lengths(load_schema("tests.schema.json"))
+
+
+def test_requests_for_a_llama_cpp_server_are_capped() -> None:
+    config = Config()
+    generic = replace(config, backend="openai")
+    [req] = _requests(config=generic)
+    assert req.schema == findings_schema(1024, GRAMMAR_SAFE_STRING)
+    [req] = _requests(config=replace(config, backend="vllm"))
+    assert req.schema == findings_schema(1024)

@@ -13,6 +13,7 @@ import pytest
 
 from reviewbot.result import CheckLevel
 from tests.conftest import GitRepo, require_slow, run_cli
+from tests.fakes.recording_proxy import RecordingProxy
 from tests.llama_server import ALIAS, LlamaServer, llama_cpp_available
 from tests.suggest_support import calc_repo
 
@@ -44,9 +45,15 @@ def test_pipeline_completes_and_records_a_level_for_every_suggestion(
         git_repo: GitRepo, llama: LlamaServer) -> None:
     git_repo.write(".reviewbot.yml", CONFIG)
     repo = calc_repo(git_repo)
-    res = run_cli(["diff", "HEAD~1..HEAD", "--backend", "openai", "--llm-url", llama.url,
-                   "--model", ALIAS, "--format", "json", "--fail-on", "none"], repo.root)
+    with RecordingProxy(llama.url.removesuffix("/v1")) as proxy:
+        res = run_cli(["diff", "HEAD~1..HEAD", "--backend", "openai", "--llm-url", proxy.url,
+                       "--model", ALIAS, "--format", "json", "--fail-on", "none"], repo.root)
+        exchanges = list(proxy.exchanges)
     assert res.code == 0, res.err
+    asked = [e for e in exchanges if e.path == "/v1/chat/completions"]
+    assert asked, "the test writer never asked the model"
+    for ex in asked:  # the server took every schema and stayed up (no 5xx, no lost connection)
+        assert ex.status == 200, (ex.status, ex.response)
     data = json.loads(res.out)
     assert data["model"] == ALIAS and data["model_error"] is None, data["model_error"]
     tests = data["tests"]

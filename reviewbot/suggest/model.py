@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from pathlib import PurePosixPath
 
+from reviewbot.answer_budget import string_cap, suggestions_schema
 from reviewbot.backends.base import Backend, BackendInfo, LLMRequest, LLMResult
 from reviewbot.backends.schema_check import shape_problem
 from reviewbot.config import Config
@@ -87,7 +88,7 @@ def batches(targets: Sequence[Target], config: Config, backend: Backend,
 
 def requests_for(groups: Sequence[Batch], config: Config) -> list[LLMRequest]:
     system = render("tests_system.txt")
-    schema = load_schema("tests.schema.json")
+    schema = suggestions_schema(string_cap(config.effective_backend()))
     return [LLMRequest(f"tests-{i}", system, user_prompt(g), schema, config.llm.max_tokens)
             for i, g in enumerate(groups)]
 

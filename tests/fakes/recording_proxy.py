@@ -77,8 +77,16 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         headers = {k: v for k, v in self.headers.items()
                    if k.lower() in ("content-type", "authorization", "accept")}
-        resp = self.proxy.client.request(method, self.proxy.upstream + self.path,
-                                         content=body or None, headers=headers)
+        try:
+            resp = self.proxy.client.request(method, self.proxy.upstream + self.path,
+                                             content=body or None, headers=headers)
+        except httpx.HTTPError as exc:  # the upstream died or hung: recorded as status 599
+            with self.proxy._lock:
+                self.proxy.exchanges.append(Exchange(method, self.path,
+                                                     _loads(body) if body else None, 599,
+                                                     f"upstream failed: {exc!r}"))
+            self.send_error(502, "upstream failed")
+            return
         with self.proxy._lock:
             self.proxy.exchanges.append(Exchange(method, self.path, _loads(body) if body else None,
                                                  resp.status_code, _loads(resp.content)))
