@@ -39,7 +39,7 @@ from reviewbot.forking import ForkMap, can_fork, usable_cpus
 from reviewbot.model_findings import anchored_code, model_findings
 from reviewbot.progress import NullProgress, Progress
 from reviewbot.prompts_render import render
-from reviewbot.result import ReviewResult, TestSuggestion
+from reviewbot.result import ReviewResult, SuggestOutcome, TestSuggestion
 from reviewbot.selection import skip_reason
 from reviewbot.sources import CachingReader, FileReader, ReviewSource
 from reviewbot.static import analyze
@@ -74,7 +74,7 @@ class SuggestContext:
     """The served model's context length, when the server reports it (prompt budget)."""
 
 
-Suggester = Callable[[SuggestContext], Sequence[TestSuggestion]]
+Suggester = Callable[[SuggestContext], SuggestOutcome]
 
 
 def synthesize_source(fd: FileDiff) -> SourceFile:
@@ -355,6 +355,7 @@ def run_review(
     skipped.extend(staged.too_long)
 
     failures: list[tuple[int, str]] = []
+    problems: list[str] = []
     model_reviewed = 0
     if info is not None and chunks:
         t3 = clock()
@@ -371,16 +372,22 @@ def run_review(
         if failures and model_reviewed == 0:
             model_error = f"the model answered no chunk ({failures[0][1]})"
             notes.append(f"model failed on every chunk: {failures[0][1]}")
+        elif failures:
+            problems.append(f"the model failed on {len(failures)} of {len(chunks)} chunks; "
+                            f"their lines got static checks only (first: {failures[0][1]})")
         timings["model"] = clock() - t3
 
     tests: Sequence[TestSuggestion] = ()
     if config.tests.enabled and suggester is not None:
         t4 = clock()
-        tests = suggester(SuggestContext(diff, prepared, reader, config,
-                                         backend if info is not None else None,
-                                         info.model if info else None, progress,
-                                         info.max_model_len if info else None))
+        outcome = suggester(SuggestContext(diff, prepared, reader, config,
+                                           backend if info is not None else None,
+                                           info.model if info else None, progress,
+                                           info.max_model_len if info else None))
+        tests = outcome.tests
+        problems.extend(outcome.problems)
         timings["tests"] = clock() - t4
+    notes.extend(problems)
 
     final = filter_findings(findings, diff, config, dropped)
     lines_in_chunks = sum(item.changed_lines() for c in chunks for item in c.items)
@@ -402,5 +409,5 @@ def run_review(
         findings=tuple(final), coverage=coverage, diff=diff, tests=tuple(tests),
         dropped=dropped, timings=timings, backend=backend.name,
         model=info.model if info is not None else None, model_error=model_error,
-        label=source.label, head_sha=source.head_sha,
+        label=source.label, head_sha=source.head_sha, problems=tuple(problems),
     )

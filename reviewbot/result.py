@@ -61,6 +61,15 @@ class TestSuggestion:
 
 
 @dataclass(frozen=True, slots=True)
+class SuggestOutcome:
+    """What the test-suggestion stage returns: the suggestions, and a line per model request
+    that failed (they also go into the coverage notes and on stderr)."""
+
+    tests: tuple[TestSuggestion, ...] = ()
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ReviewResult:
     findings: tuple[Finding, ...]
     """After filtering and dedupe, ordered by path and line."""
@@ -76,6 +85,9 @@ class ReviewResult:
     """Set when the model could not be used and the review fell back to static checks."""
     label: str = ""
     head_sha: str | None = None
+    problems: tuple[str, ...] = ()
+    """Model requests that failed while others answered (some chunks, the test writer):
+    each is also a coverage note; the local commands print each on stderr."""
 
     @property
     def test_isolation(self) -> str | None:

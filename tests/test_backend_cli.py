@@ -154,3 +154,39 @@ def test_answer_paths_are_repaired_only_on_a_slash_boundary(git_repo: GitRepo) -
     model = [f for f in data["findings"] if f["source"] == f"model:{MODEL}"]
     assert [(f["path"], f["title"]) for f in model] == [("app.py", "looks wrong")], res.err
     assert data["dropped"]["outside chunk"] >= 1
+
+
+def test_some_chunks_failing_are_said_on_stderr_and_in_every_report(git_repo: GitRepo) -> None:
+    """One chunk of two failing (the other answered) is not silent: one stderr line, and a
+    note in the JSON, text and markdown reports; the test writer's failures likewise."""
+    git_repo.write(".reviewbot.yml", "llm:\n  retries: 0\n  read_timeout: 10\n"
+                                     "  max_prompt_tokens: 700\n")
+    git_repo.write("app.py", BASE)
+    git_repo.write("other.py", "def keep():\n    return 1\n")
+    git_repo.commit("base")
+    git_repo.write("app.py", HEAD)
+    git_repo.write("other.py", "def keep():\n    return 2\n\n\ndef more(y):\n    return y * 2\n")
+
+    def respond(req: FakeRequest) -> Any:
+        if "test writer" in req.prompt:
+            return Reply.error(500, "tests engine dead")
+        if "other.py" in req.prompt and "app.py" not in req.prompt:
+            return Reply.error(500, "engine dead")
+        return {"findings": []}
+
+    with FakeVLLM(respond, model=MODEL) as srv:
+        res, data = review(git_repo, srv.url, "--fail-on", "none")
+        text = run_cli(["diff", "--backend", "vllm", "--llm-url", srv.url, "--model", MODEL,
+                        "--no-tests", "--fail-on", "none"], git_repo.root)
+        md = run_cli(["diff", "--backend", "vllm", "--llm-url", srv.url, "--model", MODEL,
+                      "--format", "markdown", "--fail-on", "none"], git_repo.root)
+    cov = data["coverage"]
+    assert res.code == 0 and cov["chunks_total"] == 2 and cov["chunks_model_reviewed"] == 1, cov
+    assert data["model_error"] is None  # the model was used: not a fallback
+    line = "the model failed on 1 of 2 chunks; their lines got static checks only (first: HTTP 500"
+    assert res.err.startswith(f"reviewbot: {line}") and res.err.count("\n") == 1, res.err
+    assert any(n.startswith(line) for n in cov["notes"])
+    assert line in text.out and line in text.err
+    assert line in md.out
+    writer = "the test writer failed on 2 of 2 requests; their functions got skeletons"
+    assert writer in md.err and writer in md.out, md.err

@@ -71,6 +71,8 @@ def review_and_report(args: argparse.Namespace, io: IO, source: ReviewSource,
     if result.model_error and not (fmt == "text" and getattr(args, "output", None) is None):
         # (a text report on stdout already carries the "model skipped" note: one line, not two)
         io.stderr.write(f"reviewbot: model skipped, static checks only: {result.model_error}\n")
+    for problem in result.problems:
+        io.stderr.write(f"reviewbot: {problem}\n")
     if result.weak_test_isolation:
         io.stderr.write("reviewbot: suggested tests ran without namespace isolation: "
                         f"{result.test_isolation}\n")

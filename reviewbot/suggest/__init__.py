@@ -24,7 +24,7 @@ from functools import partial
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
-from reviewbot.result import TestSuggestion
+from reviewbot.result import SuggestOutcome, TestSuggestion
 from reviewbot.suggest.check import Candidate, check_candidates
 from reviewbot.suggest.imports import declared_imports
 from reviewbot.suggest.model import batches, candidates_from, requests_for
@@ -44,7 +44,7 @@ def load_suggester(*, execute: bool) -> Suggester:
 
 
 def suggest_tests(ctx: SuggestContext, *, env: Mapping[str, str] | None = None,
-                  isolation: str = "auto", execute: bool = False) -> list[TestSuggestion]:
+                  isolation: str = "auto", execute: bool = False) -> SuggestOutcome:
     """The engine's test-suggestion stage (``engine.Suggester``).
 
     ``execute`` (default off): collect, and with ``tests.run`` run, the suggestions in the
@@ -55,10 +55,11 @@ def suggest_tests(ctx: SuggestContext, *, env: Mapping[str, str] | None = None,
     head = HeadFiles(ctx.diff, ctx.files, ctx.reader)
     targets = find_targets(ctx.files, head.read, ctx.config.tests.max_functions)
     if not targets:
-        return []
+        return SuggestOutcome()
     candidates: list[Candidate] = []
+    problems: tuple[str, ...] = ()
     if ctx.backend is not None:
-        candidates = model_candidates(ctx, targets)
+        candidates, problems = model_candidates(ctx, targets)
     covered = {c.target.full_name for c in candidates if not c.rejected}
     candidates += [skeleton_candidate(t) for t in targets if t.full_name not in covered]
     candidates = unique_paths(candidates)
@@ -73,17 +74,24 @@ def suggest_tests(ctx: SuggestContext, *, env: Mapping[str, str] | None = None,
         ctx.progress.advance(len(candidates))
         ctx.progress.finish()
     order = {t.full_name: i for i, t in enumerate(targets)}
-    return sorted(results, key=lambda r: (order.get(r.target, len(order)), r.source == "skeleton"))
+    ranked = sorted(results, key=lambda r: (order.get(r.target, len(order)),
+                                            r.source == "skeleton"))
+    return SuggestOutcome(tuple(ranked), problems)
 
 
-def model_candidates(ctx: SuggestContext, targets: Sequence[Target]) -> list[Candidate]:
-    """The model's test modules for ``targets`` (all requests in one concurrent batch)."""
+def model_candidates(ctx: SuggestContext,
+                     targets: Sequence[Target]) -> tuple[list[Candidate], tuple[str, ...]]:
+    """The model's test modules for ``targets`` (all requests in one concurrent batch), and
+    one line when requests failed (their targets get skeletons)."""
     if ctx.backend is None:
-        return []
+        return [], ()
     groups = batches(targets, ctx.config, ctx.backend, ctx.max_model_len)
     results = ctx.backend.complete(requests_for(groups, ctx.config))
-    found, _notes = candidates_from(results, groups, ctx.model or "model")
-    return found
+    found, notes = candidates_from(results, groups, ctx.model or "model")
+    if not notes:
+        return found, ()
+    return found, (f"the test writer failed on {len(notes)} of {len(groups)} requests; "
+                   f"their functions got skeletons (first: {notes[0]})",)
 
 
 def skeleton_candidate(t: Target) -> Candidate:
