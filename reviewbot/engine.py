@@ -36,7 +36,7 @@ from reviewbot.diff.parse import parse_diff
 from reviewbot.errors import BackendError, ConfigError
 from reviewbot.findings import Finding, Side, fingerprint
 from reviewbot.forking import ForkMap, can_fork, usable_cpus
-from reviewbot.model_findings import anchored_code, model_findings
+from reviewbot.model_findings import anchor_identity, model_findings
 from reviewbot.progress import NullProgress, Progress
 from reviewbot.prompts_render import render
 from reviewbot.result import ReviewResult, SuggestOutcome, TestSuggestion
@@ -175,12 +175,13 @@ def _file_static(pf: PreparedFile, disabled: frozenset[str]) -> FileChecks:
                       if ln.new_lineno is not None)
     out: list[Finding] = []
     for hit in analyze(pf.source, added, disabled):
-        code = anchored_code(pf.source, pf.diff, hit.line, hit.end_line, Side.RIGHT)
+        code, occurrence = anchor_identity(pf.source, pf.diff, hit.line, hit.end_line,
+                                           Side.RIGHT)
         out.append(Finding(
             path=pf.diff.path, line=hit.line, end_line=hit.end_line, side=Side.RIGHT,
             category=hit.category, severity=hit.severity, title=hit.title,
             message=hit.message, source=hit.rule_id,
-            fingerprint=fingerprint(pf.diff.path, code, hit.category, hit.rule_id),
+            fingerprint=fingerprint(pf.diff.path, code, hit.category, hit.rule_id, occurrence),
             confidence=hit.confidence, suggestion=hit.suggestion, rule_id=hit.rule_id,
             cwe=hit.cwe,
         ))

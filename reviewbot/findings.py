@@ -83,14 +83,18 @@ def normalise_title(title: str) -> str:
     return " ".join(_WORD.findall(title.lower()))
 
 
-def fingerprint(path: str, anchored_code: str, category: Category, rule_or_title: str) -> str:
+def fingerprint(path: str, anchored_code: str, category: Category, rule_or_title: str,
+                occurrence: int = 0) -> str:
     """Hash of path, normalised anchored code, category and rule id (or normalised title).
 
     Line numbers are deliberately not part of it: a finding keeps its identity when code
     above it is inserted or removed. Model findings pass their rule id when they have one,
-    else their title, normalised to lower-case words.
+    else their title, normalised to lower-case words. ``occurrence`` tells identical code
+    apart: the same line twice in a file is two findings (the first occurrence, 0, hashes
+    as before, so a re-run still knows the comments it posted on unique lines).
     """
-    key = "\x1f".join(
-        (path, normalise_code(anchored_code), category.value, normalise_title(rule_or_title))
-    )
+    parts = [path, normalise_code(anchored_code), category.value, normalise_title(rule_or_title)]
+    if occurrence:
+        parts.append(f"#{occurrence}")
+    key = "\x1f".join(parts)
     return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:24]

@@ -16,7 +16,7 @@ from reviewbot.chunking import Chunk
 from reviewbot.config import Config
 from reviewbot.context.extract import SourceFile
 from reviewbot.diff.model import FileDiff
-from reviewbot.findings import Category, Finding, Severity, Side, fingerprint
+from reviewbot.findings import Category, Finding, Severity, Side, fingerprint, normalise_code
 from reviewbot.prompts_render import load_schema
 
 if TYPE_CHECKING:
@@ -24,11 +24,41 @@ if TYPE_CHECKING:
 
 
 def anchored_code(src: SourceFile | None, fd: FileDiff, line: int, end: int, side: Side) -> str:
+    return anchor_identity(src, fd, line, end, side)[0]
+
+
+def anchor_identity(src: SourceFile | None, fd: FileDiff, line: int, end: int,
+                    side: Side) -> tuple[str, int]:
+    """The code a finding is anchored to, and how many times the same code (whitespace
+    aside) occurs above it in the file (the head file, or the diff's lines on the old side):
+    what tells a finding on one of two identical lines from the other."""
+    texts: Sequence[str]
+    haystack: bytes | None = None
     if side is Side.RIGHT and src is not None and src.data != b"":
-        return "\n".join(src.lines[line - 1 : end])
-    texts = [ln.text for h in fd.hunks for ln in h.lines
-             if (ln.old_lineno if side is Side.LEFT else ln.new_lineno) in range(line, end + 1)]
-    return "\n".join(texts)
+        texts, haystack = src.lines, src.data
+        first, size = line - 1, max(0, min(end, len(texts)) - line + 1)
+    else:
+        pairs = sorted({(n, ln.text) for h in fd.hunks for ln in h.lines
+                        if (n := ln.old_lineno if side is Side.LEFT else ln.new_lineno)
+                        is not None})
+        texts = [t for _, t in pairs]
+        where = [i for i, (n, _) in enumerate(pairs) if line <= n <= end]
+        first, size = (where[0], len(where)) if where else (0, 0)
+    if size == 0:
+        return "", 0
+    code = "\n".join(texts[first : first + size])
+    return code, _earlier_copies(texts, first, size, haystack)
+
+
+def _earlier_copies(texts: Sequence[str], first: int, size: int, haystack: bytes | None) -> int:
+    head = texts[first].strip()
+    if not head:
+        return 0
+    if haystack is not None and haystack.count(head.encode("utf-8", "surrogateescape")) < 2:
+        return 0  # the usual case, found in C: the line is unique
+    want = normalise_code("\n".join(texts[first : first + size]))
+    return sum(1 for i in range(first) if texts[i].strip() == head
+               and normalise_code("\n".join(texts[i : i + size])) == want)
 
 
 
@@ -80,11 +110,12 @@ def _model_finding(raw: object, chunk: Chunk, files: dict[str, PreparedFile],
         return "malformed"
     suggestion = raw.get("suggestion")
     pf = files[path]
-    code = anchored_code(pf.source, pf.diff, line, end, Side.RIGHT)
+    code, occurrence = anchor_identity(pf.source, pf.diff, line, end, Side.RIGHT)
     return Finding(
         path=path, line=line, end_line=end, side=Side.RIGHT, category=category,
         severity=severity, title=title or message[:80], message=message or title,
-        source=f"model:{model}", fingerprint=fingerprint(path, code, category, title or message),
+        source=f"model:{model}", fingerprint=fingerprint(path, code, category, title or message,
+                                                           occurrence),
         confidence=0.6,
         suggestion=suggestion if isinstance(suggestion, str) and suggestion.strip() else None,
     )
@@ -118,9 +149,11 @@ def model_findings(
                 if isinstance(f, str):
                     dropped[f] = dropped.get(f, 0) + 1
                     continue
-                if f.fingerprint not in seen:
-                    seen.add(f.fingerprint)
-                    votes.setdefault(f.fingerprint, []).append(f)
+                if f.fingerprint in seen:
+                    _count(dropped, "repeated in one answer", 1)
+                    continue
+                seen.add(f.fingerprint)
+                votes.setdefault(f.fingerprint, []).append(f)
         need = config.llm.consensus if len(samples) > 1 else 1
         for fs in votes.values():
             if len(fs) >= need:

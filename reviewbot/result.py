@@ -89,6 +89,14 @@ class ReviewResult:
     """Model requests that failed while others answered (some chunks, the test writer):
     each is also a coverage note; the local commands print each on stderr."""
 
+    def dropped_summary(self) -> str:
+        """One line naming every finding removed and why ("" when none was)."""
+        if not self.dropped:
+            return ""
+        total = sum(self.dropped.values())
+        reasons = ", ".join(f"{n} {why}" for why, n in sorted(self.dropped.items()))
+        return f"{total} finding{'s' if total != 1 else ''} dropped: {reasons}"
+
     @property
     def test_isolation(self) -> str | None:
         """The weakest sandbox isolation any suggested test was executed under; None when

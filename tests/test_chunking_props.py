@@ -309,3 +309,26 @@ def test_patch_without_files_sends_no_invented_context() -> None:
     items, _ = build_items(work, 2000, estimate_tokens, window=20)
     numbers = [int(m) for m in _NUMBERED.findall(items[0][0].text)]
     assert numbers == list(range(28, 35))  # the hunk only, not a 20-line window of blanks
+
+
+def test_model_findings_on_identical_lines_are_not_merged() -> None:
+    from reviewbot.backends.base import LLMResult
+    from reviewbot.engine import PreparedFile, model_findings
+
+    old = [f"v{i} = {i}" for i in range(30)]
+    new = list(old)
+    new[5] = new[20] = "total = total + price"  # the same new line twice
+    work = _work([("a.py", old, new)], 3, True)
+    items, _ = build_items(work, 4000, estimate_tokens, window=5)
+    chunks = pack(items, 4000, estimate_tokens)
+    assert len(chunks) == 1
+    diff = parse_diff(_unified("a.py", old, new, 3))
+    files = {"a.py": PreparedFile(diff.files[0], work[0].source, False)}
+    raw = [{"path": "a.py", "line": n, "end_line": n, "category": "bug", "severity": "warning",
+            "title": "possible overflow", "message": "m"} for n in (6, 21, 21)]
+    dropped: dict[str, int] = {}
+    found, _ = model_findings(chunks, [LLMResult("chunk-0", ({"findings": raw},))], files,
+                              Config(), "tiny", dropped)
+    assert sorted(f.line for f in found) == [6, 21]  # the repeat of 21 is one finding
+    assert len({f.fingerprint for f in found}) == 2
+    assert dropped == {"repeated in one answer": 1}

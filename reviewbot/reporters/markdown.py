@@ -93,6 +93,8 @@ def coverage_section(result: ReviewResult) -> str:
         out.append("</details>")
     for note in cov.notes:
         out.append(f"\n> {escape_md(note, MESSAGE_CHARS)}")
+    if result.dropped:
+        out.append(f"\n{escape_md(result.dropped_summary(), MESSAGE_CHARS)}")
     return "\n".join(out)
 
 

@@ -84,6 +84,8 @@ def render_text(result: ReviewResult, *, color: bool = False) -> str:
                            + (f" ({safe(s.detail)})" if s.detail else "")))
     for note in result.coverage.notes:
         out.append(f"note: {safe(note)}")
+    if result.dropped:
+        out.append(c(_DIM, safe(result.dropped_summary())))
     if result.backend == "static" and not result.model_error:
         out.append(c(_DIM, "static checks only; to add an LLM review set REVIEWBOT_LLM_URL="
                            "http://HOST:8000/v1 (a vLLM server) and REVIEWBOT_MODEL"))

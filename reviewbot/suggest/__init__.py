@@ -24,7 +24,7 @@ from functools import partial
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
-from reviewbot.result import SuggestOutcome, TestSuggestion
+from reviewbot.result import SuggestOutcome
 from reviewbot.suggest.check import Candidate, check_candidates
 from reviewbot.suggest.imports import declared_imports
 from reviewbot.suggest.model import batches, candidates_from, requests_for
