@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import sys
 import time
+from collections.abc import Mapping
 from typing import Protocol, TextIO
 
 
@@ -63,8 +62,8 @@ class TerminalProgress:
         self.stream.flush()
 
 
-def progress_for(stream: TextIO | None = None) -> Progress:
-    stream = stream if stream is not None else sys.stderr
-    if os.environ.get("CI") or not getattr(stream, "isatty", lambda: False)():
+def progress_for(stream: TextIO, env: Mapping[str, str]) -> Progress:
+    """A bar on ``stream`` when it is a terminal and the injected ``env`` is not CI."""
+    if env.get("CI") or not getattr(stream, "isatty", lambda: False)():
         return NullProgress()
     return TerminalProgress(stream)

@@ -38,8 +38,8 @@ def load_text(name: str) -> str:
     return resources.files("reviewbot.prompts").joinpath(name).read_text(encoding="utf-8")
 
 
-@cache
 def load_schema(name: str) -> dict[str, Any]:
+    """A fresh copy of a packaged JSON schema: callers may change it (the text is cached)."""
     data: dict[str, Any] = json.loads(load_text(name))
     return data
 

@@ -46,7 +46,7 @@ def run(args: argparse.Namespace, io: IO) -> int:
     # REVIEWBOT_* variables, then flags
     config = load_cli_config(args, find_repo_root(io.cwd, io.env), io.env)
     backend = create_backend(config)
-    progress = progress_for(io.stderr)
+    progress = progress_for(io.stderr, io.env)
     progress.start(len(cases), "evaluating")
     try:
         result = run_eval(cases, config, backend, jobs=args.jobs, advance=progress.advance)

@@ -52,7 +52,7 @@ def review_and_report(args: argparse.Namespace, io: IO, source: ReviewSource,
     config = local_config(args, io, root, extra)
     backend = create_backend(config)
     try:
-        result = run_review(source, config, backend, progress=progress_for(io.stderr),
+        result = run_review(source, config, backend, progress=progress_for(io.stderr, io.env),
                             suggester=load_suggester(execute=True) if config.tests.enabled
                             else None)
     finally:
