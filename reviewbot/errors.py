@@ -9,9 +9,8 @@ the only place that turns these into exit codes and printed lines.
     ├── DiffError             malformed or unsupported diff text
     ├── GitError              a git command failed
     ├── BackendError          the LLM backend is unusable (bad model name, unreachable, ...)
-    ├── GitHubError           GitHub answered with an error we cannot work around
-    │   └── PublishError      exit 4: published in part (rerun on the same commit completes it)
-    └── WebhookError          a webhook delivery was rejected
+    └── GitHubError           GitHub answered with an error we cannot work around
+        └── PublishError      exit 4: published in part (rerun on the same commit completes it)
     InternalError             exit 3 (a bug in reviewbot)
 """
 
@@ -64,14 +63,6 @@ class PublishError(GitHubError):
     The message says what was posted and what was not; a rerun completes it."""
 
     exit_code = EXIT_PARTIAL
-
-
-class WebhookError(ReviewbotError):
-    """A webhook delivery is invalid (signature, size, body)."""
-
-    def __init__(self, message: str, *, status: int, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
-        self.status = status
 
 
 class InternalError(ReviewbotError):
