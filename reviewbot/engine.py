@@ -37,6 +37,7 @@ from reviewbot.errors import BackendError, ConfigError
 from reviewbot.findings import Finding, Side, fingerprint
 from reviewbot.forking import ForkMap, can_fork, usable_cpus
 from reviewbot.model_findings import anchor_identity, model_findings
+from reviewbot.placement import HunkIndex
 from reviewbot.progress import NullProgress, Progress
 from reviewbot.prompts_render import render
 from reviewbot.result import ReviewResult, SuggestOutcome, TestSuggestion
@@ -222,11 +223,13 @@ def review_requests(chunks: Sequence[Chunk], config: Config) -> list[LLMRequest]
 def filter_findings(findings: Sequence[Finding], diff: Diff, config: Config,
                     dropped: dict[str, int]) -> list[Finding]:
     by_path = diff.by_path()
+    indexes: dict[str, HunkIndex] = {}
 
     def drop(reason: str) -> None:
         dropped[reason] = dropped.get(reason, 0) + 1
 
     kept: dict[str, Finding] = {}
+    mode = config.filter_mode
     for f in findings:
         if f.category not in config.categories:
             drop("category not enabled")
@@ -235,16 +238,21 @@ def filter_findings(findings: Sequence[Finding], diff: Diff, config: Config,
             drop("below min_severity")
             continue
         fd = by_path.get(f.path)
-        if config.filter_mode is not FilterMode.NOFILTER:
-            if fd is None:
+        if fd is None:
+            if mode is not FilterMode.NOFILTER:
                 drop("not in diff")
                 continue
-            if config.filter_mode is FilterMode.ADDED and not _touches_added(fd, f):
+        else:
+            index = indexes.get(fd.path)
+            if index is None:
+                index = indexes[fd.path] = HunkIndex(fd)
+            if mode is FilterMode.ADDED and not index.touches_changed(f.line, f.end_line,
+                                                                      f.side):
                 drop("not on an added line")
                 continue
-            if config.filter_mode is FilterMode.DIFF_CONTEXT and not fd.accepts_range(
-                f.line, f.end_line, f.side
-            ):
+            f = index.clamp(f, changed_only=mode is FilterMode.ADDED)
+            if mode is FilterMode.DIFF_CONTEXT and not index.accepts_range(f.line, f.end_line,
+                                                                           f.side):
                 drop("outside the diff")
                 continue
         old = kept.get(f.fingerprint)
@@ -256,13 +264,6 @@ def filter_findings(findings: Sequence[Finding], diff: Diff, config: Config,
                 continue
         kept[f.fingerprint] = f
     return sorted(kept.values(), key=lambda f: (f.path, f.line, f.end_line, f.category, f.title))
-
-
-def _touches_added(fd: FileDiff, f: Finding) -> bool:
-    if f.side is Side.LEFT:
-        return any(ln.old_lineno in range(f.line, f.end_line + 1)
-                   for h in fd.hunks for ln in h.lines if ln.kind is LineKind.REMOVED)
-    return any(ln.new_lineno in range(f.line, f.end_line + 1) for h in fd.hunks for ln in h.added())
 
 
 def _open_backend(backend: Backend, config: Config

@@ -4,6 +4,7 @@ the filter modes applied to findings."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import pytest
 
@@ -130,7 +131,9 @@ FILTER_DIFF = """\
 
 @pytest.mark.parametrize("mode, kept", [
     (FilterMode.ADDED, {"added", "removed", "range in hunk"}),  # ranges touching a + line
-    (FilterMode.DIFF_CONTEXT, {"added", "removed", "context", "range in hunk"}),
+    # a range that leaves its hunk is narrowed to the hunk (13..20 -> 13..14), not dropped
+    (FilterMode.DIFF_CONTEXT, {"added", "removed", "context", "range in hunk",
+                               "range leaving hunk"}),
     (FilterMode.FILE, {"added", "removed", "context", "range in hunk", "outside hunk",
                        "range leaving hunk"}),
     (FilterMode.NOFILTER, {"added", "removed", "context", "range in hunk", "outside hunk",
@@ -149,6 +152,21 @@ def test_filter_modes(mode: FilterMode, kept: set[str]) -> None:
     out = filter_findings(findings, diff, Config(filter_mode=mode), dropped)
     assert {f.title for f in out} == kept
     assert sum(dropped.values()) == len(findings) - len(kept)
+    leaving = [f for f in out if f.title == "range leaving hunk"]
+    if mode is FilterMode.DIFF_CONTEXT:
+        assert [(f.line, f.end_line) for f in leaving] == [(13, 14)]
+
+
+def test_a_range_over_an_added_line_is_narrowed_to_its_changed_lines() -> None:
+    # a rule's node spans 1..400; only line 12 changed: the comment sits on 12, without the
+    # suggestion (it was written to replace the whole node)
+    diff = parse_diff(FILTER_DIFF)
+    wide = replace(_finding("a.py", 1, end=400, title="wide"), suggestion="x = 1\n")
+    for mode in (FilterMode.ADDED, FilterMode.DIFF_CONTEXT, FilterMode.FILE):
+        (out,) = filter_findings([wide], diff, Config(filter_mode=mode), {})
+        assert out.suggestion is None
+        want = (12, 12) if mode is FilterMode.ADDED else (10, 14)
+        assert (out.line, out.end_line) == want, mode
 
 
 def test_filter_severity_categories_and_duplicates() -> None:
