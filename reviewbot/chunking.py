@@ -42,6 +42,10 @@ class ChunkItem:
     """New-file lines ``context.start_line..context.end_line`` (empty when unknown)."""
     segments: tuple[int, ...] = ()
     """Lengths of the hunks ``lines`` joins, in order (empty: one hunk or piece)."""
+    hunk: tuple[DiffLine, ...] = ()
+    """For one piece of a split hunk: the whole hunk. Its lines that the piece's context
+    shows are marked as they are in the diff (``+`` for added), and a finding may sit on
+    them: GitHub accepts any line of the hunk."""
     text: str = field(init=False, compare=False, repr=False)
     """The rendered, fenced item (computed once, at construction, with a random nonce)."""
 
@@ -53,11 +57,18 @@ class ChunkItem:
 
     def right_lines(self) -> frozenset[int]:
         """New-file line numbers a finding may be anchored to in this item."""
-        return frozenset(ln.new_lineno for ln in self.lines
-                         if ln.kind is not LineKind.REMOVED and ln.new_lineno is not None)
+        own = frozenset(ln.new_lineno for ln in self.lines
+                        if ln.kind is not LineKind.REMOVED and ln.new_lineno is not None)
+        if not (self.hunk and self.source_lines):
+            return own
+        lo, hi = self.context.start_line, self.context.start_line + len(self.source_lines) - 1
+        return own | {ln.new_lineno for ln in self.hunk if ln.kind is not LineKind.REMOVED
+                      and ln.new_lineno is not None and lo <= ln.new_lineno <= hi}
 
     def hunk_line_sets(self) -> list[frozenset[int]]:
         """:meth:`right_lines` per hunk: a multi-line finding must stay inside one."""
+        if self.hunk:
+            return [self.right_lines()]
         out, pos = [], 0
         for size in self.segments or (len(self.lines),):
             out.append(frozenset(ln.new_lineno for ln in self.lines[pos : pos + size]
@@ -85,6 +96,11 @@ def _code_rows(item: ChunkItem) -> list[str]:
     news = [ln.new_lineno for ln in item.lines if ln.new_lineno is not None]
     width = len(str(max(ctx.end_line, *news) if news else ctx.end_line))
     blank = " " * width
+    added = {ln.new_lineno for ln in item.hunk if ln.kind is LineKind.ADDED}
+
+    def context_row(k: int) -> str:
+        return f"{'+' if k in added else ' '} {str(k).rjust(width)} | {src[k - start]}"
+
     rows: list[str] = []
     shown = start - 1  # last new-file line emitted (only meaningful with src)
     for ln in item.lines:
@@ -94,13 +110,12 @@ def _code_rows(item: ChunkItem) -> list[str]:
             continue
         if src and n > shown:
             if n - 1 > shown:  # unchanged lines between hunks, or leading context
-                rows.extend(f"  {str(k).rjust(width)} | {src[k - start]}"
-                            for k in range(max(shown + 1, start), min(n, stop)))
+                rows.extend(context_row(k) for k in range(max(shown + 1, start), min(n, stop)))
             shown = n
         mark = "+" if ln.kind is LineKind.ADDED else " "
         rows.append(f"{mark} {str(n).rjust(width)} | {ln.text}")
     if src and ctx.end_line > shown:
-        rows.extend(f"  {str(k).rjust(width)} | {src[k - start]}"
+        rows.extend(context_row(k)
                     for k in range(max(shown + 1, start), min(ctx.end_line + 1, stop)))
     return rows
 
@@ -134,13 +149,26 @@ class FileWork:
     are unknown, so only definitions are taken from it, never context lines."""
 
 
-def _span(lines: Sequence[DiffLine]) -> tuple[int, int]:
+def _span(lines: Sequence[DiffLine], hunk: Sequence[DiffLine] = ()) -> tuple[int, int]:
+    """New-file lines ``lines`` cover. Lines that are all removed have none: a piece of a
+    split hunk then takes the new-file line where it sits in ``hunk``."""
     news = [ln.new_lineno for ln in lines if ln.new_lineno is not None]
     if news:
         return min(news), max(news)
+    if lines and hunk:
+        return (_new_position(lines[0], hunk),) * 2
     olds = [ln.old_lineno for ln in lines if ln.old_lineno is not None]
     start = max(1, min(olds)) if olds else 1
     return start, start
+
+
+def _new_position(first: DiffLine, hunk: Sequence[DiffLine]) -> int:
+    """The new-file line next to ``first`` (a removed line of ``hunk``): the last line
+    before it that the new file has, else the first one after it."""
+    at = next(i for i, ln in enumerate(hunk) if ln is first)
+    before = (ln.new_lineno for ln in reversed(hunk[:at]) if ln.new_lineno is not None)
+    after = (ln.new_lineno for ln in hunk[at:] if ln.new_lineno is not None)
+    return next(before, None) or next(after, None) or max(1, first.old_lineno or 1)
 
 
 def hunk_spans(hunks: Sequence[Sequence[DiffLine]]) -> list[tuple[int, int]]:
@@ -149,22 +177,23 @@ def hunk_spans(hunks: Sequence[Sequence[DiffLine]]) -> list[tuple[int, int]]:
 
 
 def _make_item(fw: FileWork, index: int, lines: Sequence[DiffLine], window: int,
-               max_lines: int) -> ChunkItem:
-    start, end = _span(lines)
+               max_lines: int, hunk: Sequence[DiffLine] = ()) -> ChunkItem:
+    """The item for ``lines``: a whole hunk, or (``hunk`` given) one piece of it."""
+    start, end = _span(lines, hunk)
     ctx = context_for(fw.source, start, end, window=window, max_lines=max_lines)
     src = (tuple(fw.source.lines[ctx.start_line - 1 : ctx.end_line])
            if fw.source is not None and fw.show_source else ())
     if not src:
         ctx = CodeContext(start, end, ctx.definitions, False)
-    return ChunkItem(fw.path, fw.language, index, tuple(lines), ctx, src)
+    return ChunkItem(fw.path, fw.language, index, tuple(lines), ctx, src, hunk=tuple(hunk))
 
 
 def _bare(item: ChunkItem) -> ChunkItem:
     """The item without surrounding context lines (only the diff lines)."""
-    start, end = _span(item.lines)
+    start, end = _span(item.lines, item.hunk)
     ctx = CodeContext(start, end, item.context.definitions, False)
     return ChunkItem(item.path, item.language, item.hunk_index, item.lines, ctx, (),
-                     item.segments)
+                     item.segments, item.hunk)
 
 
 def _joined(fw: FileWork, group: Sequence[ChunkItem]) -> ChunkItem:
@@ -204,7 +233,8 @@ def _hunk_items(fw: FileWork, hi: int, hunk: Sequence[DiffLine], budget: int,
     pending: list[Sequence[DiffLine]] = [hunk]
     while pending:
         lines = pending.pop(0)
-        item = _make_item(fw, hi, lines, window, max_lines)
+        piece_of = hunk if len(lines) < len(hunk) else ()
+        item = _make_item(fw, hi, lines, window, max_lines, piece_of)
         cost = count(item.text)
         if cost <= budget:
             out.append((item, cost))

@@ -332,3 +332,47 @@ def test_model_findings_on_identical_lines_are_not_merged() -> None:
     assert sorted(f.line for f in found) == [6, 21]  # the repeat of 21 is one finding
     assert len({f.fingerprint for f in found}) == 2
     assert dropped == {"repeated in one answer": 1}
+
+
+def test_pieces_of_a_split_hunk_show_their_neighbours_as_added_and_accept_findings() -> None:
+    """A hunk too large for one prompt is split; each piece's context shows the lines of
+    the other pieces as they are in the diff (added, not unchanged), and an answer on one of
+    them is kept: GitHub accepts any line of the hunk."""
+    from reviewbot.backends.base import LLMResult
+    from reviewbot.engine import PreparedFile, model_findings
+
+    old = [f"v{i} = {i}" for i in range(40)]
+    new = old[:20] + [f"w{i} = {i}" for i in range(120)] + old[20:]
+    work = _work([("a.py", old, new)], 3, True)
+    items, skipped = build_items(work, 400, estimate_tokens, window=5)
+    assert skipped == [] and len(items) > 1 and all(i.hunk for i, _ in items)
+    first = items[0][0]
+    own = {ln.new_lineno for ln in first.lines}
+    shown = dict((int(n), mark) for mark, n in re.findall(r"^([+ ]) +(\d+) \|", first.text,
+                                                            re.M))
+    neighbours = {n for n in shown if n not in own and 21 <= n <= 140}
+    assert neighbours and all(shown[n] == "+" for n in neighbours)
+    assert all(shown[n] == " " for n in shown if n < 21 or n > 140)
+    assert neighbours <= first.right_lines()
+    chunks = pack(items[:1], 400, estimate_tokens)
+    diff = parse_diff(_unified("a.py", old, new, 3))
+    files = {"a.py": PreparedFile(diff.files[0], work[0].source, False)}
+    target = max(neighbours)
+    raw = [{"path": "a.py", "line": target, "end_line": target, "category": "bug",
+            "severity": "error", "title": "on a neighbour's line", "message": "m"}]
+    dropped: dict[str, int] = {}
+    found, _ = model_findings(chunks, [LLMResult("chunk-0", ({"findings": raw},))], files,
+                              Config(), "tiny", dropped)
+    assert dropped == {} and [f.line for f in found] == [target]
+
+
+def test_a_piece_of_only_removed_lines_takes_its_window_from_the_new_file() -> None:
+    old = [f"v{i} = {i}" for i in range(300)]
+    new = old[:5] + old[200:]  # 195 lines removed at new line 6: pieces have no new numbers
+    work = _work([("a.py", old, new)], 3, True)
+    items, skipped = build_items(work, 300, estimate_tokens, window=4)
+    assert skipped == [] and len(items) > 1
+    for item, _ in items:
+        if all(ln.kind is LineKind.REMOVED for ln in item.lines):
+            # new-file lines around line 5/6, not old-file numbers up to 200
+            assert item.context.start_line <= 6 and item.context.end_line <= 12, item.context
