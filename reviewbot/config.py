@@ -194,6 +194,7 @@ ENV_KEYS: dict[str, str] = {
     "REVIEWBOT_STRUCTURED_OUTPUT": "llm.structured_output",
     "REVIEWBOT_MAX_PROMPT_TOKENS": "llm.max_prompt_tokens",
     "REVIEWBOT_CONCURRENCY": "llm.concurrency",
+    "REVIEWBOT_READ_TIMEOUT": "llm.read_timeout",
     "REVIEWBOT_LOCAL_MODEL": "local.model_path",
     "REVIEWBOT_FAIL_ON": "fail_on",
     "REVIEWBOT_FILTER_MODE": "filter_mode",

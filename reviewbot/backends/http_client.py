@@ -56,6 +56,8 @@ class HttpFailure:
     connection: bool = False
     """True when the server could not be reached at all (refused, DNS, connect timeout)."""
     attempts: int = 1
+    read_timeout: bool = False
+    """True when the server took the request and sent no answer within llm.read_timeout."""
 
 
 def make_client(settings: HttpSettings,
@@ -126,7 +128,8 @@ def _transport_reason(exc: httpx.HTTPError, url: str, settings: HttpSettings) ->
             detail = "connection refused"
         return HttpFailure(f"no LLM server at {url} ({detail})", connection=True)
     if isinstance(exc, httpx.ReadTimeout):
-        return HttpFailure(f"no answer within {settings.read_timeout:g} s (llm.read_timeout)")
+        return HttpFailure(f"no answer within {settings.read_timeout:g} s (llm.read_timeout)",
+                           read_timeout=True)
     if isinstance(exc, httpx.TimeoutException):
         return HttpFailure(f"timed out talking to {url}: {type(exc).__name__}")
     return HttpFailure(f"connection to {url} failed: {type(exc).__name__}: {exc}", connection=True)
@@ -182,7 +185,8 @@ class Requester:
 
 
 def _with_attempts(failure: HttpFailure, attempt: int) -> HttpFailure:
-    return HttpFailure(failure.reason, failure.status, failure.connection, attempt + 1)
+    return HttpFailure(failure.reason, failure.status, failure.connection, attempt + 1,
+                       failure.read_timeout)
 
 
 def decode_json(response: httpx.Response) -> Any:

@@ -8,9 +8,14 @@ API). They differ only in defaults: the structured-output form (see
 
 ``open()`` reads ``/v1/models`` once: the configured model must be served (the error lists
 what is), and vLLM's ``max_model_len`` sets the token budget. ``complete()`` sends every
-request at once through a thread pool, at most ``llm.concurrency`` in flight, over one
-pooled ``httpx.Client``, so vLLM's continuous batching stays full; it never raises for one
-failed request.
+request through a thread pool over one pooled ``httpx.Client``; it never raises for one
+failed request. ``vllm`` keeps ``llm.concurrency`` requests in flight, so continuous
+batching stays full. ``openai`` servers often answer one request at a time (llama-cpp-python)
+or have a few slots (llama.cpp's server, whose ``/props`` says how many): there an
+:class:`~reviewbot.backends.gate.AdaptiveGate` starts at the known slot count (else 1) and
+follows the answers' latency up to ``llm.concurrency``, so requests do not wait out their
+read timeout in the server's queue. A read timeout of a request that was sent while others
+were in flight is retried once, alone behind the lowered limit.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import httpx
 
 from reviewbot.backends.answers import Choice, build_result
 from reviewbot.backends.base import BackendInfo, LLMRequest, LLMResult, ProgressCallback
+from reviewbot.backends.gate import AdaptiveGate
 from reviewbot.backends.http_client import (
     HttpFailure,
     HttpSettings,
@@ -77,6 +83,8 @@ class OpenAICompatibleBackend:
         self.api = "chat"
         self._counter: TokenCounter | None = None
         self._open_lock = threading.Lock()
+        self.gate: AdaptiveGate | None = None
+        """None for vLLM (a fixed ``llm.concurrency`` in flight)."""
 
     # -- open ------------------------------------------------------------------------------
 
@@ -116,7 +124,11 @@ class OpenAICompatibleBackend:
                 hint="set llm.model / --model to one of those names (vLLM: --served-model-name)")
         max_len = served[model].get("max_model_len")
         if not isinstance(max_len, int) or isinstance(max_len, bool) or max_len <= 0:
-            max_len = self._llama_cpp_context() if self.name == "openai" else None
+            max_len = None
+        if self.name == "openai":
+            n_ctx, slots = self._llama_cpp_props()
+            max_len = max_len or n_ctx
+            self.gate = AdaptiveGate(self.settings.concurrency, slots)
         self.api = choose_api(self.config.llm.api, model)
         self._counter = probe(self.requester, self.root, model, self.name)
         return BackendInfo(self.name, model, max_len)
@@ -131,18 +143,22 @@ class OpenAICompatibleBackend:
             return "llm.url must be the API base, ending in /v1"
         return "check the server's log"
 
-    def _llama_cpp_context(self) -> int | None:
-        """llama.cpp's server reports its context size in /props; others have no such page."""
+    def _llama_cpp_props(self) -> tuple[int | None, int | None]:
+        """llama.cpp's server reports its context size and slot count in /props; others
+        have no such page."""
         result = self.requester.request("GET", f"{self.root}/props", retries=0)
         if not isinstance(result, httpx.Response):
-            return None
+            return None, None
         try:
             data = result.json()
         except ValueError:
-            return None
-        settings = data.get("default_generation_settings") if isinstance(data, dict) else None
+            return None, None
+        if not isinstance(data, dict):
+            return None, None
+        settings = data.get("default_generation_settings")
         n_ctx = settings.get("n_ctx") if isinstance(settings, dict) else None
-        return n_ctx if isinstance(n_ctx, int) and n_ctx > 0 else None
+        slots = data.get("total_slots")
+        return (_positive(n_ctx), _positive(slots))
 
     # -- tokens ----------------------------------------------------------------------------
 
@@ -197,7 +213,7 @@ class OpenAICompatibleBackend:
         body = build_body(request, self.config.llm, api=self.api, model=self.info.model,
                           form=self.form, max_tokens=max_tokens)
         path = "/chat/completions" if self.api == "chat" else "/completions"
-        result = self.requester.request("POST", self.base + path, body)
+        result = self._send(self.base + path, body)
         if isinstance(result, HttpFailure):
             reason = result.reason
             if result.attempts > 1:
@@ -215,9 +231,30 @@ class OpenAICompatibleBackend:
             completion_tokens=_int(usage.get("completion_tokens")),
             seconds=self.clock() - t0, server_seconds=_server_seconds(data), notes=notes)
 
+    def _send(self, url: str, body: Any) -> httpx.Response | HttpFailure:
+        """POST through the gate; a read timeout after waiting in the server's queue (others
+        were in flight) is retried once, under the limit the timeout lowered."""
+        gate = self.gate
+        if gate is None:
+            return self.requester.request("POST", url, body)
+        for attempt in range(2):
+            ahead = gate.acquire()
+            t0 = self.clock()
+            result = self.requester.request("POST", url, body)
+            failed = isinstance(result, HttpFailure)
+            timed_out = isinstance(result, HttpFailure) and result.read_timeout
+            gate.release(None if failed else self.clock() - t0, timed_out=timed_out)
+            if not (timed_out and ahead > 0 and attempt == 0):
+                return result
+        return result
+
     def close(self) -> None:
         if self._own_client:
             self.client.close()
+
+
+def _positive(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 def _int(value: Any) -> int:

@@ -198,8 +198,11 @@ class FakeVLLM:
                  model: str = "codellama/CodeLlama-7b-Instruct-hf", max_model_len: int = 4096,
                  extra_models: Sequence[str] = (), tokenize: bool = True,
                  legacy_guided_json: bool = False, api_key: str | None = None,
-                 error_shape: str = "nested") -> None:
+                 error_shape: str = "nested", props: dict[str, Any] | None = None) -> None:
         self.responder: Responder = responder or (lambda req: {"findings": []})
+        self.props = props
+        """When set, served at /props as llama.cpp's server does (``total_slots``,
+        ``default_generation_settings.n_ctx``); vLLM has no such page (404)."""
         self.model = model
         self.models = [model, *extra_models]
         self.max_model_len = max_model_len
@@ -430,6 +433,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(*_json(200, self.fake.models_body()))
         elif self.path == "/health":
             self._send(200, {}, b"")
+        elif self.path == "/props" and self.fake.props is not None:
+            self._send(*_json(200, self.fake.props))
         else:
             self._send(*_json(404, {"detail": "Not Found"}))
 
