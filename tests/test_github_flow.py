@@ -334,3 +334,28 @@ def test_personal_token_identity_and_no_check_run(shop_pr: ShopPR) -> None:
     assert out.incremental_since is None  # the planted marker was not trusted
     assert runs == [] and out.check_run_id is None
     assert "no check run: the token lacks checks: write" in out.notes
+
+
+def test_a_broken_base_config_fails_the_check_run_naming_the_problem(fake: FakeGitHub,
+                                                                     git_repo) -> None:
+    from reviewbot.errors import ConfigError
+    from reviewbot.github.pipeline import CONFIG_ERROR_TITLE
+
+    git_repo.write("ok.py", "def f(x):\n    return x\n")
+    base = git_repo.commit("base")
+    git_repo.write("ok.py", "def f(x):\n    return x + 1\n")
+    head = git_repo.commit("head")
+    broken = b"max_comments: '[evil](http://x.example) #1'\n"  # quoted in the error
+    fake.open_pr(REPO, NUMBER, file_patches(git_repo, base, head), base_sha=base, head_sha=head,
+                 base_contents={".reviewbot.yml": broken})
+    with pytest.raises(ConfigError, match="max_comments"):
+        _review(fake)
+    comments, issue_comments, reviews, runs = _state(fake)
+    assert (comments, issue_comments, reviews) == ([], [], [])
+    (run,) = runs
+    assert run["conclusion"] == "failure" and run["head_sha"] == head
+    assert run["output"]["title"] == CONFIG_ERROR_TITLE
+    summary = run["output"]["summary"]
+    assert "max\\_comments" in summary and "must be an integer" in summary  # markdown-escaped
+    assert "not reviewed" in summary
+    assert "](http://x.example)" not in summary and " #1" not in summary  # no live markup

@@ -187,3 +187,12 @@ def test_github_errors_are_counted_and_retryable(api: PermissionAPI) -> None:
                                              {"status": "502"}) == 1.0
     assert metrics2.registry.get_sample_value("reviewbot_github_api_errors_total",
                                               {"status": "error"}) == 1.0
+
+
+def test_a_broken_base_config_ends_the_job_without_retries(api: PermissionAPI) -> None:
+    # the flow has already failed the check run naming the problem; retrying cannot help
+    from reviewbot.errors import ConfigError
+
+    run, _ = runner(api, Flow(error=ConfigError(".reviewbot.yml: 'jobs' must be an integer")))
+    with pytest.raises(PermanentJobError, match="'jobs' must be an integer"):
+        run("job", spec())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -32,6 +33,7 @@ from reviewbot.github.reader import (
 from reviewbot.github.retry import is_forbidden
 from reviewbot.github.summary import SummaryFacts, carried_lines, render_summary
 from reviewbot.result import ReviewResult
+from reviewbot.safe_publish import safe_block
 from reviewbot.sources import ReviewSource
 
 if TYPE_CHECKING:
@@ -154,7 +156,12 @@ def run_pipeline(
         raise GitHubError(f"cannot open repository {repo_full_name} (HTTP {exc.status})",
                           hint="check the name and that the token can read it") from None
     pr, data = read_pull_request(repo, number)
-    config = load_base_config(repo, data, env, base_config_defaults, config_path, overrides)
+    try:
+        config = load_base_config(repo, data, env, base_config_defaults, config_path, overrides)
+    except ConfigError as exc:
+        if not dry_run:
+            report_config_error(gh, repo, data.head_sha, exc)
+        raise
     identity = detect_identity(gh, env, bot_login=bot_login or known_login(gh),
                                in_actions=env.get("GITHUB_ACTIONS") == "true",
                                ).for_pull(repo_full_name, number)
@@ -246,6 +253,23 @@ def run_pipeline(
         comments_skipped_existing=len(plan.existing), comments_moved_to_summary=len(moved),
         comments_deleted_stale=deleted, summary_comment_id=summary_id, check_run_id=check_id,
         summary_markdown=summary_md, notes=tuple(notes), **base)  # type: ignore[arg-type]
+
+
+CONFIG_ERROR_TITLE = "reviewbot could not use its configuration"
+
+
+def report_config_error(gh: github.Github, repo: Any, head_sha: str, exc: ConfigError) -> None:
+    """Say on the pull request why it was not reviewed: a failed check run naming the
+    problem (the message quotes the config, which the repository wrote: escaped for
+    markdown, bounded and redacted). Best effort: without checks: write the error is still
+    the job's or the Action's own outcome."""
+    hint = f"\n\nWhat to do: {safe_block(exc.hint[:1_000])}" if exc.hint else ""
+    summary = (f"{safe_block(exc.message[:3_000])}{hint}\n\nThis pull request was not "
+               "reviewed. Fix the configuration in the base branch (reviewbot never reads it "
+               "from the pull request) and push again.")
+    with contextlib.suppress(github.GithubException):
+        CheckPublisher(gh, repo, head_sha, uuid.uuid4().hex[:16]).publish(
+            (), "failure", CONFIG_ERROR_TITLE, summary)
 
 
 def _partial(done: Sequence[str], missing: str, why: str) -> PublishError:

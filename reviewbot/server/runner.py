@@ -121,6 +121,10 @@ class GitHubJobRunner:
         except GitHubError:
             self.metrics.github_errors.labels("error").inc()
             raise
+        except ConfigError as exc:
+            # the base branch's .reviewbot.yml is broken: the check run says so (see
+            # github.pipeline.report_config_error); retrying cannot help until it is fixed
+            raise PermanentJobError(exc.message, hint=exc.hint) from None
 
     def _run(self, spec: JobSpec) -> JobResult:
         gh = self.make_gh(spec)
