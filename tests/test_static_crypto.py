@@ -141,6 +141,16 @@ NEGATIVE: list[tuple[str, str]] = [
         def sign(secret, body):
             return hashlib.sha256(secret + body).hexdigest()
     """),
+    # near misses: a function named after sessions that hashes a URL; a certificate
+    # fingerprint for display
+    ("py.weak-hash", """
+        import hashlib
+        def get_session(url):
+            key = hashlib.md5(url.encode()).hexdigest()
+            return SESSIONS[key]
+        def show(cert_der):
+            print(hashlib.sha1(cert_der).hexdigest())
+    """),
     ("py.weak-cipher", """
         import os
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -178,6 +188,16 @@ NEGATIVE: list[tuple[str, str]] = [
         def pick(items):
             return random.choice(items)
     """),
+    # near miss: a token drawn from a vocabulary is a word, not a secret
+    ("py.insecure-random", """
+        import random
+        def babble(vocab, n):
+            out = []
+            for _ in range(n):
+                token = random.choice(vocab)
+                out.append(token)
+            return out
+    """),
     ("py.cleartext-transport", """
         import requests
         def login(user, pw):
@@ -213,8 +233,9 @@ NEGATIVE: list[tuple[str, str]] = [
             app.run(debug=os.environ.get("FLASK_DEBUG") == "1")
     """),
     ("py.debug-mode", """
-        def run(job):
+        def run(job, pipeline):
             job.run(debug=False)
+            pipeline.run(debug=True)
     """),
     ("py.insecure-tempfile", """
         import os, tempfile
@@ -258,6 +279,9 @@ def test_debug_setting_only_in_a_production_settings_module() -> None:
     assert "py.debug-mode" in rule_ids(code, path="mysite/settings/production.py")
     assert "py.debug-mode" not in rule_ids(code, path="mysite/settings/dev.py")
     assert "py.debug-mode" not in rule_ids(code, path="mysite/views.py")
+    run_app = "app.run(debug=True)\n"
+    assert "py.debug-mode" in rule_ids(run_app, path="server.py")
+    assert "py.debug-mode" not in rule_ids(run_app, path="tests/test_server.py")
 
 
 def test_password_hashes_stay_with_the_password_rule() -> None:

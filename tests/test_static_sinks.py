@@ -139,6 +139,13 @@ NEGATIVE: list[tuple[str, str]] = [
         def user(uid):
             return requests.get(f"https://api.example.com/users/{uid}").json()
     """),
+    # near miss: the host from the operator's environment, not from an outsider
+    ("py.ssrf", """
+        import os, requests
+        def status():
+            base = os.environ["API_URL"]
+            return requests.get(f"{base}/status").json()
+    """),
     # near miss: session.get on a Flask session, not an HTTP client
     ("py.ssrf", """
         from flask import session, request

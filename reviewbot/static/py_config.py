@@ -44,22 +44,25 @@ _LOCAL_HOST = re.compile(r"^http://(?:localhost|127\.\d+\.\d+\.\d+|0\.0\.0\.0|\[
 _SETTINGS_PATH = re.compile(r"(?:^|/)(?:settings|config|conf|production|prod)(?:[^/]*\.py|/)")
 _DEV_PATH = re.compile(r"(?:^|/|_)(?:dev|devel|development|local|test|tests|testing|example|"
                        r"examples|docs?)(?:[/_.]|$)")
+_APP_WORDS = frozenset({"app", "application", "socketio", "flask", "server", "api", "web",
+                        "wsgi", "site"})
 _EXTERNAL_FEATURES = re.compile(r"(?:feature_external_[gp]es|external-(?:general|parameter)-"
                                 r"entities)")
 
 
 def check_config(ctx: Ctx, scope: Scope) -> list[StaticHit]:
     hits: list[StaticHit] = []
+    dev = bool(_DEV_PATH.search(ctx.src.path))  # debug mode is what dev and test code is for
     for n in scope.select("call"):
         if not ctx.touched(n):
             continue
         name = call_name(n)
-        hit = (_mktemp(n, name) or _debug_run(n, name) or _cleartext(scope, n, name)
-               or _xml_parser(n, name))
+        hit = (_mktemp(n, name) or (None if dev else _debug_run(n, name))
+               or _cleartext(scope, n, name) or _xml_parser(n, name))
         if hit is not None:
             hits.append(hit)
     for n in scope.select("assignment"):
-        if ctx.touched(n):
+        if ctx.touched(n) and not dev:
             hit = _debug_setting(ctx, scope, n)
             if hit is not None:
                 hits.append(hit)
@@ -77,7 +80,8 @@ def _mktemp(n: Node, name: str) -> StaticHit | None:
 
 
 def _debug_run(n: Node, name: str) -> StaticHit | None:
-    if last_name(name) != "run" or "." not in name:
+    if last_name(name) != "run" or "." not in name or not (
+            set(words(name.rsplit(".", 1)[0])) & _APP_WORDS):
         return None
     debug = kwarg(n, "debug")
     if debug is None or debug.type != "true":
@@ -102,8 +106,7 @@ def _debug_setting(ctx: Ctx, scope: Scope, n: Node) -> StaticHit | None:
             r"\w+\.config\[\s*['\"]DEBUG['\"]\s*\]", target):
         return _debug(n, f"`{target} = True` turns on debug mode")
     path = ctx.src.path
-    if target == "DEBUG" and scope.module is None and _SETTINGS_PATH.search(path) and not (
-            _DEV_PATH.search(path)):
+    if target == "DEBUG" and scope.module is None and _SETTINGS_PATH.search(path):
         return _debug(n, "`DEBUG = True` in a settings module turns on debug pages")
     return None
 

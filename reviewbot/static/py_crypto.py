@@ -40,10 +40,9 @@ _HASH_CALLS = frozenset({"hashlib.md5", "hashlib.sha1", "md5", "sha1", "MD5.new"
                          "hashes.MD5", "hashes.SHA1"})
 _SECURITY_WORDS = frozenset({
     "sign", "signs", "signature", "signatures", "signed", "signing", "token", "tokens", "secret",
-    "secrets", "auth", "authenticate", "authentication", "csrf", "xsrf", "nonce", "hmac", "mac",
-    "verify", "verification", "integrity", "otp", "totp", "credential", "credentials", "salt",
-    "apikey", "session", "sessionid", "sid", "reset", "digest_auth", "certificate", "cert",
-    "jwt", "cookie", "password", "passwd", "pwd", "passphrase", "pin", "iv", "activation",
+    "secrets", "auth", "authenticate", "authentication", "csrf", "xsrf", "nonce", "hmac",
+    "otp", "totp", "credential", "credentials", "salt", "apikey", "session", "sessionid",
+    "reset", "jwt", "password", "passwd", "pwd", "passphrase", "pin", "iv", "activation",
     "confirm", "confirmation", "invite", "invitation", "captcha", "private",
 })
 _KEY_QUALIFIERS = frozenset({"api", "secret", "private", "session", "access", "encryption",
@@ -53,7 +52,12 @@ _NOT_SECURITY = frozenset({
     "file", "files", "path", "dedupe", "dedup", "jitter", "delay", "backoff", "sleep", "color",
     "colour", "sample", "shuffle", "test", "tests", "mock", "fake", "demo", "shard", "bucket",
     "partition", "lb", "retry", "timeout", "seed", "choose", "pick", "port", "legacy",
+    "vocab", "vocabulary", "word", "words", "sentence", "corpus", "text", "next", "prev",
+    "generated", "cert", "certificate", "mac", "url", "uri", "key_cache",
 })
+_ALPHABET = re.compile(r"string\.|ascii|letters|digits|alphabet|chars|characters|charset|"
+                       r"punctuation|printable|hexdigits")
+_PICKERS = frozenset({"choice", "choices", "sample", "shuffle"})
 _CIPHERS = {"DES": "DES", "DES3": "3DES", "TripleDES": "3DES", "ARC4": "RC4", "ARC2": "RC2",
             "Blowfish": "Blowfish", "CAST": "CAST", "CAST5": "CAST5", "XOR": "XOR",
             "IDEA": "IDEA", "SEED": "SEED", "des": "DES", "triple_des": "3DES"}
@@ -87,7 +91,8 @@ def security_context(scope: Scope, n: Node, extra: list[Node]) -> bool:
     if target is not None:
         found |= _name_words(target)
     fn = scope.node
-    if fn.type == "function_definition":
+    if stmt.type == "return_statement" and fn.type == "function_definition":
+        # What the function returns is what it is named after.
         found |= _name_words(text(fn.child_by_field_name("name")))
     for e in extra:
         for ident in _identifiers(e):
@@ -113,8 +118,6 @@ def _target(stmt: Node) -> str | None:
         if left is not None:
             return text(left.child_by_field_name("attribute") if left.type == "attribute"
                         else left)
-    if node.type == "return_statement":
-        return None
     return None
 
 
@@ -231,6 +234,10 @@ def _insecure_random(scope: Scope, n: Node, name: str) -> StaticHit | None:
     parts = name.split(".")
     if len(parts) != 2 or parts[0] != "random" or parts[1] not in _RANDOM_FUNCS:
         return None
+    population = args(n)[:1]
+    if parts[1] in _PICKERS and not (population and (
+            is_string(unparen(population[0])) or _ALPHABET.search(text(population[0])))):
+        return None  # a pick from a list (a token from a vocabulary), not a secret drawn
     if not security_context(scope, n, []):
         return None
     return RULES["py.insecure-random"].hit(

@@ -213,16 +213,19 @@ def _flow(ctx: Ctx, scope: Scope, call: Node, name: str, row: SinkRow) -> Static
         taint, carriers = judge(scope, arg, row)
         if taint.level < Level.PARAM or taint.scalar:
             continue
-        anchor = ctx.anchor(call, scope, carriers, row.sink, min(row.threshold, row.whole),
+        anchor = ctx.anchor(call, scope, [arg, *carriers], row.sink,
+                            min(row.threshold, row.whole),
                             f"`{name}`")
         if anchor is None:
             continue
         origin = taint.origin or "a value from outside this function"
+        source = taint.level >= Level.SOURCE
         return RULES[row.rule].hit(
             anchor.line, anchor.end, f"{row.what} from {_short(origin)}",
             f"The {row.what} passed to `{name}` comes from {origin}{anchor.note}. "
             f"{row.advice}",
-            severity=Severity.ERROR if taint.level >= Level.SOURCE else Severity.WARNING)
+            severity=Severity.ERROR if source else Severity.WARNING,
+            confidence=0.9 if source else 0.6)
     return None
 
 
@@ -253,12 +256,15 @@ def _slots_taint(scope: Scope, builds: list[tuple[Built, Node]], row: SinkRow,
                     b.text[: s.offset])):
                 continue
             t = scope.level(s.expr, row.sink)
-            if t.level >= row.threshold:
+            if t.level >= row.threshold and not t.origin.startswith(_LOCAL_INPUT):
                 taints.append(t)
                 carriers.append(s.expr)
     return strongest(taints), carriers
 
 
+_LOCAL_INPUT = "local input"
+"""The taint view's origin for sys.argv, os.environ, input(): the operator, not an outsider,
+chooses those URLs, filters and expressions."""
 _FIXED = re.compile(r"^\s*(?:/[^/\\\x00]|[a-zA-Z][\w+.-]*://[^/?#\\\x00@]+[/?#])")
 
 
