@@ -232,6 +232,13 @@ def test_request_data_is_an_error_and_a_parameter_a_warning() -> None:
     """)
     assert [h.severity for h in source if h.rule_id == "py.ssrf"] == [Severity.ERROR]
     assert [h.severity for h in param if h.rule_id == "py.ssrf"] == [Severity.WARNING]
+    xml = run("""
+        import xml.etree.ElementTree as ET
+        from flask import request
+        def upload():
+            return ET.fromstring(request.data)
+    """)
+    assert [h.severity for h in xml if h.rule_id == "py.xml-untrusted"] == [Severity.WARNING]
 
 
 def test_unchanged_sink_is_reported_at_the_changed_assignment() -> None:

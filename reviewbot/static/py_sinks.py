@@ -15,7 +15,9 @@ methods on a receiver built by a known constructor), which arguments are dangero
 ``threshold`` is the weakest taint reported for a slot of a built string; ``whole`` the
 weakest for a value passed as is (a function that forwards its parameter to
 ``requests.get`` is a wrapper, its caller chooses the URL). Request data is an error,
-anything weaker a warning. A new sink class is a catalogue row, a sink row and a test case.
+anything weaker a warning (unless the row is not ``graded``). Local input (``sys.argv``,
+``os.environ``) does not count: the operator chooses it. A new sink class is a catalogue
+row, a sink row and a test case.
 """
 
 from __future__ import annotations
@@ -66,6 +68,8 @@ class SinkRow:
     """For ``text``: what the built literal must look like."""
     threshold: Level = Level.PARAM
     whole: Level = Level.SOURCE
+    graded: bool = True
+    """Request data an error, weaker taint a warning; else always the rule's severity."""
 
 
 _HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options")
@@ -112,7 +116,7 @@ SINK_ROWS: tuple[SinkRow, ...] = (
                 f"{m}.{f}" for m in ("xml.dom.minidom", "minidom", "xml.dom.pulldom",
                                      "pulldom", "xml.sax", "sax")
                 for f in ("parse", "parseString")}),
-            whole=Level.SOURCE, threshold=Level.SOURCE),
+            whole=Level.SOURCE, threshold=Level.SOURCE, graded=False),
     SinkRow("py.ldap-injection", "LDAP filter",
             "Characters such as * ( ) \\ in the value change the filter (authentication "
             "bypass, data disclosure). Escape each value with "
@@ -224,7 +228,8 @@ def _flow(ctx: Ctx, scope: Scope, call: Node, name: str, row: SinkRow) -> Static
             anchor.line, anchor.end, f"{row.what} from {_short(origin)}",
             f"The {row.what} passed to `{name}` comes from {origin}{anchor.note}. "
             f"{row.advice}",
-            severity=Severity.ERROR if source else Severity.WARNING,
+            severity=None if not row.graded else Severity.ERROR if source
+            else Severity.WARNING,
             confidence=0.9 if source else 0.6)
     return None
 
