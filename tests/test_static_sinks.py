@@ -58,6 +58,11 @@ POSITIVE: list[tuple[str, str]] = [
         def upload():
             return ET.fromstring(request.data).tag
     """),
+    ("py.ssrf", """
+        from requests import get
+        def proxy(request):
+            return get(request.GET["url"]).text
+    """),
     ("py.xml-untrusted", """
         from lxml import etree
         def upload(request):
@@ -76,6 +81,11 @@ POSITIVE: list[tuple[str, str]] = [
     ("py.xpath-injection", """
         def find(tree, name):
             return tree.xpath("//user[@name='" + name + "']")
+    """),
+    ("py.xpath-injection", """
+        from lxml import etree
+        def finder(request):
+            return etree.XPath("//book[author='%s']" % request.args["author"])
     """),
     ("py.command-split", """
         import subprocess

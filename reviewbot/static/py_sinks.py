@@ -129,7 +129,9 @@ SINK_ROWS: tuple[SinkRow, ...] = (
     SinkRow("py.xpath-injection", "XPath expression",
             "Quotes in the value change the query. Pass values as XPath variables: "
             "tree.xpath(\"//user[@name=$name]\", name=value).",
-            XPATH, methods=frozenset({"xpath", "XPath", "ETXPath"}), shape="text",
+            XPATH, callees=frozenset({f"{m}.{f}" for m in ("etree", "lxml.etree")
+                                      for f in ("XPath", "ETXPath")}),
+            methods=frozenset({"xpath"}), shape="text",
             pattern=re.compile(r"[/\[@][\s\S]*\x00")),
 )
 
@@ -151,7 +153,7 @@ def rows_for(scope: Scope, call: Node, name: str, aliases: dict[str, str]) -> li
     module = aliases.get(head)
     if module is not None and module.split(".")[0] in _SAFE_MODULES:
         return []
-    resolved = f"{module}.{rest}" if module is not None and rest else name
+    resolved = name if module is None else f"{module}.{rest}" if rest else module
     out = list(_BY_NAME.get(name, ()))
     out += [r for r in _BY_NAME.get(resolved, ()) if r not in out]
     if rest and module is None:
