@@ -169,6 +169,11 @@ NEGATIVE: list[tuple[str, str]] = [
             return ET.fromstring(request.data).tag
     """),
     ("py.xml-untrusted", """
+        from defusedxml.ElementTree import fromstring
+        def upload(request):
+            return fromstring(request.body)
+    """),
+    ("py.xml-untrusted", """
         import xml.etree.ElementTree as ET
         def load(path):
             return ET.parse(path).getroot()
