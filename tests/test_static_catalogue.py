@@ -9,14 +9,16 @@ from reviewbot.findings import Category
 from reviewbot.static.rules import RULES
 from tests import (
     test_static_bugs,
+    test_static_crypto,
     test_static_injection,
     test_static_javascript,
     test_static_security,
+    test_static_sinks,
     test_static_web,
 )
 
 _MODULES = (test_static_bugs, test_static_injection, test_static_javascript,
-            test_static_security, test_static_web)
+            test_static_security, test_static_web, test_static_sinks, test_static_crypto)
 
 
 def _covered(table: str) -> set[str]:

@@ -57,6 +57,7 @@ _SQL_WHERE = re.compile(
 )
 _IDENT_BEFORE = re.compile(r"\b(?:from|into|update|join|table|exists|by|select|distinct)$",
                            re.IGNORECASE)
+_PLACEHOLDER = re.compile(r"%s|%\(\w+\)s|\?|\$\d|(?<![:\w]):[a-zA-Z_]\w*")
 _NUMERIC_SPEC = re.compile(r"%[#0\- +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?[diouxXeEfFgG]$")
 _SQL_CALL_WORDS = frozenset({"execute", "executemany", "executescript", "exec", "query", "sql",
                              "raw", "mogrify", "select", "db"})
@@ -115,7 +116,10 @@ def _dangerous_sql(scope: Scope, b: Built, prefix: str = ""
     for s in b.slots:
         taint = slot_taint(scope, b, s, SQL)
         if _is_identifier_slot(full, s.offset + len(prefix)):
-            if taint.level < Level.SOURCE:
+            # A table or column name: from request data always; from a parameter only in
+            # a query that binds no values (one that does is the dynamic-table idiom).
+            if taint.level < Level.SOURCE and (taint.level < Level.PARAM
+                                               or _PLACEHOLDER.search(full)):
                 continue
         elif taint.level < Level.LOCAL:
             continue

@@ -1,9 +1,13 @@
 """Python rules: build the taint scopes of the functions the change touches, run each rule.
 
 Rule families live in their own modules: :mod:`py_injection` (SQL, shell), :mod:`py_web`
-(path traversal, XSS), :mod:`py_security` (eval, deserialisation, TLS, secrets, hashes) and
-:mod:`py_bugs` (bugs and performance). Each gets a :class:`~reviewbot.static.pyctx.Ctx` and
-one :class:`~reviewbot.static.taint.Scope` at a time.
+(path traversal, XSS), :mod:`py_security` (eval, deserialisation, TLS, secrets, hashes),
+:mod:`py_bugs` (bugs and performance), :mod:`py_sinks` (data-flow sinks as table rows:
+open redirect, SSRF, XML, LDAP, XPath), :mod:`py_commands` (shell=True lists, split command
+lines), :mod:`py_crypto` (weak hashes, ciphers, keys, random) and :mod:`py_config`
+(cleartext transport, debug mode, mktemp, XML entity resolution). Each gets a
+:class:`~reviewbot.static.pyctx.Ctx` and one :class:`~reviewbot.static.taint.Scope` at a
+time.
 """
 
 from __future__ import annotations
@@ -13,15 +17,20 @@ from collections.abc import Callable
 from reviewbot.context.extract import SourceFile
 from reviewbot.static.base import StaticHit
 from reviewbot.static.py_bugs import check_bugs
+from reviewbot.static.py_commands import check_commands
+from reviewbot.static.py_config import check_config
+from reviewbot.static.py_crypto import check_crypto
 from reviewbot.static.py_injection import check_shell, check_sql
 from reviewbot.static.py_security import check_security
+from reviewbot.static.py_sinks import check_sinks
 from reviewbot.static.py_web import check_path, check_xss
 from reviewbot.static.pyctx import Ctx
 from reviewbot.static.taint import Scope
 
 ScopeRule = Callable[[Ctx, Scope], list[StaticHit]]
 SCOPE_RULES: tuple[ScopeRule, ...] = (check_sql, check_shell, check_path, check_xss,
-                                      check_security, check_bugs)
+                                      check_security, check_bugs, check_sinks, check_commands,
+                                      check_crypto, check_config)
 
 
 def analyze(src: SourceFile, changed: frozenset[int]) -> list[StaticHit]:

@@ -1,0 +1,116 @@
+"""Commands the shell rules of :mod:`py_injection` do not see (CWE-78).
+
+- ``shell=True`` with a list: the shell runs the first element as a script (the rest become
+  its ``$0``, ``$1``...), so a non-constant first element is shell injection;
+- a command line from a parameter or request data split into argv (``cmd.split()``,
+  ``shlex.split(cmd)``): no shell, but the outsider picks the program and its options.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from reviewbot.findings import Severity
+from reviewbot.static.base import StaticHit
+from reviewbot.static.py_injection import SHELL
+from reviewbot.static.pyctx import Ctx
+from reviewbot.static.pynodes import args, call_name, is_constant, kwarg, last_name, text, unparen
+from reviewbot.static.rules import RULES
+from reviewbot.static.taint import Level, Scope, Taint
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+_EXEC = frozenset({
+    "subprocess.run", "subprocess.call", "subprocess.check_call", "subprocess.check_output",
+    "subprocess.Popen", "check_call", "check_output", "Popen",
+    "asyncio.create_subprocess_exec", "os.execv", "os.execvp", "os.execvpe", "os.execve",
+    "os.spawnv", "os.spawnvp",
+})
+
+
+def check_commands(ctx: Ctx, scope: Scope) -> list[StaticHit]:
+    hits: list[StaticHit] = []
+    for n in scope.select("call"):
+        name = call_name(n)
+        if name not in _EXEC:
+            continue
+        positional = args(n)
+        if not positional:
+            continue
+        cmd = unparen(positional[1] if name.startswith("os.spawn") and len(positional) > 1
+                      else positional[0])
+        shell = kwarg(n, "shell")
+        if shell is not None and shell.type == "true":
+            hit = _shell_list(ctx, scope, n, name, cmd)
+        else:
+            hit = _split(ctx, scope, n, name, cmd)
+        if hit is not None:
+            hits.append(hit)
+    return hits
+
+
+def _shell_list(ctx: Ctx, scope: Scope, n: Node, name: str, cmd: Node) -> StaticHit | None:
+    if cmd.type not in ("list", "tuple") or not cmd.named_children:
+        return None
+    head = cmd.named_children[0]
+    if is_constant(head):
+        return None
+    taint = scope.level(head, SHELL)
+    if taint.level < Level.LOCAL or taint.scalar:
+        return None
+    anchor = ctx.anchor(n, scope, [head], SHELL, Level.LOCAL, f"`{name}`")
+    if anchor is None:
+        return None
+    return RULES["py.shell-injection"].hit(
+        anchor.line, anchor.end, "shell=True with a non-constant command",
+        f"With shell=True the shell runs the list's first element as a script; it comes "
+        f"from {taint.origin or 'a non-constant value'}{anchor.note}, so shell syntax in it "
+        "(; | $() `) runs other commands. Drop shell=True and pass the program and its "
+        "arguments as the list.",
+        severity=None if taint.level >= Level.PARAM else Severity.WARNING)
+
+
+def _split_source(scope: Scope, cmd: Node) -> tuple[Node, Node] | None:
+    """(the split call, the string it splits) for ``s.split()`` / ``shlex.split(s)``, in
+    place or assigned to the name passed."""
+    if cmd.type == "identifier":
+        for d in scope.reaching(text(cmd), cmd):
+            if d.kind == "assign" and d.value is not None:
+                got = _split_source(scope, unparen(d.value))
+                if got is not None:
+                    return got
+        return None
+    if cmd.type != "call":
+        return None
+    name = call_name(cmd)
+    positional = args(cmd)
+    if name == "shlex.split":
+        return (cmd, positional[0]) if positional else None
+    if last_name(name) == "split" and "." in name and not positional:
+        fn = cmd.child_by_field_name("function")
+        obj = fn.child_by_field_name("object") if fn is not None else None
+        return (cmd, obj) if obj is not None else None
+    return None
+
+
+def _split(ctx: Ctx, scope: Scope, n: Node, name: str, cmd: Node) -> StaticHit | None:
+    got = _split_source(scope, cmd)
+    if got is None:
+        return None
+    split, line_src = got
+    if is_constant(line_src):
+        return None
+    taint: Taint = scope.level(line_src, SHELL)
+    if taint.level < Level.PARAM or taint.scalar:
+        return None
+    anchor = ctx.anchor(n, scope, [cmd, line_src], SHELL, Level.PARAM, f"`{name}`")
+    if anchor is None:
+        return None
+    return RULES["py.command-split"].hit(
+        anchor.line, anchor.end, "command line from outside split into argv",
+        f"`{name}` runs `{call_name(split)}` of {taint.origin or 'a non-constant string'}"
+        f"{anchor.note}: whoever supplies the string chooses the program and its options "
+        "(--output=/etc/..., -o ProxyCommand=...). Take the program from a constant and pass "
+        "each value as its own list element (after \"--\" where the program supports it).",
+        severity=Severity.ERROR if taint.level >= Level.SOURCE else Severity.WARNING)
