@@ -196,6 +196,19 @@ def test_text_report_grouped_by_file(result: ReviewResult) -> None:
     assert "\x1b[31merror" in coloured and "\x1b[1mapp.py\x1b[0m" in coloured
 
 
+def test_text_report_names_suggestions_stopped_for_one_reason_in_one_line(
+        result: ReviewResult) -> None:
+    why = "not collected: the head version of app.py is unavailable"
+    same = tuple(TestSuggestion("tests/test_app.py", f"app.{n}", "x", CheckLevel.PARSED,
+                                "rejected", "skeleton", reason=why) for n in "fgh")
+    lines = render_text(replace(result, tests=same)).splitlines()
+    (line,) = [ln for ln in lines if why in ln]
+    assert "3 rejected at level 1 parsed (app.f, app.g, app.h)" in line
+    mixed = render_text(result).splitlines()  # different outcomes: one line each
+    assert any(ln.startswith("  app.f: passes") for ln in mixed)
+    assert any(ln.startswith("  app.g: rejected") for ln in mixed)
+
+
 class _Tty(io.StringIO):
     def isatty(self) -> bool:
         return True

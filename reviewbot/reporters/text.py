@@ -7,8 +7,10 @@ sequences, carriage returns that hide text).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from reviewbot.findings import Finding, Severity, Side
-from reviewbot.result import ReviewResult
+from reviewbot.result import ReviewResult, TestSuggestion
 
 _COLORS = {Severity.ERROR: "\x1b[31m", Severity.WARNING: "\x1b[33m", Severity.INFO: "\x1b[36m"}
 _BOLD, _DIM, _RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"
@@ -75,9 +77,7 @@ def render_text(result: ReviewResult, *, color: bool = False) -> str:
         out.append(c(_BOLD, f"Suggested tests: {len(shown)} checked of {len(result.tests)}"))
         if result.test_isolation is not None:
             out.append(f"  sandbox: {safe(result.test_isolation)}")
-        for t in result.tests:
-            out.append(f"  {safe(t.target)}: {safe(t.outcome)} (level {int(t.level)} "
-                       f"{t.level.name.lower()})" + (f" - {safe(t.reason)}" if t.reason else ""))
+        out.extend(_test_lines(result.tests, safe))
         out.append("")
     for s in result.coverage.skipped:
         out.append(c(_DIM, f"skipped {safe(s.path)}: {s.reason}"
@@ -91,3 +91,16 @@ def render_text(result: ReviewResult, *, color: bool = False) -> str:
                            "http://HOST:8000/v1 (a vLLM server) and REVIEWBOT_MODEL"))
     out.append(summary_line(result))
     return "\n".join(out) + "\n"
+
+
+def _test_lines(tests: Sequence[TestSuggestion], safe: Callable[[str], str]) -> list[str]:
+    """One line per suggestion; when several stopped at the same level for the same reason
+    (a bare patch: no head files to check them against), one line names them all."""
+    if len(tests) > 1 and len({(t.outcome, t.level, t.reason) for t in tests}) == 1:
+        t = tests[0]
+        names = ", ".join(safe(x.target) for x in tests)
+        return [f"  {len(tests)} {safe(t.outcome)} at level {int(t.level)} "
+                f"{t.level.name.lower()} ({names})" + (f": {safe(t.reason)}" if t.reason else "")]
+    return [f"  {safe(t.target)}: {safe(t.outcome)} (level {int(t.level)} "
+            f"{t.level.name.lower()})" + (f" - {safe(t.reason)}" if t.reason else "")
+            for t in tests]
