@@ -3,7 +3,9 @@
     ReviewSource -> parse diff -> select files -> head sources (tree-sitter)
       -> static checks on changed lines
       -> chunks under the token budget -> prompts -> backend -> model findings
-      -> test suggestions -> filter (categories, severity, filter mode, dedupe)
+      -> test suggestions
+      + imported linter results (reviewbot.imports: SARIF, rdjson, checkstyle ...)
+      -> filter (categories, severity, filter mode, dedupe, cross-tool dedupe)
       -> ReviewResult
 
 The engine knows nothing of its caller: the CLI, the pre-commit hook, the Action and the
@@ -36,6 +38,8 @@ from reviewbot.diff.parse import parse_diff
 from reviewbot.errors import BackendError, ConfigError
 from reviewbot.findings import Finding, Side, fingerprint
 from reviewbot.forking import ForkMap, can_fork, usable_cpus
+from reviewbot.imports.model import ImportBatch
+from reviewbot.imports.place import drop_cross_tool, imported_findings, is_imported
 from reviewbot.model_findings import anchor_identity, model_findings
 from reviewbot.progress import NullProgress, Progress
 from reviewbot.prompts_render import render
@@ -223,39 +227,66 @@ def filter_findings(findings: Sequence[Finding], diff: Diff, config: Config,
                     dropped: dict[str, int]) -> list[Finding]:
     by_path = diff.by_path()
 
-    def drop(reason: str) -> None:
+    def drop(f: Finding, reason: str) -> None:
+        # Imported linter results are counted apart: "every finding of the import that
+        # does not touch the diff is dropped with a count".
+        reason = f"imported, {reason}" if is_imported(f) else reason
         dropped[reason] = dropped.get(reason, 0) + 1
 
     kept: dict[str, Finding] = {}
     for f in findings:
         if f.category not in config.categories:
-            drop("category not enabled")
+            drop(f, "category not enabled")
             continue
         if f.severity.rank < config.min_severity.rank:
-            drop("below min_severity")
+            drop(f, "below min_severity")
             continue
         fd = by_path.get(f.path)
         if config.filter_mode is not FilterMode.NOFILTER:
             if fd is None:
-                drop("not in diff")
+                drop(f, "not in diff")
                 continue
             if config.filter_mode is FilterMode.ADDED and not _touches_added(fd, f):
-                drop("not on an added line")
+                drop(f, "not on an added line")
                 continue
             if config.filter_mode is FilterMode.DIFF_CONTEXT and not fd.accepts_range(
                 f.line, f.end_line, f.side
             ):
-                drop("outside the diff")
+                drop(f, "outside the diff")
                 continue
         old = kept.get(f.fingerprint)
         if old is not None:
-            drop("duplicate")
+            drop(f, "duplicate")
             if f.severity.rank <= old.severity.rank and not (
                 old.source.startswith("model:") and not f.source.startswith("model:")
             ):
                 continue
         kept[f.fingerprint] = f
-    return sorted(kept.values(), key=lambda f: (f.path, f.line, f.end_line, f.category, f.title))
+
+    unique = drop_cross_tool(list(kept.values()),
+                             lambda dup: drop(dup, "duplicate of another tool's finding"))
+    return sorted(unique, key=lambda f: (f.path, f.line, f.end_line, f.category, f.title))
+
+
+def import_note(batches: Sequence[ImportBatch], found: Sequence[Finding],
+                final: Sequence[Finding], dropped: dict[str, int]) -> str:
+    """One line on what the imported linter results became (in every report)."""
+    files = ", ".join(f"{b.label} ({b.format})" for b in batches)
+    kept = sum(1 for f in final if is_imported(f))
+    gone = {why.removeprefix("imported, "): n for why, n in sorted(dropped.items())
+            if why.startswith("imported, ")}
+    left_out: dict[str, int] = {}
+    for b in batches:
+        for why, n in b.skipped.items():
+            left_out[why] = left_out.get(why, 0) + n
+    line = f"imported {len(found)} linter results from {files}: {kept} kept"
+    if gone:
+        line += f", {sum(gone.values())} dropped (" + ", ".join(
+            f"{n} {why}" for why, n in gone.items()) + ")"
+    if left_out:
+        line += f"; {sum(left_out.values())} unreadable (" + ", ".join(
+            f"{n} {why}" for why, n in sorted(left_out.items())) + ")"
+    return line
 
 
 def _touches_added(fd: FileDiff, f: Finding) -> bool:
@@ -337,8 +368,12 @@ def run_review(
     progress: Progress | None = None,
     suggester: Suggester | None = None,
     clock: Callable[[], float] = time.perf_counter,
+    imported: Sequence[ImportBatch] = (),
 ) -> ReviewResult:
-    """Review ``source`` and return every finding, suggestion and the coverage record."""
+    """Review ``source`` and return every finding, suggestion and the coverage record.
+
+    ``imported``: other linters' results (:func:`reviewbot.imports.read_import`), filtered,
+    placed and deduplicated with the built-in findings."""
     progress = progress or NullProgress()
     timings: dict[str, float] = {}
     t0 = clock()
@@ -390,7 +425,13 @@ def run_review(
         timings["tests"] = clock() - t4
     notes.extend(problems)
 
+    from_imports = imported_findings(imported, {fd.path: (files[fd.path].source
+                                                          if fd.path in files else None, fd)
+                                                for fd in diff.files})
+    findings.extend(from_imports)
     final = filter_findings(findings, diff, config, dropped)
+    if imported:
+        notes.append(import_note(imported, from_imports, final, dropped))
     lines_in_chunks = sum(item.changed_lines() for c in chunks for item in c.items)
     reviewed_paths = {item.path for c in chunks for item in c.items}
     coverage = Coverage(

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reviewbot.backends import create_backend
-from reviewbot.commands.common import exit_code, load_cli_config
+from reviewbot.commands.common import exit_code, load_cli_config, read_imports
 from reviewbot.config import Config
 from reviewbot.engine import run_review
 from reviewbot.errors import ReviewbotError
@@ -50,11 +50,13 @@ def write_tests(result: ReviewResult, out_dir: Path) -> list[Path]:
 def review_and_report(args: argparse.Namespace, io: IO, source: ReviewSource,
                       root: Path | None, extra: dict[str, Any] | None = None) -> int:
     config = local_config(args, io, root, extra)
+    imported = read_imports(getattr(args, "imports", None) or [],
+                            getattr(args, "import_format", None), io.cwd, root or io.cwd)
     backend = create_backend(config)
     try:
         result = run_review(source, config, backend, progress=progress_for(io.stderr, io.env),
                             suggester=load_suggester(execute=True) if config.tests.enabled
-                            else None)
+                            else None, imported=imported)
     finally:
         backend.close()
     fmt = getattr(args, "format", "text")
