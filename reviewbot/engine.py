@@ -40,6 +40,7 @@ from reviewbot.findings import Finding, Side, fingerprint
 from reviewbot.forking import ForkMap, can_fork, usable_cpus
 from reviewbot.imports.model import ImportBatch
 from reviewbot.imports.place import drop_cross_tool, imported_findings, is_imported
+from reviewbot.known_findings import known_section
 from reviewbot.model_findings import anchor_identity, model_findings
 from reviewbot.progress import NullProgress, Progress
 from reviewbot.prompts_render import render
@@ -216,11 +217,16 @@ def prompt_budget(config: Config, info: BackendInfo, overhead: int) -> int:
     return items_budget
 
 
-def review_requests(chunks: Sequence[Chunk], config: Config) -> list[LLMRequest]:
+def review_requests(chunks: Sequence[Chunk], config: Config,
+                    known: Sequence[str] = ()) -> list[LLMRequest]:
+    """One request per chunk; ``known[i]``, when given, is chunk i's "already reported"
+    section (:mod:`reviewbot.known_findings`), placed after its code."""
     system = render("review_system.txt")
     schema = findings_schema(config.llm.max_tokens, string_cap(config.effective_backend()))
-    return [LLMRequest(f"chunk-{c.index}", system, render("review_user.txt", items=c.render()),
-                       schema, config.llm.max_tokens) for c in chunks]
+    return [LLMRequest(f"chunk-{c.index}", system,
+                       render("review_user.txt",
+                              items=c.render() + (known[i] if i < len(known) else "")),
+                       schema, config.llm.max_tokens) for i, c in enumerate(chunks)]
 
 
 def filter_findings(findings: Sequence[Finding], diff: Diff, config: Config,
@@ -317,6 +323,8 @@ class _Staged:
     info: BackendInfo | None
     model_error: str | None
     notes: tuple[str, ...]
+    budget: int
+    """Tokens a chunk's code (and its known-findings section) may take."""
 
 
 def _check_and_chunk(prepared: Sequence[PreparedFile], config: Config, backend: Backend,
@@ -357,7 +365,8 @@ def _check_and_chunk(prepared: Sequence[PreparedFile], config: Config, backend: 
     chunks = pack([it for i in order for it in per_file[i][0]], budget, count)
     timings["chunk"] = chunk_time + clock() - t2
     return _Staged([f for checked in checks for f in checked.findings], chunks,
-                   [s for i in order for s in per_file[i][1]], info, model_error, tuple(notes))
+                   [s for i in order for s in per_file[i][1]], info, model_error, tuple(notes),
+                   budget)
 
 
 def run_review(
@@ -390,12 +399,19 @@ def run_review(
     model_error, notes = staged.model_error, list(staged.notes)
     skipped.extend(staged.too_long)
 
+    from_imports = imported_findings(imported, {fd.path: (files[fd.path].source
+                                                          if fd.path in files else None, fd)
+                                                for fd in diff.files})
+    findings.extend(from_imports)
+
     failures: list[tuple[int, str]] = []
     problems: list[str] = []
     model_reviewed = 0
     if info is not None and chunks:
         t3 = clock()
-        requests = review_requests(chunks, config)
+        count = backend.count_tokens
+        requests = review_requests(chunks, config, [known_section(c, findings, staged.budget,
+                                                                  count) for c in chunks])
         progress.start(len(requests), "reviewing")
         try:
             results = backend.complete(requests, progress.advance)
@@ -425,10 +441,6 @@ def run_review(
         timings["tests"] = clock() - t4
     notes.extend(problems)
 
-    from_imports = imported_findings(imported, {fd.path: (files[fd.path].source
-                                                          if fd.path in files else None, fd)
-                                                for fd in diff.files})
-    findings.extend(from_imports)
     final = filter_findings(findings, diff, config, dropped)
     if imported:
         notes.append(import_note(imported, from_imports, final, dropped))
