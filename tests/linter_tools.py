@@ -40,6 +40,16 @@ def eslint() -> list[str]:
     return [str(exe)]
 
 
+def eslint_sarif() -> list[str]:
+    """eslint with Microsoft's SARIF formatter (npm @microsoft/eslint-formatter-sarif)."""
+    argv = eslint()
+    formatter = ESLINT_PREFIX / "node_modules" / "@microsoft" / "eslint-formatter-sarif"
+    if not (formatter / "sarif.js").exists():
+        require_slow("@microsoft/eslint-formatter-sarif is not installed (npm install --prefix "
+                     f"{ESLINT_PREFIX} @microsoft/eslint-formatter-sarif)")
+    return [*argv, "-f", str(formatter / "sarif.js")]
+
+
 def output(argv: list[str], cwd: Path) -> bytes:
     """The tool's report on stdout (linters exit 1 when they found something)."""
     done = subprocess.run(argv, cwd=cwd, capture_output=True, timeout=120, check=False)

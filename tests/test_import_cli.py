@@ -100,7 +100,7 @@ def test_diff_import_real_shellcheck_checkstyle_and_json(git_repo: GitRepo) -> N
         _check_placement(data, _results(repo, out), {"s.sh": ADDED_SH})
 
 
-def test_diff_import_real_eslint_json_and_two_files_at_once(git_repo: GitRepo) -> None:
+def test_diff_import_real_eslint_json_sarif_and_two_files_at_once(git_repo: GitRepo) -> None:
     repo = _repo(git_repo, {"a.js": BASE_JS, "eslint.config.mjs": ESLINT_CONFIG,
                             "s.sh": BASE_SH}, {"a.js": HEAD_JS, "s.sh": HEAD_SH})
     out = linter_tools.output(linter_tools.eslint() + ["-f", "json", "a.js"], repo.root)
@@ -111,6 +111,11 @@ def test_diff_import_real_eslint_json_and_two_files_at_once(git_repo: GitRepo) -
     rules = {(f["line"], f["source"]) for f in data["findings"]}  # type: ignore[attr-defined]
     assert (2, "js.eval") in rules and (2, "eslint.no-eval") not in rules
     assert (2, "eslint.no-undef") in rules
+    sarif = linter_tools.output(linter_tools.eslint_sarif() + ["a.js"], repo.root)
+    (repo.root.parent / "eslint.sarif").write_bytes(sarif)
+    from_sarif = _review(repo, repo.root.parent / "eslint.sarif")
+    _check_placement(from_sarif, _results(repo, sarif), {"a.js": ADDED_JS})
+    assert {(f["line"], f["source"]) for f in from_sarif["findings"]} == rules  # type: ignore[attr-defined]
     sc = linter_tools.output(linter_tools.shellcheck() + ["-f", "checkstyle", "s.sh"],
                              repo.root)
     (repo.root.parent / "sc.xml").write_bytes(sc)
