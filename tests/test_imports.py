@@ -106,14 +106,17 @@ def test_sarif_uri_base_ids_and_rule_defaults(tmp_path: Path) -> None:
             {"ruleId": "r2", "message": {"text": "escape"},
              "locations": [{"physicalLocation": {"artifactLocation": {"uri": "../../etc/x"},
                                                  "region": {"startLine": 1}}}]},
+            {"ruleId": "r2", "message": {"text": "web"},
+             "locations": [{"physicalLocation": {"artifactLocation": {
+                 "uri": "https://example.com/x.py"}, "region": {"startLine": 1}}}]},
         ]}]}
     batch = parse_import(json.dumps(doc).encode(), "s.sarif", tmp_path)
     a, b = batch.diagnostics
     assert (a.path, a.line, a.end_line, a.tool, a.severity) == (
-        "src/a%20b.py", 3, 3, "semgrep-oss", Severity.INFO)
+        "src/a b.py", 3, 3, "semgrep-oss", Severity.INFO)
     assert (b.path, b.line, b.end_line) == ("lib/x.py", 5, 7)
     assert a.category is Category.SECURITY and a.cwe == "CWE-79"
-    assert batch.skipped == {"no line (file-level result)": 1, "path outside the repository": 1}
+    assert batch.skipped == {"no line (file-level result)": 1, "path outside the repository": 2}
 
 
 def test_rdjsonl_and_mypy_lines(tmp_path: Path) -> None:

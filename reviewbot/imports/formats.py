@@ -15,6 +15,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import unquote
 
 from reviewbot.findings import Severity
 from reviewbot.imports.model import Collector
@@ -48,6 +49,7 @@ def _get(d: object, *keys: str) -> Any:
 
 # --- SARIF 2.1.0 -------------------------------------------------------------------------
 
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]+:")
 _SARIF_LEVEL = {"error": Severity.ERROR, "warning": Severity.WARNING,
                 "note": Severity.INFO, "none": Severity.INFO}
 
@@ -89,12 +91,22 @@ def parse_sarif(doc: object, out: Collector) -> None:
             index = _get(art, "index")
             if not _get(art, "uri") and isinstance(index, int) and 0 <= index < len(artifacts):
                 art = _get(artifacts[index], "location")
-            uri = _resolve(_get(art, "uri"), _get(art, "uriBaseId"), bases)
+            uri = _sarif_path(_resolve(_get(art, "uri"), _get(art, "uriBaseId"), bases))
             region = phys.get("region")
             region = region if isinstance(region, dict) else {}
             out.add(uri, region.get("startLine"), region.get("endLine"),
                     _SARIF_LEVEL.get(str(level), Severity.WARNING), tool, rule_id, message,
                     tags=tags)
+
+
+def _sarif_path(uri: str | None) -> str | None:
+    """A SARIF URI as a path: ``file:`` URIs kept for the collector, relative references
+    percent-decoded, other schemes (``https:``) nothing in the repository (None)."""
+    if uri is None or uri.startswith("file:"):
+        return uri
+    if _SCHEME.match(uri):
+        return ""
+    return unquote(uri)
 
 
 def _uri_bases(raw: object) -> dict[str, tuple[str | None, str | None]]:
@@ -107,7 +119,7 @@ def _resolve(uri: object, base_id: object, bases: Mapping[str, tuple[str | None,
              depth: int = 0) -> str | None:
     if not isinstance(uri, str) or not uri:
         return None
-    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", uri) or not isinstance(base_id, str) or depth > 8:
+    if _SCHEME.match(uri) or not isinstance(base_id, str) or depth > 8:
         return uri
     base_uri, parent = bases.get(base_id, (None, None))
     if not isinstance(base_uri, str) or not base_uri:

@@ -90,7 +90,7 @@ class Collector:
             return
         rel = self.relative(path) if isinstance(path, str) and path else None
         if rel is None:
-            self.skip("no path" if not path else "path outside the repository")
+            self.skip("no path" if path is None else "path outside the repository")
             return
         start = _line(line)
         if start is None:
