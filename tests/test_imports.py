@@ -147,6 +147,7 @@ def test_xml_with_a_doctype_is_refused(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("data", "fmt", "match"), [
     (b"{not json", None, r"bad\.json: line 1 is not JSON"),
+    (b'{"runs": [NaN], "version": "2.1.0"}', None, r"line 1 is not JSON \(NaN is not JSON"),
     (b'{"hello": 1}', None, r"cannot tell its format"),
     (b"", None, r"is empty"),
     (b"\xff\xfe\x00", None, r"not UTF-8"),
