@@ -25,6 +25,13 @@ def ruff() -> list[str]:
     return [str(exe), "check", "--no-cache", "--isolated"]
 
 
+def mypy() -> list[str]:
+    exe = shutil.which("mypy", path=str(Path(sys.executable).parent)) or shutil.which("mypy")
+    if exe is None:
+        require_slow("mypy is not installed")
+    return [str(exe), "--no-incremental", "--cache-dir", os.devnull, "-O", "json"]
+
+
 def shellcheck() -> list[str]:
     exe = shutil.which("shellcheck")
     if exe is None:

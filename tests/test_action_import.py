@@ -28,6 +28,11 @@ def test_action_import_input_posts_ruff_findings_on_added_lines(runner: Runner) 
     assert "linter results from lint/ruff.sarif (sarif)" in summary
     report = json.loads((runner.repo.root / "reviewbot.sarif").read_text())
     assert any(r["ruleId"].startswith("ruff.") for r in report["runs"][0]["results"])
+    # imported findings keep their fingerprints: a re-run posts nothing again
+    proc2, outputs2, _ = runner.run(payload("reopened"),
+                                    extra={"REVIEWBOT_IMPORT": "lint/ruff.sarif\n"})
+    assert proc2.returncode == 1, proc2.stderr
+    assert outputs2["comments-posted"] == "0" and len(runner.state()[0]) == len(comments)
 
 
 def test_action_import_of_a_missing_file_is_a_usage_error(runner: Runner) -> None:

@@ -87,6 +87,16 @@ def test_real_eslint_json(tmp_path: Path) -> None:
     assert next(d for d in batch.diagnostics if d.code == "no-eval").cwe == "CWE-95"
 
 
+def test_real_mypy_json_lines(tmp_path: Path) -> None:
+    (tmp_path / "m.py").write_text('def f(x: int) -> str:\n    return x\n\ny: int = "a"\n')
+    data = linter_tools.output(linter_tools.mypy() + ["m.py"], tmp_path)
+    batch = parse_import(data, "mypy.json", tmp_path)
+    assert batch.format == "mypy"
+    assert {(d.path, d.line, d.rule_id, d.severity) for d in batch.diagnostics} == {
+        ("m.py", 2, "mypy.return-value", Severity.ERROR),
+        ("m.py", 4, "mypy.assignment", Severity.ERROR)}
+
+
 def test_sarif_uri_base_ids_and_rule_defaults(tmp_path: Path) -> None:
     doc = {"version": "2.1.0", "runs": [{
         "tool": {"driver": {"name": "Semgrep OSS", "rules": [

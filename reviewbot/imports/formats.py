@@ -217,7 +217,7 @@ def parse_mypy(lines: list[object], out: Collector) -> None:
         hint = m.get("hint")
         text = str(m.get("message") or "") + (f" ({hint})" if isinstance(hint, str) and hint
                                                else "")
-        out.add(m.get("file"), m.get("line"), m.get("line"),
+        out.add(m.get("file"), m.get("line"), m.get("end_line"),
                 _MYPY_LEVEL.get(str(m.get("severity")), Severity.WARNING), "mypy",
                 m.get("code"), text)
 
