@@ -34,6 +34,7 @@ from reviewbot.config_yaml import (
 )
 from reviewbot.errors import ConfigError
 from reviewbot.findings import Category, Severity
+from reviewbot.linters.spec import LinterConfig, check_linters
 
 __all__ = ["CONFIG_FILENAME", "ENV_KEYS", "Config", "FailOn", "FilterMode", "LLMConfig",
            "LocalConfig", "TestsConfig", "load_config", "parse_yaml_config"]
@@ -133,6 +134,9 @@ class Config:
     extra processes (small changes always run in one)."""
     disabled_rules: tuple[str, ...] = ()
     review_drafts: bool = False
+    linters: tuple[LinterConfig, ...] = ()
+    """Linters ``reviewbot diff`` and the hook run (never the Action or the server):
+    see :mod:`reviewbot.linters`."""
 
     def effective_backend(self) -> str:
         if self.backend:
@@ -271,6 +275,10 @@ def _coerce(value: Any, typ: Any, key: str, origin: str, from_env: bool,
             return typ((text or value).lower())
         except ValueError:
             raise bad("one of " + ", ".join(m.value for m in typ)) from None
+    if isinstance(typ, type) and dataclasses.is_dataclass(typ):
+        if from_env or not isinstance(value, Mapping):
+            raise bad("a mapping")
+        return _apply(typ(), value, origin, f"{key} entry {(entry or 0) + 1}.")
     if opt in (tuple, frozenset):
         items: Any = value
         if text is not None:
@@ -332,6 +340,7 @@ def _validate(cfg: Config, origin: str) -> Config:
     """Checks across keys (each key's own type and range is checked as it is read)."""
     if cfg.llm.consensus > cfg.llm.samples:
         raise ConfigError(f"{origin}: 'llm.consensus' cannot exceed 'llm.samples'")
+    check_linters(cfg.linters, origin)
     if cfg.llm.url is not None and not cfg.llm.url.startswith(("http://", "https://")):
         raise ConfigError(
             f"{origin}: 'llm.url' must be an http(s) URL ending in /v1, got {shown(cfg.llm.url)}"

@@ -3,7 +3,9 @@
     ReviewSource -> parse diff -> select files -> head sources (tree-sitter)
       -> static checks on changed lines
       -> chunks under the token budget -> prompts -> backend -> model findings
-      -> test suggestions -> filter (categories, severity, filter mode, dedupe)
+      -> test suggestions
+      + imported linter results (reviewbot.imports: SARIF, rdjson, checkstyle ...)
+      -> filter (categories, severity, filter mode, dedupe, cross-tool dedupe)
       -> ReviewResult
 
 The engine knows nothing of its caller: the CLI, the pre-commit hook, the Action and the
@@ -36,6 +38,9 @@ from reviewbot.diff.parse import parse_diff
 from reviewbot.errors import BackendError, ConfigError
 from reviewbot.findings import Finding, Side, fingerprint
 from reviewbot.forking import ForkMap, can_fork, usable_cpus
+from reviewbot.imports.model import ImportBatch
+from reviewbot.imports.place import drop_cross_tool, imported_findings, is_imported
+from reviewbot.known_findings import known_section
 from reviewbot.model_findings import anchor_identity, model_findings
 from reviewbot.placement import HunkIndex
 from reviewbot.progress import NullProgress, Progress
@@ -213,11 +218,16 @@ def prompt_budget(config: Config, info: BackendInfo, overhead: int) -> int:
     return items_budget
 
 
-def review_requests(chunks: Sequence[Chunk], config: Config) -> list[LLMRequest]:
+def review_requests(chunks: Sequence[Chunk], config: Config,
+                    known: Sequence[str] = ()) -> list[LLMRequest]:
+    """One request per chunk; ``known[i]``, when given, is chunk i's "already reported"
+    section (:mod:`reviewbot.known_findings`), placed after its code."""
     system = render("review_system.txt")
     schema = findings_schema(config.llm.max_tokens, string_cap(config.effective_backend()))
-    return [LLMRequest(f"chunk-{c.index}", system, render("review_user.txt", items=c.render()),
-                       schema, config.llm.max_tokens) for c in chunks]
+    return [LLMRequest(f"chunk-{c.index}", system,
+                       render("review_user.txt",
+                              items=c.render() + (known[i] if i < len(known) else "")),
+                       schema, config.llm.max_tokens) for i, c in enumerate(chunks)]
 
 
 def filter_findings(findings: Sequence[Finding], diff: Diff, config: Config,
@@ -225,22 +235,25 @@ def filter_findings(findings: Sequence[Finding], diff: Diff, config: Config,
     by_path = diff.by_path()
     indexes: dict[str, HunkIndex] = {}
 
-    def drop(reason: str) -> None:
+    def drop(f: Finding, reason: str) -> None:
+        # Imported linter results are counted apart: "every finding of the import that
+        # does not touch the diff is dropped with a count".
+        reason = f"imported, {reason}" if is_imported(f) else reason
         dropped[reason] = dropped.get(reason, 0) + 1
 
     kept: dict[str, Finding] = {}
     mode = config.filter_mode
     for f in findings:
         if f.category not in config.categories:
-            drop("category not enabled")
+            drop(f, "category not enabled")
             continue
         if f.severity.rank < config.min_severity.rank:
-            drop("below min_severity")
+            drop(f, "below min_severity")
             continue
         fd = by_path.get(f.path)
         if fd is None:
             if mode is not FilterMode.NOFILTER:
-                drop("not in diff")
+                drop(f, "not in diff")
                 continue
         else:
             index = indexes.get(fd.path)
@@ -248,22 +261,46 @@ def filter_findings(findings: Sequence[Finding], diff: Diff, config: Config,
                 index = indexes[fd.path] = HunkIndex(fd)
             if mode is FilterMode.ADDED and not index.touches_changed(f.line, f.end_line,
                                                                       f.side):
-                drop("not on an added line")
+                drop(f, "not on an added line")
                 continue
             f = index.clamp(f, changed_only=mode is FilterMode.ADDED)
             if mode is FilterMode.DIFF_CONTEXT and not index.accepts_range(f.line, f.end_line,
                                                                            f.side):
-                drop("outside the diff")
+                drop(f, "outside the diff")
                 continue
         old = kept.get(f.fingerprint)
         if old is not None:
-            drop("duplicate")
+            drop(f, "duplicate")
             if f.severity.rank <= old.severity.rank and not (
                 old.source.startswith("model:") and not f.source.startswith("model:")
             ):
                 continue
         kept[f.fingerprint] = f
-    return sorted(kept.values(), key=lambda f: (f.path, f.line, f.end_line, f.category, f.title))
+
+    unique = drop_cross_tool(list(kept.values()),
+                             lambda dup: drop(dup, "duplicate of another tool's finding"))
+    return sorted(unique, key=lambda f: (f.path, f.line, f.end_line, f.category, f.title))
+
+
+def import_note(batches: Sequence[ImportBatch], found: Sequence[Finding],
+                final: Sequence[Finding], dropped: dict[str, int]) -> str:
+    """One line on what the imported linter results became (in every report)."""
+    files = ", ".join(f"{b.label} ({b.format})" for b in batches)
+    kept = sum(1 for f in final if is_imported(f))
+    gone = {why.removeprefix("imported, "): n for why, n in sorted(dropped.items())
+            if why.startswith("imported, ")}
+    left_out: dict[str, int] = {}
+    for b in batches:
+        for why, n in b.skipped.items():
+            left_out[why] = left_out.get(why, 0) + n
+    line = f"imported {len(found)} linter results from {files}: {kept} kept"
+    if gone:
+        line += f", {sum(gone.values())} dropped (" + ", ".join(
+            f"{n} {why}" for why, n in gone.items()) + ")"
+    if left_out:
+        line += f"; {sum(left_out.values())} unreadable (" + ", ".join(
+            f"{n} {why}" for why, n in sorted(left_out.items())) + ")"
+    return line
 
 
 def _open_backend(backend: Backend, config: Config
@@ -287,6 +324,8 @@ class _Staged:
     info: BackendInfo | None
     model_error: str | None
     notes: tuple[str, ...]
+    budget: int
+    """Tokens a chunk's code (and its known-findings section) may take."""
 
 
 def _check_and_chunk(prepared: Sequence[PreparedFile], config: Config, backend: Backend,
@@ -327,7 +366,8 @@ def _check_and_chunk(prepared: Sequence[PreparedFile], config: Config, backend: 
     chunks = pack([it for i in order for it in per_file[i][0]], budget, count)
     timings["chunk"] = chunk_time + clock() - t2
     return _Staged([f for checked in checks for f in checked.findings], chunks,
-                   [s for i in order for s in per_file[i][1]], info, model_error, tuple(notes))
+                   [s for i in order for s in per_file[i][1]], info, model_error, tuple(notes),
+                   budget)
 
 
 def run_review(
@@ -338,8 +378,12 @@ def run_review(
     progress: Progress | None = None,
     suggester: Suggester | None = None,
     clock: Callable[[], float] = time.perf_counter,
+    imported: Sequence[ImportBatch] = (),
 ) -> ReviewResult:
-    """Review ``source`` and return every finding, suggestion and the coverage record."""
+    """Review ``source`` and return every finding, suggestion and the coverage record.
+
+    ``imported``: other linters' results (:func:`reviewbot.imports.read_import`), filtered,
+    placed and deduplicated with the built-in findings."""
     progress = progress or NullProgress()
     timings: dict[str, float] = {}
     t0 = clock()
@@ -356,12 +400,19 @@ def run_review(
     model_error, notes = staged.model_error, list(staged.notes)
     skipped.extend(staged.too_long)
 
+    from_imports = imported_findings(imported, {fd.path: (files[fd.path].source
+                                                          if fd.path in files else None, fd)
+                                                for fd in diff.files})
+    findings.extend(from_imports)
+
     failures: list[tuple[int, str]] = []
     problems: list[str] = []
     model_reviewed = 0
     if info is not None and chunks:
         t3 = clock()
-        requests = review_requests(chunks, config)
+        count = backend.count_tokens
+        requests = review_requests(chunks, config, [known_section(c, findings, staged.budget,
+                                                                  count) for c in chunks])
         progress.start(len(requests), "reviewing")
         try:
             results = backend.complete(requests, progress.advance)
@@ -392,6 +443,8 @@ def run_review(
     notes.extend(problems)
 
     final = filter_findings(findings, diff, config, dropped)
+    if imported:
+        notes.append(import_note(imported, from_imports, final, dropped))
     lines_in_chunks = sum(item.changed_lines() for c in chunks for item in c.items)
     reviewed_paths = {item.path for c in chunks for item in c.items}
     coverage = Coverage(

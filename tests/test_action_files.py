@@ -18,7 +18,7 @@ ROOT = Path(__file__).parent.parent
 WORKFLOWS = [ROOT / ".github/workflows/ci.yml", ROOT / ".github/workflows/reviewbot-example.yml",
              ROOT / "examples/workflows/reviewbot.yml"]
 ACTION_ENV = {"REVIEWBOT_GITHUB_TOKEN", "REVIEWBOT_CONFIG_PATH", "REVIEWBOT_SARIF",
-              "REVIEWBOT_MARKER_KEY", "REVIEWBOT_BOT_LOGIN"}
+              "REVIEWBOT_MARKER_KEY", "REVIEWBOT_BOT_LOGIN", "REVIEWBOT_IMPORT"}
 
 
 def _check_jsonschema(schema: str, path: Path) -> subprocess.CompletedProcess[str]:

@@ -39,7 +39,7 @@ from tests.conftest import FIXTURES
 
 GOLDEN = FIXTURES / "prompts" / "review_chunk.golden.txt"
 TEMPLATES = ["review_system.txt", "review_user.txt", "item.txt", "codellama.txt",
-             "tests_system.txt", "tests_user.txt", "tests_item.txt"]
+             "tests_system.txt", "tests_user.txt", "tests_item.txt", "known_findings.txt"]
 _NONCE = re.compile(r"(?<=UNTRUSTED-)[0-9a-f]{16}(?=>>>)")
 
 

@@ -18,6 +18,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reviewbot.commands.common import add_import_arguments
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
@@ -36,6 +38,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config-path", metavar="PATH",
                    help="the config file's path in the base branch "
                    "(default: $REVIEWBOT_CONFIG_PATH or .reviewbot.yml)")
+    add_import_arguments(p)
+
+
+def import_names(args: argparse.Namespace, env: Mapping[str, str]) -> list[str]:
+    """``--import`` files, then those of ``REVIEWBOT_IMPORT`` (the Action's ``import``
+    input: one path per line, relative to the workspace)."""
+    listed = [line.strip() for line in env.get("REVIEWBOT_IMPORT", "").splitlines()]
+    return [*args.imports, *(name for name in listed if name)]
 
 
 def _event(env: Mapping[str, str]) -> tuple[str, dict[str, Any]]:
@@ -77,6 +87,7 @@ def outputs(outcome: PublishOutcome, sarif: str | None) -> dict[str, str]:
 
 
 def run(args: argparse.Namespace, io: IO) -> int:
+    from reviewbot.commands.common import read_imports
     from reviewbot.errors import EXIT_FINDINGS, EXIT_OK
     from reviewbot.github.auth import client_from_env
     from reviewbot.github.checks import workflow_commands
@@ -98,11 +109,16 @@ def run(args: argparse.Namespace, io: IO) -> int:
     if name == "pull_request_target":
         overrides["tests.run"] = False  # never execute PR code with the base repo's token
     workspace = Path(env["GITHUB_WORKSPACE"]) if env.get("GITHUB_WORKSPACE") else None
+    # Linter results a workflow step wrote; reviewbot itself never runs a linter here (the
+    # PR's own linter config can be code: SECURITY.md).
+    imported = read_imports(import_names(args, env), args.import_format,
+                            workspace or io.cwd, workspace or io.cwd)
     gh = client_from_env(env, repo)
     outcome = review_pull_request(
         gh, repo, number, env=env, base_config_defaults={"tests.run": False},
         full=args.full, workspace=workspace, overrides=overrides,
         config_path=args.config_path or env.get("REVIEWBOT_CONFIG_PATH") or None,
+        imported=imported,
     )
     if outcome.read_only:
         io.stdout.write("::notice title=reviewbot::the token cannot write to this pull request "

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reviewbot.config import Config, FailOn, FilterMode, load_config
 from reviewbot.errors import EXIT_FINDINGS, EXIT_OK
 from reviewbot.result import ReviewResult
+
+if TYPE_CHECKING:
+    from reviewbot.imports import ImportBatch
 
 
 def add_config_arguments(p: argparse.ArgumentParser) -> None:
@@ -23,6 +27,26 @@ def add_config_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--filter-mode", choices=[m.value for m in FilterMode],
                    help="which findings to keep by location (default: added)")
     p.add_argument("--max-prompt-tokens", type=int, help="prompt token budget per chunk")
+
+
+def add_import_arguments(p: argparse.ArgumentParser) -> None:
+    from reviewbot.imports import FORMAT_NAMES
+
+    p.add_argument("--import", dest="imports", action="append", default=[], metavar="FILE",
+                   help="add another linter's results (SARIF 2.1.0, rdjson, rdjsonl, "
+                   "checkstyle XML, eslint/shellcheck/mypy JSON); repeatable")
+    p.add_argument("--import-format", choices=FORMAT_NAMES, metavar="FORMAT",
+                   help="the format of every --import file (default: told from the content; "
+                   + ", ".join(FORMAT_NAMES) + ")")
+
+
+def read_imports(names: Sequence[str], fmt: str | None, base: Path,
+                 root: Path | None) -> list[ImportBatch]:
+    """The ``--import`` files (relative names from ``base``), paths inside them made
+    relative to ``root``."""
+    from reviewbot.imports.read import read_import
+
+    return [read_import(base / name, root, fmt, label=name) for name in names]
 
 
 def config_overrides(args: argparse.Namespace) -> dict[str, Any]:

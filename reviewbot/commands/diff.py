@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reviewbot.commands.common import add_config_arguments
+from reviewbot.commands.common import add_config_arguments, add_import_arguments
 
 if TYPE_CHECKING:
     from reviewbot.cli import IO
@@ -29,6 +29,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="run suggested tests (default for the CLI unless tests.run is set)")
     p.add_argument("--no-run-tests", dest="run_tests", action="store_false")
     p.add_argument("paths", nargs="*", default=[], help=argparse.SUPPRESS)
+    add_import_arguments(p)
     add_config_arguments(p)
 
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reviewbot.commands.common import add_config_arguments
+from reviewbot.commands.common import add_config_arguments, add_import_arguments
 
 if TYPE_CHECKING:
     from reviewbot.cli import IO
@@ -53,6 +53,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--connect-timeout", type=float, default=HOOK_CONNECT_TIMEOUT,
                    metavar="SECONDS", help="LLM server connect timeout in the hook "
                                            f"(default {HOOK_CONNECT_TIMEOUT:g})")
+    add_import_arguments(p)
     add_config_arguments(p)
     # review_and_report reads these; the hook always prints the terminal report and never
     # writes or runs suggested tests inside a commit.

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reviewbot.backends import create_backend
-from reviewbot.commands.common import exit_code, load_cli_config
+from reviewbot.commands.common import exit_code, load_cli_config, read_imports
 from reviewbot.config import Config
 from reviewbot.engine import run_review
 from reviewbot.errors import ReviewbotError
+from reviewbot.linters.run import LinterRun
 from reviewbot.progress import progress_for
 from reviewbot.reporters import FORMATS
 from reviewbot.result import ReviewResult
@@ -33,6 +35,35 @@ def local_config(args: argparse.Namespace, io: IO, root: Path | None,
     return load_cli_config(args, root, io.env, extra, defaults={"tests.run": True})
 
 
+def local_linters(config: Config, source: ReviewSource, root: Path | None,
+                  env: Mapping[str, str]) -> LinterRun:
+    """Run the configured ``linters:`` on the changed files whose working-tree content is
+    the version under review (elsewhere their line numbers would not be the diff's)."""
+    if not config.linters or root is None:
+        return LinterRun((), ())
+    from reviewbot.diff.parse import parse_diff
+    from reviewbot.linters.run import run_linters
+
+    changed, differ = [], 0
+    for fd in parse_diff(source.diff).files:
+        if fd.new_path is None:
+            continue
+        try:
+            here = (root / fd.path).read_bytes()
+        except OSError:
+            continue
+        if source.reader is not None and source.reader.read(fd.path) != here:
+            differ += 1
+            continue
+        changed.append(fd.path)
+    clean = {k: v for k, v in env.items() if not k.startswith(("GIT_", "REVIEWBOT_"))}
+    run = run_linters(config.linters, root, changed, clean)
+    if differ:
+        run = LinterRun(run.batches, (*run.problems, f"linters skipped {differ} changed "
+                                      "files whose working-tree copy is not the reviewed one"))
+    return run
+
+
 def write_tests(result: ReviewResult, out_dir: Path) -> list[Path]:
     written: list[Path] = []
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -50,11 +81,17 @@ def write_tests(result: ReviewResult, out_dir: Path) -> list[Path]:
 def review_and_report(args: argparse.Namespace, io: IO, source: ReviewSource,
                       root: Path | None, extra: dict[str, Any] | None = None) -> int:
     config = local_config(args, io, root, extra)
+    imported = read_imports(getattr(args, "imports", None) or [],
+                            getattr(args, "import_format", None), io.cwd, root or io.cwd)
+    linted = local_linters(config, source, root, io.env)
+    imported.extend(linted.batches)
+    for problem in linted.problems:
+        io.stderr.write(f"reviewbot: {problem}\n")
     backend = create_backend(config)
     try:
         result = run_review(source, config, backend, progress=progress_for(io.stderr, io.env),
                             suggester=load_suggester(execute=True) if config.tests.enabled
-                            else None)
+                            else None, imported=imported)
     finally:
         backend.close()
     fmt = getattr(args, "format", "text")

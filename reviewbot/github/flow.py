@@ -39,7 +39,7 @@ Errors GitHub gives that cannot be worked around raise :class:`reviewbot.errors.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from reviewbot.backends.base import Backend
     from reviewbot.config import Config
     from reviewbot.findings import Finding
+    from reviewbot.imports import ImportBatch
     from reviewbot.result import ReviewResult
 
 BackendFactory = Callable[["Config"], "Backend"]
@@ -103,6 +104,7 @@ def review_pull_request(
     config_path: str | None = None,
     overrides: Mapping[str, Any] | None = None,
     bot_login: str | None = None,
+    imported: Sequence[ImportBatch] = (),
 ) -> PublishOutcome:
     """Review PR ``number`` of ``repo_full_name`` and publish the result (see module doc).
 
@@ -110,6 +112,8 @@ def review_pull_request(
     ``overrides``: dotted config keys above everything else (command-line flags, Action
     inputs). ``bot_login``: the account reviewbot posts as, when known; comments are only
     treated as reviewbot's when written by it (by default: by any Bot account).
+    ``imported``: other linters' results (the Action's ``import`` input), reviewed with the
+    built-in findings.
     """
     from reviewbot.errors import GitHubError
     from reviewbot.github.pipeline import run_pipeline
@@ -119,6 +123,7 @@ def review_pull_request(
             gh, repo_full_name, number, env=env, base_config_defaults=base_config_defaults,
             full=full, dry_run=dry_run, workspace=workspace, backend_factory=backend_factory,
             config_path=config_path, overrides=overrides, bot_login=bot_login,
+            imported=imported,
         )
     except (AssertionError, RuntimeError) as exc:
         # PyGithub refuses, with these, a Link or a redirect to a host or path outside the

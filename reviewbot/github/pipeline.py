@@ -32,6 +32,8 @@ from reviewbot.github.reader import (
 )
 from reviewbot.github.retry import is_forbidden
 from reviewbot.github.summary import SummaryFacts, carried_lines, render_summary
+from reviewbot.imports import ImportBatch
+from reviewbot.linters import NOT_RUN_NOTE
 from reviewbot.result import ReviewResult
 from reviewbot.safe_publish import safe_block
 from reviewbot.sources import ReviewSource
@@ -146,6 +148,7 @@ def run_pipeline(
     base_config_defaults: dict[str, Any] | None, full: bool, dry_run: bool,
     workspace: Path | None, backend_factory: BackendFactory | None,
     config_path: str | None, overrides: Mapping[str, Any] | None, bot_login: str | None,
+    imported: Sequence[ImportBatch] = (),
 ) -> PublishOutcome:
     from reviewbot.backends import create_backend
     from reviewbot.suggest import load_suggester
@@ -169,6 +172,8 @@ def run_pipeline(
     unverified = () if identity.verifiable else (UNVERIFIED_NOTE.format(
         login=identity.login or "the token's account"),)
     scope = _scope(repo, data, state, full, workspace)
+    if config.linters:  # never run here: the PR's own linter config can run code
+        scope = replace(scope, notes=(*scope.notes, NOT_RUN_NOTE))
 
     backend = (backend_factory or create_backend)(config)
     try:
@@ -176,7 +181,7 @@ def run_pipeline(
                             # Never execute a pull request's code (SECURITY.md): whatever
                             # tests.run says, suggestions are checked statically only.
                             suggester=load_suggester(execute=False) if config.tests.enabled
-                            else None)
+                            else None, imported=imported)
     finally:
         backend.close()
     result = _with_extras(result, scope)
