@@ -5,13 +5,14 @@ from __future__ import annotations
 import io
 import os
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from reviewbot.cli import IO, main
+from tests.llama_server import LlamaServer, llama_cpp_available
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -79,3 +80,39 @@ def run_cli(args: list[str], cwd: Path, env: Mapping[str, str] | None = None,
     base.update(env or {})
     code = main(args, IO(out, err, _BytesStdin(stdin), base, cwd))
     return CliRun(code, out.getvalue(), err.getvalue())
+
+
+SERVER_LOGS: dict[str, Callable[[], str]] = {}
+"""Fixture name -> the real model server's own log, shown when a test using it fails."""
+
+
+@pytest.fixture(scope="session")
+def llama() -> Iterator[LlamaServer]:
+    """One llama.cpp server (SmolLM2-135M) for every test that needs it, started on first
+    use. Its start-up has its own budget (``start_timeout``); the tests using it mark their
+    timeout ``func_only``, so start-up is not charged to the first of them."""
+    why = llama_cpp_available()
+    if why:
+        require_slow(why)
+    with LlamaServer(n_ctx=2048, n_threads=2, start_timeout=240) as srv:
+        SERVER_LOGS["llama"] = lambda: server_report(srv)
+        yield srv
+    SERVER_LOGS.pop("llama", None)
+
+
+def server_report(srv: LlamaServer) -> str:
+    times = srv.generation_seconds()
+    head = (f"{len(times)} completions, server time {sum(times):.1f} s in all, longest "
+            f"{max(times, default=0.0):.1f} s\n")
+    return head + srv.log_text()[-4000:]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """A failed test that used a real model server shows that server's own timings."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed:
+        for name, read in list(SERVER_LOGS.items()):
+            if name in getattr(item, "fixturenames", ()):
+                report.sections.append((f"{name} server log (its own timings)", read()))

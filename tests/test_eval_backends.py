@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import require_slow, run_cli
+from tests.conftest import run_cli
 from tests.fakes.vllm_server import FakeRequest, FakeVLLM, Reply, finding
-from tests.llama_server import ALIAS, LlamaServer, llama_cpp_available
+from tests.llama_server import ALIAS, LlamaServer
 from tests.test_eval import TINY, write_jsonl
 
 MODEL = "codellama/CodeLlama-7b-Instruct-hf"
@@ -57,20 +57,17 @@ def test_model_failures_fall_back_and_are_counted(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(900)
-def test_eval_with_the_tiny_real_model(tmp_path: Path) -> None:
+@pytest.mark.slow
+@pytest.mark.timeout(900, func_only=True)
+def test_eval_with_the_tiny_real_model(tmp_path: Path, llama: LlamaServer) -> None:
     """SmolLM2-135M behind llama.cpp's server: the run completes and every number is
     consistent. Nothing is asserted about how good a 135M model is at finding bugs."""
-    why = llama_cpp_available()
-    if why:
-        require_slow(why)
     dataset = write_jsonl(tmp_path / "tiny.jsonl", TINY[:1])  # ~20 s per review on 2 cores
     config = tmp_path / "eval.yml"
     config.write_text("static_checks: false\nllm:\n  max_tokens: 400\n"
                       "  max_prompt_tokens: 1200\n  read_timeout: 300\n")
-    with LlamaServer(n_ctx=2048, n_threads=2) as srv:
-        res = run_cli(["eval", str(dataset), "--backend", "openai", "--llm-url", srv.url,
-                       "--model", ALIAS, "--config", str(config), "--format", "json"], tmp_path)
+    res = run_cli(["eval", str(dataset), "--backend", "openai", "--llm-url", llama.url,
+                   "--model", ALIAS, "--config", str(config), "--format", "json"], tmp_path)
     assert res.code == 0, res.err
     data = json.loads(res.out)
     assert data["backend"] == "openai" and data["model"] == ALIAS

@@ -7,17 +7,17 @@ completes and every suggestion records how far it got through the checks.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
 from reviewbot.result import CheckLevel
-from tests.conftest import GitRepo, require_slow, run_cli
+from tests.conftest import GitRepo, run_cli
 from tests.fakes.recording_proxy import RecordingProxy
-from tests.llama_server import ALIAS, LlamaServer, llama_cpp_available
+from tests.llama_server import ALIAS, LlamaServer
 from tests.suggest_support import calc_repo
 
-pytestmark = pytest.mark.slow
+# the shared `llama` fixture (tests/conftest.py) starts the server outside the timeout
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300, func_only=True)]
 
 CONFIG = """\
 llm:
@@ -30,15 +30,6 @@ tests:
   max_functions: 2
 static_checks: false
 """
-
-
-@pytest.fixture(scope="module")
-def llama() -> Iterator[LlamaServer]:
-    why = llama_cpp_available()
-    if why:
-        require_slow(why)
-    with LlamaServer(n_ctx=2048, n_threads=2) as srv:
-        yield srv
 
 
 def test_pipeline_completes_and_records_a_level_for_every_suggestion(
