@@ -329,10 +329,10 @@ def _check_and_chunk(prepared: Sequence[PreparedFile], config: Config, backend: 
     check part of the files while this process checks its own and builds their items; the
     children's items follow, from the definitions they send back (no second parse). ruff
     runs on the changed Python files meanwhile, started first and collected last."""
+    t1 = clock()
     with RuffJob(ruff_inputs(prepared) if config.static_checks and config.ruff.enabled else [],
                  config.ruff, ruff_bin) as ruff, \
             static_job(prepared if config.static_checks else [], config) as static:
-        t1 = clock()
         static.run_local()
         timings["static"] = clock() - t1
         info, model_error, notes = _open_backend(backend, config)
@@ -355,6 +355,8 @@ def _check_and_chunk(prepared: Sequence[PreparedFile], config: Config, backend: 
         t1 = clock()
         checks = static.results()
         outcome = ruff.collect()
+        from_ruff = ruff_findings(prepared, outcome,
+                                  expand_disabled(frozenset(config.disabled_rules)))
         timings["static"] += clock() - t1
     t2 = clock()
     for pf, checked in zip(prepared, checks, strict=False):
@@ -364,9 +366,7 @@ def _check_and_chunk(prepared: Sequence[PreparedFile], config: Config, backend: 
     order = range(len(prepared))
     chunks = pack([it for i in order for it in per_file[i][0]], budget, count)
     timings["chunk"] = chunk_time + clock() - t2
-    findings = [f for checked in checks for f in checked.findings]
-    findings += ruff_findings(prepared, outcome,
-                              expand_disabled(frozenset(config.disabled_rules)))
+    findings = [f for checked in checks for f in checked.findings] + from_ruff
     return _Staged(findings, chunks, [s for i in order for s in per_file[i][1]], info,
                    model_error, tuple(notes), (outcome.note,) if outcome.note else ())
 

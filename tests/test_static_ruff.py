@@ -160,6 +160,16 @@ def test_noqa_comments_are_honoured() -> None:
     assert [(h.code, h.line) for h in hits] == [("B006", 7)]
 
 
+def test_syntax_errors_are_not_findings() -> None:
+    # ruff reports "invalid-syntax" (and lints nothing else in the file): not a finding,
+    # not a failure; the tree-sitter rules still check what they can parse
+    code = """
+        def f(x, items=[]):
+            return (x = 1)
+    """
+    assert ruff_ids(code) == set()
+
+
 def test_a_file_rebuilt_from_the_diff_skips_whole_file_checks() -> None:
     code = """
         def f(x, items=[]):
@@ -317,7 +327,8 @@ def test_ruff_can_be_turned_off(changed: GitRepo) -> None:
 def test_odd_file_names_map_back(git_repo: GitRepo) -> None:
     git_repo.write("keep.txt", "x\n")
     git_repo.commit("base")
-    names = ["we ird$(x).py", "pkg/__init__.py", "a/b/c/-n.py", "ünï.py", "..py"]
+    names = ["we ird$(x).py", "pkg/__init__.py", "a/b/c/-n.py", "ünï.py", "..py",
+             "one/dup.py", "two/dup.py", "three/dup.py"]
     for name in names:
         git_repo.write(name, "def f(items=[]):\n    return items\n")
     git_repo.write("stub.pyi", "def f(x: Missing) -> None: ...\n")  # checked as a stub

@@ -2,11 +2,12 @@
 
 The engine starts ruff (:func:`start`) before its own static checks and collects the answer
 (:meth:`RuffJob.collect`) after them, so the two run at the same time. ruff sees a private
-copy of the head files (a temporary directory, one numbered folder per file keeping its
-base name), never the reviewed checkout: ``--isolated`` ignores every configuration file
-(the repository's ``[tool.ruff]`` is not ours to apply), while the files' own ``# noqa``
-comments are honoured by ruff itself. The binary is the one installed with reviewbot
-(``ruff.find_ruff_bin()``), never one found in the reviewed repository or on PATH.
+copy of the head files (a temporary directory; each file keeps its base name, in a
+numbered folder when several share it), never the reviewed checkout: ``--isolated``
+ignores every configuration file (the repository's ``[tool.ruff]`` is not ours to apply),
+while the files' own ``# noqa`` comments are honoured by ruff itself. The binary is the
+one installed with reviewbot (``ruff.find_ruff_bin()``), never one found in the reviewed
+repository or on PATH.
 
 Whatever goes wrong (no binary, a timeout, a crash, output that is not the JSON we expect)
 the review goes on without ruff's findings, and :attr:`RuffOutcome.note` says why.
@@ -35,6 +36,7 @@ MAX_OUTPUT = 64 * 1024 * 1024
 _ENV = {"NO_COLOR": "1", "RUFF_NO_CACHE": "true"}
 """ruff's whole environment: nothing of the caller's (no RUFF_* settings) reaches it."""
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
+_CODE = re.compile(r"[A-Z]{1,4}[0-9]{1,4}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,9 +122,17 @@ class RuffJob:
         self._dir = Path(tempfile.mkdtemp(prefix="reviewbot-ruff-"))
         try:
             args = []
-            for i, (path, data, whole) in enumerate(files):
-                rel = f"{'whole' if whole else 'partial'}/{i:05d}/{_safe_base(path)}"
-                (self._dir / rel).parent.mkdir(parents=True)
+            seen: dict[tuple[str, str], int] = {}
+            made: set[str] = set()
+            for path, data, whole in files:
+                # folder n holds the n-th file of each base name: few folders to make
+                kind, base = "whole" if whole else "partial", _safe_base(path)
+                n = seen[kind, base] = seen.get((kind, base), -1) + 1
+                folder = f"{kind}/{n}"
+                if folder not in made:
+                    (self._dir / folder).mkdir(parents=True)
+                    made.add(folder)
+                rel = f"{folder}/{base}"
                 (self._dir / rel).write_bytes(data)
                 self._paths[rel] = path
                 args.append(rel)
@@ -181,18 +191,19 @@ class RuffJob:
 
 
 def parse(data: Any, paths: Mapping[str, str], root: Path) -> dict[str, list[RuffHit]]:
-    """ruff's JSON diagnostics, by reviewed path; syntax errors (no code) are left to the
-    other checks. Raises ValueError / TypeError / KeyError on a shape we do not know."""
+    """ruff's JSON diagnostics, by reviewed path; syntax errors (no code, or the code
+    ``invalid-syntax``) are left out: reviewbot's other checks parse with error recovery.
+    Raises ValueError / TypeError / KeyError on a shape we do not know."""
     if not isinstance(data, list):
         raise ValueError("not a list")
     prefix = str(root.resolve())
     out: dict[str, list[RuffHit]] = {}
     for d in data:
         code = d["code"]
-        if code is None:
-            continue
-        if not isinstance(code, str):
+        if code is not None and not isinstance(code, str):
             raise TypeError("code is not a string")
+        if code is None or not _CODE.fullmatch(code):
+            continue  # a syntax error ("invalid-syntax"): tree-sitter's checks go on
         name = str(d["filename"])
         rel = name[len(prefix) + 1:] if name.startswith(prefix) else name
         path = paths.get(rel.replace("\\", "/"))
