@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -24,7 +25,7 @@ from reviewbot.errors import ConfigError
 from reviewbot.result import ReviewResult
 from reviewbot.sources import git_source, patch_source
 from reviewbot.static.ruff_rules import ALIASES, PARTIAL_UNSAFE, RUFF_RULES
-from reviewbot.static.ruff_run import RuffJob, locate_ruff, to_hits
+from reviewbot.static.ruff_run import MAX_SHM_BYTES, RuffJob, locate_ruff, scratch_root, to_hits
 from tests.conftest import GitRepo, run_cli
 
 RUFF = locate_ruff()
@@ -376,3 +377,15 @@ def test_ruff_config_reads_codes() -> None:
     cfg = load_config(None, None, {}, text="ruff:\n  extend_select: [PLR1704, SIM]\n"
                                            "  ignore: [B905]\n  timeout: 5\n")
     assert cfg.ruff == RuffConfig(True, ("PLR1704", "SIM"), ("B905",), 5.0)
+
+
+def test_scratch_copy_goes_to_a_ram_disk_when_small_and_is_removed(tmp_path: Path) -> None:
+    assert scratch_root(10, str(tmp_path)) == str(tmp_path)
+    assert scratch_root(10, str(tmp_path / "missing")) is None
+    assert scratch_root(MAX_SHM_BYTES + 1, str(tmp_path)) is None
+    root = Path(scratch_root(10) or tempfile.gettempdir())
+    before = set(root.glob("reviewbot-ruff-*"))
+    with RuffJob([("a.py", b"x = 1\n", True)], RuffConfig(), RUFF) as job:
+        assert set(root.glob("reviewbot-ruff-*")) - before
+        job.collect()
+    assert set(root.glob("reviewbot-ruff-*")) == before
