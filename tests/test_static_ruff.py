@@ -389,3 +389,15 @@ def test_scratch_copy_goes_to_a_ram_disk_when_small_and_is_removed(tmp_path: Pat
         assert set(root.glob("reviewbot-ruff-*")) - before
         job.collect()
     assert set(root.glob("reviewbot-ruff-*")) == before
+
+
+def test_files_are_not_siblings_of_each_other() -> None:
+    # Each copy has a folder of its own: next to another file's __init__.py, ftplib.py
+    # would become module `<folder>.ftplib`, and ruff would no longer see FTP() as
+    # ftplib.FTP (S321).
+    files = [("pkg/__init__.py", b"X = 1\n", True),
+             ("ftplib.py", b"class FTP:\n    pass\n\n\ndef connect():\n    return FTP('h')\n",
+              True)]
+    with RuffJob(files, RuffConfig(), RUFF) as job:
+        hits = job.collect().hits
+    assert [(h.code, h.line) for h in hits["ftplib.py"]] == [("S321", 6)]

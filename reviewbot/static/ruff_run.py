@@ -3,7 +3,7 @@
 The engine starts ruff (:func:`start`) before its own static checks and collects the answer
 (:meth:`RuffJob.collect`) after them, so the two run at the same time. ruff sees a private
 copy of the head files (a temporary directory; each file keeps its base name, in a
-numbered folder when several share it), never the reviewed checkout: ``--isolated``
+numbered folder of its own), never the reviewed checkout: ``--isolated``
 ignores every configuration file (the repository's ``[tool.ruff]`` is not ours to apply),
 while the files' own ``# noqa`` comments are honoured by ruff itself. The binary is the
 one installed with reviewbot (``ruff.find_ruff_bin()``), never one found in the reviewed
@@ -135,17 +135,10 @@ class RuffJob:
             sum(len(data) for _, data, _ in files))))
         try:
             args = []
-            seen: dict[tuple[str, str], int] = {}
-            made: set[str] = set()
-            for path, data, whole in files:
-                # folder n holds the n-th file of each base name: few folders to make
-                kind, base = "whole" if whole else "partial", _safe_base(path)
-                n = seen[kind, base] = seen.get((kind, base), -1) + 1
-                folder = f"{kind}/{n}"
-                if folder not in made:
-                    (self._dir / folder).mkdir(parents=True)
-                    made.add(folder)
-                rel = f"{folder}/{base}"
+            for i, (path, data, whole) in enumerate(files):
+                # a folder of its own: siblings would make packages and modules of each other
+                rel = f"{'whole' if whole else 'partial'}/{i}/{_safe_base(path)}"
+                (self._dir / rel).parent.mkdir(parents=True)
                 (self._dir / rel).write_bytes(data)
                 self._paths[rel] = path
                 args.append(rel)
