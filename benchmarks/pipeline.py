@@ -20,8 +20,12 @@ every chunk, so vLLM's prefix cache serves it), and prompt tokens per changed li
     .venv/bin/python benchmarks/pipeline.py --runs 5 --files 300
     .venv/bin/python benchmarks/pipeline.py --profile   # cProfile of one in-process run
 
+Also runs the change with ``ruff: enabled: false`` and compares the static stage's time
+(the engine's ``timings["static"]``) with and without the built-in ruff source.
+
 Exit status 1 when a target is missed: >= 10,000 changed lines/s, < 300 MB peak RSS,
-`reviewbot --version` < 150 ms (median).
+`reviewbot --version` < 150 ms (median), the static stage with ruff at most 1.5x as slow
+as without.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ GIT_ID = {"GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
 TARGET_LINES_PER_S = 10_000
 TARGET_PEAK_MB = 300
 TARGET_STARTUP_MS = 150
+TARGET_RUFF_RATIO = 1.5
 
 # Runs a command, then reports its wall time and the peak RSS of it and its descendants.
 _WRAPPER = """\
@@ -173,6 +178,11 @@ def timed_run(root: Path, rev: str, out: Path, *extra: str) -> dict[str, Any]:
     return stats
 
 
+def _static_s(report: Path) -> float:
+    timings: dict[str, float] = json.loads(report.read_text(encoding="utf-8"))["timings"]
+    return timings.get("static", 0.0)
+
+
 def startup_ms(runs: int) -> list[float]:
     cmd = [*reviewbot_cmd(), "--version"]
     times = []
@@ -286,6 +296,25 @@ def main() -> int:
               f"{changed / bare_cpu:,.0f} per CPU-second); stages {bare_timings}; the static "
               f"rules take {report['timings'].get('static', 0) / report['timings']['total']:.0%}"
               " of the engine's time")
+        # The same change without ruff, to price the ruff source: the static stage
+        # (tree-sitter rules, with ruff running beside them) with and without it, in pairs
+        # of runs taken one after the other so a busy machine slows both alike.
+        no_ruff = tmp / "no-ruff.yml"
+        no_ruff.write_text("ruff:\n  enabled: false\n", encoding="utf-8")
+        with_ruff, plain, ratios = [], [], []
+        for i in range(max(args.runs, 3)):
+            timed_run(root, rev, tmp / f"ruff{i}.json")
+            timed_run(root, rev, tmp / f"plain{i}.json", "--config", str(no_ruff))
+            with_ruff.append(_static_s(tmp / f"ruff{i}.json"))
+            plain.append(_static_s(tmp / f"plain{i}.json"))
+            ratios.append(with_ruff[-1] / plain[-1])
+        ruff_ratio = statistics.median(with_ruff) / statistics.median(plain)
+        ruff_found = sum(1 for f in report["findings"] if f["source"].startswith("ruff."))
+        print(f"  ruff: static stage {', '.join(f'{t:.2f}' for t in with_ruff)}s with ruff, "
+              f"{', '.join(f'{t:.2f}' for t in plain)}s without (ruff: enabled: false): "
+              f"medians {statistics.median(with_ruff):.2f}s / {statistics.median(plain):.2f}s"
+              f" = {ruff_ratio:.2f}x (target <= {TARGET_RUFF_RATIO}; pairwise "
+              f"{', '.join(f'{r:.2f}' for r in ratios)}); {ruff_found} ruff findings")
         starts = startup_ms(10)
         start = statistics.median(starts)
         print(f"reviewbot --version: median {start:.0f} ms, min {min(starts):.0f} ms "
@@ -298,6 +327,7 @@ def main() -> int:
               f"({eff['tokens_per_changed_line_after_prefix_cache']:.1f} when the prefix is "
               f"cached); chunks filled to {eff['fill']:.0%} of the code budget")
         ok = (rate >= TARGET_LINES_PER_S and peak_mb < TARGET_PEAK_MB
+              and ruff_ratio <= TARGET_RUFF_RATIO
               and start < TARGET_STARTUP_MS and nfiles >= 200 and changed >= 10_000
               and report["findings"])
         print("targets: " + ("met" if ok else "MISSED"))

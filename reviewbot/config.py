@@ -37,7 +37,7 @@ from reviewbot.findings import Category, Severity
 from reviewbot.linters.spec import LinterConfig, check_linters
 
 __all__ = ["CONFIG_FILENAME", "ENV_KEYS", "Config", "FailOn", "FilterMode", "LLMConfig",
-           "LocalConfig", "TestsConfig", "load_config", "parse_yaml_config"]
+           "LocalConfig", "RuffConfig", "TestsConfig", "load_config", "parse_yaml_config"]
 
 _N = TypeVar("_N", int, float)
 
@@ -110,6 +110,19 @@ class TestsConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class RuffConfig:
+    """The built-in ruff source (see reviewbot.static.ruff_rules for the codes it runs)."""
+
+    enabled: bool = True
+    extend_select: tuple[str, ...] = ()
+    """Ruff codes or prefixes to run besides the curated set (``PLR``, ``SIM102``)."""
+    ignore: tuple[str, ...] = ()
+    """Codes or prefixes not to run."""
+    timeout: float = 60.0
+    """Seconds ruff may take; past it the review goes on without ruff's findings."""
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     backend: str | None = None
     """static | vllm | openai | local | vllm-offline; None chooses: vllm when llm.url is set,
@@ -117,6 +130,7 @@ class Config:
     llm: LLMConfig = field(default_factory=LLMConfig)
     local: LocalConfig = field(default_factory=LocalConfig)
     tests: TestsConfig = field(default_factory=TestsConfig)
+    ruff: RuffConfig = field(default_factory=RuffConfig)
     categories: frozenset[Category] = frozenset(Category)
     min_severity: Severity = Severity.INFO
     include: tuple[str, ...] = ()
@@ -147,7 +161,8 @@ class Config:
 
 
 _BACKENDS = ("static", "vllm", "openai", "local", "vllm-offline")
-_SECTIONS: dict[str, type[Any]] = {"llm": LLMConfig, "local": LocalConfig, "tests": TestsConfig}
+_SECTIONS: dict[str, type[Any]] = {"llm": LLMConfig, "local": LocalConfig, "tests": TestsConfig,
+                                   "ruff": RuffConfig}
 
 # Plain-string keys with a fixed set of values (the StrEnum fields check themselves).
 _CHOICES: dict[str, tuple[str, ...]] = {
@@ -155,6 +170,11 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "llm.api": ("auto", "chat", "completions"),
     "llm.structured_output": ("auto", "json_schema", "json_object", "guided_json", "none"),
     "tests.on_fail": ("show", "drop"),
+}
+# String keys (and list entries) that must match a pattern: (regex, what it looks like).
+_PATTERNS: dict[str, tuple[re.Pattern[str], str]] = {
+    "ruff.extend_select": (re.compile(r"[A-Z]{1,4}[0-9]{0,4}"), "a ruff code such as B006 or PLE"),
+    "ruff.ignore": (re.compile(r"[A-Z]{1,4}[0-9]{0,4}"), "a ruff code such as B006 or PLE"),
 }
 # Inclusive ranges; an int key not listed here is bounded by +-2**53.
 _INT_RANGES: dict[str, tuple[int, int]] = {
@@ -179,6 +199,7 @@ _FLOAT_RANGES: dict[str, tuple[float, float]] = {
     "llm.connect_timeout": (0.1, 86_400.0),
     "llm.read_timeout": (0.1, 86_400.0),
     "tests.timeout": (0.1, 86_400.0),
+    "ruff.timeout": (0.1, 3_600.0),
 }
 _MAX_INT = 2**53
 MAX_STRING = 4096
@@ -209,6 +230,7 @@ ENV_KEYS: dict[str, str] = {
     "REVIEWBOT_TESTS_RUN": "tests.run",
     "REVIEWBOT_REQUIRE_MODEL": "llm.require_model",
     "REVIEWBOT_JOBS": "jobs",
+    "REVIEWBOT_RUFF": "ruff.enabled",
 }
 
 
@@ -267,6 +289,9 @@ def _coerce(value: Any, typ: Any, key: str, origin: str, from_env: bool,
         choices = _CHOICES.get(key)
         if choices is not None and value not in choices:
             raise bad("one of " + ", ".join(choices))
+        pattern = _PATTERNS.get(key)
+        if pattern is not None and not pattern[0].fullmatch(value):
+            raise bad(pattern[1])
         return value
     if isinstance(typ, type) and issubclass(typ, StrEnum):
         try:

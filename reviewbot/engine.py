@@ -33,7 +33,7 @@ from reviewbot.chunking import (
 from reviewbot.config import Config, FilterMode
 from reviewbot.context.extract import Definition, SourceFile
 from reviewbot.coverage import Coverage, Skipped
-from reviewbot.diff.model import Diff, FileDiff, LineKind
+from reviewbot.diff.model import Diff, FileDiff, FileStatus, LineKind
 from reviewbot.diff.parse import parse_diff
 from reviewbot.errors import BackendError, ConfigError
 from reviewbot.findings import Finding, Side, fingerprint
@@ -48,7 +48,10 @@ from reviewbot.prompts_render import render
 from reviewbot.result import ReviewResult, SuggestOutcome, TestSuggestion
 from reviewbot.selection import skip_reason
 from reviewbot.sources import CachingReader, FileReader, ReviewSource
-from reviewbot.static import analyze
+from reviewbot.static import analyze, touches
+from reviewbot.static.base import StaticHit
+from reviewbot.static.ruff_rules import expand_disabled
+from reviewbot.static.ruff_run import RuffJob, RuffOutcome, locate_ruff, to_hits
 
 ANSWER_MARGIN = 32
 """Tokens kept free besides max_tokens when the prompt budget comes from max_model_len."""
@@ -164,7 +167,7 @@ def static_job(files: Sequence[PreparedFile], config: Config) -> StaticJob:
     """The static checks of ``files`` as a :class:`ForkMap`: for a large change, forked
     children (``config.jobs``; 0 = one per usable CPU) check part of the files while the
     parent checks its share and goes on building chunks."""
-    disabled = frozenset(config.disabled_rules)
+    disabled = expand_disabled(frozenset(config.disabled_rules))
     weights = [float(len(pf.source.data)) if pf.source is not None and pf.source.language
                else 0.0 for pf in files]
     workers = config.jobs or usable_cpus()
@@ -174,28 +177,57 @@ def static_job(files: Sequence[PreparedFile], config: Config) -> StaticJob:
                    parent_share=1.0 / _PARENT_SHARE)
 
 
+def _added_lines(pf: PreparedFile) -> frozenset[int]:
+    return frozenset(ln.new_lineno for h in pf.diff.hunks for ln in h.added()
+                     if ln.new_lineno is not None)
+
+
+def _static_finding(pf: PreparedFile, source: SourceFile, hit: StaticHit) -> Finding:
+    code, occurrence = anchor_identity(source, pf.diff, hit.line, hit.end_line, Side.RIGHT)
+    return Finding(
+        path=pf.diff.path, line=hit.line, end_line=hit.end_line, side=Side.RIGHT,
+        category=hit.category, severity=hit.severity, title=hit.title,
+        message=hit.message, source=hit.rule_id,
+        fingerprint=fingerprint(pf.diff.path, code, hit.category, hit.rule_id, occurrence),
+        confidence=hit.confidence, suggestion=hit.suggestion, rule_id=hit.rule_id,
+        cwe=hit.cwe,
+    )
+
+
 def _file_static(pf: PreparedFile, disabled: frozenset[str]) -> FileChecks:
     if pf.source is None:
         return FileChecks([], {})
-    added = frozenset(ln.new_lineno for h in pf.diff.hunks for ln in h.added()
-                      if ln.new_lineno is not None)
-    out: list[Finding] = []
-    for hit in analyze(pf.source, added, disabled):
-        code, occurrence = anchor_identity(pf.source, pf.diff, hit.line, hit.end_line,
-                                           Side.RIGHT)
-        out.append(Finding(
-            path=pf.diff.path, line=hit.line, end_line=hit.end_line, side=Side.RIGHT,
-            category=hit.category, severity=hit.severity, title=hit.title,
-            message=hit.message, source=hit.rule_id,
-            fingerprint=fingerprint(pf.diff.path, code, hit.category, hit.rule_id, occurrence),
-            confidence=hit.confidence, suggestion=hit.suggestion, rule_id=hit.rule_id,
-            cwe=hit.cwe,
-        ))
+    src = pf.source
+    out = [_static_finding(pf, src, hit) for hit in analyze(src, _added_lines(pf), disabled)]
     definitions: dict[tuple[int, int], tuple[Definition, ...]] = {}
-    if pf.source.tree is not None:
+    if src.tree is not None:
         for span in hunk_spans([h.lines for h in pf.diff.hunks]):
-            definitions[span] = tuple(pf.source.definitions_at(*span))
+            definitions[span] = tuple(src.definitions_at(*span))
     return FileChecks(out, definitions)
+
+
+def ruff_inputs(files: Sequence[PreparedFile]) -> list[tuple[str, bytes, bool]]:
+    """(path, head bytes, whole file?) of the changed Python files for ruff. A modified
+    file rebuilt from the diff is not whole: it has blank lines where the real code is,
+    so ruff skips the checks that would find undefined names in it."""
+    return [(pf.diff.path, pf.source.data,
+             not pf.synthesized or pf.diff.status is FileStatus.ADDED)
+            for pf in files if pf.source is not None and pf.source.language == "python"
+            and any(True for h in pf.diff.hunks for _ in h.added())]
+
+
+def ruff_findings(files: Sequence[PreparedFile], outcome: RuffOutcome,
+                  disabled: frozenset[str]) -> list[Finding]:
+    """ruff's hits on added lines, as findings built like every other static finding."""
+    out: list[Finding] = []
+    for pf in files:
+        found = outcome.hits.get(pf.diff.path)
+        if not found or pf.source is None:
+            continue
+        added = _added_lines(pf)
+        out += [_static_finding(pf, pf.source, hit) for hit in to_hits(found, pf.source.lines)
+                if hit.rule_id not in disabled and touches(hit, added)]
+    return out
 
 
 def prompt_budget(config: Config, info: BackendInfo, overhead: int) -> int:
@@ -326,15 +358,21 @@ class _Staged:
     notes: tuple[str, ...]
     budget: int
     """Tokens a chunk's code (and its known-findings section) may take."""
+    problems: tuple[str, ...] = ()
+    """A static source that failed (ruff): a coverage note and a line on stderr."""
 
 
 def _check_and_chunk(prepared: Sequence[PreparedFile], config: Config, backend: Backend,
-                     timings: dict[str, float], clock: Callable[[], float]) -> _Staged:
+                     timings: dict[str, float], clock: Callable[[], float],
+                     ruff_bin: str | None) -> _Staged:
     """Static checks and chunk items of every file. For a large change, forked children
     check part of the files while this process checks its own and builds their items; the
-    children's items follow, from the definitions they send back (no second parse)."""
-    with static_job(prepared if config.static_checks else [], config) as static:
-        t1 = clock()
+    children's items follow, from the definitions they send back (no second parse). ruff
+    runs on the changed Python files meanwhile, started first and collected last."""
+    t1 = clock()
+    with RuffJob(ruff_inputs(prepared) if config.static_checks and config.ruff.enabled else [],
+                 config.ruff, ruff_bin) as ruff, \
+            static_job(prepared if config.static_checks else [], config) as static:
         static.run_local()
         timings["static"] = clock() - t1
         info, model_error, notes = _open_backend(backend, config)
@@ -356,6 +394,9 @@ def _check_and_chunk(prepared: Sequence[PreparedFile], config: Config, backend: 
         chunk_time = clock() - t2
         t1 = clock()
         checks = static.results()
+        outcome = ruff.collect()
+        from_ruff = ruff_findings(prepared, outcome,
+                                  expand_disabled(frozenset(config.disabled_rules)))
         timings["static"] += clock() - t1
     t2 = clock()
     for pf, checked in zip(prepared, checks, strict=False):
@@ -365,9 +406,10 @@ def _check_and_chunk(prepared: Sequence[PreparedFile], config: Config, backend: 
     order = range(len(prepared))
     chunks = pack([it for i in order for it in per_file[i][0]], budget, count)
     timings["chunk"] = chunk_time + clock() - t2
-    return _Staged([f for checked in checks for f in checked.findings], chunks,
-                   [s for i in order for s in per_file[i][1]], info, model_error, tuple(notes),
-                   budget)
+    findings = [f for checked in checks for f in checked.findings] + from_ruff
+    return _Staged(findings, chunks, [s for i in order for s in per_file[i][1]], info,
+                   model_error, tuple(notes), budget,
+                   (outcome.note,) if outcome.note else ())
 
 
 def run_review(
@@ -379,11 +421,13 @@ def run_review(
     suggester: Suggester | None = None,
     clock: Callable[[], float] = time.perf_counter,
     imported: Sequence[ImportBatch] = (),
+    find_ruff: Callable[[], str | None] = locate_ruff,
 ) -> ReviewResult:
     """Review ``source`` and return every finding, suggestion and the coverage record.
 
     ``imported``: other linters' results (:func:`reviewbot.imports.read_import`), filtered,
-    placed and deduplicated with the built-in findings."""
+    placed and deduplicated with the built-in findings. ``find_ruff`` gives the ruff binary
+    (None: not installed); it is asked only when ruff is enabled."""
     progress = progress or NullProgress()
     timings: dict[str, float] = {}
     t0 = clock()
@@ -395,7 +439,8 @@ def run_review(
     files = {pf.diff.path: pf for pf in prepared}
     dropped: dict[str, int] = {}
 
-    staged = _check_and_chunk(prepared, config, backend, timings, clock)
+    ruff_bin = find_ruff() if config.static_checks and config.ruff.enabled else None
+    staged = _check_and_chunk(prepared, config, backend, timings, clock, ruff_bin)
     findings, chunks, info = staged.findings, staged.chunks, staged.info
     model_error, notes = staged.model_error, list(staged.notes)
     skipped.extend(staged.too_long)
@@ -406,7 +451,7 @@ def run_review(
     findings.extend(from_imports)
 
     failures: list[tuple[int, str]] = []
-    problems: list[str] = []
+    problems: list[str] = list(staged.problems)
     model_reviewed = 0
     if info is not None and chunks:
         t3 = clock()

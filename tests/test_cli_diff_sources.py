@@ -50,21 +50,21 @@ def test_default_is_working_tree_vs_head(git_repo: GitRepo, history: dict[str, s
     data = _json([], git_repo.root)
     assert data["label"] == "working tree vs HEAD"
     # the staged c.py is part of the working tree too; the re-indented eval is a new line
-    assert _hits(data) == [("a.py", 3, "py.eval"), ("a.py", 4, "py.bare-except"),
-                           ("c.py", 1, "py.mutable-default")]
+    assert _hits(data) == [("a.py", 3, "py.eval"), ("a.py", 4, "ruff.E722"),
+                           ("c.py", 1, "ruff.B006")]
 
 
 def test_staged_reviews_only_the_index(git_repo: GitRepo, history: dict[str, str]) -> None:
     data = _json(["--staged"], git_repo.root)
     assert data["label"] == "staged changes"
-    assert _hits(data) == [("c.py", 1, "py.mutable-default")]
+    assert _hits(data) == [("c.py", 1, "ruff.B006")]
 
 
 def test_single_rev_is_working_tree_vs_rev(git_repo: GitRepo, history: dict[str, str]) -> None:
     data = _json([history["c1"]], git_repo.root)
     assert data["label"] == f"working tree vs {history['c1']}"
-    assert _hits(data) == [("a.py", 3, "py.eval"), ("a.py", 4, "py.bare-except"),
-                           ("c.py", 1, "py.mutable-default")]
+    assert _hits(data) == [("a.py", 3, "py.eval"), ("a.py", 4, "ruff.E722"),
+                           ("c.py", 1, "ruff.B006")]
 
 
 def test_two_dot_range(git_repo: GitRepo, history: dict[str, str]) -> None:

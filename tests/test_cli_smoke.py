@@ -22,7 +22,7 @@ def test_example_patch_static_review(tmp_path: Path) -> None:
     assert res.code == 1, res.err
     data = json.loads(res.out)
     rules = {f["rule_id"] for f in data["findings"]}
-    assert {"py.sql-injection", "py.mutable-default", "js.eval", "js.inner-html"} <= rules
+    assert {"py.sql-injection", "ruff.B006", "js.eval", "js.inner-html"} <= rules
     sql = next(f for f in data["findings"] if f["rule_id"] == "py.sql-injection")
     assert (sql["path"], sql["line"], sql["side"]) == ("shop/orders.py", 17, "RIGHT")
 

@@ -168,7 +168,8 @@ def test_every_documented_environment_variable_maps_to_a_key() -> None:
     samples = {"backend": "static", "llm.url": "http://h/v1", "llm.api": "chat",
                "llm.structured_output": "none", "fail_on": "none", "filter_mode": "file",
                "min_severity": "error", "categories": "bug", "local.model_path": "m.gguf",
-               "tests.enabled": "false", "tests.run": "true", "llm.require_model": "true"}
+               "tests.enabled": "false", "tests.run": "true", "llm.require_model": "true",
+               "ruff.enabled": "false"}
     default = Config()
     for name, key in ENV_KEYS.items():
         cfg = load_config(None, None, {name: samples.get(key, "2000")})

@@ -34,11 +34,11 @@ def _repo(git_repo: GitRepo, base: dict[str, str], head: dict[str, str]) -> GitR
     return git_repo
 
 
-def _review(repo: GitRepo, *imports: Path) -> dict[str, object]:
+def _review(repo: GitRepo, *imports: Path, builtin_ruff: bool = True) -> dict[str, object]:
     args = ["diff", "--format", "json", "--no-tests"]
     for p in imports:
         args += ["--import", str(p)]
-    res = run_cli(args, repo.root)
+    res = run_cli(args, repo.root, env={} if builtin_ruff else {"REVIEWBOT_RUFF": "0"})
     assert res.code in (0, 1), res.err
     data: dict[str, object] = json.loads(res.out)
     return data
@@ -80,8 +80,13 @@ def test_diff_import_real_ruff_sarif_and_rdjson(git_repo: GitRepo) -> None:
                                                          fmt, "app.py"], repo.root)
         target = repo.root.parent / f"ruff.{fmt}"
         target.write_bytes(out)
-        data = _review(repo, target)
+        # the import's own accounting, without the built-in ruff run finding the same
+        data = _review(repo, target, builtin_ruff=False)
         _check_placement(data, _results(repo, out), {"app.py": ADDED_PY})
+        # with it, each issue is still one finding: the imported copy is the duplicate
+        both = _review(repo, target)
+        seen = [(f["line"], f["rule_id"]) for f in both["findings"]]  # type: ignore[attr-defined]
+        assert len(seen) == len(set(seen)) and (10, "ruff.F841") in seen
         rules = {(f["line"], f["source"]) for f in data["findings"]}  # type: ignore[attr-defined]
         # ruff's S608 and S605 are the same issues as the taint rules' (one comment each):
         assert (8, "py.sql-injection") in rules and (8, "ruff.S608") not in rules

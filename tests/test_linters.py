@@ -67,7 +67,7 @@ def test_a_linter_that_hangs_is_killed_and_the_review_goes_on(git_repo: GitRepo,
     assert res.code == 0, res.err
     assert "reviewbot: linter slow timed out after 0.5 s" in res.err
     assert "reviewbot: linter missing could not be started: no-such-linter-here" in res.err
-    assert "py.mutable-default" in res.out
+    assert "ruff.B006" in res.out
     assert not marker.exists()
 
 

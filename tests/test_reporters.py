@@ -184,7 +184,7 @@ def test_text_report_grouped_by_file(result: ReviewResult) -> None:
         ("skipped", "note", "static", "reviewbot:", "Suggested"))]
     assert heads == ["app.py", WEIRD, "gone.py"]
     app = lines.index("app.py")
-    assert re.match(r"\s+1\s+warning bug: mutable default argument", lines[app + 1])
+    assert re.match(r"\s+1\s+warning bug: a mutable default argument", lines[app + 1])
     assert "| def f(x, seen=[]):" in lines[app + 2]
     assert any(re.match(r"\s+2\s+error\s+security: eval\(\) on a non-constant value", ln)
                for ln in lines)

@@ -42,11 +42,11 @@ def analyze(
     if fn is None:
         return []
     hits = fn(src, changed)
-    return [h for h in hits if h.rule_id not in disabled and _touches(h, changed)]
+    return [h for h in hits if h.rule_id not in disabled and touches(h, changed)]
 
 
-def _touches(hit: StaticHit, changed: frozenset[int]) -> bool:
+def touches(hit: StaticHit, changed: frozenset[int]) -> bool:
     return any(n in changed for n in range(hit.line, hit.end_line + 1))
 
 
-__all__ = ["StaticHit", "analyze"]
+__all__ = ["StaticHit", "analyze", "touches"]

@@ -1,4 +1,10 @@
-"""Python bug rules and the two performance rules that earn their place."""
+"""Python bug rules and the two performance rules that earn their place.
+
+Generic checks that ruff has (mutable defaults B006, `is` with a literal F632, bare except
+E722, `== None` E711, assert on a tuple F631) are ruff's alone: see
+:mod:`reviewbot.static.ruff_rules`. What stays here needs reviewbot's own view (unreachable
+code, which ruff has only in preview; coroutines of this file called without await;
+builtins shadowed by values; the performance rules)."""
 
 from __future__ import annotations
 
@@ -33,29 +39,17 @@ _SHADOWABLE = frozenset({
 })
 _EXITS = frozenset({"return_statement", "raise_statement", "continue_statement",
                     "break_statement"})
-_MUTABLE_CALLS = frozenset({"list", "dict", "set", "collections.defaultdict", "defaultdict",
-                            "collections.OrderedDict", "OrderedDict", "bytearray"})
 
 
-_BUG_TYPES = ("default_parameter", "typed_default_parameter", "comparison_operator",
-              "except_clause", "block", "assert_statement", "expression_statement",
-              "augmented_assignment", "call")
+_BUG_TYPES = ("block", "expression_statement", "augmented_assignment", "call")
 
 
 def check_bugs(ctx: Ctx, scope: Scope) -> list[StaticHit]:
     hits: list[StaticHit] = []
     for n in scope.select(*_BUG_TYPES):
         t = n.type
-        if t in ("default_parameter", "typed_default_parameter") and ctx.touched(n):
-            hits += _mutable_default(n)
-        elif t == "comparison_operator" and ctx.touched(n):
-            hits += _comparison(n)
-        elif t == "except_clause" and ctx.touched(n):
-            hits += _bare_except(n)
-        elif t == "block":
+        if t == "block":
             hits += _unreachable(ctx, n)
-        elif t == "assert_statement" and ctx.touched(n):
-            hits += _assert_tuple(n)
         elif t == "expression_statement" and ctx.touched(n):
             hits += _missing_await(ctx, n)
         elif t == "augmented_assignment" and ctx.touched(n):
@@ -64,88 +58,6 @@ def check_bugs(ctx: Ctx, scope: Scope) -> list[StaticHit]:
             hits += _compile_in_loop(scope, n)
     hits += _shadowed(ctx, scope)
     return hits
-
-
-def _mutable_default(p: Node) -> list[StaticHit]:
-    value = p.child_by_field_name("value")
-    if value is None:
-        return []
-    mutable = value.type in ("list", "dictionary", "set", "list_comprehension",
-                             "dictionary_comprehension", "set_comprehension") or (
-        value.type == "call" and call_name(value) in _MUTABLE_CALLS)
-    if not mutable:
-        return []
-    name = text(p.child_by_field_name("name"))
-    return [RULES["py.mutable-default"].hit(
-        line(p), end_line(p), "mutable default argument",
-        f"The default of `{name}` is created once, when the function is defined, and shared "
-        "by every call: changes made in one call leak into the next.",
-        suggestion=None)]
-
-
-def _comparison(cmp: Node) -> list[StaticHit]:
-    ops = [c.type for c in cmp.children if not c.is_named or c.type == "is not"]
-    operands = cmp.named_children
-    if any(op in ("is", "is not") for op in ops):
-        for o in operands:
-            literal = _is_literal(o)
-            if literal:
-                return [RULES["py.is-literal"].hit(
-                    line(cmp), end_line(cmp), "`is` comparison with a literal",
-                    "`is` compares identity, not value: for str and int literals the result "
-                    "depends on interning, and a new list/dict/tuple is never identical to "
-                    "anything. Use `==` / `!=`.")]
-    if any(op in ("==", "!=") for op in ops) and any(o.type == "none" for o in operands) \
-            and _in_condition(cmp):
-        return [RULES["py.eq-none"].hit(
-            line(cmp), end_line(cmp), "comparison to None with == / !=",
-            "`== None` calls __eq__, which classes such as numpy arrays and ORM columns "
-            "override, so the test may not mean what it says. Use `is None` / `is not None`.")]
-    return []
-
-
-def _is_literal(o: Node) -> bool:
-    if o.type in ("integer", "float", "list", "dictionary", "set", "tuple"):
-        return True
-    if o.type == "unary_operator":
-        arg = o.child_by_field_name("argument")
-        return arg is not None and arg.type in ("integer", "float")
-    return is_string(o) and is_constant(o)
-
-
-def _in_condition(n: Node) -> bool:
-    cur = n
-    while cur.parent is not None:
-        parent = cur.parent
-        if parent.type in ("if_statement", "elif_clause", "while_statement",
-                           "conditional_expression"):
-            cond = parent.child_by_field_name("condition")
-            if parent.type == "conditional_expression":
-                cond = parent.named_children[1] if parent.named_child_count > 2 else None
-            return cond is not None and contains(cond, n)
-        if parent.type in ("assert_statement", "if_clause"):
-            return True
-        if parent.type in ("block", "module", "expression_statement", "return_statement"):
-            return False
-        cur = parent
-    return False
-
-
-def _bare_except(clause: Node) -> list[StaticHit]:
-    if any(c.type not in ("except", ":", "block", "comment") for c in clause.children):
-        return []
-    block = next((c for c in clause.children if c.type == "block"), None)
-    body = [c for c in block.named_children if c.type != "comment"] if block is not None else []
-    swallows = all(c.type == "pass_statement" or (
-        c.type == "expression_statement" and text(c).strip() in ("...", "None")
-    ) for c in body) or (len(body) == 1 and body[0].type in ("continue_statement",
-                                                              "break_statement"))
-    if not swallows:
-        return []
-    return [RULES["py.bare-except"].hit(
-        line(clause), line(clause), "bare except that swallows every error",
-        "`except:` also catches KeyboardInterrupt and SystemExit, and this handler drops the "
-        "error silently. Catch the specific exception, and log or handle it.")]
 
 
 def _unreachable(ctx: Ctx, block: Node) -> list[StaticHit]:
@@ -170,16 +82,6 @@ def _placeholder(stmt: Node) -> bool:
         return True
     return stmt.type == "expression_statement" and bool(stmt.named_children) and \
         stmt.named_children[0].type == "yield"
-
-
-def _assert_tuple(n: Node) -> list[StaticHit]:
-    first = n.named_children[0] if n.named_children else None
-    if first is None or first.type != "tuple" or first.named_child_count == 0:
-        return []
-    return [RULES["py.assert-tuple"].hit(
-        line(n), end_line(n), "assert on a tuple is always true",
-        "A non-empty tuple is truthy, so this assert never fails. Write `assert cond, "
-        "\"message\"` without the parentheses.")]
 
 
 def _async_defs(ctx: Ctx) -> tuple[set[str], dict[int, set[str]]]:

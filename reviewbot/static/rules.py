@@ -97,14 +97,9 @@ _ALL = [
          "command line from a parameter or request data split into argv (cmd.split(), "
          "shlex.split(cmd))"),
     # Python bugs
-    Rule("py.mutable-default", BUG, WARN, None, "mutable default argument"),
-    Rule("py.is-literal", BUG, WARN, None, "`is` / `is not` comparison with a literal"),
-    Rule("py.bare-except", BUG, WARN, None, "bare `except:` that swallows every error"),
-    Rule("py.eq-none", BUG, INFO, None, "`== None` / `!= None` in a condition"),
     Rule("py.unreachable", BUG, WARN, None, "code after return / raise / continue / break"),
     Rule("py.shadowed-builtin", BUG, WARN, None,
          "a builtin re-bound to a non-callable value in a function that then calls it"),
-    Rule("py.assert-tuple", BUG, ERR, None, "assert on a tuple (always true)"),
     Rule("py.missing-await", BUG, ERR, None,
          "coroutine of an async def in this file called without await"),
     # Python performance
