@@ -198,7 +198,8 @@ def prompt_efficiency(root: Path, a: str, b: str) -> dict[str, float]:
     from reviewbot.chunking import FileWork, build_items, estimate_tokens, pack
     from reviewbot.config import Config
     from reviewbot.diff.parse import parse_diff
-    from reviewbot.engine import prepare_files, review_requests
+    from reviewbot.engine import review_requests
+    from reviewbot.prepare import prepare_files
     from reviewbot.prompts_render import render
     from reviewbot.sources import git_source
 

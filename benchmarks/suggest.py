@@ -42,8 +42,9 @@ sys.path.insert(0, str(ROOT))
 from reviewbot.backends.static import StaticBackend  # noqa: E402
 from reviewbot.config import TestsConfig, load_config  # noqa: E402
 from reviewbot.diff.parse import parse_diff  # noqa: E402
-from reviewbot.engine import prepare_files, run_review  # noqa: E402
+from reviewbot.engine import run_review  # noqa: E402
 from reviewbot.gitio import Git  # noqa: E402
+from reviewbot.prepare import prepare_files  # noqa: E402
 from reviewbot.result import CheckLevel, TestSuggestion  # noqa: E402
 from reviewbot.sources import GitObjectReader, git_source  # noqa: E402
 from reviewbot.suggest import suggest_tests  # noqa: E402

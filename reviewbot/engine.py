@@ -17,237 +17,38 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
 
 from reviewbot.answer_budget import findings_schema, string_cap
 from reviewbot.backends.base import Backend, BackendInfo, LLMRequest
+from reviewbot.budget import prompt_budget
 from reviewbot.chunking import (
     Chunk,
     ChunkItem,
     FileWork,
     build_items,
     estimate_tokens,
-    hunk_spans,
     pack,
 )
-from reviewbot.config import Config, FilterMode
-from reviewbot.context.extract import Definition, SourceFile
+from reviewbot.config import Config
 from reviewbot.coverage import Coverage, Skipped
-from reviewbot.diff.model import Diff, FileDiff, FileStatus, LineKind
 from reviewbot.diff.parse import parse_diff
-from reviewbot.errors import BackendError, ConfigError
-from reviewbot.findings import Finding, Side, fingerprint
-from reviewbot.forking import ForkMap, can_fork, usable_cpus
+from reviewbot.errors import BackendError
+from reviewbot.filtering import filter_findings, import_note
+from reviewbot.findings import Finding
 from reviewbot.imports.model import ImportBatch
-from reviewbot.imports.place import drop_cross_tool, imported_findings, is_imported
+from reviewbot.imports.place import imported_findings
 from reviewbot.known_findings import known_section
-from reviewbot.model_findings import anchor_identity, model_findings
-from reviewbot.placement import HunkIndex
+from reviewbot.model_findings import model_findings
+from reviewbot.prepare import PreparedFile, SuggestContext, Suggester, prepare_files
 from reviewbot.progress import NullProgress, Progress
 from reviewbot.prompts_render import render
-from reviewbot.result import ReviewResult, SuggestOutcome, TestSuggestion
-from reviewbot.selection import skip_reason
-from reviewbot.sources import CachingReader, FileReader, ReviewSource
-from reviewbot.static import analyze, touches
-from reviewbot.static.base import StaticHit
+from reviewbot.result import ReviewResult, TestSuggestion
+from reviewbot.sources import CachingReader, ReviewSource
 from reviewbot.static.ruff_rules import expand_disabled
-from reviewbot.static.ruff_run import RuffJob, RuffOutcome, locate_ruff, to_hits
+from reviewbot.static.ruff_run import RuffJob, locate_ruff
+from reviewbot.static_stage import ruff_findings, ruff_inputs, static_job
 
-ANSWER_MARGIN = 32
-"""Tokens kept free besides max_tokens when the prompt budget comes from max_model_len."""
-MIN_ITEMS_BUDGET = 64
-"""Fewest tokens a chunk's code may have after the instructions."""
-
-
-@dataclass(frozen=True, slots=True)
-class PreparedFile:
-    diff: FileDiff
-    source: SourceFile | None
-    """Head content; synthesized from the diff when the real file is unavailable."""
-    synthesized: bool
-
-
-@dataclass(frozen=True, slots=True)
-class SuggestContext:
-    """What the test-suggestion stage gets from the engine."""
-
-    diff: Diff
-    files: Sequence[PreparedFile]
-    reader: FileReader
-    config: Config
-    backend: Backend | None
-    """None when no model is usable (skeletons only)."""
-    model: str | None
-    progress: Progress
-    max_model_len: int | None = None
-    """The served model's context length, when the server reports it (prompt budget)."""
-
-
-Suggester = Callable[[SuggestContext], SuggestOutcome]
-
-
-def synthesize_source(fd: FileDiff) -> SourceFile:
-    """A stand-in head file built from the diff's new-side lines (blank elsewhere).
-
-    For added files this is the whole file; for modified files the tree is partial but
-    tree-sitter recovers well enough for line-local checks.
-    """
-    numbered = {ln.new_lineno: ln.text for h in fd.hunks for ln in h.lines
-                if ln.kind is not LineKind.REMOVED and ln.new_lineno is not None}
-    last = max(numbered, default=0)
-    text = "\n".join(numbered.get(i, "") for i in range(1, last + 1)) + "\n"
-    return SourceFile.from_bytes(fd.path, text.encode("utf-8", "surrogateescape"))
-
-
-def prepare_files(diff: Diff, reader: FileReader, config: Config
-                  ) -> tuple[list[PreparedFile], list[Skipped]]:
-    prepared: list[PreparedFile] = []
-    skipped: list[Skipped] = []
-    prefetch = getattr(reader, "prefetch", None)
-    if prefetch is not None:  # one git process for all head files, not one per file
-        prefetch([fd.path for fd in diff.files
-                  if skip_reason(fd, config.include, config.exclude) is None])
-    for fd in diff.files:
-        reason = skip_reason(fd, config.include, config.exclude)
-        head: bytes | None = None
-        if reason is None:
-            head = reader.read(fd.path)
-            if head is not None:
-                reason = skip_reason(fd, config.include, config.exclude, head)
-                if reason is None and b"\x00" in head[:8000]:
-                    reason = "binary"
-        if reason is not None:
-            skipped.append(Skipped(fd.path, reason, fd.changed_count()))
-            continue
-        src = SourceFile.from_bytes(fd.path, head) if head is not None else None
-        if src is not None and _agrees(fd, src):
-            prepared.append(PreparedFile(fd, src, False))
-        else:
-            # Unavailable, or not the version the diff describes (a --patch reviewed in a
-            # different checkout, a file edited after `git diff`): line numbers would lie.
-            prepared.append(PreparedFile(fd, synthesize_source(fd), True))
-    return prepared, skipped
-
-
-def _agrees(fd: FileDiff, src: SourceFile) -> bool:
-    """True when ``src`` has the diff's new-side text at the diff's new-side line numbers."""
-    lines = src.lines
-    n = len(lines)
-    for h in fd.hunks:
-        for ln in h.lines:
-            no = ln.new_lineno
-            if no is not None and ln.kind is not LineKind.REMOVED and (
-                no > n or lines[no - 1] != ln.text
-            ):
-                return False
-    return True
-
-
-@dataclass(frozen=True, slots=True)
-class FileChecks:
-    """What the static stage learns about one file."""
-
-    findings: list[Finding]
-    definitions: dict[tuple[int, int], tuple[Definition, ...]]
-    """The enclosing definitions of each hunk's span: a process that did not parse the
-    file builds its chunk items from these instead of parsing it again."""
-
-
-_FORK_MIN_BYTES = 512 * 1024
-"""Below this much analysable source a review runs its static checks in one process: a
-fork and the pickled results would cost more than the second core gives back."""
-_PARENT_SHARE = 1.1
-"""The parent's load relative to a child's: it builds its own files' chunk items while
-the children run, and the children's after they answer."""
-
-StaticJob = ForkMap[PreparedFile, FileChecks]
-
-
-def static_job(files: Sequence[PreparedFile], config: Config) -> StaticJob:
-    """The static checks of ``files`` as a :class:`ForkMap`: for a large change, forked
-    children (``config.jobs``; 0 = one per usable CPU) check part of the files while the
-    parent checks its share and goes on building chunks."""
-    disabled = expand_disabled(frozenset(config.disabled_rules))
-    weights = [float(len(pf.source.data)) if pf.source is not None and pf.source.language
-               else 0.0 for pf in files]
-    workers = config.jobs or usable_cpus()
-    if sum(weights) < _FORK_MIN_BYTES or not can_fork():
-        workers = 1
-    return ForkMap(partial(_file_static, disabled=disabled), files, weights, workers=workers,
-                   parent_share=1.0 / _PARENT_SHARE)
-
-
-def _added_lines(pf: PreparedFile) -> frozenset[int]:
-    return frozenset(ln.new_lineno for h in pf.diff.hunks for ln in h.added()
-                     if ln.new_lineno is not None)
-
-
-def _static_finding(pf: PreparedFile, source: SourceFile, hit: StaticHit) -> Finding:
-    code, occurrence = anchor_identity(source, pf.diff, hit.line, hit.end_line, Side.RIGHT)
-    return Finding(
-        path=pf.diff.path, line=hit.line, end_line=hit.end_line, side=Side.RIGHT,
-        category=hit.category, severity=hit.severity, title=hit.title,
-        message=hit.message, source=hit.rule_id,
-        fingerprint=fingerprint(pf.diff.path, code, hit.category, hit.rule_id, occurrence),
-        confidence=hit.confidence, suggestion=hit.suggestion, rule_id=hit.rule_id,
-        cwe=hit.cwe,
-    )
-
-
-def _file_static(pf: PreparedFile, disabled: frozenset[str]) -> FileChecks:
-    if pf.source is None:
-        return FileChecks([], {})
-    src = pf.source
-    out = [_static_finding(pf, src, hit) for hit in analyze(src, _added_lines(pf), disabled)]
-    definitions: dict[tuple[int, int], tuple[Definition, ...]] = {}
-    if src.tree is not None:
-        for span in hunk_spans([h.lines for h in pf.diff.hunks]):
-            definitions[span] = tuple(src.definitions_at(*span))
-    return FileChecks(out, definitions)
-
-
-def ruff_inputs(files: Sequence[PreparedFile]) -> list[tuple[str, bytes, bool]]:
-    """(path, head bytes, whole file?) of the changed Python files for ruff. A modified
-    file rebuilt from the diff is not whole: it has blank lines where the real code is,
-    so ruff skips the checks that would find undefined names in it."""
-    return [(pf.diff.path, pf.source.data,
-             not pf.synthesized or pf.diff.status is FileStatus.ADDED)
-            for pf in files if pf.source is not None and pf.source.language == "python"
-            and any(True for h in pf.diff.hunks for _ in h.added())]
-
-
-def ruff_findings(files: Sequence[PreparedFile], outcome: RuffOutcome,
-                  disabled: frozenset[str]) -> list[Finding]:
-    """ruff's hits on added lines, as findings built like every other static finding."""
-    out: list[Finding] = []
-    for pf in files:
-        found = outcome.hits.get(pf.diff.path)
-        if not found or pf.source is None:
-            continue
-        added = _added_lines(pf)
-        out += [_static_finding(pf, pf.source, hit) for hit in to_hits(found, pf.source.lines)
-                if hit.rule_id not in disabled and touches(hit, added)]
-    return out
-
-
-def prompt_budget(config: Config, info: BackendInfo, overhead: int) -> int:
-    budget = config.llm.max_prompt_tokens
-    if info.max_model_len:
-        budget = min(budget, info.max_model_len - config.llm.max_tokens - ANSWER_MARGIN)
-    items_budget = budget - overhead
-    if config.llm.max_prompt_tokens - overhead < MIN_ITEMS_BUDGET:
-        raise ConfigError(
-            f"llm.max_prompt_tokens ({config.llm.max_prompt_tokens}) leaves no room for code "
-            f"after the review instructions ({overhead} tokens)",
-            hint=f"set llm.max_prompt_tokens to at least {overhead + MIN_ITEMS_BUDGET}",
-        )
-    if items_budget < MIN_ITEMS_BUDGET:
-        raise BackendError(
-            f"the model's context ({info.max_model_len} tokens) leaves no room for code after "
-            f"the instructions ({overhead} tokens) and the answer ({config.llm.max_tokens})",
-            hint="lower llm.max_tokens or serve the model with a larger --max-model-len",
-        )
-    return items_budget
+__all__ = ["PreparedFile", "SuggestContext", "Suggester", "review_requests", "run_review"]
 
 
 def review_requests(chunks: Sequence[Chunk], config: Config,
@@ -260,79 +61,6 @@ def review_requests(chunks: Sequence[Chunk], config: Config,
                        render("review_user.txt",
                               items=c.render() + (known[i] if i < len(known) else "")),
                        schema, config.llm.max_tokens) for i, c in enumerate(chunks)]
-
-
-def filter_findings(findings: Sequence[Finding], diff: Diff, config: Config,
-                    dropped: dict[str, int]) -> list[Finding]:
-    by_path = diff.by_path()
-    indexes: dict[str, HunkIndex] = {}
-
-    def drop(f: Finding, reason: str) -> None:
-        # Imported linter results are counted apart: "every finding of the import that
-        # does not touch the diff is dropped with a count".
-        reason = f"imported, {reason}" if is_imported(f) else reason
-        dropped[reason] = dropped.get(reason, 0) + 1
-
-    kept: dict[str, Finding] = {}
-    mode = config.filter_mode
-    for f in findings:
-        if f.category not in config.categories:
-            drop(f, "category not enabled")
-            continue
-        if f.severity.rank < config.min_severity.rank:
-            drop(f, "below min_severity")
-            continue
-        fd = by_path.get(f.path)
-        if fd is None:
-            if mode is not FilterMode.NOFILTER:
-                drop(f, "not in diff")
-                continue
-        else:
-            index = indexes.get(fd.path)
-            if index is None:
-                index = indexes[fd.path] = HunkIndex(fd)
-            if mode is FilterMode.ADDED and not index.touches_changed(f.line, f.end_line,
-                                                                      f.side):
-                drop(f, "not on an added line")
-                continue
-            f = index.clamp(f, changed_only=mode is FilterMode.ADDED)
-            if mode is FilterMode.DIFF_CONTEXT and not index.accepts_range(f.line, f.end_line,
-                                                                           f.side):
-                drop(f, "outside the diff")
-                continue
-        old = kept.get(f.fingerprint)
-        if old is not None:
-            drop(f, "duplicate")
-            if f.severity.rank <= old.severity.rank and not (
-                old.source.startswith("model:") and not f.source.startswith("model:")
-            ):
-                continue
-        kept[f.fingerprint] = f
-
-    unique = drop_cross_tool(list(kept.values()),
-                             lambda dup: drop(dup, "duplicate of another tool's finding"))
-    return sorted(unique, key=lambda f: (f.path, f.line, f.end_line, f.category, f.title))
-
-
-def import_note(batches: Sequence[ImportBatch], found: Sequence[Finding],
-                final: Sequence[Finding], dropped: dict[str, int]) -> str:
-    """One line on what the imported linter results became (in every report)."""
-    files = ", ".join(f"{b.label} ({b.format})" for b in batches)
-    kept = sum(1 for f in final if is_imported(f))
-    gone = {why.removeprefix("imported, "): n for why, n in sorted(dropped.items())
-            if why.startswith("imported, ")}
-    left_out: dict[str, int] = {}
-    for b in batches:
-        for why, n in b.skipped.items():
-            left_out[why] = left_out.get(why, 0) + n
-    line = f"imported {len(found)} linter results from {files}: {kept} kept"
-    if gone:
-        line += f", {sum(gone.values())} dropped (" + ", ".join(
-            f"{n} {why}" for why, n in gone.items()) + ")"
-    if left_out:
-        line += f"; {sum(left_out.values())} unreadable (" + ", ".join(
-            f"{n} {why}" for why, n in sorted(left_out.items())) + ")"
-    return line
 
 
 def _open_backend(backend: Backend, config: Config

@@ -20,7 +20,7 @@ from reviewbot.findings import Category, Finding, Severity, Side, fingerprint, n
 from reviewbot.prompts_render import load_schema
 
 if TYPE_CHECKING:
-    from reviewbot.engine import PreparedFile
+    from reviewbot.prepare import PreparedFile
 
 
 def anchored_code(src: SourceFile | None, fd: FileDiff, line: int, end: int, side: Side) -> str:

@@ -12,8 +12,9 @@ from typing import Any
 from reviewbot.backends import create_backend
 from reviewbot.config import Config, load_config
 from reviewbot.diff.parse import parse_diff
-from reviewbot.engine import prepare_files, run_review
+from reviewbot.engine import run_review
 from reviewbot.gitio import Git
+from reviewbot.prepare import prepare_files
 from reviewbot.result import ReviewResult
 from reviewbot.sources import GitObjectReader, git_source
 from reviewbot.suggest import suggest_tests

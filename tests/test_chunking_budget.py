@@ -9,12 +9,14 @@ from dataclasses import replace
 import pytest
 
 from reviewbot.backends.base import BackendInfo, LLMRequest, LLMResult, ProgressCallback
+from reviewbot.budget import ANSWER_MARGIN, prompt_budget
 from reviewbot.chunking import estimate_tokens
 from reviewbot.config import Config, FilterMode, LLMConfig
 from reviewbot.diff.model import FileStatus
 from reviewbot.diff.parse import parse_diff
-from reviewbot.engine import ANSWER_MARGIN, filter_findings, prompt_budget, run_review
+from reviewbot.engine import run_review
 from reviewbot.errors import BackendError, ConfigError
+from reviewbot.filtering import filter_findings
 from reviewbot.findings import Category, Finding, Severity, Side, fingerprint
 from reviewbot.selection import match_glob, skip_reason
 from reviewbot.sources import MappingReader, ReviewSource

@@ -33,7 +33,8 @@ from reviewbot.context.extract import SourceFile
 from reviewbot.coverage import Skipped
 from reviewbot.diff.model import DiffLine, LineKind
 from reviewbot.diff.parse import parse_diff
-from reviewbot.engine import prepare_files, review_requests, run_review
+from reviewbot.engine import review_requests, run_review
+from reviewbot.prepare import prepare_files
 from reviewbot.prompts_render import render
 from reviewbot.sources import MappingReader, ReviewSource
 
@@ -261,7 +262,8 @@ def test_small_hunks_share_a_chunk_and_a_big_one_is_split() -> None:
 
 def test_neighbouring_hunks_share_one_item_and_findings_stay_in_one_hunk() -> None:
     from reviewbot.backends.base import LLMResult
-    from reviewbot.engine import PreparedFile, model_findings
+    from reviewbot.model_findings import model_findings
+    from reviewbot.prepare import PreparedFile
 
     old = ["def big(x):"] + [f"    x = x + {i}" for i in range(1, 30)] + ["    return x", ""]
     new = list(old)
@@ -302,7 +304,7 @@ def test_patch_without_files_sends_no_invented_context() -> None:
     result = run_review(ReviewSource(text.encode(), MappingReader({}), "p"), Config(),
                         StaticBackend())
     fd = result.diff.files[0]
-    from reviewbot.engine import synthesize_source
+    from reviewbot.prepare import synthesize_source
 
     work = [FileWork("a.py", [h.lines for h in fd.hunks], synthesize_source(fd), "python",
                      show_source=False)]
@@ -313,7 +315,8 @@ def test_patch_without_files_sends_no_invented_context() -> None:
 
 def test_model_findings_on_identical_lines_are_not_merged() -> None:
     from reviewbot.backends.base import LLMResult
-    from reviewbot.engine import PreparedFile, model_findings
+    from reviewbot.model_findings import model_findings
+    from reviewbot.prepare import PreparedFile
 
     old = [f"v{i} = {i}" for i in range(30)]
     new = list(old)
@@ -339,7 +342,8 @@ def test_pieces_of_a_split_hunk_show_their_neighbours_as_added_and_accept_findin
     the other pieces as they are in the diff (added, not unchanged), and an answer on one of
     them is kept: GitHub accepts any line of the hunk."""
     from reviewbot.backends.base import LLMResult
-    from reviewbot.engine import PreparedFile, model_findings
+    from reviewbot.model_findings import model_findings
+    from reviewbot.prepare import PreparedFile
 
     old = [f"v{i} = {i}" for i in range(40)]
     new = old[:20] + [f"w{i} = {i}" for i in range(120)] + old[20:]

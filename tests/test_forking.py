@@ -11,9 +11,11 @@ import pytest
 from reviewbot.backends.static import StaticBackend
 from reviewbot.config import Config
 from reviewbot.diff.parse import parse_diff
-from reviewbot.engine import prepare_files, run_review, static_job
+from reviewbot.engine import run_review
 from reviewbot.forking import ForkMap, can_fork, partition
+from reviewbot.prepare import prepare_files
 from reviewbot.sources import CachingReader, git_source
+from reviewbot.static_stage import static_job
 from tests.conftest import GitRepo
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")

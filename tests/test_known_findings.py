@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 import re
 
+from reviewbot.budget import ANSWER_MARGIN
 from reviewbot.chunking import estimate_tokens
 from reviewbot.config import Config, LLMConfig
-from reviewbot.engine import ANSWER_MARGIN, run_review
+from reviewbot.engine import run_review
 from reviewbot.imports.read import parse_import
 from reviewbot.sources import MappingReader, ReviewSource
 from tests.test_chunking_budget import SmallContextBackend

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from reviewbot.config import Config, FilterMode
 from reviewbot.diff.model import Diff, FileDiff, LineKind
 from reviewbot.diff.parse import parse_diff
-from reviewbot.engine import filter_findings
+from reviewbot.filtering import filter_findings
 from reviewbot.findings import Category, Finding, Severity, Side, fingerprint
 from reviewbot.github.plan import anchor
 from reviewbot.placement import HunkIndex

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reviewbot.config import Config
 from reviewbot.diff.parse import parse_diff
-from reviewbot.engine import prepare_files
+from reviewbot.prepare import prepare_files
 from reviewbot.sources import MappingReader, NullReader
 from reviewbot.suggest.targets import (
     HeadFiles,

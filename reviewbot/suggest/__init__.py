@@ -32,7 +32,7 @@ from reviewbot.suggest.skeleton import skeleton_code, test_path
 from reviewbot.suggest.targets import HeadFiles, Target, find_targets
 
 if TYPE_CHECKING:
-    from reviewbot.engine import SuggestContext, Suggester
+    from reviewbot.prepare import SuggestContext, Suggester
 
 __all__ = ["load_suggester", "suggest_tests"]
 

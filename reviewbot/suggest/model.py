@@ -17,8 +17,8 @@ from pathlib import PurePosixPath
 from reviewbot.answer_budget import string_cap, suggestions_schema
 from reviewbot.backends.base import Backend, BackendInfo, LLMRequest, LLMResult
 from reviewbot.backends.schema_check import shape_problem
+from reviewbot.budget import prompt_budget
 from reviewbot.config import Config
-from reviewbot.engine import prompt_budget
 from reviewbot.prompts_render import fenced, load_schema, render
 from reviewbot.suggest.check import Candidate
 from reviewbot.suggest.skeleton import test_path

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from tree_sitter import Node
 
     from reviewbot.context.extract import SourceFile
-    from reviewbot.engine import PreparedFile
+    from reviewbot.prepare import PreparedFile
 
 Read = Callable[[str], "bytes | None"]
 
