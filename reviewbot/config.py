@@ -148,6 +148,9 @@ class Config:
     extra processes (small changes always run in one)."""
     disabled_rules: tuple[str, ...] = ()
     review_drafts: bool = False
+    time_budget: float = 0.0
+    """Seconds a review may take (0: no limit). Past it no new work starts: files, model
+    requests and test suggestions not reached are reported (see reviewbot.deadline)."""
     linters: tuple[LinterConfig, ...] = ()
     """Linters ``reviewbot diff`` and the hook run (never the Action or the server):
     see :mod:`reviewbot.linters`."""
@@ -200,6 +203,7 @@ _FLOAT_RANGES: dict[str, tuple[float, float]] = {
     "llm.read_timeout": (0.1, 86_400.0),
     "tests.timeout": (0.1, 86_400.0),
     "ruff.timeout": (0.1, 3_600.0),
+    "time_budget": (0.0, 86_400.0),
 }
 _MAX_INT = 2**53
 MAX_STRING = 4096
@@ -230,6 +234,7 @@ ENV_KEYS: dict[str, str] = {
     "REVIEWBOT_TESTS_RUN": "tests.run",
     "REVIEWBOT_REQUIRE_MODEL": "llm.require_model",
     "REVIEWBOT_JOBS": "jobs",
+    "REVIEWBOT_TIME_BUDGET": "time_budget",
     "REVIEWBOT_RUFF": "ruff.enabled",
 }
 

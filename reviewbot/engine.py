@@ -31,6 +31,7 @@ from reviewbot.chunking import (
 )
 from reviewbot.config import Config
 from reviewbot.coverage import Coverage, Skipped
+from reviewbot.deadline import BUDGET_REASON, Deadline
 from reviewbot.diff.parse import parse_diff
 from reviewbot.errors import BackendError
 from reviewbot.filtering import filter_findings, import_note
@@ -52,7 +53,8 @@ __all__ = ["PreparedFile", "SuggestContext", "Suggester", "review_requests", "ru
 
 
 def review_requests(chunks: Sequence[Chunk], config: Config,
-                    known: Sequence[str] = ()) -> list[LLMRequest]:
+                    known: Sequence[str] = (), deadline: float | None = None
+                    ) -> list[LLMRequest]:
     """One request per chunk; ``known[i]``, when given, is chunk i's "already reported"
     section (:mod:`reviewbot.known_findings`), placed after its code."""
     system = render("review_system.txt")
@@ -60,7 +62,7 @@ def review_requests(chunks: Sequence[Chunk], config: Config,
     return [LLMRequest(f"chunk-{c.index}", system,
                        render("review_user.txt",
                               items=c.render() + (known[i] if i < len(known) else "")),
-                       schema, config.llm.max_tokens) for i, c in enumerate(chunks)]
+                       schema, config.llm.max_tokens, deadline) for i, c in enumerate(chunks)]
 
 
 def _open_backend(backend: Backend, config: Config
@@ -92,7 +94,7 @@ class _Staged:
 
 def _check_and_chunk(prepared: Sequence[PreparedFile], config: Config, backend: Backend,
                      timings: dict[str, float], clock: Callable[[], float],
-                     ruff_bin: str | None) -> _Staged:
+                     ruff_bin: str | None, deadline: Deadline) -> _Staged:
     """Static checks and chunk items of every file. For a large change, forked children
     check part of the files while this process checks its own and builds their items; the
     children's items follow, from the definitions they send back (no second parse). ruff
@@ -100,7 +102,7 @@ def _check_and_chunk(prepared: Sequence[PreparedFile], config: Config, backend: 
     t1 = clock()
     with RuffJob(ruff_inputs(prepared) if config.static_checks and config.ruff.enabled else [],
                  config.ruff, ruff_bin) as ruff, \
-            static_job(prepared if config.static_checks else [], config) as static:
+            static_job(prepared if config.static_checks else [], config, deadline) as static:
         static.run_local()
         timings["static"] = clock() - t1
         info, model_error, notes = _open_backend(backend, config)
@@ -112,6 +114,8 @@ def _check_and_chunk(prepared: Sequence[PreparedFile], config: Config, backend: 
 
         def file_items(i: int) -> tuple[list[tuple[ChunkItem, int]], list[Skipped]]:
             pf = prepared[i]
+            if deadline.expired():
+                return [], [Skipped(pf.diff.path, BUDGET_REASON, pf.diff.changed_count())]
             fw = FileWork(pf.diff.path, [h.lines for h in pf.diff.hunks], pf.source,
                           pf.source.language if pf.source else None, not pf.synthesized)
             return build_items([fw], budget, count, window=config.context_lines,
@@ -127,10 +131,12 @@ def _check_and_chunk(prepared: Sequence[PreparedFile], config: Config, backend: 
                                   expand_disabled(frozenset(config.disabled_rules)))
         timings["static"] += clock() - t1
     t2 = clock()
-    for pf, checked in zip(prepared, checks, strict=False):
-        if pf.source is not None and checked.definitions:
+    for i, (pf, checked) in enumerate(zip(prepared, checks, strict=False)):
+        if checked.stopped:  # not checked in time: not sent to the model either
+            per_file[i] = ([], [Skipped(pf.diff.path, BUDGET_REASON, pf.diff.changed_count())])
+        elif pf.source is not None and checked.definitions:
             pf.source.remember_definitions(checked.definitions)
-    per_file.update((i, file_items(i)) for i in range(len(prepared)) if i not in local)
+    per_file.update((i, file_items(i)) for i in range(len(prepared)) if i not in per_file)
     order = range(len(prepared))
     chunks = pack([it for i in order for it in per_file[i][0]], budget, count)
     timings["chunk"] = chunk_time + clock() - t2
@@ -158,17 +164,18 @@ def run_review(
     (None: not installed); it is asked only when ruff is enabled."""
     progress = progress or NullProgress()
     timings: dict[str, float] = {}
+    deadline = Deadline.after(config.time_budget)
     t0 = clock()
     diff = parse_diff(source.diff)
     t = clock()
     timings["parse"] = t - t0
     reader = CachingReader(source.reader)
-    prepared, skipped = prepare_files(diff, reader, config)
+    prepared, skipped = prepare_files(diff, reader, config, deadline)
     files = {pf.diff.path: pf for pf in prepared}
     dropped: dict[str, int] = {}
 
     ruff_bin = find_ruff() if config.static_checks and config.ruff.enabled else None
-    staged = _check_and_chunk(prepared, config, backend, timings, clock, ruff_bin)
+    staged = _check_and_chunk(prepared, config, backend, timings, clock, ruff_bin, deadline)
     findings, chunks, info = staged.findings, staged.chunks, staged.info
     model_error, notes = staged.model_error, list(staged.notes)
     skipped.extend(staged.too_long)
@@ -181,11 +188,15 @@ def run_review(
     failures: list[tuple[int, str]] = []
     problems: list[str] = list(staged.problems)
     model_reviewed = 0
-    if info is not None and chunks:
+    not_sent = 0
+    if info is not None and chunks and deadline.expired():
+        not_sent = len(chunks)
+    elif info is not None and chunks:
         t3 = clock()
         count = backend.count_tokens
         requests = review_requests(chunks, config, [known_section(c, findings, staged.budget,
-                                                                  count) for c in chunks])
+                                                                  count) for c in chunks],
+                                   deadline.at)
         progress.start(len(requests), "reviewing")
         try:
             results = backend.complete(requests, progress.advance)
@@ -194,7 +205,9 @@ def run_review(
         found, failures = model_findings(chunks, results, files, config, info.model or "model",
                                          dropped)
         findings.extend(found)
-        model_reviewed = len(chunks) - len(failures)
+        not_sent = sum(1 for _, why in failures if why == BUDGET_REASON)
+        failures = [(i, why) for i, why in failures if why != BUDGET_REASON]
+        model_reviewed = len(chunks) - len(failures) - not_sent
         if failures and model_reviewed == 0:
             model_error = f"the model answered no chunk ({failures[0][1]})"
             notes.append(f"model failed on every chunk: {failures[0][1]}")
@@ -204,7 +217,8 @@ def run_review(
         timings["model"] = clock() - t3
 
     tests: Sequence[TestSuggestion] = ()
-    if config.tests.enabled and suggester is not None:
+    tests_skipped = config.tests.enabled and suggester is not None and deadline.expired()
+    if config.tests.enabled and suggester is not None and not tests_skipped:
         t4 = clock()
         outcome = suggester(SuggestContext(diff, prepared, reader, config,
                                            backend if info is not None else None,
@@ -220,6 +234,10 @@ def run_review(
         notes.append(import_note(imported, from_imports, final, dropped))
     lines_in_chunks = sum(item.changed_lines() for c in chunks for item in c.items)
     reviewed_paths = {item.path for c in chunks for item in c.items}
+    stopped = stop_note(deadline, clock() - t0, skipped, len(reviewed_paths), len(diff.files),
+                        not_sent, len(chunks), tests_skipped)
+    if stopped:
+        notes.append(stopped)
     coverage = Coverage(
         files_total=len(diff.files),
         files_reviewed=len(reviewed_paths),
@@ -238,4 +256,22 @@ def run_review(
         dropped=dropped, timings=timings, backend=backend.name,
         model=info.model if info is not None else None, model_error=model_error,
         label=source.label, head_sha=source.head_sha, problems=tuple(problems),
+        stopped=stopped,
     )
+
+
+def stop_note(deadline: Deadline, elapsed: float, skipped: Sequence[Skipped], reviewed: int,
+              total: int, not_sent: int, chunks: int, tests_skipped: bool) -> str | None:
+    """Where the time budget stopped the review, in one line (None when it did not)."""
+    late = [s for s in skipped if s.reason == BUDGET_REASON]
+    if not (late or not_sent or tests_skipped):
+        return None
+    parts = [f"review stopped after {elapsed:.0f} s (time_budget {deadline.seconds:g} s): "
+             f"reviewed {reviewed} of {total} files"]
+    if late:
+        parts.append(f"{len(late)} files not checked")
+    if not_sent:
+        parts.append(f"{not_sent} of {chunks} chunks not sent to the model")
+    if tests_skipped:
+        parts.append("no test suggestions")
+    return "; ".join(parts)

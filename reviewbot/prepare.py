@@ -15,6 +15,7 @@ from reviewbot.backends.base import Backend
 from reviewbot.config import Config
 from reviewbot.context.extract import SourceFile
 from reviewbot.coverage import Skipped
+from reviewbot.deadline import BUDGET_REASON, NO_DEADLINE, Deadline
 from reviewbot.diff.model import Diff, FileDiff, LineKind
 from reviewbot.progress import Progress
 from reviewbot.result import SuggestOutcome
@@ -62,8 +63,11 @@ def synthesize_source(fd: FileDiff) -> SourceFile:
     return SourceFile.from_bytes(fd.path, text.encode("utf-8", "surrogateescape"))
 
 
-def prepare_files(diff: Diff, reader: FileReader, config: Config
+def prepare_files(diff: Diff, reader: FileReader, config: Config,
+                  deadline: Deadline = NO_DEADLINE
                   ) -> tuple[list[PreparedFile], list[Skipped]]:
+    """Every reviewable file with its head source; the others (and, once ``deadline`` has
+    passed, the rest) as Skipped with the reason."""
     prepared: list[PreparedFile] = []
     skipped: list[Skipped] = []
     prefetch = getattr(reader, "prefetch", None)
@@ -71,6 +75,9 @@ def prepare_files(diff: Diff, reader: FileReader, config: Config
         prefetch([fd.path for fd in diff.files
                   if skip_reason(fd, config.include, config.exclude) is None])
     for fd in diff.files:
+        if deadline.expired():
+            skipped.append(Skipped(fd.path, BUDGET_REASON, fd.changed_count()))
+            continue
         reason = skip_reason(fd, config.include, config.exclude)
         head: bytes | None = None
         if reason is None:

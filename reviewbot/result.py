@@ -85,6 +85,8 @@ class ReviewResult:
     """Set when the model could not be used and the review fell back to static checks."""
     label: str = ""
     head_sha: str | None = None
+    stopped: str | None = None
+    """Set when the review's time_budget ran out: what was left undone (also a note)."""
     problems: tuple[str, ...] = ()
     """Model requests that failed while others answered (some chunks, the test writer):
     each is also a coverage note; the local commands print each on stderr."""

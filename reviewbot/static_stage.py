@@ -10,6 +10,7 @@ from functools import partial
 from reviewbot.chunking import hunk_spans
 from reviewbot.config import Config
 from reviewbot.context.extract import Definition, SourceFile
+from reviewbot.deadline import NO_DEADLINE, Deadline, past_deadline
 from reviewbot.diff.model import FileStatus
 from reviewbot.findings import Finding, Side, fingerprint
 from reviewbot.forking import ForkMap, can_fork, usable_cpus
@@ -29,6 +30,8 @@ class FileChecks:
     definitions: dict[tuple[int, int], tuple[Definition, ...]]
     """The enclosing definitions of each hunk's span: a process that did not parse the
     file builds its chunk items from these instead of parsing it again."""
+    stopped: bool = False
+    """Not checked: the review's time budget was spent before this file's turn."""
 
 
 _FORK_MIN_BYTES = 512 * 1024
@@ -41,7 +44,8 @@ the children run, and the children's after they answer."""
 StaticJob = ForkMap[PreparedFile, FileChecks]
 
 
-def static_job(files: Sequence[PreparedFile], config: Config) -> StaticJob:
+def static_job(files: Sequence[PreparedFile], config: Config,
+               deadline: Deadline = NO_DEADLINE) -> StaticJob:
     """The static checks of ``files`` as a :class:`ForkMap`: for a large change, forked
     children (``config.jobs``; 0 = one per usable CPU) check part of the files while the
     parent checks its share and goes on building chunks."""
@@ -51,8 +55,8 @@ def static_job(files: Sequence[PreparedFile], config: Config) -> StaticJob:
     workers = config.jobs or usable_cpus()
     if sum(weights) < _FORK_MIN_BYTES or not can_fork():
         workers = 1
-    return ForkMap(partial(_file_static, disabled=disabled), files, weights, workers=workers,
-                   parent_share=1.0 / _PARENT_SHARE)
+    return ForkMap(partial(_file_static, disabled=disabled, deadline_at=deadline.at), files,
+                   weights, workers=workers, parent_share=1.0 / _PARENT_SHARE)
 
 
 def _added_lines(pf: PreparedFile) -> frozenset[int]:
@@ -72,7 +76,10 @@ def _static_finding(pf: PreparedFile, source: SourceFile, hit: StaticHit) -> Fin
     )
 
 
-def _file_static(pf: PreparedFile, disabled: frozenset[str]) -> FileChecks:
+def _file_static(pf: PreparedFile, disabled: frozenset[str],
+                 deadline_at: float | None = None) -> FileChecks:
+    if past_deadline(deadline_at):  # monotonic: the same clock in a forked child
+        return FileChecks([], {}, stopped=True)
     if pf.source is None:
         return FileChecks([], {})
     src = pf.source

@@ -16,6 +16,9 @@ class LLMRequest:
     schema: dict[str, Any]
     """JSON schema the answer must follow (sent as structured-output constraint)."""
     max_tokens: int | None = None
+    deadline: float | None = None
+    """A time.monotonic() value past which the request is not sent (the review's
+    time_budget); the result is then an error reading reviewbot.deadline.BUDGET_REASON."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from reviewbot.backends.answers import Choice, build_result
 from reviewbot.backends.base import BackendInfo, LLMRequest, LLMResult, ProgressCallback
 from reviewbot.backends.structured import STOP_CODELLAMA, STOP_JSON, choose_api, raw_prompt
 from reviewbot.config import Config
+from reviewbot.deadline import BUDGET_REASON, past
 from reviewbot.errors import BackendError
 
 INSTALL_HINT = ("pip install 'reviewbot[local]' (on CPUs where the default build crashes, "
@@ -84,6 +85,9 @@ class LocalLlamaBackend:
         self.open()
         out: list[LLMResult] = []
         for request in requests:
+            if past(request):
+                out.append(LLMResult(request.key, error=BUDGET_REASON))
+                continue
             try:
                 out.append(self._one(request))
             except (ValueError, RuntimeError) as exc:  # e.g. a prompt longer than n_ctx

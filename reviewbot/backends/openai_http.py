@@ -42,6 +42,7 @@ from reviewbot.backends.http_client import (
 from reviewbot.backends.structured import build_body, choose_api, structured_form
 from reviewbot.backends.tokens import TokenCounter, probe
 from reviewbot.config import Config
+from reviewbot.deadline import BUDGET_REASON, past, past_deadline
 from reviewbot.errors import BackendError, ConfigError
 
 MIN_ANSWER_TOKENS = 64
@@ -196,6 +197,8 @@ class OpenAICompatibleBackend:
 
     def _one(self, request: LLMRequest) -> LLMResult:
         assert self.info is not None and self.info.model is not None
+        if past(request):
+            return LLMResult(request.key, error=BUDGET_REASON)
         t0 = self.clock()
         max_tokens = request.max_tokens or self.config.llm.max_tokens
         notes: list[str] = []
@@ -213,7 +216,7 @@ class OpenAICompatibleBackend:
         body = build_body(request, self.config.llm, api=self.api, model=self.info.model,
                           form=self.form, max_tokens=max_tokens)
         path = "/chat/completions" if self.api == "chat" else "/completions"
-        result = self._send(self.base + path, body)
+        result = self._send(self.base + path, body, request.deadline)
         if isinstance(result, HttpFailure):
             reason = result.reason
             if result.attempts > 1:
@@ -231,7 +234,8 @@ class OpenAICompatibleBackend:
             completion_tokens=_int(usage.get("completion_tokens")),
             seconds=self.clock() - t0, server_seconds=_server_seconds(data), notes=notes)
 
-    def _send(self, url: str, body: Any) -> httpx.Response | HttpFailure:
+    def _send(self, url: str, body: Any,
+              body_deadline: float | None = None) -> httpx.Response | HttpFailure:
         """POST through the gate; a read timeout after waiting in the server's queue (others
         were in flight) is retried once, under the limit the timeout lowered."""
         gate = self.gate
@@ -239,6 +243,9 @@ class OpenAICompatibleBackend:
             return self.requester.request("POST", url, body)
         for attempt in range(2):
             ahead = gate.acquire()
+            if past_deadline(body_deadline):
+                gate.release(None)
+                return HttpFailure(BUDGET_REASON)
             t0 = self.clock()
             result = self.requester.request("POST", url, body)
             failed = isinstance(result, HttpFailure)

@@ -57,6 +57,9 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0),
             registry=r)
         self.jobs = Counter("reviewbot_jobs", "Job runs by outcome", ["outcome"], registry=r)
+        self.reviews_stopped = Counter(
+            "reviewbot_reviews_stopped", "Reviews cut short by the per-job time budget",
+            registry=r)
         self.job_seconds = Histogram(
             "reviewbot_job_duration_seconds", "Duration of a job run",
             buckets=(0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800), registry=r)

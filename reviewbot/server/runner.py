@@ -32,6 +32,9 @@ log = logging.getLogger("reviewbot.server.runner")
 
 WRITE_PERMISSIONS = frozenset({"admin", "maintain", "write"})
 PINNED_SECTIONS = ("llm", "local")
+DEFAULT_JOB_BUDGET_S = 600.0
+"""A job's time budget when the operator sets no ``time_budget``: one pathological pull
+request must not hold a worker for as long as it likes."""
 """Settings only the operator decides: where code is sent and with which key."""
 GithubFactory = Callable[[JobSpec], "github.Github"]
 
@@ -79,7 +82,8 @@ def pinned_settings(config: Config) -> dict[str, Any]:
     """
     import dataclasses
 
-    out: dict[str, Any] = {"backend": config.backend, "tests.run": config.tests.run}
+    out: dict[str, Any] = {"backend": config.backend, "tests.run": config.tests.run,
+                           "time_budget": config.time_budget or DEFAULT_JOB_BUDGET_S}
     for section in PINNED_SECTIONS:
         for f in dataclasses.fields(getattr(config, section)):
             out[f"{section}.{f.name}"] = getattr(getattr(config, section), f.name)
@@ -153,4 +157,8 @@ class GitHubJobRunner:
                   f"{outcome.findings_total} findings")
         if outcome.read_only:
             detail += " (read-only token: nothing posted)"
+        stopped = outcome.result.stopped if outcome.result is not None else None
+        if stopped:
+            self.metrics.reviews_stopped.inc()
+            detail += f"; {stopped}"
         return JobResult("done", detail)
