@@ -17,7 +17,7 @@ from typing import Any
 
 from reviewbot.errors import ConfigError
 from reviewbot.server.events import JobSpec
-from reviewbot.server.ledger import Claim
+from reviewbot.server.ledger.base import Claim
 
 SCHEMA = (
     "create table if not exists rb_delivery (delivery_id text primary key, seen_at real not null)",

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from reviewbot.server.events import JobSpec
-from reviewbot.server.ledger import Claim
+from reviewbot.server.ledger.base import Claim
 
 # KEYS delivery, job, pending, stats, huey queue, latest keys it takes now...;
 # ARGV id, spec, pr_key, now, ttl, message, own latest key, covered keys (comma-joined),
