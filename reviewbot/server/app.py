@@ -31,7 +31,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from reviewbot.server import logs
-from reviewbot.server.events import JobSpec, route
+from reviewbot.server.events import DecisionOutcome, JobSpec, route
 from reviewbot.server.limits import (
     BadJSON,
     BodyBudget,
@@ -169,9 +169,9 @@ class WebhookApp:
             return self._answer(started, event, "bad_json", 400,
                                 {"error": "body is not a JSON object"})
         decision = route(event, payload, review_drafts=self.settings.config.review_drafts)
-        if decision.outcome == "ping":
+        if decision.outcome == DecisionOutcome.PING:
             return self._answer(started, event, "ping", 200, {"status": "pong"})
-        if decision.outcome == "logged":
+        if decision.outcome == DecisionOutcome.LOGGED:
             log.info("installation event", extra={"reason": decision.reason,
                                                   "installation_id": _installation(payload)})
         if decision.job is None:

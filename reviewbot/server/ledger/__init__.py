@@ -28,15 +28,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from reviewbot.server.ledger.base import FINAL_STATES, PENDING_STATES, Claim, Ledger
+from reviewbot.server.ledger.base import (
+    FINAL_STATES,
+    PENDING_STATES,
+    Claim,
+    ClaimStatus,
+    JobOutcome,
+    Ledger,
+)
 from reviewbot.server.ledger.redis import RedisLedger
 from reviewbot.server.ledger.sqlite import SqliteLedger
 
 if TYPE_CHECKING:
     from reviewbot.server.settings import QueueURL
 
-__all__ = ["FINAL_STATES", "OPENERS", "PENDING_STATES", "Claim", "Ledger", "RedisLedger",
-           "SqliteLedger", "open_ledger"]
+__all__ = ["FINAL_STATES", "OPENERS", "PENDING_STATES", "Claim", "ClaimStatus", "JobOutcome",
+           "Ledger", "RedisLedger", "SqliteLedger", "open_ledger"]
 
 Opener = Callable[["QueueURL", float, str, Any], Ledger]
 """(queue, ttl, name, huey_storage) -> the ledger of that queue."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 from reviewbot.server.events import JobSpec
@@ -16,11 +17,29 @@ PENDING_STATES = ("queued", "running")
 FINAL_STATES = ("done", "superseded", "failed", "denied")
 
 
+class ClaimStatus(StrEnum):
+    """What :meth:`Ledger.claim` did with a job."""
+
+    CLAIMED = "claimed"  # now running under this worker's lease
+    BUSY = "busy"  # another job of the PR runs
+    LEASED = "leased"  # this job runs elsewhere
+    SUPERSEDED = "superseded"  # a newer job of the PR took its key; now final
+    EXHAUSTED = "exhausted"  # too many attempts; now failed
+    FINISHED = "finished"  # gone or already final
+
+
+class JobOutcome(StrEnum):
+    """How a job that ran ended: what :meth:`Ledger.finish` records as its state."""
+
+    DONE = "done"
+    DENIED = "denied"  # the commenter lacks write access
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
 @dataclass(frozen=True, slots=True)
 class Claim:
-    status: str
-    """claimed | busy (another job of the PR runs) | leased (this job runs elsewhere) |
-    superseded | exhausted (too many attempts; now failed) | finished (gone or already final)."""
+    status: ClaimStatus
     spec: JobSpec | None = None
     attempts: int = 0
 
@@ -38,7 +57,8 @@ class Ledger(Protocol):
 
     def heartbeat(self, job_id: str, owner: str, now: float, lease: float) -> bool: ...
 
-    def finish(self, job_id: str, owner: str, outcome: str, detail: str, now: float) -> bool: ...
+    def finish(self, job_id: str, owner: str, outcome: JobOutcome, detail: str,
+               now: float) -> bool: ...
 
     def release(self, job_id: str, owner: str, now: float) -> bool:
         """Give a claimed job back (state queued) to be retried; its attempts stay counted."""
