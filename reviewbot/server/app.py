@@ -52,6 +52,14 @@ from reviewbot.server.worker import JobHandler, JobRunner, WorkerPool
 log = logging.getLogger("reviewbot.server.app")
 RETRY_AFTER_SECONDS = 5
 """Told to a client turned away because the server holds too many bodies already."""
+PROBE_TIMEOUT_SECONDS = 3.0
+"""How long ``/readyz`` waits for the LLM endpoint's ``/models``."""
+ProbeClient = Callable[[], httpx.AsyncClient]
+"""Makes the HTTP client of one readiness probe (closed when the probe ends)."""
+
+
+def probe_client() -> httpx.AsyncClient:
+    return httpx.AsyncClient(timeout=PROBE_TIMEOUT_SECONDS)
 
 
 class SubmitBatcher:
@@ -97,8 +105,9 @@ class SubmitBatcher:
 
 class WebhookApp:
     def __init__(self, settings: Settings, queue: JobQueue, metrics: Metrics,
-                 pool: WorkerPool | None = None) -> None:
+                 pool: WorkerPool | None = None, *, probe: ProbeClient = probe_client) -> None:
         self.settings = settings
+        self.probe = probe
         self.secret = settings.require_secret()
         self.queue = queue
         self.metrics = metrics
@@ -207,7 +216,7 @@ class WebhookApp:
         cfg = self.settings.config
         if cfg.effective_backend() in ("vllm", "openai") and cfg.llm.url:
             try:
-                async with httpx.AsyncClient(timeout=3.0) as client:
+                async with self.probe() as client:
                     headers = {"Authorization": f"Bearer {cfg.llm.api_key}"} if cfg.llm.api_key \
                         else {}
                     resp = await client.get(cfg.llm.url.rstrip("/") + "/models", headers=headers)
@@ -277,8 +286,10 @@ def run_server(settings: Settings, *, host: str, port: int, threads: int,
 
 
 def create_app(settings: Settings, queue: JobQueue, metrics: Metrics,
-               pool: WorkerPool | None = None) -> Starlette:
-    web = WebhookApp(settings, queue, metrics, pool)
+               pool: WorkerPool | None = None, *, probe: ProbeClient = probe_client
+               ) -> Starlette:
+    """``probe``: the readiness probe's HTTP client (see :data:`ProbeClient`)."""
+    web = WebhookApp(settings, queue, metrics, pool, probe=probe)
     return Starlette(
         routes=[
             Route("/webhook", web.webhook, methods=["POST"]),
