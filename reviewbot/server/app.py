@@ -30,6 +30,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from reviewbot.config import BackendName
 from reviewbot.server import logs
 from reviewbot.server.events import DecisionOutcome, JobSpec, route
 from reviewbot.server.limits import (
@@ -214,7 +215,7 @@ class WebhookApp:
         except Exception as exc:  # noqa: BLE001 - reported, not raised
             ok, checks["queue"] = False, f"unreachable ({type(exc).__name__})"
         cfg = self.settings.config
-        if cfg.effective_backend() in ("vllm", "openai") and cfg.llm.url:
+        if cfg.effective_backend() in (BackendName.VLLM, BackendName.OPENAI) and cfg.llm.url:
             try:
                 async with self.probe() as client:
                     headers = {"Authorization": f"Bearer {cfg.llm.api_key}"} if cfg.llm.api_key \
