@@ -226,3 +226,18 @@ def test_sqlite_queue_file_of_an_older_version_is_upgraded(tmp_path: Path) -> No
     assert led.claim("cmd", "w", 101.0, 10.0, 5).status == "claimed"
     assert led.finish("cmd", "w", "done", "", 102.0)
     led.close()
+
+
+def test_the_stores_depend_on_the_contract_only() -> None:
+    """No import cycle: base imports no store, a store imports no other ledger module."""
+    import ast
+
+    import reviewbot.server.ledger as package
+
+    folder = Path(package.__file__).parent
+    for name, allowed in (("base", set()), ("sqlite", {"reviewbot.server.ledger.base"}),
+                          ("redis", {"reviewbot.server.ledger.base"})):
+        tree = ast.parse((folder / f"{name}.py").read_text(encoding="utf-8"))
+        used = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+        used |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        assert {m for m in used if m.startswith("reviewbot.server.ledger")} == allowed, name

@@ -21,6 +21,12 @@ huey moves job ids from the web process to the workers; the ledger is what makes
 
 A job id is the delivery id (``X-GitHub-Delivery``), so a redelivery is recognised even after
 the job finished, until the delivery record expires.
+
+    base.py     the Ledger protocol, Claim, ClaimStatus, JobOutcome and the job states
+    sqlite.py   SqliteLedger: the same file as huey's SQLite queue
+    redis.py    RedisLedger: Lua scripts on one Redis, for workers on several machines
+
+Both stores import only ``base``; :func:`open_ledger` picks one by ``QueueURL.kind``.
 """
 
 from __future__ import annotations
