@@ -6,7 +6,7 @@ wrong types raise :class:`ConfigError` naming the key and the file.
 
 Every key is checked strictly, from the file and the environment alike: lists hold strings
 (or enum values), integers and numbers lie in the ranges of ``_INT_RANGES`` /
-``_FLOAT_RANGES``, string choices come from ``_CHOICES``. The file's text is untrusted (the
+``_FLOAT_RANGES``, string choices are StrEnums. The file's text is untrusted (the
 server reads it from every repository): :mod:`reviewbot.config_yaml` caps its size and
 refuses aliases, deep nesting and huge numbers before anything is built, and every value
 quoted in an error passes through :func:`~reviewbot.config_yaml.shown`.
@@ -36,8 +36,9 @@ from reviewbot.errors import ConfigError
 from reviewbot.findings import Category, Severity
 from reviewbot.linters.spec import LinterConfig, check_linters
 
-__all__ = ["CONFIG_FILENAME", "ENV_KEYS", "Config", "FailOn", "FilterMode", "LLMConfig",
-           "LocalConfig", "RuffConfig", "TestsConfig", "load_config", "parse_yaml_config"]
+__all__ = ["CONFIG_FILENAME", "ENV_KEYS", "BackendName", "Config", "ExactChoice", "FailOn",
+           "FilterMode", "LLMApi", "LLMConfig", "LocalConfig", "OnFail", "RuffConfig",
+           "StructuredOutput", "TestsConfig", "load_config", "parse_yaml_config"]
 
 _N = TypeVar("_N", int, float)
 
@@ -61,15 +62,50 @@ class FailOn(StrEnum):
         return None if self is FailOn.NONE else Severity(self.value)
 
 
+class ExactChoice(StrEnum):
+    """A string key with a fixed set of values, matched exactly as written: unlike
+    :class:`FilterMode` and :class:`FailOn`, case and surrounding spaces are not forgiven, and
+    a value that is not a string is "a string" in the error."""
+
+
+class BackendName(ExactChoice):
+    STATIC = "static"
+    VLLM = "vllm"
+    OPENAI = "openai"
+    LOCAL = "local"
+    VLLM_OFFLINE = "vllm-offline"
+
+
+class LLMApi(ExactChoice):
+    AUTO = "auto"  # completions with the CodeLlama prompt for codellama models, else chat
+    CHAT = "chat"
+    COMPLETIONS = "completions"
+
+
+class StructuredOutput(ExactChoice):
+    AUTO = "auto"
+    JSON_SCHEMA = "json_schema"
+    JSON_OBJECT = "json_object"
+    GUIDED_JSON = "guided_json"
+    NONE = "none"
+
+
+class OnFail(ExactChoice):
+    """What to do with a suggested test that fails on the change."""
+
+    SHOW = "show"
+    DROP = "drop"
+
+
 @dataclass(frozen=True, slots=True)
 class LLMConfig:
     url: str | None = None
     """OpenAI-compatible base URL ending in /v1 (vLLM: http://host:8000/v1)."""
     model: str | None = None
     api_key: str | None = field(default=None, repr=False)
-    api: str = "auto"
+    api: LLMApi = LLMApi.AUTO
     """chat | completions | auto (completions with the CodeLlama prompt for codellama models)."""
-    structured_output: str = "auto"
+    structured_output: StructuredOutput = StructuredOutput.AUTO
     """auto | json_schema | json_object | guided_json | none."""
     temperature: float = 0.1
     seed: int = 1234
@@ -103,7 +139,7 @@ class TestsConfig:
     run: bool = False
     """Execute suggested tests (the CLI turns this on unless configured; never by default in
     the server or the Action)."""
-    on_fail: str = "show"
+    on_fail: OnFail = OnFail.SHOW
     """show | drop: what to do with a suggested test that fails on the change."""
     timeout: float = 60.0
     max_functions: int = 20
@@ -124,7 +160,7 @@ class RuffConfig:
 
 @dataclass(frozen=True, slots=True)
 class Config:
-    backend: str | None = None
+    backend: BackendName | None = None
     """static | vllm | openai | local | vllm-offline; None chooses: vllm when llm.url is set,
     else static."""
     llm: LLMConfig = field(default_factory=LLMConfig)
@@ -155,25 +191,16 @@ class Config:
     """Linters ``reviewbot diff`` and the hook run (never the Action or the server):
     see :mod:`reviewbot.linters`."""
 
-    def effective_backend(self) -> str:
+    def effective_backend(self) -> BackendName:
         if self.backend:
             return self.backend
         if self.local.model_path and not self.llm.url:
-            return "local"
-        return "vllm" if self.llm.url else "static"
+            return BackendName.LOCAL
+        return BackendName.VLLM if self.llm.url else BackendName.STATIC
 
 
-_BACKENDS = ("static", "vllm", "openai", "local", "vllm-offline")
 _SECTIONS: dict[str, type[Any]] = {"llm": LLMConfig, "local": LocalConfig, "tests": TestsConfig,
                                    "ruff": RuffConfig}
-
-# Plain-string keys with a fixed set of values (the StrEnum fields check themselves).
-_CHOICES: dict[str, tuple[str, ...]] = {
-    "backend": _BACKENDS,
-    "llm.api": ("auto", "chat", "completions"),
-    "llm.structured_output": ("auto", "json_schema", "json_object", "guided_json", "none"),
-    "tests.on_fail": ("show", "drop"),
-}
 # String keys (and list entries) that must match a pattern: (regex, what it looks like).
 _PATTERNS: dict[str, tuple[re.Pattern[str], str]] = {
     "ruff.extend_select": (re.compile(r"[A-Z]{1,4}[0-9]{0,4}"), "a ruff code such as B006 or PLE"),
@@ -286,18 +313,21 @@ def _coerce(value: Any, typ: Any, key: str, origin: str, from_env: bool,
         if not math.isfinite(value):
             raise bad("a finite number")
         return _in_range(float(value), _FLOAT_RANGES.get(key, (-1e15, 1e15)), key, origin)
-    if typ is str:
+    exact = isinstance(typ, type) and issubclass(typ, ExactChoice)
+    if typ is str or exact:
         if not isinstance(value, str):
             raise bad("a string")
         if len(value) > MAX_STRING:
             raise bad(f"a string of at most {MAX_STRING} characters")
-        choices = _CHOICES.get(key)
-        if choices is not None and value not in choices:
-            raise bad("one of " + ", ".join(choices))
-        pattern = _PATTERNS.get(key)
-        if pattern is not None and not pattern[0].fullmatch(value):
-            raise bad(pattern[1])
-        return value
+        if not exact:
+            pattern = _PATTERNS.get(key)
+            if pattern is not None and not pattern[0].fullmatch(value):
+                raise bad(pattern[1])
+            return value
+        try:
+            return typ(value)  # the value exactly: no _missing_ forgives case or spaces
+        except ValueError:
+            raise bad("one of " + ", ".join(m.value for m in typ)) from None
     if isinstance(typ, type) and issubclass(typ, StrEnum):
         try:
             if not isinstance(value, str):

@@ -4,11 +4,23 @@ and where it came from (exit 2 from the CLI)."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
 
-from reviewbot.config import CONFIG_FILENAME, ENV_KEYS, Config, FailOn, FilterMode, load_config
+from reviewbot.config import (
+    CONFIG_FILENAME,
+    ENV_KEYS,
+    BackendName,
+    Config,
+    FailOn,
+    FilterMode,
+    LLMApi,
+    OnFail,
+    StructuredOutput,
+    load_config,
+)
 from reviewbot.errors import ConfigError
 from reviewbot.findings import Category, Severity
 from tests.conftest import GitRepo, run_cli
@@ -237,3 +249,29 @@ def test_too_small_prompt_budget_is_a_config_error(git_repo: GitRepo) -> None:
     git_repo.write("a.py", "x = 2\n")
     res = run_cli(["diff", "--no-tests", "--max-prompt-tokens", "300"], git_repo.root)
     assert res.code == 2 and "llm.max_prompt_tokens (300)" in res.err
+
+
+def test_choice_keys_are_enums_matched_exactly_as_written() -> None:
+    cfg = load_config(env={}, text="backend: vllm-offline\nllm:\n  api: completions\n"
+                                   "  structured_output: guided_json\ntests:\n  on_fail: drop\n")
+    assert cfg.backend is BackendName.VLLM_OFFLINE and cfg.llm.api is LLMApi.COMPLETIONS
+    assert cfg.llm.structured_output is StructuredOutput.GUIDED_JSON
+    assert cfg.tests.on_fail is OnFail.DROP
+    assert load_config(env={}).effective_backend() is BackendName.STATIC
+    pinned = load_config(env={}, overrides={"backend": BackendName.OPENAI})  # the server's pin
+    assert pinned.backend is BackendName.OPENAI
+    for text, needle in [
+        ("backend: VLLM\n", "'backend' must be one of static, vllm, openai, local, vllm-offline,"
+                            " got 'VLLM'"),
+        ("backend: 3\n", "'backend' must be a string, got 3"),
+        ("llm:\n  structured_output: JSON_SCHEMA\n",
+         "'llm.structured_output' must be one of auto, json_schema, json_object, guided_json,"
+         " none, got"),
+    ]:
+        with pytest.raises(ConfigError, match=re.escape(needle)):
+            load_config(env={}, text=text)
+    with pytest.raises(ConfigError, match=re.escape("'llm.api' must be one of auto, chat, "
+                                                    "completions, got ' chat'")):
+        load_config(env={"REVIEWBOT_LLM_API": " chat"})
+    # the enums that forgave case and spaces still do
+    assert load_config(env={"REVIEWBOT_FILTER_MODE": " FILE"}).filter_mode is FilterMode.FILE

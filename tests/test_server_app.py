@@ -15,6 +15,7 @@ from reviewbot.server.app import create_app
 from reviewbot.server.metrics import Metrics
 from reviewbot.server.queue import JobQueue
 from reviewbot.server.settings import QueueURL, Settings
+from tests.fakes.vllm_server import FakeVLLM
 from tests.test_server_support import SECRET, ThreadedServer, delivery, free_port, payload
 
 
@@ -133,6 +134,27 @@ def test_readyz_fails_when_the_llm_endpoint_is_down(tmp_path: Path) -> None:
         r = httpx.get(srv.url + "/readyz")
     assert r.status_code == 503
     assert r.json()["checks"]["llm"].startswith("unreachable")
+
+
+def test_readyz_asks_the_llm_endpoint_through_the_injected_client(tmp_path: Path) -> None:
+    seen: list[tuple[str, str, str | None]] = []
+
+    async def record(request: httpx.Request) -> None:
+        seen.append((request.method, str(request.url), request.headers.get("authorization")))
+
+    def probe() -> httpx.AsyncClient:
+        return httpx.AsyncClient(timeout=3.0, event_hooks={"request": [record]})
+
+    with FakeVLLM(lambda req: {"findings": []}, model="m") as llm:
+        config = Config(llm=LLMConfig(url=llm.url, model="m", api_key="k-1"))
+        settings = _settings(tmp_path, config=config)
+        app = create_app(settings, JobQueue(settings), Metrics(), probe=probe)
+        with ThreadedServer(app) as srv:
+            first = httpx.get(srv.url + "/readyz")
+            second = httpx.get(srv.url + "/readyz")
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert first.json()["checks"] == {"queue": "ok", "llm": "ok"}
+    assert seen == [("GET", llm.url + "/models", "Bearer k-1")] * 2, "every probe asks again"
 
 
 def test_logs_are_json_with_the_delivery_id_and_no_secret(server: Running) -> None:

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from reviewbot.github.markers import SUMMARY_MARKER
-from reviewbot.server.ledger_sqlite import SqliteLedger
+from reviewbot.server.ledger.sqlite import SqliteLedger
 from tests.conftest import GitRepo
 from tests.fakes.github_server import FakeGitHub
 from tests.fakes.vllm_server import FakeVLLM, on_changed_lines
@@ -284,7 +284,7 @@ def test_redis_queue_with_two_worker_processes(world: World) -> None:
             assert post(url, world.opened(number), delivery_id=job_id).status_code == 202
         assert post(url, world.opened(8), delivery_id="redis-8").json()["status"] == \
             "duplicate"
-        from reviewbot.server.ledger_redis import RedisLedger
+        from reviewbot.server.ledger.redis import RedisLedger
 
         ledger = RedisLedger(redis_url, ttl=3600)
         wait_for(lambda: all(ledger.state(j) == "done" for j in ids.values()), timeout=90)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from reviewbot.server.events import JobSpec, parse_command, route
+from reviewbot.server.events import JobMode, JobSpec, parse_command, route
 from tests.test_server_support import payload
 
 
@@ -111,5 +113,7 @@ def test_job_spec_round_trips_through_json() -> None:
     spec = route("pull_request", payload("pull_request.opened")).job
     assert spec is not None
     assert JobSpec.from_json(spec.to_json()) == spec
+    full = JobSpec.from_json(dataclasses.replace(spec, mode=JobMode.FULL).to_json())
+    assert full.mode is JobMode.FULL and '"mode": "full"' in full.to_json()
     assert spec.pr_key == "codertocat/hello-world#2"
     assert parse_command("/tests\n") == "tests"

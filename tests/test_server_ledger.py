@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from reviewbot.server.events import JobSpec
-from reviewbot.server.ledger import Ledger, open_ledger
+from reviewbot.server.ledger import ClaimStatus, JobOutcome, Ledger, open_ledger
 from reviewbot.server.settings import QueueURL
 from tests.test_server_support import start_redis, stop
 
@@ -63,6 +63,18 @@ def test_claim_run_finish(ledger: Ledger) -> None:
     assert ledger.state("d1") == "done"
     assert ledger.claim("d1", "w2", 112.0, 30.0, 5).status == "finished"
     assert ledger.claim("nope", "w2", 112.0, 30.0, 5).status == "finished"
+
+
+def test_claim_statuses_are_members_and_outcomes_are_stored_as_their_text(
+        ledger: Ledger) -> None:
+    ledger.accept([("d1", spec()), ("d2", spec())], 100.0)
+    assert ledger.claim("d1", "w1", 101.0, 30.0, 5).status is ClaimStatus.SUPERSEDED
+    assert ledger.claim("d2", "w1", 101.0, 30.0, 5).status is ClaimStatus.CLAIMED
+    assert ledger.claim("d2", "w2", 102.0, 30.0, 5).status is ClaimStatus.LEASED
+    assert ledger.finish("d2", "w1", JobOutcome.DENIED, "", 103.0)
+    state = ledger.state("d2")
+    assert state == "denied" and type(state) is str
+    assert ledger.claim("d2", "w1", 104.0, 30.0, 5).status is ClaimStatus.FINISHED
 
 
 def test_newer_job_supersedes_a_queued_one(ledger: Ledger) -> None:
@@ -214,3 +226,18 @@ def test_sqlite_queue_file_of_an_older_version_is_upgraded(tmp_path: Path) -> No
     assert led.claim("cmd", "w", 101.0, 10.0, 5).status == "claimed"
     assert led.finish("cmd", "w", "done", "", 102.0)
     led.close()
+
+
+def test_the_stores_depend_on_the_contract_only() -> None:
+    """No import cycle: base imports no store, a store imports no other ledger module."""
+    import ast
+
+    import reviewbot.server.ledger as package
+
+    folder = Path(package.__file__).parent
+    for name, allowed in (("base", set()), ("sqlite", {"reviewbot.server.ledger.base"}),
+                          ("redis", {"reviewbot.server.ledger.base"})):
+        tree = ast.parse((folder / f"{name}.py").read_text(encoding="utf-8"))
+        used = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+        used |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        assert {m for m in used if m.startswith("reviewbot.server.ledger")} == allowed, name

@@ -26,7 +26,7 @@ from typing import Any
 from reviewbot.backends.answers import Choice, build_result
 from reviewbot.backends.base import BackendInfo, LLMRequest, LLMResult, ProgressCallback
 from reviewbot.backends.structured import STOP_CODELLAMA, STOP_JSON, choose_api, raw_prompt
-from reviewbot.config import Config
+from reviewbot.config import Config, StructuredOutput
 from reviewbot.deadline import BUDGET_REASON, past
 from reviewbot.errors import BackendError
 
@@ -97,7 +97,7 @@ class LocalLlamaBackend:
         return out
 
     def _structured(self) -> bool:
-        return self.config.llm.structured_output != "none"
+        return self.config.llm.structured_output != StructuredOutput.NONE
 
     def _one(self, request: LLMRequest) -> LLMResult:
         llm_cfg = self.config.llm

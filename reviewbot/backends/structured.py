@@ -28,7 +28,7 @@ import re
 from typing import Any
 
 from reviewbot.backends.base import LLMRequest
-from reviewbot.config import LLMConfig
+from reviewbot.config import LLMApi, LLMConfig, StructuredOutput
 from reviewbot.prompts_render import codellama_prompt
 
 FORMS = ("json_schema", "json_object", "guided_json", "none")
@@ -42,18 +42,18 @@ STOP_CODELLAMA = ("[INST]", "</s>")
 _NAME_OK = re.compile(r"[^A-Za-z0-9_-]+")
 
 
-def structured_form(flavor: str, configured: str) -> str:
+def structured_form(flavor: str, configured: StructuredOutput) -> StructuredOutput:
     """The structured-output form to send: the configured one, or the backend's default."""
-    if configured != "auto":
+    if configured != StructuredOutput.AUTO:
         return configured
-    return "json_schema" if flavor == "vllm" else "json_object"
+    return StructuredOutput.JSON_SCHEMA if flavor == "vllm" else StructuredOutput.JSON_OBJECT
 
 
-def choose_api(configured: str, model: str | None) -> str:
+def choose_api(configured: LLMApi, model: str | None) -> LLMApi:
     """chat or completions: ``auto`` sends CodeLlama models the raw CodeLlama prompt."""
-    if configured != "auto":
+    if configured != LLMApi.AUTO:
         return configured
-    return "completions" if model and "codellama" in model.lower() else "chat"
+    return LLMApi.COMPLETIONS if model and "codellama" in model.lower() else LLMApi.CHAT
 
 
 def schema_name(schema: dict[str, Any]) -> str:

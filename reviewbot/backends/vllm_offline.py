@@ -20,7 +20,7 @@ from typing import Any
 from reviewbot.backends.answers import Choice, build_result
 from reviewbot.backends.base import BackendInfo, LLMRequest, LLMResult, ProgressCallback
 from reviewbot.backends.structured import STOP_CODELLAMA, STOP_JSON, choose_api, raw_prompt
-from reviewbot.config import Config
+from reviewbot.config import Config, StructuredOutput
 from reviewbot.errors import BackendError
 
 
@@ -81,7 +81,7 @@ class VLLMOfflineBackend:
         from vllm import SamplingParams
 
         llm_cfg = self.config.llm
-        structured = llm_cfg.structured_output != "none"
+        structured = llm_cfg.structured_output != StructuredOutput.NONE
         params = []
         for r in requests:
             stop = list(STOP_JSON) if structured else []

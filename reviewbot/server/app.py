@@ -30,8 +30,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from reviewbot.config import BackendName
 from reviewbot.server import logs
-from reviewbot.server.events import JobSpec, route
+from reviewbot.server.events import DecisionOutcome, JobSpec, route
 from reviewbot.server.limits import (
     BadJSON,
     BodyBudget,
@@ -52,6 +53,14 @@ from reviewbot.server.worker import JobHandler, JobRunner, WorkerPool
 log = logging.getLogger("reviewbot.server.app")
 RETRY_AFTER_SECONDS = 5
 """Told to a client turned away because the server holds too many bodies already."""
+PROBE_TIMEOUT_SECONDS = 3.0
+"""How long ``/readyz`` waits for the LLM endpoint's ``/models``."""
+ProbeClient = Callable[[], httpx.AsyncClient]
+"""Makes the HTTP client of one readiness probe (closed when the probe ends)."""
+
+
+def probe_client() -> httpx.AsyncClient:
+    return httpx.AsyncClient(timeout=PROBE_TIMEOUT_SECONDS)
 
 
 class SubmitBatcher:
@@ -97,8 +106,9 @@ class SubmitBatcher:
 
 class WebhookApp:
     def __init__(self, settings: Settings, queue: JobQueue, metrics: Metrics,
-                 pool: WorkerPool | None = None) -> None:
+                 pool: WorkerPool | None = None, *, probe: ProbeClient = probe_client) -> None:
         self.settings = settings
+        self.probe = probe
         self.secret = settings.require_secret()
         self.queue = queue
         self.metrics = metrics
@@ -169,9 +179,9 @@ class WebhookApp:
             return self._answer(started, event, "bad_json", 400,
                                 {"error": "body is not a JSON object"})
         decision = route(event, payload, review_drafts=self.settings.config.review_drafts)
-        if decision.outcome == "ping":
+        if decision.outcome == DecisionOutcome.PING:
             return self._answer(started, event, "ping", 200, {"status": "pong"})
-        if decision.outcome == "logged":
+        if decision.outcome == DecisionOutcome.LOGGED:
             log.info("installation event", extra={"reason": decision.reason,
                                                   "installation_id": _installation(payload)})
         if decision.job is None:
@@ -205,9 +215,9 @@ class WebhookApp:
         except Exception as exc:  # noqa: BLE001 - reported, not raised
             ok, checks["queue"] = False, f"unreachable ({type(exc).__name__})"
         cfg = self.settings.config
-        if cfg.effective_backend() in ("vllm", "openai") and cfg.llm.url:
+        if cfg.effective_backend() in (BackendName.VLLM, BackendName.OPENAI) and cfg.llm.url:
             try:
-                async with httpx.AsyncClient(timeout=3.0) as client:
+                async with self.probe() as client:
                     headers = {"Authorization": f"Bearer {cfg.llm.api_key}"} if cfg.llm.api_key \
                         else {}
                     resp = await client.get(cfg.llm.url.rstrip("/") + "/models", headers=headers)
@@ -277,8 +287,10 @@ def run_server(settings: Settings, *, host: str, port: int, threads: int,
 
 
 def create_app(settings: Settings, queue: JobQueue, metrics: Metrics,
-               pool: WorkerPool | None = None) -> Starlette:
-    web = WebhookApp(settings, queue, metrics, pool)
+               pool: WorkerPool | None = None, *, probe: ProbeClient = probe_client
+               ) -> Starlette:
+    """``probe``: the readiness probe's HTTP client (see :data:`ProbeClient`)."""
+    web = WebhookApp(settings, queue, metrics, pool, probe=probe)
     return Starlette(
         routes=[
             Route("/webhook", web.webhook, methods=["POST"]),

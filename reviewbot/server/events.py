@@ -21,16 +21,35 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from enum import StrEnum
 from typing import Any
 
+
+class JobMode(StrEnum):
+    """What a job reviews."""
+
+    REVIEW = "review"  # the PR's new commits (a push, ``/review``)
+    FULL = "full"  # the whole PR (``/review full``)
+    TESTS = "tests"  # the whole PR plus test suggestions (``/tests``)
+
+
+class DecisionOutcome(StrEnum):
+    """What :func:`route` decided for a delivery."""
+
+    JOB = "job"
+    PING = "ping"
+    IGNORED = "ignored"
+    LOGGED = "logged"
+
+
 PR_ACTIONS = frozenset({"opened", "synchronize", "reopened", "ready_for_review"})
-COMMANDS: dict[tuple[str, ...], str] = {
-    ("/review",): "review",
-    ("/review", "full"): "full",
-    ("/tests",): "tests",
+COMMANDS: dict[tuple[str, ...], JobMode] = {
+    ("/review",): JobMode.REVIEW,
+    ("/review", "full"): JobMode.FULL,
+    ("/tests",): JobMode.TESTS,
 }
 COMMAND_TEXT = {mode: " ".join(words) for words, mode in COMMANDS.items()}
-MODE_RANK = {"review": 0, "full": 1, "tests": 2}
+MODE_RANK = {JobMode.REVIEW: 0, JobMode.FULL: 1, JobMode.TESTS: 2}
 """What a mode covers: ``full`` is a review of the whole PR, ``tests`` a full review plus
 test suggestions. A newer job supersedes queued jobs of its PR whose mode it covers."""
 TRUSTED_ASSOCIATIONS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
@@ -45,8 +64,7 @@ class JobSpec:
     """owner/name."""
     number: int
     installation_id: int | None
-    mode: str
-    """review | full | tests."""
+    mode: JobMode
     trigger: str
     """e.g. ``pull_request.synchronize`` or ``issue_comment./review full``."""
     head_sha: str | None = None
@@ -82,17 +100,21 @@ class JobSpec:
     @classmethod
     def from_json(cls, text: str) -> JobSpec:
         data = json.loads(text)
-        return cls(**{k: data.get(k) for k in cls.__dataclass_fields__})
+        fields = {k: data.get(k) for k in cls.__dataclass_fields__}
+        return cls(**{**fields, "mode": JobMode(fields["mode"])})
 
 
 @dataclass(frozen=True, slots=True)
 class Decision:
     """What to do with a delivery: ``job`` set -> enqueue; else ``outcome`` says why not."""
 
-    outcome: str
-    """job | ping | ignored | logged."""
+    outcome: DecisionOutcome
     reason: str = ""
     job: JobSpec | None = None
+
+
+def _ignored(reason: str) -> Decision:
+    return Decision(DecisionOutcome.IGNORED, reason)
 
 
 def _is_bot(user: Any) -> bool:
@@ -102,7 +124,7 @@ def _is_bot(user: Any) -> bool:
     return user.get("type") == "Bot" or login.endswith("[bot]")
 
 
-def parse_command(body: Any) -> str | None:
+def parse_command(body: Any) -> JobMode | None:
     """The job mode named by the comment's first non-empty line, or None."""
     if not isinstance(body, str):
         return None
@@ -128,49 +150,49 @@ def _installation(payload: Mapping[str, Any]) -> int | None:
 def _pull_request(payload: Mapping[str, Any], *, review_drafts: bool) -> Decision:
     action = payload.get("action")
     if action not in PR_ACTIONS:
-        return Decision("ignored", f"pull_request action {action!r} is not reviewed")
+        return _ignored(f"pull_request action {action!r} is not reviewed")
     pr = payload.get("pull_request")
     repo = _repo(payload)
     if not isinstance(pr, Mapping) or repo is None or not isinstance(pr.get("number"), int):
-        return Decision("ignored", "payload has no pull_request number or repository")
+        return _ignored("payload has no pull_request number or repository")
     if pr.get("state") == "closed":
-        return Decision("ignored", "pull request is closed")
+        return _ignored("pull request is closed")
     if pr.get("draft") and not review_drafts:
-        return Decision("ignored", "draft pull request (set review_drafts: true to review drafts)")
+        return _ignored("draft pull request (set review_drafts: true to review drafts)")
     head = pr.get("head")
     sha = head.get("sha") if isinstance(head, Mapping) else None
-    return Decision("job", job=JobSpec(
+    return Decision(DecisionOutcome.JOB, job=JobSpec(
         repo=repo, number=int(pr["number"]), installation_id=_installation(payload),
-        mode="review", trigger=f"pull_request.{action}",
+        mode=JobMode.REVIEW, trigger=f"pull_request.{action}",
         head_sha=sha if isinstance(sha, str) else None))
 
 
 def _issue_comment(payload: Mapping[str, Any]) -> Decision:
     if payload.get("action") != "created":
         action = payload.get("action")
-        return Decision("ignored", f"issue_comment action {action!r} is not a command")
+        return _ignored(f"issue_comment action {action!r} is not a command")
     issue, comment = payload.get("issue"), payload.get("comment")
     if not isinstance(issue, Mapping) or not isinstance(comment, Mapping):
-        return Decision("ignored", "payload has no issue or comment")
+        return _ignored("payload has no issue or comment")
     if not issue.get("pull_request"):
-        return Decision("ignored", "comment is on an issue, not a pull request")
+        return _ignored("comment is on an issue, not a pull request")
     mode = parse_command(comment.get("body"))
     if mode is None:
-        return Decision("ignored", "comment is not a reviewbot command")
+        return _ignored("comment is not a reviewbot command")
     if _is_bot(comment.get("user")):
-        return Decision("ignored", "comment written by a bot")
+        return _ignored("comment written by a bot")
     repo = _repo(payload)
     if repo is None or not isinstance(issue.get("number"), int):
-        return Decision("ignored", "payload has no issue number or repository")
+        return _ignored("payload has no issue number or repository")
     if issue.get("state") == "closed":
-        return Decision("ignored", "pull request is closed")
+        return _ignored("pull request is closed")
     if comment.get("author_association") not in TRUSTED_ASSOCIATIONS:
-        return Decision("ignored", "commenter has no write access (author_association)")
+        return _ignored("commenter has no write access (author_association)")
     user = comment.get("user")
     login = user.get("login") if isinstance(user, Mapping) else None
     if not isinstance(login, str) or not login:
-        return Decision("ignored", "comment has no author login")
-    return Decision("job", job=JobSpec(
+        return _ignored("comment has no author login")
+    return Decision(DecisionOutcome.JOB, job=JobSpec(
         repo=repo, number=int(issue["number"]), installation_id=_installation(payload),
         mode=mode, trigger=f"issue_comment.{COMMAND_TEXT[mode]}", requested_by=login))
 
@@ -178,13 +200,13 @@ def _issue_comment(payload: Mapping[str, Any]) -> Decision:
 def route(event: str, payload: Mapping[str, Any], *, review_drafts: bool = False) -> Decision:
     """Decide what a verified delivery of ``event`` asks for."""
     if event == "ping":
-        return Decision("ping", "pong")
+        return Decision(DecisionOutcome.PING, "pong")
     if _is_bot(payload.get("sender")):
-        return Decision("ignored", "sent by a bot")
+        return _ignored("sent by a bot")
     if event == "pull_request":
         return _pull_request(payload, review_drafts=review_drafts)
     if event == "issue_comment":
         return _issue_comment(payload)
     if event in LOGGED_EVENTS:
-        return Decision("logged", f"{event}.{payload.get('action')}")
-    return Decision("ignored", f"event {event!r} is not handled")
+        return Decision(DecisionOutcome.LOGGED, f"{event}.{payload.get('action')}")
+    return _ignored(f"event {event!r} is not handled")

@@ -17,7 +17,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from reviewbot.errors import ConfigError, GitHubError
-from reviewbot.server.events import JobSpec
+from reviewbot.server.events import JobMode, JobSpec
+from reviewbot.server.ledger import JobOutcome
 from reviewbot.server.metrics import Metrics, TimedBackend
 from reviewbot.server.settings import Settings
 from reviewbot.server.worker import JobResult, PermanentJobError
@@ -133,7 +134,7 @@ class GitHubJobRunner:
     def _run(self, spec: JobSpec) -> JobResult:
         gh = self.make_gh(spec)
         if spec.requested_by and not self._may_command(gh, spec):
-            return JobResult("denied", f"{spec.requested_by} has no write access; "
+            return JobResult(JobOutcome.DENIED, f"{spec.requested_by} has no write access; "
                                        f"{spec.trigger} ignored")
         review = self._review
         if review is None:
@@ -141,14 +142,14 @@ class GitHubJobRunner:
 
             review = review_pull_request
         overrides = pinned_settings(self.settings.config)
-        if spec.mode == "tests":
+        if spec.mode == JobMode.TESTS:
             overrides["tests.enabled"] = True
         defaults = {**dict(self.settings.config_file), "tests.run": False}
         outcome = review(
             gh, spec.repo, spec.number,
             env=dict(self.settings.review_env),
             base_config_defaults=defaults,
-            full=spec.mode in ("full", "tests"),
+            full=spec.mode in (JobMode.FULL, JobMode.TESTS),
             backend_factory=self._backend,
             overrides=overrides,
         )
@@ -161,4 +162,4 @@ class GitHubJobRunner:
         if stopped:
             self.metrics.reviews_stopped.inc()
             detail += f"; {stopped}"
-        return JobResult("done", detail)
+        return JobResult(JobOutcome.DONE, detail)

@@ -35,6 +35,7 @@ from huey.exceptions import RetryTask
 from reviewbot.errors import ReviewbotError
 from reviewbot.server import logs
 from reviewbot.server.events import JobSpec
+from reviewbot.server.ledger import ClaimStatus, JobOutcome
 from reviewbot.server.metrics import Metrics
 from reviewbot.server.queue import JobQueue
 
@@ -45,7 +46,7 @@ BUSY_RETRY_SECONDS = 3.0
 
 @dataclass(frozen=True, slots=True)
 class JobResult:
-    outcome: str
+    outcome: JobOutcome
     """done | denied (the commenter lacks write access) | skipped."""
     detail: str = ""
 
@@ -111,12 +112,12 @@ class JobHandler:
         s = self.settings
         ledger = self.queue.ledger
         claim = ledger.claim(job_id, self.owner, self._clock(), s.lease_seconds, s.max_attempts)
-        if claim.status == "busy":
+        if claim.status == ClaimStatus.BUSY:
             self.metrics.jobs.labels("busy").inc()
             raise RetryTask(delay=BUSY_RETRY_SECONDS)
-        if claim.status != "claimed" or claim.spec is None:
-            if claim.status in ("superseded", "exhausted"):
-                self.metrics.jobs.labels("superseded" if claim.status == "superseded"
+        if claim.status != ClaimStatus.CLAIMED or claim.spec is None:
+            if claim.status in (ClaimStatus.SUPERSEDED, ClaimStatus.EXHAUSTED):
+                self.metrics.jobs.labels("superseded" if claim.status == ClaimStatus.SUPERSEDED
                                          else "failed").inc()
             log.info("job not run", extra={"outcome": claim.status})
             return
@@ -152,7 +153,7 @@ class JobHandler:
         extra = {**fields, "error_type": type(exc).__name__, "error": message}
         if final:
             self.metrics.jobs.labels("failed").inc()
-            ledger.finish(job_id, self.owner, "failed", message, self._clock())
+            ledger.finish(job_id, self.owner, JobOutcome.FAILED, message, self._clock())
             log.error("job failed", extra=extra, exc_info=not isinstance(exc, ReviewbotError))
             return
         self.metrics.jobs.labels("retried").inc()

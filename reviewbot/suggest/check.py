@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
-from reviewbot.config import TestsConfig
+from reviewbot.config import OnFail, TestsConfig
 from reviewbot.result import CheckLevel, TestSuggestion
 from reviewbot.safe_publish import redact, visible
 from reviewbot.suggest.imports import ALWAYS_ALLOWED, ImportPolicy, head_closure
@@ -258,7 +258,7 @@ def verdict(c: Candidate, st: FileState | None, config: TestsConfig, ran: bool) 
         detail = f"{clean_message(nodeid.split('::')[-1])}: {clean_message(msg) or 'failed'}"
         if len(failed) > 1:
             detail += f" (and {len(failed) - 1} more)"
-        if config.on_fail == "drop":
+        if config.on_fail == OnFail.DROP:
             return make(CheckLevel.RAN, "rejected",
                         f"fails on this change, dropped (tests.on_fail: drop): {detail}")
         return make(CheckLevel.RAN, FAILS, detail)

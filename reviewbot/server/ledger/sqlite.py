@@ -17,7 +17,7 @@ from typing import Any
 
 from reviewbot.errors import ConfigError
 from reviewbot.server.events import JobSpec
-from reviewbot.server.ledger import Claim
+from reviewbot.server.ledger.base import Claim, ClaimStatus, JobOutcome
 
 SCHEMA = (
     "create table if not exists rb_delivery (delivery_id text primary key, seen_at real not null)",
@@ -119,29 +119,29 @@ class SqliteLedger:
             row = cur.execute("select pr_key, spec, state, attempts, lease_owner, lease_until, "
                               "created_at from rb_job where job_id = ?", (job_id,)).fetchone()
             if row is None or row[2] not in ("queued", "running"):
-                return Claim("finished")
+                return Claim(ClaimStatus.FINISHED)
             pr_key, spec_text, state, attempts, lease_owner, lease_until, created = row
             spec = JobSpec.from_json(spec_text)
             if state == "running" and lease_until > now and lease_owner != owner:
-                return Claim("leased", spec, attempts)
+                return Claim(ClaimStatus.LEASED, spec, attempts)
             latest = cur.execute("select latest_job, updated_at from rb_pr where pr_key = ?",
                                  (spec.latest_key,)).fetchone()
             if latest is not None and latest[0] != job_id and (
                     not spec.needs_permission or latest[1] >= created):
                 self._final(cur, job_id, "superseded", f"superseded by {latest[0]}", now)
-                return Claim("superseded", spec, attempts)
+                return Claim(ClaimStatus.SUPERSEDED, spec, attempts)
             if attempts >= max_attempts:
                 self._final(cur, job_id, "failed", f"gave up after {attempts} attempts", now)
-                return Claim("exhausted", spec, attempts)
+                return Claim(ClaimStatus.EXHAUSTED, spec, attempts)
             busy = cur.execute("select 1 from rb_job where pr_key = ? and state = 'running' and "
                                "lease_until > ? and job_id != ? limit 1",
                                (pr_key, now, job_id)).fetchone()
             if busy:
-                return Claim("busy", spec, attempts)
+                return Claim(ClaimStatus.BUSY, spec, attempts)
             cur.execute("update rb_job set state = 'running', attempts = attempts + 1, "
                         "lease_owner = ?, lease_until = ?, started_at = ? where job_id = ?",
                         (owner, now + lease, now, job_id))
-            return Claim("claimed", spec, attempts + 1)
+            return Claim(ClaimStatus.CLAIMED, spec, attempts + 1)
 
     @staticmethod
     def _take_keys(cur: sqlite3.Cursor, job_id: str, spec: JobSpec, since: float, *,
@@ -166,15 +166,16 @@ class SqliteLedger:
                         "state = 'running' and lease_owner = ?", (now + lease, job_id, owner))
             return cur.rowcount == 1
 
-    def finish(self, job_id: str, owner: str, outcome: str, detail: str, now: float) -> bool:
+    def finish(self, job_id: str, owner: str, outcome: JobOutcome, detail: str,
+               now: float) -> bool:
         with self._tx() as cur:
             cur.execute("update rb_job set state = ?, detail = ?, finished_at = ?, "
                         "lease_owner = null, lease_until = null where job_id = ? and "
                         "state = 'running' and lease_owner = ?",
-                        (outcome, detail[:500], now, job_id, owner))
+                        (str(outcome), detail[:500], now, job_id, owner))
             if cur.rowcount != 1:
                 return False
-            if outcome == "done":
+            if outcome == JobOutcome.DONE:
                 spec_text, started = cur.execute(
                     "select spec, started_at from rb_job where job_id = ?", (job_id,)).fetchone()
                 spec = JobSpec.from_json(spec_text)

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from reviewbot.server.events import JobSpec
-from reviewbot.server.ledger import Claim
+from reviewbot.server.ledger.base import Claim, ClaimStatus, JobOutcome
 
 # KEYS delivery, job, pending, stats, huey queue, latest keys it takes now...;
 # ARGV id, spec, pr_key, now, ttl, message, own latest key, covered keys (comma-joined),
@@ -188,8 +188,8 @@ class RedisLedger:
                           args=[job_id, owner, now, int(lease * 1000), max_attempts, self.ttl,
                                 self.p])
         if not isinstance(res, list):  # 'missing'
-            return Claim("finished")
-        status = _text(res[0])
+            return Claim(ClaimStatus.FINISHED)
+        status = ClaimStatus(_text(res[0]))
         if len(res) == 1:
             return Claim(status)
         return Claim(status, JobSpec.from_json(_text(res[1])), int(_text(res[2])))
@@ -199,9 +199,11 @@ class RedisLedger:
                               args=[job_id, owner, now, int(lease * 1000), self.p])
         return bool(res == 1)
 
-    def finish(self, job_id: str, owner: str, outcome: str, detail: str, now: float) -> bool:
+    def finish(self, job_id: str, owner: str, outcome: JobOutcome, detail: str,
+               now: float) -> bool:
         res = self._finish(keys=[self._job(job_id), f"{self.p}:pending", f"{self.p}:stats"],
-                           args=[job_id, owner, now, outcome, detail[:500], self.ttl, self.p])
+                           args=[job_id, owner, now, str(outcome), detail[:500], self.ttl,
+                                 self.p])
         return bool(res == 1)
 
     def _requeue_one(self, job_id: str, owner: str, now: float, mode: str) -> bool:
