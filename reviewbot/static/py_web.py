@@ -7,26 +7,31 @@ from typing import TYPE_CHECKING
 
 from reviewbot.findings import Severity
 from reviewbot.static.base import StaticHit
+from reviewbot.static.calls import Program, bind, is_marked, marked
+from reviewbot.static.py_injection import is_runner
 from reviewbot.static.pyctx import Ctx
 from reviewbot.static.pynodes import (
     args,
     call_name,
     end_line,
+    is_constant,
     kwarg,
     last_name,
     line,
+    string_text,
     text,
     unparen,
     words,
 )
 from reviewbot.static.rules import RULES
 from reviewbot.static.strings import SLOT, built, outermost_builds, risky_span, slot_taint
-from reviewbot.static.taint import Level, Scope, Sink, is_safe_call, source_of
+from reviewbot.static.taint import Level, Scope, Sink, Taint, is_safe_call, source_of
 
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-PATH = Sink("path", frozenset({"basename", "secure_filename", "safe_join", "safe_path"}))
+PATH = Sink("path", frozenset({"basename", "secure_filename", "safe_join", "safe_path"}),
+            trust_names=False)
 HTML = Sink("html", frozenset({"format_html", "strip_tags", "urlencode", "dumps", "jsonify",
                                "json_script", "linebreaks", "Markup.escape", "e"}))
 
@@ -39,6 +44,21 @@ _FILE_SINKS = frozenset({
     "flask.send_from_directory", "FileResponse", "static.File", "tarfile.open",
     "zipfile.ZipFile", "aiofiles.open",
 })
+_PROBES = frozenset({"os.path.exists", "os.path.lexists", "os.path.isfile", "os.path.isdir",
+                     "os.path.islink", "os.path.getsize", "os.path.getmtime", "os.stat",
+                     "os.lstat", "os.access"})
+"""Calls that tell whether (or how big, how old) a file is: they probe outside the base."""
+_TWO_PATHS = frozenset({"rename", "renames", "replace", "copy", "copy2", "copyfile", "copytree",
+                        "move", "symlink", "link"})
+_FILE_TOOLS = frozenset({"cat", "tee", "cp", "mv", "rm", "ln", "mkdir", "rmdir", "touch",
+                         "chmod", "chown", "chgrp", "truncate", "dd", "install", "rsync", "tar",
+                         "unzip", "head", "tail", "readlink", "stat"})
+"""Programs whose operands are files: run as a command, they open what they are given."""
+_STORAGE_VERBS = frozenset({"get", "read", "write", "delete", "remove", "put", "set", "unlink",
+                            "load", "save", "open", "list", "listdir", "exists", "rmtree",
+                            "upload", "download", "fetch", "store", "makedirs", "mkdir"})
+"""Methods of a store (``self.etcd.delete``) that take a key built with os.path.join."""
+_JOIN_CALL = re.compile(r"(?:^|\.)(?:os\.path|posixpath|ntpath)\.join$|\.joinpath$")
 _MARK_SAFE = frozenset({"Markup", "markupsafe.Markup", "mark_safe", "SafeString", "SafeText",
                         "SafeUnicode", "jinja2.Markup", "flask.Markup"})
 _TEMPLATE_FROM_STRING = frozenset({"render_template_string", "flask.render_template_string",
@@ -66,40 +86,147 @@ def check_path(ctx: Ctx, scope: Scope) -> list[StaticHit]:
         name = call_name(n)
         if last_name(name) in ("extractall", "extract") and ctx.touched(n):
             hits += _tar_extract(scope, n, name)
-        receiver = _path_receiver(n)
-        if receiver is not None:
-            hits += _flow(ctx, scope, n, name, [receiver])
-            continue
-        if last_name(name) in ("save", "save_as") and "." in name and args(n):
-            hits += _flow(ctx, scope, n, name, args(n)[:1])  # upload.save(path)
-            continue
-        if name not in _FILE_SINKS:
-            continue
-        targets = args(n)[:2] if last_name(name) in ("rename", "renames", "replace", "copy",
-                                                     "copy2", "copyfile", "copytree", "move",
-                                                     "symlink", "link") else args(n)[:1]
-        directory = kwarg(n, "directory")
-        if directory is not None:
-            targets.append(directory)
-        hits += _flow(ctx, scope, n, name, targets)
+        targets = path_targets(scope, n, name)
+        if targets:
+            hits += _flow(ctx, scope, n, name, targets)
+        else:
+            hits += _through_helper(ctx, scope, n, name)
     return hits
 
 
-def _flow(ctx: Ctx, scope: Scope, n: Node, name: str, targets: list[Node]) -> list[StaticHit]:
+def path_targets(scope: Scope, n: Node, name: str) -> list[Node]:
+    """The arguments of ``n`` that name a file it opens, writes, deletes or probes."""
+    receiver = _path_receiver(n)
+    if receiver is not None:
+        return [receiver]
+    positional = args(n)
+    last = last_name(name)
+    if last in ("save", "save_as") and "." in name and positional:
+        return positional[:1]  # upload.save(path)
+    if name in _FILE_SINKS or name in _PROBES:
+        targets = positional[:2] if last in _TWO_PATHS else positional[:1]
+        directory = kwarg(n, "directory")
+        return [*targets, directory] if directory is not None else targets
+    if positional and is_runner(name):
+        return _file_tool_paths(positional)
+    if positional and "." in name and last in _STORAGE_VERBS and _is_join(scope, positional[0]):
+        return positional[:1]  # self.store.delete(os.path.join(self.root, key))
+    return []
+
+
+def _file_tool_paths(positional: list[Node]) -> list[Node]:
+    """``execute("cp", src, dst)``, ``run(["rm", "-f", path])``: the non-constant operands
+    of a file utility run as a command."""
+    items = positional
+    first = unparen(positional[0])
+    if first.type in ("list", "tuple") and len(positional) == 1:
+        items = first.named_children
+    if not items or not is_constant(items[0]) or string_text(items[0]).strip() not in _FILE_TOOLS:
+        return []
+    return [a for a in items[1:] if a.type not in ("keyword_argument", "list_splat",
+                                                    "dictionary_splat") and not is_constant(a)]
+
+
+def _is_join(scope: Scope, n: Node) -> bool:
+    """``os.path.join(...)`` / ``base / name``, directly or as the value of a variable."""
+    n = unparen(n)
+    if n.type == "identifier":
+        return any(d.value is not None and d.value.type != "identifier"
+                   and _is_join(scope, d.value) for d in scope.reaching(text(n), n))
+    if n.type == "call":
+        return bool(_JOIN_CALL.search(call_name(n)))
+    op = n.child_by_field_name("operator") if n.type == "binary_operator" else None
+    return op is not None and op.type == "/"
+
+
+def _reported(taint: Taint) -> bool:
+    """Request data, or a parameter joined onto a base path (a name meant to stay inside)."""
+    return taint.level >= Level.SOURCE or (taint.level >= Level.PARAM and taint.joined
+                                           and not taint.scalar)
+
+
+def _flow(ctx: Ctx, scope: Scope, n: Node, name: str, targets: list[Node],
+          via: str = "") -> list[StaticHit]:
     for t in targets:
         taint = scope.level(t, PATH)
-        if taint.level < Level.SOURCE:
+        if not _reported(taint):
             continue
-        anchor = ctx.anchor(n, scope, [t], PATH, Level.SOURCE, f"`{name}`")
+        source = taint.level >= Level.SOURCE
+        anchor = ctx.anchor(n, scope, [t], PATH, Level.SOURCE if source else Level.PARAM,
+                            f"`{name}`")
         if anchor is None:
             continue
+        what = taint.origin or ("user input" if source else "a parameter")
+        joined = "" if source else " joined onto a base directory"
         return [RULES["py.path-traversal"].hit(
-            anchor.line, anchor.end, "path traversal: user-controlled path",
-            f"A path from {taint.origin or 'user input'} reaches `{name}`{anchor.note} "
+            anchor.line, anchor.end, "path traversal: user-controlled path" if source else
+            "path traversal: unchecked name joined onto a base directory",
+            f"A path from {what}{joined} reaches `{name}`{via}{anchor.note} "
             "without a containment check; '../' or an absolute path escapes the intended "
             "directory. Use werkzeug.utils.secure_filename / safe_join, or resolve with "
-            "os.path.realpath and check the result starts with the base directory.")]
+            "os.path.realpath and check the result starts with the base directory.",
+            severity=None if source else Severity.WARNING, confidence=0.9 if source else 0.6)]
     return []
+
+
+def _through_helper(ctx: Ctx, scope: Scope, n: Node, name: str) -> list[StaticHit]:
+    """A call to a function of this file that passes an argument on to a file sink."""
+    program = scope.program
+    found = program.callee(n) if program is not None else None
+    if program is None or found is None:
+        return []
+    fn, bound = found
+    reached = _sink_params(ctx, program, fn)
+    if not reached:
+        return []
+    params = list(program.scope(fn).params)
+    for value, param in bind(n, params, bound):
+        hit = reached.get(param) if param is not None else next(iter(reached.values()))
+        if hit is None:
+            continue
+        sink_name, sink_line = hit
+        found_hits = _flow(ctx, scope, n, name, [value],
+                           f" (through `{sink_name}` at line {sink_line})")
+        if found_hits:
+            return found_hits
+    return []
+
+
+def _sink_params(ctx: Ctx, program: Program[Scope], fn: Node) -> dict[str, tuple[str, int]]:
+    """The parameters of ``fn`` that reach a file sink in it (or in a helper it calls,
+    within the program's depth and time bounds), with that sink's name and line."""
+    cache: dict[int, dict[str, tuple[str, int]]] = ctx.cache.setdefault("path-sink-params", {})
+    if fn.id in cache:
+        return cache[fn.id]
+    if not program.enter(fn):
+        return {}
+    out: dict[str, tuple[str, int]] = {}
+    try:
+        base = program.scope(fn)
+        sinks: list[tuple[Node, tuple[str, int]]] = []
+        for call in base.select("call"):
+            name = call_name(call)
+            targets = path_targets(base, call, name)
+            sinks += [(t, (name, line(call))) for t in targets]
+            inner = program.callee(call) if not targets else None
+            if inner is not None:
+                reached = _sink_params(ctx, program, inner[0])
+                for value, param in bind(call, list(program.scope(inner[0]).params), inner[1]):
+                    hit = reached.get(param) if param is not None else None
+                    if hit is not None:
+                        sinks.append((value, hit))
+        for param in base.params:
+            if param in out or base.params[param].scalar:
+                continue
+            variant = base.with_params(marked(base.params, param))
+            for target, where in sinks:
+                if is_marked(variant.level(target, PATH)):
+                    out[param] = where
+                    break
+    finally:
+        program.leave(fn)
+    cache[fn.id] = out
+    return out
 
 
 _PATH_METHODS = frozenset({"open", "read_text", "read_bytes", "write_text", "write_bytes",
