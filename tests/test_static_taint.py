@@ -151,6 +151,11 @@ def taint_at_sink(code: str, budget_s: float = 0.5) -> Taint:
      Level.SOURCE),
     ("class C:\n    def f(self, request):\n        sink(self.n(request.args['k']))\n"
      "    def n(self, key):\n        return len(key)\n", Level.CONST),
+    # a generator's summary is what it yields
+    ("def f(request):\n    sink(list(tokens(request.args['x'])))\n\ndef tokens(v):\n"
+     "    for part in v.split():\n        yield part\n", Level.SOURCE),
+    ("def f(request):\n    sink(list(tokens(request.args['x'])))\n\ndef tokens(v):\n"
+     "    yield from (int(p) for p in v.split())\n", Level.CONST),
     # recursion gets no summary: the call passes its arguments on (the fallback)
     ("def f(request):\n    sink(loop(request.args['x']))\n\ndef loop(v):\n"
      "    return loop(v)\n", Level.SOURCE),

@@ -56,9 +56,14 @@ POSITIVE: list[tuple[str, str]] = [
             total = 0
             for name in names:
                 target = "%s/%s" % (root, name)
-                if os.path.isfile(target):
-                    total += 1
+                total += len(open(target).read())
             return total
+    """),
+    ("py.path-traversal", """
+        import os
+        from flask import request
+        def exists():
+            return os.path.exists(os.path.join(BASE, request.args["f"]))
     """),
     # through a helper of the same file: the helper's parameter reaches the sink
     ("py.path-traversal", """
@@ -219,6 +224,36 @@ NEGATIVE: list[tuple[str, str]] = [
         import requests
         def fetch(self, name):
             return requests.get(f"{self.base_url}/{name}")
+    """),
+    # near miss: names listed from a directory carry no separator
+    ("py.path-traversal", """
+        import os, shutil
+        def mirror(src, dst):
+            for name in os.listdir(src):
+                shutil.copy(os.path.join(src, name), os.path.join(dst, name))
+    """),
+    # near miss: the helper only probes; a parameter probed along a search path is no leak
+    ("py.path-traversal", """
+        import os
+        def compare(a, b, common):
+            return [_same(os.path.join(a, x), os.path.join(b, x)) for x in common]
+
+        def _same(x, y):
+            return os.stat(x).st_size == os.stat(y).st_size
+    """),
+    # near misses: a search along a list of directories; a directory from the environment
+    ("py.path-traversal", """
+        import os
+        def find_program(name, dirs):
+            for d in dirs:
+                candidate = os.path.join(d, name)
+                if os.path.isfile(candidate):
+                    return candidate
+    """),
+    ("py.path-traversal", """
+        import os
+        def cache_file():
+            return open(os.path.join(HOME, os.environ.get("CACHE_NAME", "cache"))).read()
     """),
     # a helper of the same file that checks containment before returning the path
     ("py.path-traversal", """

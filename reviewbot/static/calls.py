@@ -179,6 +179,7 @@ class Program(Generic[S]):
             names = list(base.params)
             values = [r.named_children[0] for r in base.select("return_statement")
                       if r.named_children]
+            values += _yielded(base)
             quiet = {n: replace(t, level=Level.CONST, origin="") for n, t in base.params.items()}
 
             def returned(params: dict[str, Taint]) -> Taint:
@@ -226,6 +227,16 @@ def marked(params: dict[str, Taint], name: str) -> dict[str, Taint]:
     """``params`` with only ``name`` tainted, by the stand-in :func:`is_marked` recognises."""
     out = {n: replace(t, level=Level.CONST, origin="") for n, t in params.items()}
     out[name] = Taint(Level.SOURCE, _MARK)
+    return out
+
+
+def _yielded(scope: FunctionScope) -> list[Node]:
+    """What a generator yields (``yield x``, ``yield from xs``, ``y = yield x``)."""
+    out: list[Node] = []
+    for st in scope.select("expression_statement", "assignment"):
+        for c in st.named_children:
+            if c.type == "yield" and c.named_children:
+                out.append(c.named_children[-1])
     return out
 
 

@@ -30,8 +30,11 @@ from reviewbot.static.taint import Level, Scope, Sink, Taint, is_safe_call, sour
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-PATH = Sink("path", frozenset({"basename", "secure_filename", "safe_join", "safe_path"}),
-            trust_names=False)
+PATH = Sink("path", frozenset({"basename", "secure_filename", "safe_join", "safe_path",
+                               "listdir", "scandir", "iterdir", "walk"}), trust_names=False)
+"""Listing a directory (os.listdir, os.scandir, os.walk, Path.iterdir) gives names without a
+separator: joining one onto a directory stays inside; reading the listed directory is a sink
+of its own."""
 HTML = Sink("html", frozenset({"format_html", "strip_tags", "urlencode", "dumps", "jsonify",
                                "json_script", "linebreaks", "Markup.escape", "e"}))
 
@@ -47,7 +50,8 @@ _FILE_SINKS = frozenset({
 _PROBES = frozenset({"os.path.exists", "os.path.lexists", "os.path.isfile", "os.path.isdir",
                      "os.path.islink", "os.path.getsize", "os.path.getmtime", "os.stat",
                      "os.lstat", "os.access"})
-"""Calls that tell whether (or how big, how old) a file is: they probe outside the base."""
+"""Calls that tell whether (or how big, how old) a file is: with request data they probe
+outside the base (a parameter joined onto a directory and probed is a search, not a leak)."""
 _TWO_PATHS = frozenset({"rename", "renames", "replace", "copy", "copy2", "copyfile", "copytree",
                         "move", "symlink", "link"})
 _FILE_TOOLS = frozenset({"cat", "tee", "cp", "mv", "rm", "ln", "mkdir", "rmdir", "touch",
@@ -82,6 +86,7 @@ _HTML_TAG = re.compile(rf"<\s*/?\s*(?:{_TAGS})(?:\s[^<>]*)?/?\s*>|<(?:{_TAGS})\s
 
 def check_path(ctx: Ctx, scope: Scope) -> list[StaticHit]:
     hits: list[StaticHit] = []
+    program = scope.program
     for n in scope.select("call"):
         name = call_name(n)
         if last_name(name) in ("extractall", "extract") and ctx.touched(n):
@@ -89,29 +94,41 @@ def check_path(ctx: Ctx, scope: Scope) -> list[StaticHit]:
         targets = path_targets(scope, n, name)
         if targets:
             hits += _flow(ctx, scope, n, name, targets)
-        else:
-            hits += _through_helper(ctx, scope, n, name)
+        elif program is not None and (name in program.functions or name.startswith(
+                ("self.", "cls."))) and _may_read_requests(ctx):
+            hits += _through_helper(ctx, scope, program, n, name)
     return hits
 
 
 def path_targets(scope: Scope, n: Node, name: str) -> list[Node]:
     """The arguments of ``n`` that name a file it opens, writes, deletes or probes."""
-    receiver = _path_receiver(n)
-    if receiver is not None:
-        return [receiver]
-    positional = args(n)
     last = last_name(name)
-    if last in ("save", "save_as") and "." in name and positional:
-        return positional[:1]  # upload.save(path)
+    if last in _PATH_METHODS:
+        receiver = _path_receiver(n)
+        if receiver is not None:
+            return [receiver]
     if name in _FILE_SINKS or name in _PROBES:
-        targets = positional[:2] if last in _TWO_PATHS else positional[:1]
+        targets = args(n)[:2] if last in _TWO_PATHS else args(n)[:1]
         directory = kwarg(n, "directory")
         return [*targets, directory] if directory is not None else targets
-    if positional and is_runner(name):
-        return _file_tool_paths(positional)
-    if positional and "." in name and last in _STORAGE_VERBS and _is_join(scope, positional[0]):
-        return positional[:1]  # self.store.delete(os.path.join(self.root, key))
+    if "." in name and (last in ("save", "save_as") or last in _STORAGE_VERBS):
+        positional = args(n)
+        if positional and (last in ("save", "save_as") or _is_join(scope, positional[0])):
+            return positional[:1]  # upload.save(path), store.delete(os.path.join(root, key))
+        return []
+    argl = n.child_by_field_name("arguments")
+    first = argl.named_children[0] if argl is not None and argl.named_children else None
+    if first is not None and _starts_with_file_tool(first) and is_runner(name):
+        return _file_tool_paths(args(n))
     return []
+
+
+def _starts_with_file_tool(first: Node) -> bool:
+    first = unparen(first)
+    if first.type in ("list", "tuple") and first.named_children:
+        first = first.named_children[0]
+    return first.type == "string" and is_constant(first) and \
+        string_text(first).strip() in _FILE_TOOLS
 
 
 def _file_tool_paths(positional: list[Node]) -> list[Node]:
@@ -146,11 +163,12 @@ def _reported(taint: Taint) -> bool:
 
 
 def _flow(ctx: Ctx, scope: Scope, n: Node, name: str, targets: list[Node],
-          via: str = "") -> list[StaticHit]:
+          via: str = "", probe: bool | None = None) -> list[StaticHit]:
+    probe = name in _PROBES if probe is None else probe
     for t in targets:
         taint = scope.level(t, PATH)
-        if not _reported(taint):
-            continue
+        if not _reported(taint) or (probe and taint.level < Level.SOURCE):
+            continue  # finding a program with os.path.isfile(join(d, name)) is no attack
         source = taint.level >= Level.SOURCE
         anchor = ctx.anchor(n, scope, [t], PATH, Level.SOURCE if source else Level.PARAM,
                             f"`{name}`")
@@ -169,13 +187,31 @@ def _flow(ctx: Ctx, scope: Scope, n: Node, name: str, targets: list[Node],
     return []
 
 
-def _through_helper(ctx: Ctx, scope: Scope, n: Node, name: str) -> list[StaticHit]:
+_REQUEST_HINT = re.compile(
+    rb"request|\breq\b|get_(?:query_|body_)?argument|get_(?:secure_)?cookie"
+    rb"|@[\w.]*\.(?:route|get|post|put|patch|delete|api_route|websocket)\b")
+
+
+def _may_read_requests(ctx: Ctx) -> bool:
+    """Could the file read request data at all? Flows into helpers are followed only then
+    (a cheap bound: most files of a project serve no requests)."""
+    found = ctx.cache.get("path-request-hint")
+    if found is None:
+        found = ctx.cache["path-request-hint"] = bool(_REQUEST_HINT.search(ctx.src.data))
+    return bool(found)
+
+
+def _through_helper(ctx: Ctx, scope: Scope, program: Program[Scope], n: Node, name: str
+                    ) -> list[StaticHit]:
     """A call to a function of this file that passes an argument on to a file sink."""
-    program = scope.program
-    found = program.callee(n) if program is not None else None
-    if program is None or found is None:
+    found = program.callee(n)
+    if found is None:
         return []
     fn, bound = found
+    argl = n.child_by_field_name("arguments")
+    if argl is None or not _might_sink(ctx, program, fn, 0) or not any(
+            _reported(scope.level(a, PATH)) for a in argl.named_children):
+        return []  # nothing worth following into the helper
     reached = _sink_params(ctx, program, fn)
     if not reached:
         return []
@@ -186,10 +222,54 @@ def _through_helper(ctx: Ctx, scope: Scope, n: Node, name: str) -> list[StaticHi
             continue
         sink_name, sink_line = hit
         found_hits = _flow(ctx, scope, n, name, [value],
-                           f" (through `{sink_name}` at line {sink_line})")
+                           f" (through `{sink_name}` at line {sink_line})",
+                           probe=sink_name in _PROBES)
         if found_hits:
             return found_hits
     return []
+
+
+_SINK_WORD = re.compile(
+    rb"\bopen\s*\(|\bos\.\w+\s*\(|\bshutil\.|send_file|send_from_directory|FileResponse"
+    rb"|\bFile\s*\(|ZipFile|tarfile\.|\.(?:read_text|read_bytes|write_text|write_bytes|unlink"
+    rb"|rmdir|mkdir|touch|iterdir|rmtree|rename|save|save_as)\s*\(|path\.join|joinpath"
+    rb"|\(\s*\[?\s*[bu]?['\"](?:cat|chgrp|chmod|chown|cp|dd|head|install|ln|mkdir|mv|readlink"
+    rb"|rm|rmdir|rsync|stat|tail|tar|tee|touch|truncate|unzip)['\"\s]")
+"""A cheap test for the text of a function that may hold a file sink (see path_targets)."""
+_CALLED = re.compile(rb"(?<![\w.])(?:self\.|cls\.)?(\w+)\s*\(")
+
+
+def _might_sink(ctx: Ctx, program: Program[Scope], fn: Node, depth: int) -> bool:
+    """A cheap, conservative test of :func:`_sink_params`: does the text of ``fn``, or of a
+    function of the file it calls (three deep), name a file sink?"""
+    cache: dict[tuple[int, int], bool] = ctx.cache.setdefault("path-might-sink", {})
+    key = (fn.id, depth)
+    if key in cache:
+        return cache[key]
+    cache[key] = False  # a cycle adds nothing
+    body = fn.text or b""
+    found = bool(_SINK_WORD.search(body))
+    if not found and depth < 3:
+        cls = _class_of(fn)
+        for name in set(_CALLED.findall(body)):
+            short = name.decode()
+            callee = program.functions.get(short) or (
+                program.functions.get(f"{cls}.{short}") if cls else None)
+            if callee is not None and not isinstance(callee, str) and callee.id != fn.id and \
+                    _might_sink(ctx, program, callee, depth + 1):
+                found = True
+                break
+    cache[key] = found
+    return found
+
+
+def _class_of(fn: Node) -> str:
+    block = fn.parent
+    while block is not None and block.type == "decorated_definition":
+        block = block.parent
+    cls = block.parent if block is not None else None
+    return text(cls.child_by_field_name("name")) if cls is not None and \
+        cls.type == "class_definition" else ""
 
 
 def _sink_params(ctx: Ctx, program: Program[Scope], fn: Node) -> dict[str, tuple[str, int]]:
@@ -215,6 +295,7 @@ def _sink_params(ctx: Ctx, program: Program[Scope], fn: Node) -> dict[str, tuple
                     hit = reached.get(param) if param is not None else None
                     if hit is not None:
                         sinks.append((value, hit))
+        sinks.sort(key=lambda s: s[1][0] in _PROBES)  # a real sink before a probe
         for param in base.params:
             if param in out or base.params[param].scalar:
                 continue

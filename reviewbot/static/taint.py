@@ -84,6 +84,10 @@ _SCALAR_TYPES = frozenset({"int", "float", "bool", "UUID", "uuid.UUID", "datetim
 _KILLING = frozenset({"assign", "unpack", "for", "with", "unknown"})
 
 
+LOCAL_INPUT = "local input"
+"""How the origin of the local user's input (sys.argv, os.environ, input()) begins."""
+
+
 def is_safe_call(name: str, sink: Sink) -> bool:
     last = last_name(name)
     if last in _NOT_SAFE:
@@ -101,7 +105,7 @@ def source_of(dotted: str, call: bool = False) -> Taint | None:
     counts for injection into SQL or a shell, not for path traversal."""
     if dotted in _LOCAL_INPUT or any(dotted.startswith(s + ".") for s in _LOCAL_INPUT) or (
             call and _LOCAL_INPUT_CALL.search(dotted)):
-        return Taint(Level.PARAM, f"local input `{dotted}`")
+        return Taint(Level.PARAM, f"{LOCAL_INPUT} `{dotted}`")
     if _SOURCE_ATTR.search(dotted) or (call and _SOURCE_CALL.search(dotted)):
         return Taint(Level.SOURCE, f"request data `{dotted}`")
     return None
@@ -353,7 +357,8 @@ _PERCENT_SPEC = re.compile(r"(?<!%)%(?:\([^)]*\))?[#0\- +]*(?:\*|\d+)?(?:\.(?:\*
 def _joined(t: Taint) -> Taint:
     """``t`` as a component joined onto a base path (only text from a parameter or the
     request counts)."""
-    if t.level >= Level.PARAM and not t.scalar and not t.joined:
+    if t.level >= Level.PARAM and not t.scalar and not t.joined and not t.origin.startswith(
+            LOCAL_INPUT):
         return replace(t, joined=True)
     return t
 
