@@ -1,9 +1,9 @@
 """Python rules: build the taint scopes of the functions the change touches, run each rule.
 
-Rule families live in their own modules: :mod:`py_injection` (SQL, shell), :mod:`py_web`
-(path traversal, XSS), :mod:`py_security` (eval, deserialisation, TLS, secrets, hashes) and
-:mod:`py_bugs` (bugs and performance). Each gets a :class:`~reviewbot.static.pyctx.Ctx` and
-one :class:`~reviewbot.static.taint.Scope` at a time.
+Rule families live in their own modules: :mod:`py_injection` (SQL, shell), :mod:`py_paths`
+(path traversal, tar slip), :mod:`py_web` (XSS), :mod:`py_security` (eval, deserialisation,
+TLS, secrets, hashes) and :mod:`py_bugs` (bugs and performance). Each gets a
+:class:`~reviewbot.static.pyctx.Ctx` and one :class:`~reviewbot.static.taint.Scope` at a time.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from reviewbot.context.extract import SourceFile
 from reviewbot.static.base import StaticHit
 from reviewbot.static.py_bugs import check_bugs
 from reviewbot.static.py_injection import check_shell, check_sql
+from reviewbot.static.py_paths import check_path
 from reviewbot.static.py_security import check_security
-from reviewbot.static.py_web import check_path, check_xss
+from reviewbot.static.py_web import check_xss
 from reviewbot.static.pyctx import Ctx
 from reviewbot.static.taint import Scope
 
