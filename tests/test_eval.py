@@ -28,7 +28,8 @@ def row(rid: str, cwe: str, before: str, after: str, vulnerable: list[int],
 
 # A: SQL built with % (hit; the fix binds parameters: no false positive).
 # B: an indented method with CRLF line ends; the "fix" still runs a shell (hit and fp).
-# C: a path joined from a parameter (not request data, so no finding: a miss).
+# C: a path that is the caller's own parameter (not request data, not joined onto a base
+#    directory, so no finding: a miss).
 TINY = [
     row("A", "CWE-089",
         "def get(cur, name):\n    cur.execute(\"SELECT * FROM t WHERE name = '%s'\" % name)\n",
@@ -41,8 +42,8 @@ TINY = [
         "        subprocess.call('rm -rf /tmp/%s' % name, shell=True)\r\n",
         [3], [3]),
     row("C", "CWE-022",
-        "def read(base, name):\n    return open(base + '/' + name).read()\n",
-        "def read(base, name):\n    return open(safe_join(base, name)).read()\n",
+        "def read(path):\n    return open(path).read()\n",
+        "def read(path):\n    return open(safe_join(BASE, path)).read()\n",
         [2], [2]),
 ]
 

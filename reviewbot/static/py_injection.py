@@ -300,7 +300,7 @@ def check_shell(ctx: Ctx, scope: Scope) -> list[StaticHit]:
                 "subprocess.run without shell=True, or quote each value with shlex.quote.",
                 suggestion=None,
                 severity=None if taint.level >= Level.PARAM else Severity.WARNING))
-        elif _is_runner(name):
+        elif is_runner(name):
             # The command is the first argument, except for helpers named after commands
             # (exec_adb_cmd(name, args)), whose every argument goes into the command line.
             nouns = set(words(last_name(name))) & _RUNNER_NOUNS
@@ -340,7 +340,7 @@ def _shell_c(ctx: Ctx, scope: Scope, n: Node, name: str, cmd: Node) -> list[Stat
         severity=None if taint.level >= Level.PARAM else Severity.WARNING)]
 
 
-def _is_runner(name: str) -> bool:
+def is_runner(name: str) -> bool:
     parts = name.replace("[", ".").replace("]", "").replace("'", "").replace('"', "").split(".")
     last = parts[-1]
     if last in _RUNNER_NAMES:

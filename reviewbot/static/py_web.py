@@ -1,4 +1,4 @@
-"""Web rules: path traversal (CWE-22) and cross-site scripting (CWE-79)."""
+"""Web rules: cross-site scripting (CWE-79). Path traversal is in :mod:`py_paths`."""
 
 from __future__ import annotations
 
@@ -26,19 +26,9 @@ from reviewbot.static.taint import Level, Scope, Sink, is_safe_call, source_of
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-PATH = Sink("path", frozenset({"basename", "secure_filename", "safe_join", "safe_path"}))
 HTML = Sink("html", frozenset({"format_html", "strip_tags", "urlencode", "dumps", "jsonify",
                                "json_script", "linebreaks", "Markup.escape", "e"}))
 
-_FILE_SINKS = frozenset({
-    "open", "io.open", "codecs.open", "os.open", "os.remove", "os.unlink", "os.rmdir",
-    "os.removedirs", "os.rename", "os.renames", "os.replace", "os.makedirs", "os.mkdir",
-    "os.listdir", "os.scandir", "os.walk", "os.chmod", "os.chown", "os.truncate", "os.symlink",
-    "os.link", "shutil.copy", "shutil.copy2", "shutil.copyfile", "shutil.copytree",
-    "shutil.move", "shutil.rmtree", "send_file", "flask.send_file", "send_from_directory",
-    "flask.send_from_directory", "FileResponse", "static.File", "tarfile.open",
-    "zipfile.ZipFile", "aiofiles.open",
-})
 _MARK_SAFE = frozenset({"Markup", "markupsafe.Markup", "mark_safe", "SafeString", "SafeText",
                         "SafeUnicode", "jinja2.Markup", "flask.Markup"})
 _TEMPLATE_FROM_STRING = frozenset({"render_template_string", "flask.render_template_string",
@@ -58,89 +48,6 @@ _TAGS = (
 )
 _HTML_TAG = re.compile(rf"<\s*/?\s*(?:{_TAGS})(?:\s[^<>]*)?/?\s*>|<(?:{_TAGS})\s+[a-zA-Z-]+\s*=",
                        re.IGNORECASE)
-
-
-def check_path(ctx: Ctx, scope: Scope) -> list[StaticHit]:
-    hits: list[StaticHit] = []
-    for n in scope.select("call"):
-        name = call_name(n)
-        if last_name(name) in ("extractall", "extract") and ctx.touched(n):
-            hits += _tar_extract(scope, n, name)
-        receiver = _path_receiver(n)
-        if receiver is not None:
-            hits += _flow(ctx, scope, n, name, [receiver])
-            continue
-        if last_name(name) in ("save", "save_as") and "." in name and args(n):
-            hits += _flow(ctx, scope, n, name, args(n)[:1])  # upload.save(path)
-            continue
-        if name not in _FILE_SINKS:
-            continue
-        targets = args(n)[:2] if last_name(name) in ("rename", "renames", "replace", "copy",
-                                                     "copy2", "copyfile", "copytree", "move",
-                                                     "symlink", "link") else args(n)[:1]
-        directory = kwarg(n, "directory")
-        if directory is not None:
-            targets.append(directory)
-        hits += _flow(ctx, scope, n, name, targets)
-    return hits
-
-
-def _flow(ctx: Ctx, scope: Scope, n: Node, name: str, targets: list[Node]) -> list[StaticHit]:
-    for t in targets:
-        taint = scope.level(t, PATH)
-        if taint.level < Level.SOURCE:
-            continue
-        anchor = ctx.anchor(n, scope, [t], PATH, Level.SOURCE, f"`{name}`")
-        if anchor is None:
-            continue
-        return [RULES["py.path-traversal"].hit(
-            anchor.line, anchor.end, "path traversal: user-controlled path",
-            f"A path from {taint.origin or 'user input'} reaches `{name}`{anchor.note} "
-            "without a containment check; '../' or an absolute path escapes the intended "
-            "directory. Use werkzeug.utils.secure_filename / safe_join, or resolve with "
-            "os.path.realpath and check the result starts with the base directory.")]
-    return []
-
-
-_PATH_METHODS = frozenset({"open", "read_text", "read_bytes", "write_text", "write_bytes",
-                           "unlink", "rmdir", "mkdir", "touch", "rename", "replace", "iterdir",
-                           "rmtree"})
-
-
-def _path_receiver(call: Node) -> Node | None:
-    """``Path(x).read_text()`` / ``(base / x).open()``: the path expression."""
-    fn = call.child_by_field_name("function")
-    if fn is None or fn.type != "attribute" or last_name(text(fn)) not in _PATH_METHODS:
-        return None
-    obj = fn.child_by_field_name("object")
-    obj = unparen(obj) if obj is not None else None
-    if obj is None:
-        return None
-    if obj.type == "call" and last_name(call_name(obj)) in ("Path", "PurePath", "PosixPath"):
-        return obj
-    if obj.type == "binary_operator":
-        op = obj.child_by_field_name("operator")
-        return obj if op is not None and op.type == "/" else None
-    return None
-
-
-def _tar_extract(scope: Scope, n: Node, name: str) -> list[StaticHit]:
-    fn = n.child_by_field_name("function")
-    obj = fn.child_by_field_name("object") if fn is not None and fn.type == "attribute" else None
-    if obj is None or kwarg(n, "filter") is not None or kwarg(n, "members") is not None:
-        return []
-    origin = unparen(obj)
-    if origin.type == "identifier":
-        defs = scope.reaching(text(origin), origin)
-        origin = next((unparen(d.value) for d in defs if d.value is not None), origin)
-    if origin.type != "call" or call_name(origin) not in ("tarfile.open", "tarfile.TarFile",
-                                                          "TarFile.open"):
-        return []
-    return [RULES["py.tar-extract"].hit(
-        line(n), end_line(n), f"{last_name(name)}() without a filter",
-        "Tar members can be named ../x or /etc/x, or be links pointing outside the target, "
-        "so extracting an archive you did not create can overwrite any file (tar slip). Pass "
-        "filter=\"data\" (Python 3.12+, backported to 3.8+) or check each member's path.")]
 
 
 def check_xss(ctx: Ctx, scope: Scope) -> list[StaticHit]:

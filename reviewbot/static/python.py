@@ -1,12 +1,12 @@
 """Python rules: build the taint scopes of the functions the change touches, run each rule.
 
-Rule families live in their own modules: :mod:`py_injection` (SQL, shell), :mod:`py_web`
-(path traversal, XSS), :mod:`py_security` (eval, deserialisation, TLS, secrets, hashes),
-:mod:`py_bugs` (bugs and performance), :mod:`py_sinks` (data-flow sinks as table rows:
-open redirect, SSRF, XML, LDAP, XPath), :mod:`py_commands` (shell=True lists, split command
-lines), :mod:`py_crypto` (weak hashes, ciphers, keys, random) and :mod:`py_config`
-(cleartext transport, debug mode, mktemp, XML entity resolution). Each gets a
-:class:`~reviewbot.static.pyctx.Ctx` and one :class:`~reviewbot.static.taint.Scope` at a
+Rule families live in their own modules: :mod:`py_injection` (SQL, shell), :mod:`py_paths`
+(path traversal, tar slip), :mod:`py_web` (XSS), :mod:`py_security` (eval, deserialisation,
+TLS, secrets, hashes), :mod:`py_bugs` (bugs and performance), :mod:`py_sinks` (data-flow
+sinks as table rows: open redirect, SSRF, XML, LDAP, XPath), :mod:`py_commands` (shell=True
+lists, split command lines), :mod:`py_crypto` (weak hashes, ciphers, keys, random) and
+:mod:`py_config` (cleartext transport, debug mode, mktemp, XML entity resolution). Each gets
+a :class:`~reviewbot.static.pyctx.Ctx` and one :class:`~reviewbot.static.taint.Scope` at a
 time.
 """
 
@@ -21,9 +21,10 @@ from reviewbot.static.py_commands import check_commands
 from reviewbot.static.py_config import check_config
 from reviewbot.static.py_crypto import check_crypto
 from reviewbot.static.py_injection import check_shell, check_sql
+from reviewbot.static.py_paths import check_path
 from reviewbot.static.py_security import check_security
 from reviewbot.static.py_sinks import check_sinks
-from reviewbot.static.py_web import check_path, check_xss
+from reviewbot.static.py_web import check_xss
 from reviewbot.static.pyctx import Ctx
 from reviewbot.static.taint import Scope
 

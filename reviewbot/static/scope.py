@@ -277,10 +277,13 @@ class Definitions:
         if cond.type == "call":
             callee = call_name(cond)
             argl = cond.child_by_field_name("arguments")
-            mentioned = argl is not None and any(
-                text(unparen(a)) == name for a in argl.named_children)
-            receiver = callee.rsplit(".", 1)[0] if "." in callee else ""
-            if (mentioned or receiver == name) and (callee == "isinstance" or any(
+            fn = cond.child_by_field_name("function")
+            receiver = fn.child_by_field_name("object") if fn is not None and \
+                fn.type == "attribute" else None
+            mentioned = any(_mentions(a, name) for a in (
+                *(argl.named_children if argl is not None else ()),
+                *((receiver,) if receiver is not None else ())))
+            if mentioned and (callee == "isinstance" or any(
                     w in _VALIDATING_WORDS for w in words(last_name(callee)))):
                 return 1
         return 0
@@ -327,6 +330,30 @@ def identifiers(node: Node | None, deep: bool = False) -> list[Node]:
                 "parenthesized_expression")):
             stack.extend(cur.named_children)
     return out
+
+
+_NORMALISING = frozenset({"realpath", "abspath", "normpath", "resolve", "Path", "PurePath",
+                          "PosixPath", "str", "expanduser", "absolute", "fspath", "normcase",
+                          "join"})
+
+
+def _mentions(n: Node, name: str) -> bool:
+    """Is ``n`` the name, or the name normalised (``os.path.realpath(name)``,
+    ``Path(name).resolve()``), or a list of values one of which is?"""
+    n = unparen(n)
+    if n.type == "identifier":
+        return text(n) == name
+    if n.type in ("list", "tuple"):
+        return any(_mentions(c, name) for c in n.named_children)
+    if n.type == "call" and last_name(call_name(n)) in _NORMALISING:
+        fn = n.child_by_field_name("function")
+        argl = n.child_by_field_name("arguments")
+        obj = fn.child_by_field_name("object") if fn is not None and \
+            fn.type == "attribute" else None
+        parts = [*(argl.named_children if argl is not None else ()),
+                 *((obj,) if obj is not None and last_name(call_name(n)) != "join" else ())]
+        return any(_mentions(c, name) for c in parts)
+    return False
 
 
 def _exits(if_stmt: Node) -> bool:

@@ -20,10 +20,14 @@ counts as sanitised there.
 
 from __future__ import annotations
 
+import copy
 import re
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from reviewbot.static.calls import BUDGET_S, Program
 from reviewbot.static.levels import CONST, LOCAL, Level, Sink, Taint, strongest
 from reviewbot.static.pynodes import (
     CONSTANT_NAME,
@@ -32,6 +36,7 @@ from reviewbot.static.pynodes import (
     has_interpolation,
     last_name,
     text,
+    unparen,
     words,
 )
 from reviewbot.static.scope import Def, Definitions, identifiers
@@ -79,6 +84,10 @@ _SCALAR_TYPES = frozenset({"int", "float", "bool", "UUID", "uuid.UUID", "datetim
 _KILLING = frozenset({"assign", "unpack", "for", "with", "unknown"})
 
 
+LOCAL_INPUT = "local input"
+"""How the origin of the local user's input (sys.argv, os.environ, input()) begins."""
+
+
 def is_safe_call(name: str, sink: Sink) -> bool:
     last = last_name(name)
     if last in _NOT_SAFE:
@@ -96,7 +105,7 @@ def source_of(dotted: str, call: bool = False) -> Taint | None:
     counts for injection into SQL or a shell, not for path traversal."""
     if dotted in _LOCAL_INPUT or any(dotted.startswith(s + ".") for s in _LOCAL_INPUT) or (
             call and _LOCAL_INPUT_CALL.search(dotted)):
-        return Taint(Level.PARAM, f"local input `{dotted}`")
+        return Taint(Level.PARAM, f"{LOCAL_INPUT} `{dotted}`")
     if _SOURCE_ATTR.search(dotted) or (call and _SOURCE_CALL.search(dotted)):
         return Taint(Level.SOURCE, f"request data `{dotted}`")
     return None
@@ -105,11 +114,38 @@ def source_of(dotted: str, call: bool = False) -> Taint | None:
 class Scope(Definitions):
     """The taint view of one function (or of the module body)."""
 
-    def __init__(self, node: Node, module: Scope | None = None) -> None:
+    def __init__(self, node: Node, module: Scope | None = None, *,
+                 clock: Callable[[], float] = time.monotonic, budget_s: float = BUDGET_S
+                 ) -> None:
+        """``clock`` and ``budget_s`` bound the summaries of the file's functions (see
+        :mod:`reviewbot.static.calls`); only the module scope uses them."""
         super().__init__(node)
         self.module = module
         self._memo: dict[tuple[int, str], Taint] = {}
         self._busy: set[int] = set()
+        self._program: Program[Scope] | None = None
+        self._clock = clock
+        self._budget_s = budget_s
+
+    @property
+    def program(self) -> Program[Scope] | None:
+        """The file's functions and their summaries (made by the module scope, on first use);
+        None for a function scope made without its module."""
+        if self.module is not None:
+            return self.module.program
+        if self._program is None and self.node.type == "module":
+            module = self
+            self._program = Program(self.node, lambda fn: Scope(fn, module),
+                                    clock=self._clock, budget_s=self._budget_s)
+        return self._program
+
+    def with_params(self, params: dict[str, Taint]) -> Scope:
+        """This scope with other parameter taints (definitions shared, memo not)."""
+        other = copy.copy(self)
+        other.params = params
+        other._memo = {}
+        other._busy = set()
+        return other
 
     # -- queries ----------------------------------------------------------------------
 
@@ -139,8 +175,7 @@ class Scope(Definitions):
         if t == "string":
             if not has_interpolation(n):
                 return CONST
-            return self._all((c.child_by_field_name("expression") or c for c in n.children
-                              if c.type == "interpolation"), sink, env)
+            return self._fstring(n, sink, env)
         if t == "identifier":
             return self._name(n, sink, env)
         if t == "attribute":
@@ -172,6 +207,8 @@ class Scope(Definitions):
         if t == "conditional_expression":
             branches = [c for i, c in enumerate(n.named_children) if i != 1]
             return self._all(branches, sink, env)
+        if t == "binary_operator":
+            return self._binary(n, sink, env)
         if t == "keyword_argument":
             value = n.child_by_field_name("value")
             return self.level(value, sink, env or None) if value is not None else CONST
@@ -213,14 +250,29 @@ class Scope(Definitions):
         src = source_of(name, call=True)
         if src is not None:
             return src
-        if is_safe_call(name, sink):
+        safe = is_safe_call(name, sink)
+        if safe and sink.trust_names:
+            return CONST
+        local = self._local_call(n, sink, env)
+        if local is not None:
+            return local
+        if safe:
             return CONST
         fn = n.child_by_field_name("function")
         argl = n.child_by_field_name("arguments")
         parts: list[Node] = list(argl.named_children) if argl is not None else []
+        if _PATH_JOIN.search(name) and parts:
+            # os.path.join(base, name), base.joinpath(name): name is joined onto the base
+            obj = fn.child_by_field_name("object") if fn is not None else None
+            base, rest = ((obj, parts) if name.endswith("joinpath") and obj is not None
+                          else (parts[0], parts[1:]))
+            return strongest([self.level(base, sink, env or None),
+                              _joined(self._all(rest, sink, env))])
         obj = (fn.child_by_field_name("object") if fn is not None and fn.type == "attribute"
                else None)
-        if obj is not None and not (obj.type == "identifier" and text(obj) in _MODULES):
+        if obj is not None and not (obj.type == "identifier" and text(obj) in _MODULES
+                                    and text(obj) not in self.params
+                                    and text(obj) not in self.defs):
             parts.append(obj)  # the receiver: "x".join(items), name.lower(), ...
         taint = self._all(parts, sink, env)
         if name in ("locals", "vars", "globals") and not parts:
@@ -228,6 +280,56 @@ class Scope(Definitions):
         if last_name(name) in _PASSTHROUGH:
             return taint
         return taint if taint.level > Level.CONST else LOCAL
+
+    def _local_call(self, n: Node, sink: Sink, env: dict[str, Taint]) -> Taint | None:
+        """The taint of a call to a function of this file, from its summary."""
+        program = self.program
+        found = program.callee(n) if program is not None else None
+        if program is None or found is None:
+            return None
+        summary = program.summary(found[0], sink)
+        if summary is None:
+            return None
+        return summary.apply(n, found[1], lambda a: self.level(a, sink, env or None))
+
+    def _binary(self, n: Node, sink: Sink, env: dict[str, Taint]) -> Taint:
+        """``base / name``, ``base + "/" + name`` and ``"%s/%s" % (base, name)`` join
+        ``name`` onto a base path."""
+        left, right = n.child_by_field_name("left"), n.child_by_field_name("right")
+        op = n.child_by_field_name("operator")
+        if left is None or right is None or op is None:
+            return self._all(n.named_children, sink, env)
+        lt, rt = self.level(left, sink, env or None), self.level(right, sink, env or None)
+        if "://" in text(n):
+            return strongest([lt, rt])  # a URL, not a path
+        if op.type == "/" or (op.type == "+" and _ends_with_slash(left)):
+            return strongest([lt, _joined(rt)])
+        if op.type == "%" and unparen(left).type == "string":
+            literal = text(unparen(left))
+            items = ([unparen(right)] if unparen(right).type != "tuple"
+                     else unparen(right).named_children)
+            specs = [m.start() for m in _PERCENT_SPEC.finditer(literal)]
+            after_slash = {i for i, at in enumerate(specs) if at and literal[at - 1] in "/\\"}
+            if after_slash and len(specs) == len(items):
+                return strongest([lt, *(_joined(self.level(x, sink, env or None))
+                                        if i in after_slash else self.level(x, sink, env or None)
+                                        for i, x in enumerate(items))])
+        return strongest([lt, rt])
+
+    def _fstring(self, n: Node, sink: Sink, env: dict[str, Taint]) -> Taint:
+        out: list[Taint] = []
+        before = ""
+        url = "://" in text(n)
+        for c in n.children:
+            if c.type == "interpolation":
+                expr = c.child_by_field_name("expression") or c
+                taint = self.level(expr, sink, env or None)
+                out.append(_joined(taint) if before.endswith(("/", "\\")) and not url
+                           else taint)
+                before = ""
+            elif c.type == "string_content":
+                before = text(c)
+        return strongest(out)
 
     def defs_carrying(self, node: Node, sink: Sink, threshold: Level) -> list[Node]:
         """Statements of definitions that carry a taint >= threshold into ``node``."""
@@ -245,6 +347,32 @@ class Scope(Definitions):
                         out.append(d.stmt)
                         stack.append(d.value)
         return sorted(out, key=lambda s: s.start_byte)
+
+
+_PATH_JOIN = re.compile(r"^(?:(?:os\.path|posixpath|ntpath|path)\.)?join$|\.joinpath$")
+_PERCENT_SPEC = re.compile(r"(?<!%)%(?:\([^)]*\))?[#0\- +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?"
+                           r"[diouxXeEfFgGcrsa]")
+
+
+def _joined(t: Taint) -> Taint:
+    """``t`` as a component joined onto a base path (only text from a parameter or the
+    request counts)."""
+    if t.level >= Level.PARAM and not t.scalar and not t.joined and not t.origin.startswith(
+            LOCAL_INPUT):
+        return replace(t, joined=True)
+    return t
+
+
+def _ends_with_slash(n: Node) -> bool:
+    """Does the expression ``n`` end with a string literal ending in a path separator?"""
+    n = unparen(n)
+    while n.type == "binary_operator":
+        right = n.child_by_field_name("right")
+        if right is None:
+            return False
+        n = unparen(right)
+    return n.type == "string" and not has_interpolation(n) and text(n).rstrip("'\"").endswith(
+        ("/", "\\"))
 
 
 _MODULES = frozenset({"os", "sys", "subprocess", "shlex", "re", "json", "html", "cgi",
