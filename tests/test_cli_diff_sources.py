@@ -168,7 +168,8 @@ def test_three_dot_range_without_common_ancestor(git_repo: GitRepo) -> None:
 def test_patch_stdin_from_a_terminal_is_refused(tmp_path: Path) -> None:
     import io
 
-    from reviewbot.cli import IO, main
+    from reviewbot.cli import main
+    from reviewbot.io import IO
 
     class Tty(io.StringIO):
         def isatty(self) -> bool:

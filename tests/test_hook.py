@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from reviewbot.cli import IO, build_parser
+from reviewbot.cli import build_parser
 from reviewbot.commands.hook import HOOK_CONNECT_TIMEOUT, hook_overrides, to_pathspecs
 from reviewbot.commands.review_flow import local_config
 from reviewbot.errors import ReviewbotError
+from reviewbot.io import IO
 from tests.conftest import GitRepo, run_cli
 
 BAD = "def run(user_input):\n    return eval(user_input)\n"

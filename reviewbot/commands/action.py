@@ -23,8 +23,8 @@ from reviewbot.commands.common import add_import_arguments
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from reviewbot.cli import IO
     from reviewbot.github.flow import PublishOutcome
+    from reviewbot.io import IO
 
 PR_EVENTS = ("pull_request", "pull_request_target")
 REVIEWED_ACTIONS = ("opened", "synchronize", "reopened", "ready_for_review")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from reviewbot.commands.common import add_config_arguments, add_import_arguments
 
 if TYPE_CHECKING:
-    from reviewbot.cli import IO
+    from reviewbot.io import IO
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

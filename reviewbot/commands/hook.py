@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from reviewbot.commands.common import add_config_arguments, add_import_arguments
 
 if TYPE_CHECKING:
-    from reviewbot.cli import IO
+    from reviewbot.io import IO
     from reviewbot.sources import ReviewSource
 
 HOOK_CONNECT_TIMEOUT = 2.0

@@ -7,8 +7,8 @@ import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from reviewbot.cli import IO
     from reviewbot.github.flow import PublishOutcome
+    from reviewbot.io import IO
 
 _SHORT = re.compile(r"^(?P<repo>[\w.-]+/[\w.-]+)#(?P<n>\d+)$")
 _URL = re.compile(r"^https?://[^/]+/(?P<repo>[\w.-]+/[\w.-]+)/pulls?/(?P<n>\d+)(?:[/?#].*)?$")

@@ -21,7 +21,7 @@ from reviewbot.sources import ReviewSource
 from reviewbot.suggest import load_suggester
 
 if TYPE_CHECKING:
-    from reviewbot.cli import IO
+    from reviewbot.io import IO
 
 
 def local_config(args: argparse.Namespace, io: IO, root: Path | None,
