@@ -24,6 +24,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar, get_args, get_origin, get_type_hints
 
+from reviewbot.backends import BACKEND_NAMES
 from reviewbot.config_yaml import (
     CONFIG_FILENAME,
     MAX_INT_DIGITS,
@@ -146,7 +147,7 @@ class Config:
         return "vllm" if self.llm.url else "static"
 
 
-_BACKENDS = ("static", "vllm", "openai", "local", "vllm-offline")
+_BACKENDS = BACKEND_NAMES
 _SECTIONS: dict[str, type[Any]] = {"llm": LLMConfig, "local": LocalConfig, "tests": TestsConfig}
 
 # Plain-string keys with a fixed set of values (the StrEnum fields check themselves).

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reviewbot.backends import BACKEND_NAMES
 from reviewbot.config import Config, FailOn, FilterMode, load_config
 from reviewbot.errors import EXIT_FINDINGS, EXIT_OK
 from reviewbot.result import ReviewResult
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 def add_config_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", type=Path,
                    help="path to a .reviewbot.yml (default: repository root)")
-    p.add_argument("--backend", choices=["static", "vllm", "openai", "local", "vllm-offline"],
+    p.add_argument("--backend", choices=BACKEND_NAMES,
                    help="review backend (default: vllm when an LLM URL is set, else static)")
     p.add_argument("--llm-url", help="OpenAI-compatible base URL ending in /v1 (REVIEWBOT_LLM_URL)")
     p.add_argument("--model", help="model name served at --llm-url (REVIEWBOT_MODEL)")

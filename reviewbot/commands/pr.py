@@ -26,6 +26,7 @@ def parse_target(text: str) -> tuple[str, int]:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    from reviewbot.backends import BACKEND_NAMES
     from reviewbot.config import FailOn, FilterMode
 
     p.add_argument("target", help="OWNER/REPO#NUMBER or a pull request URL")
@@ -35,7 +36,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="review the whole PR even if an earlier run reviewed part of it")
     p.add_argument("--config-path", metavar="PATH",
                    help="the config file's path in the base branch (default .reviewbot.yml)")
-    p.add_argument("--backend", choices=["static", "vllm", "openai", "local", "vllm-offline"])
+    p.add_argument("--backend", choices=BACKEND_NAMES)
     p.add_argument("--llm-url", help="OpenAI-compatible base URL ending in /v1")
     p.add_argument("--model", help="model name served at --llm-url")
     p.add_argument("--fail-on", choices=[m.value for m in FailOn])
