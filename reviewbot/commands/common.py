@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +13,7 @@ from reviewbot.errors import EXIT_FINDINGS, EXIT_OK
 from reviewbot.result import ReviewResult
 
 if TYPE_CHECKING:
+    from reviewbot.commands.options import ConfigFlags
     from reviewbot.imports import ImportBatch
 
 
@@ -50,23 +51,14 @@ def read_imports(names: Sequence[str], fmt: str | None, base: Path,
     return [read_import(base / name, root, fmt, label=name) for name in names]
 
 
-def config_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    return {
-        "backend": args.backend,
-        "llm.url": args.llm_url,
-        "llm.model": args.model,
-        "fail_on": args.fail_on,
-        "filter_mode": args.filter_mode,
-        "llm.max_prompt_tokens": args.max_prompt_tokens,
-    }
-
-
-def load_cli_config(args: argparse.Namespace, root: Path | None, env: Any,
-                    extra: dict[str, Any] | None = None,
+def load_cli_config(flags: ConfigFlags, root: Path | None, env: Mapping[str, str],
+                    extra: Mapping[str, Any] | None = None,
                     defaults: dict[str, Any] | None = None) -> Config:
-    overrides = config_overrides(args)
+    """The config file (``--config``, else the repository's), then the environment, then
+    the flags, then ``extra``."""
+    overrides = flags.overrides()
     overrides.update(extra or {})
-    return load_config(root, args.config, env, overrides, defaults=defaults)
+    return load_config(root, flags.config, env, overrides, defaults=defaults)
 
 
 def exit_code(result: ReviewResult, config: Config) -> int:

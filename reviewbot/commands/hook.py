@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from reviewbot.commands.common import add_config_arguments, add_import_arguments
 
 if TYPE_CHECKING:
+    from reviewbot.commands.options import ReportOptions
     from reviewbot.io import IO
     from reviewbot.sources import ReviewSource
 
@@ -55,9 +56,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                                            f"(default {HOOK_CONNECT_TIMEOUT:g})")
     add_import_arguments(p)
     add_config_arguments(p)
-    # review_and_report reads these; the hook always prints the terminal report and never
-    # writes or runs suggested tests inside a commit.
-    p.set_defaults(format="text", output=None, tests_out=None, no_tests=True, run_tests=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +82,17 @@ def run(args: argparse.Namespace, io: IO) -> int:
         io.stdout.write(f"reviewbot hook: nothing to review: {plan.description}\n")
         return 0
     io.stdout.write(f"reviewbot hook: reviewing {plan.description}\n")
-    return review_and_report(args, io, plan.source, root, hook_overrides(args))
+    return review_and_report(hook_options(args), io, plan.source, root)
+
+
+def hook_options(args: argparse.Namespace) -> ReportOptions:
+    """The hook always prints the terminal report on standard output and never writes or
+    runs suggested tests inside a commit."""
+    from reviewbot.commands.options import ConfigFlags, ReportOptions
+
+    return ReportOptions(config=ConfigFlags.from_args(args), suggest_tests=False,
+                         run_tests=False, imports=tuple(args.imports),
+                         import_format=args.import_format, extra=hook_overrides(args))
 
 
 def hook_overrides(args: argparse.Namespace) -> dict[str, Any]:
