@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from reviewbot.cli import build_parser
-from reviewbot.commands.hook import HOOK_CONNECT_TIMEOUT, hook_options, to_pathspecs
+from reviewbot.commands.hook import HOOK_CONNECT_TIMEOUT, hook_options
 from reviewbot.commands.review_flow import local_config
 from reviewbot.errors import ReviewbotError
+from reviewbot.hook_sources import to_pathspecs
 from reviewbot.io import IO
 from tests.conftest import GitRepo, run_cli
 
