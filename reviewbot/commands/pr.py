@@ -7,7 +7,6 @@ import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from reviewbot.github.flow import PublishOutcome
     from reviewbot.io import IO
 
 _SHORT = re.compile(r"^(?P<repo>[\w.-]+/[\w.-]+)#(?P<n>\d+)$")
@@ -52,21 +51,6 @@ def overrides(args: argparse.Namespace) -> dict[str, Any]:
     }.items() if v is not None}
 
 
-def describe(outcome: PublishOutcome) -> str:
-    if outcome.dry_run:
-        return f"dry run: {len(outcome.planned)} planned change(s), nothing written"
-    if outcome.read_only:
-        return "read-only token: nothing was posted"
-    parts = [f"{outcome.findings_total} finding(s)", f"{outcome.comments_posted} comment(s) posted",
-             f"{outcome.comments_skipped_existing} already on the PR",
-             f"{outcome.comments_moved_to_summary} in the summary only"]
-    if outcome.comments_deleted_stale:
-        parts.append(f"{outcome.comments_deleted_stale} stale removed")
-    if outcome.incremental_since:
-        parts.append(f"changes since {outcome.incremental_since[:12]}")
-    return "; ".join(parts)
-
-
 def run(args: argparse.Namespace, io: IO) -> int:
     from reviewbot.errors import EXIT_FINDINGS, EXIT_OK
     from reviewbot.github.auth import client_from_env
@@ -83,7 +67,7 @@ def run(args: argparse.Namespace, io: IO) -> int:
             io.stdout.write(f"would post: {line}\n")
         io.stdout.write(outcome.summary_markdown)
     io.stderr.write(f"reviewbot: {repo}#{number} at {outcome.head_sha[:12]}: "
-                    f"{describe(outcome)}\n")
+                    f"{outcome.describe()}\n")
     for note in outcome.notes:
         io.stderr.write(f"reviewbot: {note}\n")
     return EXIT_FINDINGS if outcome.failed else EXIT_OK
