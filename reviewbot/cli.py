@@ -2,21 +2,20 @@
 
 Commands live in ``reviewbot.commands.<name>`` and are imported only when run, so
 ``reviewbot --version`` stays fast. Each command module has ``add_arguments(parser)`` and
-``run(args, io) -> int``.
+``run(args, io) -> int``. ``IO`` lives in ``reviewbot.io`` (re-exported here).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TextIO
+from collections.abc import Sequence
 
 from reviewbot import __version__
+from reviewbot.io import IO, default_io
+
+__all__ = ["COMMANDS", "IO", "build_parser", "default_io", "main"]
 
 # name -> (module, one-line help). Modules must keep top-level imports light.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -29,21 +28,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "worker": ("reviewbot.commands.worker", "run extra review workers for the webhook server"),
     "eval": ("reviewbot.commands.eval", "measure reviewbot on a labelled corpus"),
 }
-
-
-@dataclass(slots=True)
-class IO:
-    """The I/O edges a command may touch (tests pass their own)."""
-
-    stdout: TextIO
-    stderr: TextIO
-    stdin: TextIO
-    env: Mapping[str, str]
-    cwd: Path = field(default_factory=Path.cwd)
-
-
-def default_io() -> IO:
-    return IO(sys.stdout, sys.stderr, sys.stdin, os.environ, Path.cwd())
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -19,6 +19,8 @@ from reviewbot.errors import GitError, ReviewbotError
 from reviewbot.gitio import Git
 
 MAX_FILE_BYTES = 2_000_000
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+"""git's empty tree: the base to diff against when there is no commit to start from."""
 
 
 class FileReader(Protocol):
@@ -131,7 +133,7 @@ def git_source(
                                            f"file{'s' if count != 1 else ''})")
         return source
     if staged:
-        base = ["--cached"] if git.has_head() else ["--cached", _EMPTY_TREE]
+        base = ["--cached"] if git.has_head() else ["--cached", EMPTY_TREE]
         return ReviewSource(git.diff([*base, *tail]), GitObjectReader(git, ""), "staged changes")
     if rev:
         if "..." in rev:
@@ -157,13 +159,12 @@ def git_source(
         return ReviewSource(git.diff([base_sha, *tail]), WorkingTreeReader(root),
                             f"working tree vs {rev}", None, base_sha)
     if not git.has_head():
-        return ReviewSource(git.diff([_EMPTY_TREE, *tail]), WorkingTreeReader(root),
+        return ReviewSource(git.diff([EMPTY_TREE, *tail]), WorkingTreeReader(root),
                             "working tree (no commits yet)")
     return ReviewSource(git.diff(["HEAD", *tail]), WorkingTreeReader(root),
                         "working tree vs HEAD", None, _resolve(git, "HEAD"))
 
 
-_EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 MAX_UNTRACKED = 2000
 """More untracked files than this are a build tree or a missing .gitignore: not reviewed."""
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from reviewbot.cli import IO, main
+from reviewbot.cli import main
+from reviewbot.io import IO
 from tests.llama_server import LlamaServer, llama_cpp_available
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import socket
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.conftest import GitRepo, run_cli
 from tests.fakes.vllm_server import FakeRequest, FakeVLLM, Reply, finding, on_changed_lines
@@ -190,3 +193,30 @@ def test_some_chunks_failing_are_said_on_stderr_and_in_every_report(git_repo: Gi
     assert line in md.out
     writer = "the test writer failed on 2 of 2 requests; their functions got skeletons"
     assert writer in md.err and writer in md.out, md.err
+
+
+def test_every_backend_flag_offers_the_registry_and_config_accepts_the_same(
+        tmp_path: Path) -> None:
+    """The names come from ``reviewbot.backends.REGISTRY``: each command's ``--backend``
+    lists them in that order, and ``backend:`` in the config accepts exactly those."""
+    from reviewbot.backends import REGISTRY
+    from reviewbot.cli import build_parser
+    from reviewbot.config import load_config
+    from reviewbot.errors import ConfigError
+
+    names = list(REGISTRY)
+    assert names == ["static", "vllm", "openai", "local", "vllm-offline"]
+    parser = build_parser()
+    commands = next(a for a in parser._actions if a.dest == "command").choices
+    assert commands is not None
+    seen = set()
+    for name, sub in commands.items():
+        for action in sub._actions:
+            if "--backend" in action.option_strings:
+                assert list(action.choices or ()) == names, name
+                seen.add(name)
+    assert seen == {"diff", "pr", "hook", "eval"}
+    for name in names:
+        assert load_config(tmp_path, None, {}, {"backend": name}).backend == name
+    with pytest.raises(ConfigError):
+        load_config(tmp_path, None, {}, {"backend": "nonsense"})

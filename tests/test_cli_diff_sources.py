@@ -168,7 +168,8 @@ def test_three_dot_range_without_common_ancestor(git_repo: GitRepo) -> None:
 def test_patch_stdin_from_a_terminal_is_refused(tmp_path: Path) -> None:
     import io
 
-    from reviewbot.cli import IO, main
+    from reviewbot.cli import main
+    from reviewbot.io import IO
 
     class Tty(io.StringIO):
         def isatty(self) -> bool:
@@ -194,3 +195,12 @@ def test_untracked_files_are_reviewed_as_new_files(git_repo: GitRepo) -> None:
     assert index.read_bytes() == before, "the real index is never written"
     res = run_cli(["diff", "--format", "json", "--no-tests", "--no-untracked"], git_repo.root)
     assert json.loads(res.out)["findings"] == []
+
+
+def test_empty_tree_constant_is_gits_empty_tree(git_repo: GitRepo) -> None:
+    """The one EMPTY_TREE (sources.py; the hook's whole-branch plan uses it too) is the id
+    git itself computes for an empty tree."""
+    from reviewbot import hook_sources, sources
+
+    assert git_repo.git("hash-object", "-t", "tree", "/dev/null").strip() == sources.EMPTY_TREE
+    assert hook_sources.EMPTY_TREE is sources.EMPTY_TREE

@@ -55,3 +55,13 @@ def test_start_up_imports_nothing_heavy() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.splitlines() == [f"reviewbot {__version__}", ""]
+
+
+def test_io_is_still_importable_from_the_cli_module() -> None:
+    """``IO`` moved to ``reviewbot.io``; code that imports it from ``reviewbot.cli`` keeps
+    working (the same class, not a copy)."""
+    import reviewbot.cli
+    import reviewbot.io
+
+    assert reviewbot.cli.IO is reviewbot.io.IO
+    assert reviewbot.cli.default_io is reviewbot.io.default_io

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -64,3 +65,21 @@ def test_missing_credentials_are_a_usage_error(shop_pr: ShopPR, tmp_path: Path) 
 def test_unknown_pull_request(shop_pr: ShopPR, tmp_path: Path) -> None:
     res = run_cli(["pr", "octo/shop#99"], tmp_path, _env(shop_pr, GITHUB_TOKEN=TOKEN))
     assert res.code == 2 and "pull request #99" in res.err
+
+
+def test_outcome_describes_itself_in_one_line() -> None:
+    """``reviewbot pr`` and the Action print the same line, which the outcome writes."""
+    from reviewbot.github.flow import PublishOutcome
+
+    done = PublishOutcome(head_sha="a" * 40, review_id=1, comments_posted=2,
+                          comments_skipped_existing=3, comments_moved_to_summary=4,
+                          comments_deleted_stale=0, summary_comment_id=None, check_run_id=None,
+                          findings_total=9, findings_by_severity={}, findings_by_category={},
+                          failed=True)
+    assert done.describe() == ("9 finding(s); 2 comment(s) posted; 3 already on the PR; "
+                               "4 in the summary only")
+    later = replace(done, comments_deleted_stale=1, incremental_since="0123456789abcdef")
+    assert later.describe().endswith("; 1 stale removed; changes since 0123456789ab")
+    assert replace(done, read_only=True).describe() == "read-only token: nothing was posted"
+    assert replace(done, dry_run=True, read_only=True, planned=("x", "y")).describe() == (
+        "dry run: 2 planned change(s), nothing written")

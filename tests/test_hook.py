@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from reviewbot.cli import IO, build_parser
-from reviewbot.commands.hook import HOOK_CONNECT_TIMEOUT, hook_overrides, to_pathspecs
+from reviewbot.cli import build_parser
+from reviewbot.commands.hook import HOOK_CONNECT_TIMEOUT, hook_options
 from reviewbot.commands.review_flow import local_config
 from reviewbot.errors import ReviewbotError
+from reviewbot.hook_sources import to_pathspecs
+from reviewbot.io import IO
 from tests.conftest import GitRepo, run_cli
 
 BAD = "def run(user_input):\n    return eval(user_input)\n"
@@ -213,11 +215,11 @@ def test_hook_config_short_connect_timeout_and_strict(repo: GitRepo) -> None:
     parser = build_parser()
     quiet = IO(io.StringIO(), io.StringIO(), io.StringIO(), {}, repo.root)
     args = parser.parse_args(["hook"])
-    cfg = local_config(args, quiet, repo.root, hook_overrides(args))
+    cfg = local_config(hook_options(args), quiet.env, repo.root)
     assert cfg.llm.connect_timeout == HOOK_CONNECT_TIMEOUT == 2.0
     assert not cfg.llm.require_model and not cfg.tests.enabled
     args = parser.parse_args(["hook", "--strict", "--connect-timeout", "0.5"])
-    cfg = local_config(args, quiet, repo.root, hook_overrides(args))
+    cfg = local_config(hook_options(args), quiet.env, repo.root)
     assert cfg.llm.connect_timeout == 0.5 and cfg.llm.require_model
 
 
@@ -237,3 +239,20 @@ def test_closed_llm_port_runs_static_checks_with_one_notice(repo: GitRepo) -> No
     assert r.code == 2 and "127.0.0.1" in r.err
     r = run_cli(["hook"], repo.root, {**env, "REVIEWBOT_REQUIRE_MODEL": "1"})
     assert r.code == 2
+
+
+def test_hook_options_ask_for_the_terminal_report_and_no_tests() -> None:
+    """The hook has no --format/--output/--tests-out flags: its typed options say what it
+    wants (no faked argparse defaults), and they cannot be changed afterwards."""
+    import dataclasses
+
+    args = build_parser().parse_args(["hook", "--backend", "static", "--import", "x.sarif"])
+    opts = hook_options(args)
+    assert (opts.format, opts.output, opts.tests_out) == ("text", None, None)
+    assert not opts.suggest_tests and opts.run_tests is False
+    assert opts.imports == ("x.sarif",) and opts.config.backend == "static"
+    assert opts.config_overrides()["tests.enabled"] is False
+    assert opts.config_overrides()["llm.connect_timeout"] == HOOK_CONNECT_TIMEOUT
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        opts.format = "json"  # type: ignore[misc]
+    assert not hasattr(args, "format") and not hasattr(args, "tests_out")

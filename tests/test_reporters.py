@@ -14,11 +14,12 @@ import jsonschema
 import pytest
 
 from reviewbot.backends.static import StaticBackend
-from reviewbot.cli import IO, main
+from reviewbot.cli import main
 from reviewbot.commands.common import exit_code
 from reviewbot.config import Config, FailOn
 from reviewbot.engine import run_review
 from reviewbot.findings import Category, Finding, Severity, Side, fingerprint
+from reviewbot.io import IO
 from reviewbot.reporters import FORMATS
 from reviewbot.reporters.json_report import JSON_VERSION, result_to_json
 from reviewbot.reporters.markdown import code_span, render_markdown

@@ -20,6 +20,8 @@ REGISTRY: dict[str, str] = {
     "local": "reviewbot.backends.local:make_local",
     "vllm-offline": "reviewbot.backends.vllm_offline:make_vllm_offline",
 }
+BACKEND_NAMES: tuple[str, ...] = tuple(REGISTRY)
+"""The ``backend`` values config and the ``--backend`` flags accept, in the registry's order."""
 
 
 def create_backend(config: Config, **injected: Any) -> Backend:

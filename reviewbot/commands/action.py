@@ -23,8 +23,8 @@ from reviewbot.commands.common import add_import_arguments
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from reviewbot.cli import IO
     from reviewbot.github.flow import PublishOutcome
+    from reviewbot.io import IO
 
 PR_EVENTS = ("pull_request", "pull_request_target")
 REVIEWED_ACTIONS = ("opened", "synchronize", "reopened", "ready_for_review")
@@ -138,9 +138,7 @@ def run(args: argparse.Namespace, io: IO) -> int:
     _append(env.get("GITHUB_STEP_SUMMARY"), outcome.summary_markdown + "\n")
     _append(env.get("GITHUB_OUTPUT"),
             "".join(f"{k}={v}\n" for k, v in outputs(outcome, sarif).items()))
-    from reviewbot.commands.pr import describe
-
-    io.stderr.write(f"reviewbot: {repo}#{number}: {describe(outcome)}\n")
+    io.stderr.write(f"reviewbot: {repo}#{number}: {outcome.describe()}\n")
     for note in outcome.notes:
         io.stdout.write(f"::notice title=reviewbot::{note}\n")
     return EXIT_FINDINGS if outcome.failed else EXIT_OK

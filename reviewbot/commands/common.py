@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reviewbot.config import BackendName, Config, FailOn, FilterMode, load_config
+from reviewbot.backends import BACKEND_NAMES
+from reviewbot.config import Config, FailOn, FilterMode, load_config
 from reviewbot.errors import EXIT_FINDINGS, EXIT_OK
 from reviewbot.result import ReviewResult
 
 if TYPE_CHECKING:
+    from reviewbot.commands.options import ConfigFlags
     from reviewbot.imports import ImportBatch
 
 
 def add_config_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", type=Path,
                    help="path to a .reviewbot.yml (default: repository root)")
-    p.add_argument("--backend", choices=[m.value for m in BackendName],
+    p.add_argument("--backend", choices=BACKEND_NAMES,
                    help="review backend (default: vllm when an LLM URL is set, else static)")
     p.add_argument("--llm-url", help="OpenAI-compatible base URL ending in /v1 (REVIEWBOT_LLM_URL)")
     p.add_argument("--model", help="model name served at --llm-url (REVIEWBOT_MODEL)")
@@ -49,23 +51,14 @@ def read_imports(names: Sequence[str], fmt: str | None, base: Path,
     return [read_import(base / name, root, fmt, label=name) for name in names]
 
 
-def config_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    return {
-        "backend": args.backend,
-        "llm.url": args.llm_url,
-        "llm.model": args.model,
-        "fail_on": args.fail_on,
-        "filter_mode": args.filter_mode,
-        "llm.max_prompt_tokens": args.max_prompt_tokens,
-    }
-
-
-def load_cli_config(args: argparse.Namespace, root: Path | None, env: Any,
-                    extra: dict[str, Any] | None = None,
+def load_cli_config(flags: ConfigFlags, root: Path | None, env: Mapping[str, str],
+                    extra: Mapping[str, Any] | None = None,
                     defaults: dict[str, Any] | None = None) -> Config:
-    overrides = config_overrides(args)
+    """The config file (``--config``, else the repository's), then the environment, then
+    the flags, then ``extra``."""
+    overrides = flags.overrides()
     overrides.update(extra or {})
-    return load_config(root, args.config, env, overrides, defaults=defaults)
+    return load_config(root, flags.config, env, overrides, defaults=defaults)
 
 
 def exit_code(result: ReviewResult, config: Config) -> int:

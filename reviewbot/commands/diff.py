@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 from reviewbot.commands.common import add_config_arguments, add_import_arguments
 
 if TYPE_CHECKING:
-    from reviewbot.cli import IO
+    from reviewbot.commands.options import ReportOptions
+    from reviewbot.io import IO
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -31,6 +32,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("paths", nargs="*", default=[], help=argparse.SUPPRESS)
     add_import_arguments(p)
     add_config_arguments(p)
+
+
+def report_options(args: argparse.Namespace) -> ReportOptions:
+    """What ``reviewbot diff``'s flags ask the review flow for."""
+    from reviewbot.commands.options import ConfigFlags, ReportOptions
+
+    return ReportOptions(config=ConfigFlags.from_args(args), format=args.format,
+                         output=args.output, tests_out=args.tests_out,
+                         suggest_tests=not args.no_tests, run_tests=args.run_tests,
+                         imports=tuple(args.imports), import_format=args.import_format)
 
 
 def run(args: argparse.Namespace, io: IO) -> int:
@@ -69,4 +80,4 @@ def run(args: argparse.Namespace, io: IO) -> int:
             )
         source = git_source(root, rev=args.rev, staged=args.staged, paths=tuple(args.paths),
                             env=io.env, untracked=args.untracked)
-    return review_and_report(args, io, source, root)
+    return review_and_report(report_options(args), io, source, root)

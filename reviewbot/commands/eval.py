@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from reviewbot.commands.common import add_config_arguments
 
 if TYPE_CHECKING:
-    from reviewbot.cli import IO
+    from reviewbot.io import IO
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -29,6 +29,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, io: IO) -> int:
     from reviewbot.backends import create_backend
     from reviewbot.commands.common import load_cli_config
+    from reviewbot.commands.options import ConfigFlags
     from reviewbot.errors import EXIT_FINDINGS, EXIT_OK, ReviewbotError
     from reviewbot.evaluation.dataset import load_sven
     from reviewbot.evaluation.render import render_json, render_table
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace, io: IO) -> int:
     cases = load_sven(dataset, args.limit)
     # the usual config: .reviewbot.yml of the repository we are in (or --config), then
     # REVIEWBOT_* variables, then flags
-    config = load_cli_config(args, find_repo_root(io.cwd, io.env), io.env)
+    config = load_cli_config(ConfigFlags.from_args(args), find_repo_root(io.cwd, io.env), io.env)
     backend = create_backend(config)
     progress = progress_for(io.stderr, io.env)
     progress.start(len(cases), "evaluating")

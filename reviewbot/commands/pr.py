@@ -7,8 +7,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from reviewbot.cli import IO
-    from reviewbot.github.flow import PublishOutcome
+    from reviewbot.io import IO
 
 _SHORT = re.compile(r"^(?P<repo>[\w.-]+/[\w.-]+)#(?P<n>\d+)$")
 _URL = re.compile(r"^https?://[^/]+/(?P<repo>[\w.-]+/[\w.-]+)/pulls?/(?P<n>\d+)(?:[/?#].*)?$")
@@ -26,7 +25,8 @@ def parse_target(text: str) -> tuple[str, int]:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from reviewbot.config import BackendName, FailOn, FilterMode
+    from reviewbot.backends import BACKEND_NAMES
+    from reviewbot.config import FailOn, FilterMode
 
     p.add_argument("target", help="OWNER/REPO#NUMBER or a pull request URL")
     p.add_argument("--dry-run", action="store_true",
@@ -35,7 +35,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="review the whole PR even if an earlier run reviewed part of it")
     p.add_argument("--config-path", metavar="PATH",
                    help="the config file's path in the base branch (default .reviewbot.yml)")
-    p.add_argument("--backend", choices=[m.value for m in BackendName])
+    p.add_argument("--backend", choices=BACKEND_NAMES)
     p.add_argument("--llm-url", help="OpenAI-compatible base URL ending in /v1")
     p.add_argument("--model", help="model name served at --llm-url")
     p.add_argument("--fail-on", choices=[m.value for m in FailOn])
@@ -49,21 +49,6 @@ def overrides(args: argparse.Namespace) -> dict[str, Any]:
         "fail_on": args.fail_on, "filter_mode": args.filter_mode,
         "max_comments": args.max_comments,
     }.items() if v is not None}
-
-
-def describe(outcome: PublishOutcome) -> str:
-    if outcome.dry_run:
-        return f"dry run: {len(outcome.planned)} planned change(s), nothing written"
-    if outcome.read_only:
-        return "read-only token: nothing was posted"
-    parts = [f"{outcome.findings_total} finding(s)", f"{outcome.comments_posted} comment(s) posted",
-             f"{outcome.comments_skipped_existing} already on the PR",
-             f"{outcome.comments_moved_to_summary} in the summary only"]
-    if outcome.comments_deleted_stale:
-        parts.append(f"{outcome.comments_deleted_stale} stale removed")
-    if outcome.incremental_since:
-        parts.append(f"changes since {outcome.incremental_since[:12]}")
-    return "; ".join(parts)
 
 
 def run(args: argparse.Namespace, io: IO) -> int:
@@ -82,7 +67,7 @@ def run(args: argparse.Namespace, io: IO) -> int:
             io.stdout.write(f"would post: {line}\n")
         io.stdout.write(outcome.summary_markdown)
     io.stderr.write(f"reviewbot: {repo}#{number} at {outcome.head_sha[:12]}: "
-                    f"{describe(outcome)}\n")
+                    f"{outcome.describe()}\n")
     for note in outcome.notes:
         io.stderr.write(f"reviewbot: {note}\n")
     return EXIT_FINDINGS if outcome.failed else EXIT_OK

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from reviewbot.backends import create_backend
-from reviewbot.commands.common import exit_code, load_cli_config, read_imports
-from reviewbot.config import Config
+from reviewbot.commands.common import exit_code, read_imports
+from reviewbot.commands.options import ReportOptions
+from reviewbot.config import Config, load_config
 from reviewbot.engine import run_review
 from reviewbot.errors import ReviewbotError
 from reviewbot.linters.run import LinterRun
@@ -21,18 +21,13 @@ from reviewbot.sources import ReviewSource
 from reviewbot.suggest import load_suggester
 
 if TYPE_CHECKING:
-    from reviewbot.cli import IO
+    from reviewbot.io import IO
 
 
-def local_config(args: argparse.Namespace, io: IO, root: Path | None,
-                 extra: dict[str, Any] | None = None) -> Config:
-    extra = dict(extra or {})
-    if getattr(args, "no_tests", False):
-        extra["tests.enabled"] = False
-    if getattr(args, "run_tests", None) is not None:
-        extra["tests.run"] = args.run_tests
+def local_config(options: ReportOptions, env: Mapping[str, str], root: Path | None) -> Config:
     # The CLI runs suggested tests by default (the server and the Action never do).
-    return load_cli_config(args, root, io.env, extra, defaults={"tests.run": True})
+    return load_config(root, options.config.config, env, options.config_overrides(),
+                       defaults={"tests.run": True})
 
 
 def local_linters(config: Config, source: ReviewSource, root: Path | None,
@@ -78,11 +73,10 @@ def write_tests(result: ReviewResult, out_dir: Path) -> list[Path]:
     return written
 
 
-def review_and_report(args: argparse.Namespace, io: IO, source: ReviewSource,
-                      root: Path | None, extra: dict[str, Any] | None = None) -> int:
-    config = local_config(args, io, root, extra)
-    imported = read_imports(getattr(args, "imports", None) or [],
-                            getattr(args, "import_format", None), io.cwd, root or io.cwd)
+def review_and_report(options: ReportOptions, io: IO, source: ReviewSource,
+                      root: Path | None) -> int:
+    config = local_config(options, io.env, root)
+    imported = read_imports(options.imports, options.import_format, io.cwd, root or io.cwd)
     linted = local_linters(config, source, root, io.env)
     imported.extend(linted.batches)
     for problem in linted.problems:
@@ -94,18 +88,18 @@ def review_and_report(args: argparse.Namespace, io: IO, source: ReviewSource,
                             else None, imported=imported)
     finally:
         backend.close()
-    fmt = getattr(args, "format", "text")
-    color = (fmt == "text" and args.output is None and "NO_COLOR" not in io.env
+    fmt = options.format
+    color = (fmt == "text" and options.output is None and "NO_COLOR" not in io.env
              and getattr(io.stdout, "isatty", lambda: False)())
     report = FORMATS[fmt](result, color)
-    if getattr(args, "output", None) is not None:
+    if options.output is not None:
         try:
-            args.output.write_text(report, encoding="utf-8", errors="surrogateescape")
+            options.output.write_text(report, encoding="utf-8", errors="surrogateescape")
         except OSError as exc:
-            raise ReviewbotError(f"cannot write {args.output}: {exc.strerror}") from exc
+            raise ReviewbotError(f"cannot write {options.output}: {exc.strerror}") from exc
     else:
         _write(io, report)
-    if result.model_error and not (fmt == "text" and getattr(args, "output", None) is None):
+    if result.model_error and not (fmt == "text" and options.output is None):
         # (a text report on stdout already carries the "model skipped" note: one line, not two)
         io.stderr.write(f"reviewbot: model skipped, static checks only: {result.model_error}\n")
     for problem in result.problems:
@@ -113,8 +107,8 @@ def review_and_report(args: argparse.Namespace, io: IO, source: ReviewSource,
     if result.weak_test_isolation:
         io.stderr.write("reviewbot: suggested tests ran without namespace isolation: "
                         f"{result.test_isolation}\n")
-    if getattr(args, "tests_out", None) is not None:
-        for p in write_tests(result, args.tests_out):
+    if options.tests_out is not None:
+        for p in write_tests(result, options.tests_out):
             io.stderr.write(f"reviewbot: wrote {p}\n")
     return exit_code(result, config)
 

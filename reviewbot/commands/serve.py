@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from reviewbot.cli import IO
+    from reviewbot.io import IO
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
