@@ -18,7 +18,7 @@ import dataclasses
 import math
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from pathlib import Path
@@ -60,6 +60,11 @@ class FailOn(StrEnum):
 
     def threshold(self) -> Severity | None:
         return None if self is FailOn.NONE else Severity(self.value)
+
+    def fails(self, severities: Iterable[Severity]) -> bool:
+        """True when one of ``severities`` is at or above this level (never for ``none``)."""
+        threshold = self.threshold()
+        return threshold is not None and any(s.rank >= threshold.rank for s in severities)
 
 
 class ExactChoice(StrEnum):

@@ -275,3 +275,12 @@ def test_choice_keys_are_enums_matched_exactly_as_written() -> None:
         load_config(env={"REVIEWBOT_LLM_API": " chat"})
     # the enums that forgave case and spaces still do
     assert load_config(env={"REVIEWBOT_FILTER_MODE": " FILE"}).filter_mode is FilterMode.FILE
+
+
+def test_fail_on_decides_one_way_for_every_caller() -> None:
+    from reviewbot.config import FailOn
+    from reviewbot.findings import Severity
+
+    found = [Severity.INFO, Severity.WARNING]
+    assert [level.fails(found) for level in FailOn] == [False, True, True, False]
+    assert not FailOn.ERROR.fails([]) and FailOn.INFO.fails(iter([Severity.INFO]))

@@ -62,8 +62,4 @@ def load_cli_config(flags: ConfigFlags, root: Path | None, env: Mapping[str, str
 
 
 def exit_code(result: ReviewResult, config: Config) -> int:
-    threshold = config.fail_on.threshold()
-    if threshold is None:
-        return EXIT_OK
-    failing = any(f.severity.rank >= threshold.rank for f in result.findings)
-    return EXIT_FINDINGS if failing else EXIT_OK
+    return EXIT_FINDINGS if config.fail_on.fails(f.severity for f in result.findings) else EXIT_OK
