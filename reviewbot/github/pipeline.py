@@ -17,8 +17,8 @@ from reviewbot.errors import ConfigError, GitHubError, PublishError
 from reviewbot.findings import Finding, Severity
 from reviewbot.github.auth import known_login
 from reviewbot.github.checks import CheckPublisher, conclusion_for
-from reviewbot.github.flow import PublishOutcome
 from reviewbot.github.identity import detect_identity
+from reviewbot.github.outcome import PublishOutcome
 from reviewbot.github.plan import ExistingComment, Plan, make_plan
 from reviewbot.github.publisher import PRState, PullRequestPublisher, ReadOnly, read_state
 from reviewbot.github.reader import (
@@ -39,7 +39,7 @@ from reviewbot.safe_publish import safe_block
 from reviewbot.sources import ReviewSource
 
 if TYPE_CHECKING:
-    from reviewbot.github.flow import BackendFactory
+    from reviewbot.github.outcome import BackendFactory
 
 
 UNVERIFIED_NOTE = (
