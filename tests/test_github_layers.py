@@ -79,3 +79,12 @@ def test_nothing_in_github_imports_the_commands_or_the_cli() -> None:
 
 def test_the_pipeline_does_not_import_the_entry_point() -> None:
     assert "reviewbot.github.flow" not in _graph()["reviewbot.github.pipeline"]
+
+
+def test_reading_does_not_import_writing() -> None:
+    graph = _graph()
+    writing = {"reviewbot.github.publisher", "reviewbot.github.checks",
+               "reviewbot.github.pipeline", "reviewbot.github.flow"}
+    for reading in ("reviewbot.github.reader", "reviewbot.github.state"):
+        assert not graph[reading] & writing, reading
+    assert "reviewbot.github.state" in graph["reviewbot.github.publisher"]

@@ -20,7 +20,7 @@ from reviewbot.github.checks import CheckPublisher, conclusion_for
 from reviewbot.github.identity import detect_identity
 from reviewbot.github.outcome import PublishOutcome
 from reviewbot.github.plan import ExistingComment, Plan, make_plan
-from reviewbot.github.publisher import PRState, PullRequestPublisher, ReadOnly, read_state
+from reviewbot.github.publisher import PullRequestPublisher, ReadOnly
 from reviewbot.github.reader import (
     PullRequestData,
     build_diff,
@@ -31,6 +31,7 @@ from reviewbot.github.reader import (
     unreviewable,
 )
 from reviewbot.github.retry import is_forbidden
+from reviewbot.github.state import PRState, read_state
 from reviewbot.github.summary import SummaryFacts, carried_lines, render_summary
 from reviewbot.imports import ImportBatch
 from reviewbot.linters import NOT_RUN_NOTE
