@@ -88,3 +88,10 @@ def test_reading_does_not_import_writing() -> None:
     for reading in ("reviewbot.github.reader", "reviewbot.github.state"):
         assert not graph[reading] & writing, reading
     assert "reviewbot.github.state" in graph["reviewbot.github.publisher"]
+
+
+def test_the_outcome_is_built_in_one_place() -> None:
+    tree = ast.parse((PACKAGE / "pipeline.py").read_text(encoding="utf-8"))
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)
+             and isinstance(n.func, ast.Name) and n.func.id == "PublishOutcome"]
+    assert len(calls) == 1
