@@ -1,7 +1,7 @@
 """Writing to the pull request: the review, the summary comment, stale-comment cleanup.
 
-Separate from reading (:mod:`reviewbot.github.reader`). Every write is idempotent
-(:func:`reviewbot.github.retry.write_once` plus hidden markers):
+Separate from reading (:mod:`reviewbot.github.reader`, :mod:`reviewbot.github.state`).
+Every write is idempotent (:func:`reviewbot.github.retry.write_once` plus hidden markers):
 
 * one review per run, event ``COMMENT`` only (never APPROVE or REQUEST_CHANGES);
 * if GitHub still refuses the review with 422 although every anchor was checked against the
@@ -24,69 +24,16 @@ import github
 from github.PullRequest import PullRequest
 from github.Repository import Repository
 
-from reviewbot.github.identity import Identity, body_digest
-from reviewbot.github.markers import is_summary, parse_fp, parse_reviewed, parse_run, run_marker
-from reviewbot.github.plan import ExistingComment, InlineComment
+from reviewbot.github.identity import Identity
+from reviewbot.github.markers import parse_run, run_marker
+from reviewbot.github.plan import InlineComment
 from reviewbot.github.reader import list_raw
 from reviewbot.github.retry import is_forbidden, write_once
+from reviewbot.github.state import PRState, read_summaries
 
 
 class ReadOnly(Exception):
     """The token cannot write to this pull request (e.g. a fork PR's GITHUB_TOKEN)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Summary:
-    id: int
-    url: str
-    body: str
-
-
-@dataclass(frozen=True, slots=True)
-class PRState:
-    comments: tuple[ExistingComment, ...]
-    summaries: tuple[Summary, ...]
-    """reviewbot summary comments, oldest first (normally one)."""
-
-    @property
-    def last_reviewed(self) -> str | None:
-        return parse_reviewed(self.summaries[0].body) if self.summaries else None
-
-
-def read_state(gh: github.Github, pr: PullRequest, identity: Identity) -> PRState:
-    """reviewbot's own comments on the PR (:mod:`reviewbot.github.identity`).
-
-    Where authorship proves nothing (the shared ``github-actions[bot]`` without a marker
-    key), comments by that login are kept as *unverified*: they are never edited, deleted
-    or read for state, and count as "already on the PR" only for a finding whose rendered
-    comment they match byte for byte (see :func:`reviewbot.github.plan.make_plan`)."""
-    raw = list(list_raw(gh, f"{pr.url}/comments"))
-    replied = {c.get("in_reply_to_id") for c in raw if c.get("in_reply_to_id")}
-    comments: list[ExistingComment] = []
-    for c in raw:
-        body = str(c.get("body") or "")
-        marker = parse_fp(body)
-        if marker is None or c.get("in_reply_to_id"):
-            continue
-        user = c.get("user")
-        trusted = identity.owns(user, body)
-        if not trusted and not identity.same_login(user):
-            continue
-        cid = int(c["id"])  # type: ignore[call-overload]
-        comments.append(ExistingComment(cid, str(c.get("path")), marker.fingerprint,
-                                        marker.severity, marker.category, cid in replied,
-                                        c.get("line") is None, trusted=trusted,
-                                        body_sha=body_digest(body)))
-    return PRState(tuple(comments), tuple(_summaries(gh, pr, identity)))
-
-
-def _summaries(gh: github.Github, pr: PullRequest, identity: Identity) -> list[Summary]:
-    out: list[Summary] = []
-    for c in list_raw(gh, pr.issue_url + "/comments"):
-        body = str(c.get("body") or "")
-        if is_summary(body) and identity.owns(c.get("user"), body):
-            out.append(Summary(int(c["id"]), str(c["url"]), body))  # type: ignore[call-overload]
-    return out
 
 
 def _forbidden_to_readonly(exc: github.GithubException) -> Exception:
@@ -211,5 +158,5 @@ class PullRequestPublisher:
         return int(data["id"])
 
     def _find_summary(self) -> int | None:
-        found = _summaries(self.gh, self.pr, self.identity)
+        found = read_summaries(self.gh, self.pr, self.identity)
         return found[0].id if found else None
