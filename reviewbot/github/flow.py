@@ -52,21 +52,6 @@ if TYPE_CHECKING:
 
 __all__ = ["BackendFactory", "PublishOutcome", "review_pull_request"]
 
-    def describe(self) -> str:
-        """One line saying what the run did (``reviewbot pr`` and the Action print it)."""
-        if self.dry_run:
-            return f"dry run: {len(self.planned)} planned change(s), nothing written"
-        if self.read_only:
-            return "read-only token: nothing was posted"
-        parts = [f"{self.findings_total} finding(s)", f"{self.comments_posted} comment(s) posted",
-                 f"{self.comments_skipped_existing} already on the PR",
-                 f"{self.comments_moved_to_summary} in the summary only"]
-        if self.comments_deleted_stale:
-            parts.append(f"{self.comments_deleted_stale} stale removed")
-        if self.incremental_since:
-            parts.append(f"changes since {self.incremental_since[:12]}")
-        return "; ".join(parts)
-
 
 def review_pull_request(
     gh: github.Github,

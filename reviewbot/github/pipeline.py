@@ -272,13 +272,10 @@ def _counts(findings: Sequence[Finding]) -> tuple[dict[str, int], dict[str, int]
 
 
 def _failed(config: Config, findings: Sequence[Finding], kept: Sequence[ExistingComment]) -> bool:
-    threshold = config.fail_on.threshold()
-    if threshold is None:
-        return False
-    ranks = [f.severity.rank for f in findings]
+    """The check run fails on this run's findings and on earlier comments still standing."""
     known = {s.value: s for s in Severity}
-    ranks += [known[c.severity].rank for c in kept if c.severity in known]
-    return any(r >= threshold.rank for r in ranks)
+    return config.fail_on.fails([f.severity for f in findings]
+                                + [known[c.severity] for c in kept if c.severity in known])
 
 
 # -- publish ---------------------------------------------------------------------------------------
