@@ -24,6 +24,7 @@ from reviewbot.config import (
 from reviewbot.errors import ConfigError
 from reviewbot.findings import Category, Severity
 from tests.conftest import GitRepo, run_cli
+from tests.docs_support import docs_text
 
 FULL = """\
 backend: static
@@ -173,7 +174,7 @@ def test_environment_overrides_file_and_flags_override_environment(tmp_path: Pat
 
 
 def test_every_documented_environment_variable_maps_to_a_key() -> None:
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    readme = docs_text()
     for name, key in ENV_KEYS.items():
         assert f"| `{name}` | `{key}`" in readme, name
     # and each one really changes its key away from the default

@@ -28,8 +28,8 @@ from reviewbot.reporters.text import render_text
 from reviewbot.result import CheckLevel, ReviewResult, TestSuggestion
 from reviewbot.sources import git_source
 from tests.conftest import FIXTURES, GitRepo, run_cli
+from tests.docs_support import doc_page
 
-README = Path(__file__).parent.parent / "README.md"
 SARIF_SCHEMA = json.loads((FIXTURES / "sarif" / "sarif-schema-2.1.0.json").read_text())
 WEIRD = "dir with space/tëst `tick`.py"
 
@@ -72,8 +72,7 @@ def result(git_repo: GitRepo) -> ReviewResult:
 
 
 def _readme_json_names() -> set[str]:
-    text = README.read_text(encoding="utf-8")
-    section = text.split("## Output formats and exit codes", 1)[1].split("\n## ", 1)[0]
+    section = doc_page("output.md")
     bullet = section.split("- `json`:", 1)[1].split("\n- `", 1)[0]
     return set(re.findall(r"`([a-z_]+)`", bullet))
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from reviewbot.findings import Category
 from reviewbot.static.rules import RULES
@@ -16,6 +15,7 @@ from tests import (
     test_static_sinks,
     test_static_web,
 )
+from tests.docs_support import docs_text
 
 _MODULES = (test_static_bugs, test_static_injection, test_static_javascript,
             test_static_security, test_static_web, test_static_sinks, test_static_crypto)
@@ -43,6 +43,6 @@ def test_security_rules_carry_a_cwe() -> None:
 
 
 def test_readme_lists_every_rule() -> None:
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    readme = docs_text()
     missing = [r for r in RULES if f"`{r}`" not in readme]
     assert missing == []

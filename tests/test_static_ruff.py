@@ -27,6 +27,7 @@ from reviewbot.sources import git_source, patch_source
 from reviewbot.static.ruff_rules import ALIASES, PARTIAL_UNSAFE, RUFF_RULES
 from reviewbot.static.ruff_run import MAX_SHM_BYTES, RuffJob, locate_ruff, scratch_root, to_hits
 from tests.conftest import GitRepo, run_cli
+from tests.docs_support import docs_text
 
 RUFF = locate_ruff()
 pytestmark = pytest.mark.skipif(RUFF is None, reason="ruff is a runtime dependency")
@@ -211,7 +212,7 @@ def test_the_rule_table_is_ruffs_stable_rules_and_documented() -> None:
     out = subprocess.run([RUFF, "rule", "--all", "--output-format", "json"],
                          capture_output=True, check=True).stdout
     known = {r["code"]: r for r in json.loads(out)}
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    readme = docs_text()
     for code, rule in RUFF_RULES.items():
         assert code in known, code
         assert not known[code].get("preview"), code
