@@ -52,7 +52,7 @@ from typing import Any, TextIO
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from reviewbot.evaluation.dataset import EvalCase, load_sven  # noqa: E402
+from reviewbot.evaluation.dataset import DatasetError, EvalCase, load_sven  # noqa: E402
 from reviewbot.evaluation.metrics import Report, Tally, score_case  # noqa: E402
 from reviewbot.findings import Category, Finding, Severity, Side  # noqa: E402
 
@@ -238,6 +238,9 @@ def run_tools(cases: Sequence[EvalCase], tools: Sequence[str], semgrep_config: P
         except ToolMissing as exc:
             log.write(f"side_by_side: {tool} skipped: {exc}\n")
             continue
+        except (RuntimeError, ValueError, KeyError, OSError) as exc:
+            log.write(f"side_by_side: {tool} failed, left out: {exc}\n")
+            continue
         log.write(f"side_by_side: {tool} {run.version}: {run.report.overall.hits} hits, "
                   f"{run.report.overall.false_positives} fix-line findings, "
                   f"{run.seconds:.1f}s\n")
@@ -299,7 +302,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     unknown = [t for t in tools if t not in TOOLS]
     if unknown:
         p.error(f"unknown tools: {', '.join(unknown)} (choose from {', '.join(TOOLS)})")
-    cases = load_sven(args.dataset, args.limit)
+    if args.limit is not None and args.limit < 1:
+        p.error("--limit must be at least 1")
+    try:
+        cases = load_sven(args.dataset, args.limit)
+    except DatasetError as exc:
+        sys.stderr.write(f"side_by_side: {exc}\n")
+        return 2
     runs = run_tools(cases, tools, args.semgrep_config, sys.stderr)
     text = (json.dumps(report_dict(runs, str(args.dataset)), indent=2) + "\n"
             if args.format == "json" else render_table(runs, str(args.dataset)))

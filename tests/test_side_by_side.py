@@ -113,3 +113,10 @@ def test_table_names_every_tool(bench: ModuleType, three: Path) -> None:
     table = bench.render_table(runs, "three.jsonl")
     assert "reviewbot 0.1.0 (static)" in table and "\nruff " in table
     assert table.count("overall") == 2
+
+
+def test_unreadable_dataset_is_a_message(bench: ModuleType, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    assert bench.main([str(tmp_path / "missing.jsonl"), "--tools", "ruff"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("side_by_side: cannot read dataset") and "Traceback" not in err
