@@ -9,7 +9,8 @@ a subprocess, test suggestions off, static backend:
 - ``hunks``: 10,000 one-line hunks (every 8th line, so git keeps them apart) in files of
   about 2,000 lines, A..B; also at a quarter of the size, for the linearity check;
 - ``newfile``: one new 50,000-line file (standard-library modules one after another), A..B;
-- ``renames``: 5,000 files renamed into another folder, each with one edited line, A..B.
+- ``renames``: 5,000 files renamed into another folder, each with 4 edited lines, A..B
+  (the repository sets ``diff.renameLimit``: past 1,000 files git shows adds and deletes).
 
 For each shape: changed lines, wall seconds (interpreter start-up included), changed lines
 per second, peak RSS (ru_maxrss of the reviewbot process and the git processes it runs)
@@ -187,9 +188,12 @@ def shape_renames(root: Path, scale: float) -> Built:
     for k in range(n):
         _write(root / "old" / f"d{k // 500:02d}" / f"f{k:05d}.py", _read(small[k % len(small)]))
     a = _commit(root, "A")
+    # git gives up finding inexact renames among more than diff.renameLimit (1,000) files
+    # and shows adds and deletes instead; this repository asks it to look further.
+    git(root, "config", "diff.renameLimit", str(2 * n))
     git(root, "mv", "old", "new")
     for p in sorted((root / "new").rglob("*.py")):
-        _write(p, edit_every(_read(p), 8, 1)[0])
+        _write(p, edit_every(_read(p), 8, 4)[0])
     b = _commit(root, "B")
     return Built(f"{a}..{b}")
 
