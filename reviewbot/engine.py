@@ -190,6 +190,9 @@ def _file_static(pf: PreparedFile, disabled: frozenset[str]) -> FileChecks:
     if pf.source.tree is not None:
         for span in hunk_spans([h.lines for h in pf.diff.hunks]):
             definitions[span] = tuple(pf.source.definitions_at(*span))
+    # The chunk items need only these definitions: the tree can go (bounded memory).
+    pf.source.remember_definitions(definitions)
+    pf.source.release_tree()
     return FileChecks(out, definitions)
 
 
@@ -309,8 +312,12 @@ def _check_and_chunk(prepared: Sequence[PreparedFile], config: Config, backend: 
             pf = prepared[i]
             fw = FileWork(pf.diff.path, [h.lines for h in pf.diff.hunks], pf.source,
                           pf.source.language if pf.source else None, not pf.synthesized)
-            return build_items([fw], budget, count, window=config.context_lines,
-                               max_lines=config.max_context_lines)
+            try:
+                return build_items([fw], budget, count, window=config.context_lines,
+                                   max_lines=config.max_context_lines)
+            finally:
+                if pf.source is not None:
+                    pf.source.release_tree()  # parsed again only if a later stage asks
 
         local = set(static.local) if config.static_checks else set(range(len(prepared)))
         per_file = {i: file_items(i) for i in sorted(local)}
