@@ -13,7 +13,8 @@ a subprocess, test suggestions off, static backend:
   (the repository sets ``diff.renameLimit``: past 1,000 files git shows adds and deletes).
 
 For each shape: changed lines, wall seconds (interpreter start-up and git included), changed
-lines per second (and per second of the engine alone, from its own timings), peak RSS
+lines per second (also per second of the engine alone, from its own timings, and per
+CPU-second of reviewbot and its git processes: steadier on a shared machine), peak RSS
 (ru_maxrss of the reviewbot process and the git processes it runs) and the engine's stage
 times. The linearity check compares 2,500 and 10,000 hunks: 4x the hunks may take at most
 4.5x the time.
@@ -299,7 +300,8 @@ def main() -> int:
             rate = stats["changed"] / stats["wall"]
             engine = stats["changed"] / max(stats["timings"]["total"], 1e-9)
             print(f"{name:9} {stats['files']:6} files {stats['changed']:8,} changed lines "
-                  f"{stats['wall']:7.2f} s {rate:9,.0f} lines/s (engine {engine:7,.0f}) "
+                  f"{stats['wall']:7.2f} s {rate:9,.0f} lines/s (engine {engine:7,.0f}; "
+                  f"CPU {stats['cpu']:6.2f} s = {stats['changed'] / stats['cpu']:7,.0f}/s) "
                   f"{stats['maxrss_kb'] / 1024:6.0f} MB  {stats['findings']:4} findings  "
                   f"stages {json.dumps({k: round(v, 2) for k, v in stats['timings'].items()})}",
                   flush=True)
@@ -320,8 +322,9 @@ def main() -> int:
         # Engine time (start-up excluded) grows with the change; compare that and wall.
         ratio = full["timings"]["total"] / max(quarter["timings"]["total"], 1e-9)
         wall_ratio = full["wall"] / quarter["wall"]
+        cpu_ratio = full["cpu"] / quarter["cpu"]
         print(f"linearity: 4x hunks took {ratio:.2f}x the engine time, {wall_ratio:.2f}x "
-              f"the wall time (target <= {TARGET_LINEAR}x)")
+              f"the wall time, {cpu_ratio:.2f}x the CPU time (target <= {TARGET_LINEAR}x)")
         ok = ok and ratio <= TARGET_LINEAR
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; targets: "
           + ("met" if ok else "MISSED"))
