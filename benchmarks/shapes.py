@@ -201,7 +201,7 @@ def shape_renames(root: Path, scale: float) -> Built:
 
 
 def shape_big(root: Path, scale: float) -> Built:
-    """About 200,000 changed lines: every 4th line of 480 files edited."""
+    """About 200,000 changed lines: every other line of 480 files edited."""
     _init(root)
     files = _stdlib_files()[: max(20, int(480 * scale))]
     stdlib = Path(sysconfig.get_paths()["stdlib"])
@@ -212,7 +212,7 @@ def shape_big(root: Path, scale: float) -> Built:
         targets.append(dst)
     a = _commit(root, "A")
     for dst in targets:
-        _write(dst, edit_every(_read(dst), 4)[0])
+        _write(dst, edit_every(_read(dst), 2)[0])
     b = _commit(root, "B")
     return Built(f"{a}..{b}")
 
