@@ -46,6 +46,9 @@ class ChunkItem:
     """For one piece of a split hunk: the whole hunk. Its lines that the piece's context
     shows are marked as they are in the diff (``+`` for added), and a finding may sit on
     them: GitHub accepts any line of the hunk."""
+    hunk_added: frozenset[int] | None = field(default=None, compare=False, repr=False)
+    """New-file numbers of ``hunk``'s added lines, when the caller has them: every piece of
+    a split hunk shares one set instead of scanning the whole hunk again (quadratic)."""
     text: str = field(init=False, compare=False, repr=False)
     """The rendered, fenced item (computed once, at construction, with a random nonce)."""
 
@@ -87,6 +90,12 @@ class ChunkItem:
                                    "symbol": symbol, "code": code})
 
 
+def added_rows(lines: Sequence[DiffLine]) -> frozenset[int]:
+    """New-file numbers of the added lines among ``lines``."""
+    return frozenset(ln.new_lineno for ln in lines
+                     if ln.kind is LineKind.ADDED and ln.new_lineno is not None)
+
+
 def _code_rows(item: ChunkItem) -> list[str]:
     """Diff lines with new-file line numbers; source lines fill the context before, after
     and between the hunks of the item."""
@@ -96,7 +105,7 @@ def _code_rows(item: ChunkItem) -> list[str]:
     news = [ln.new_lineno for ln in item.lines if ln.new_lineno is not None]
     width = len(str(max(ctx.end_line, *news) if news else ctx.end_line))
     blank = " " * width
-    added = {ln.new_lineno for ln in item.hunk if ln.kind is LineKind.ADDED}
+    added = item.hunk_added if item.hunk_added is not None else added_rows(item.hunk)
 
     def context_row(k: int) -> str:
         return f"{'+' if k in added else ' '} {str(k).rjust(width)} | {src[k - start]}"
@@ -177,7 +186,8 @@ def hunk_spans(hunks: Sequence[Sequence[DiffLine]]) -> list[tuple[int, int]]:
 
 
 def _make_item(fw: FileWork, index: int, lines: Sequence[DiffLine], window: int,
-               max_lines: int, hunk: Sequence[DiffLine] = ()) -> ChunkItem:
+               max_lines: int, hunk: Sequence[DiffLine] = (),
+               hunk_added: frozenset[int] | None = None) -> ChunkItem:
     """The item for ``lines``: a whole hunk, or (``hunk`` given) one piece of it."""
     start, end = _span(lines, hunk)
     ctx = context_for(fw.source, start, end, window=window, max_lines=max_lines)
@@ -185,7 +195,8 @@ def _make_item(fw: FileWork, index: int, lines: Sequence[DiffLine], window: int,
            if fw.source is not None and fw.show_source else ())
     if not src:
         ctx = CodeContext(start, end, ctx.definitions, False)
-    return ChunkItem(fw.path, fw.language, index, tuple(lines), ctx, src, hunk=tuple(hunk))
+    return ChunkItem(fw.path, fw.language, index, tuple(lines), ctx, src, hunk=tuple(hunk),
+                     hunk_added=hunk_added if hunk else None)
 
 
 def _bare(item: ChunkItem) -> ChunkItem:
@@ -193,7 +204,7 @@ def _bare(item: ChunkItem) -> ChunkItem:
     start, end = _span(item.lines, item.hunk)
     ctx = CodeContext(start, end, item.context.definitions, False)
     return ChunkItem(item.path, item.language, item.hunk_index, item.lines, ctx, (),
-                     item.segments, item.hunk)
+                     item.segments, item.hunk, item.hunk_added)
 
 
 def _joined(fw: FileWork, group: Sequence[ChunkItem]) -> ChunkItem:
@@ -231,10 +242,13 @@ def _hunk_items(fw: FileWork, hi: int, hunk: Sequence[DiffLine], budget: int,
     """Items for one hunk, and whether it stayed whole with its context."""
     out: list[tuple[ChunkItem, int]] = []
     pending: list[Sequence[DiffLine]] = [hunk]
+    added: frozenset[int] | None = None
     while pending:
-        lines = pending.pop(0)
+        lines = pending.pop()
         piece_of = hunk if len(lines) < len(hunk) else ()
-        item = _make_item(fw, hi, lines, window, max_lines, piece_of)
+        if piece_of and added is None:
+            added = added_rows(hunk)
+        item = _make_item(fw, hi, lines, window, max_lines, piece_of, added)
         cost = count(item.text)
         if cost <= budget:
             out.append((item, cost))
@@ -246,7 +260,7 @@ def _hunk_items(fw: FileWork, hi: int, hunk: Sequence[DiffLine], budget: int,
             continue
         if len(lines) > 1:
             mid = len(lines) // 2
-            pending[:0] = [lines[:mid], lines[mid:]]
+            pending += [lines[mid:], lines[:mid]]  # a stack: the first half next
             continue
         changed = sum(1 for ln in lines if ln.kind is not LineKind.CONTEXT)
         if changed:
@@ -318,13 +332,14 @@ def pack(
     if current:
         groups.append(current)
     chunks: list[Chunk] = []
+    groups.reverse()  # a stack, the next group last: popping the front would be quadratic
     while groups:
-        group = groups.pop(0)
+        group = groups.pop()
         chunk_items = tuple(i for i, _ in group)
         tokens = count("\n\n".join(i.text for i in chunk_items))
         if tokens > budget and len(group) > 1:
             mid = len(group) // 2
-            groups[:0] = [group[:mid], group[mid:]]
+            groups += [group[mid:], group[:mid]]
             continue
         chunks.append(Chunk(len(chunks), chunk_items, tokens))
     return chunks

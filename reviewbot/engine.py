@@ -118,8 +118,12 @@ def _check_and_chunk(prepared: Sequence[PreparedFile], config: Config, backend: 
                 return [], [Skipped(pf.diff.path, BUDGET_REASON, pf.diff.changed_count())]
             fw = FileWork(pf.diff.path, [h.lines for h in pf.diff.hunks], pf.source,
                           pf.source.language if pf.source else None, not pf.synthesized)
-            return build_items([fw], budget, count, window=config.context_lines,
-                               max_lines=config.max_context_lines)
+            try:
+                return build_items([fw], budget, count, window=config.context_lines,
+                                   max_lines=config.max_context_lines)
+            finally:
+                if pf.source is not None:
+                    pf.source.release_tree()  # parsed again only if a later stage asks
 
         local = set(static.local) if config.static_checks else set(range(len(prepared)))
         per_file = {i: file_items(i) for i in sorted(local)}

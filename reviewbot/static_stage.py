@@ -88,6 +88,9 @@ def _file_static(pf: PreparedFile, disabled: frozenset[str],
     if src.tree is not None:
         for span in hunk_spans([h.lines for h in pf.diff.hunks]):
             definitions[span] = tuple(src.definitions_at(*span))
+    # The chunk items need only these definitions: the tree can go (bounded memory).
+    src.remember_definitions(definitions)
+    src.release_tree()
     return FileChecks(out, definitions)
 
 

@@ -63,6 +63,14 @@ class SourceFile:
                 self._tree = Parser(lang).parse(self.data)
         return self._tree
 
+    def release_tree(self) -> None:
+        """Drop the syntax tree (the largest part of a parsed file, several times its
+        source); the next use of :attr:`tree` parses the file again. The engine calls this
+        once a file's checks and chunk items are done, so a change of any size holds one
+        file's tree at a time."""
+        self._tree = None
+        self._parsed = False
+
     def text(self, node: Node) -> str:
         return self.data[node.start_byte : node.end_byte].decode("utf-8", "replace")
 

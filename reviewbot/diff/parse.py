@@ -8,8 +8,13 @@ UTF-8 is decoded with ``surrogateescape`` and the file is flagged ``invalid_utf8
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
+from unidiff.constants import (
+    RE_DIFF_GIT_HEADER,
+    RE_DIFF_GIT_HEADER_NO_PREFIX,
+    RE_DIFF_GIT_HEADER_URI_LIKE,
+)
 from unidiff.errors import UnidiffParseError
 from unidiff.patch import Hunk as UHunk
 from unidiff.patch import PatchedFile, PatchSet
@@ -138,15 +143,41 @@ def parse_diff(data: bytes | str) -> Diff:
     lines = _split_lines(text)
     validate_hunks(lines)
     lines = disambiguate_headers(lines)
-    try:
-        patch = PatchSet(lines)
-    except UnidiffParseError as exc:
-        raise DiffError(f"cannot parse the diff: {exc}", hint=MALFORMED_HINT) from exc
-    if not patch and text.strip() and not any(ln.startswith(("diff ", "--- ")) for ln in lines):
+    # Undecodable bytes anywhere? (Usually not: then no line needs looking at.)
+    maybe_invalid = _SURROGATE.search(text) is not None
+    files: list[FileDiff] = []
+    for part in file_parts(lines):
+        try:
+            patch = PatchSet(part)
+        except UnidiffParseError as exc:
+            raise DiffError(f"cannot parse the diff: {exc}", hint=MALFORMED_HINT) from exc
+        files += (_convert_file(pf, maybe_invalid) for pf in patch)
+        del patch  # unidiff's objects of one file at a time, never the whole change's
+    if not files and text.strip() and not any(ln.startswith(("diff ", "--- "))
+                                              for ln in lines):
         raise DiffError(
             "the input is not a unified diff (no 'diff --git' or '---/+++' header found)",
             hint="pass the output of `git diff` or `diff -u`",
         )
-    # Undecodable bytes anywhere? (Usually not: then no line needs looking at.)
-    maybe_invalid = _SURROGATE.search(text) is not None
-    return Diff(files=tuple(_convert_file(pf, maybe_invalid) for pf in patch))
+    return Diff(files=tuple(files))
+
+
+def _is_git_header(line: str) -> bool:
+    return line.startswith("diff --git ") and bool(
+        RE_DIFF_GIT_HEADER.match(line) or RE_DIFF_GIT_HEADER_URI_LIKE.match(line)
+        or RE_DIFF_GIT_HEADER_NO_PREFIX.match(line))
+
+
+def file_parts(lines: list[str]) -> Iterator[list[str]]:
+    """``lines`` cut before each ``diff --git`` header unidiff recognises: unidiff starts a
+    fresh file there and carries nothing over, so parsing the parts one by one gives the
+    files that parsing the whole would (``tests/test_diff_parts.py`` checks it), while
+    only one file's unidiff objects exist at a time. A header cannot sit inside a hunk:
+    :func:`validate_hunks` has checked that each hunk holds the lines it counts."""
+    start = 0
+    for i, line in enumerate(lines):
+        if i > start and line.startswith("diff --git ") and _is_git_header(line):
+            yield lines[start:i]
+            start = i
+    if start < len(lines):
+        yield lines[start:]

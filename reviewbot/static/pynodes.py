@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache, lru_cache
 from operator import itemgetter
 from typing import TYPE_CHECKING
@@ -200,12 +202,35 @@ def unparen(n: Node) -> Node:
     return n
 
 
-@lru_cache(maxsize=4096)
+_CALL_NAMES: ContextVar[dict[Node, str] | None] = ContextVar("call_names", default=None)
+
+
+@contextmanager
+def call_name_cache() -> Iterator[None]:
+    """Memoise :func:`call_name` while the analysis of one file runs, and drop the memo
+    after it: a cached node keeps its whole syntax tree alive, so a process-wide cache
+    would hold thousands of old trees in a long-running server."""
+    token = _CALL_NAMES.set({})
+    try:
+        yield
+    finally:
+        _CALL_NAMES.reset(token)
+
+
 def call_name(call: Node) -> str:
     """Dotted callee text without whitespace, e.g. ``self.cursor.execute``.
 
-    Memoised: every rule asks it of every call. A cached node keeps its tree alive, so a
-    node id is never reused by another tree while its entry exists."""
+    Memoised inside :func:`call_name_cache` (every rule asks it of every call)."""
+    memo = _CALL_NAMES.get()
+    if memo is not None:
+        name = memo.get(call)
+        if name is None:
+            name = memo[call] = _call_name(call)
+        return name
+    return _call_name(call)
+
+
+def _call_name(call: Node) -> str:
     fn = call.child_by_field_name("function")
     if fn is None:
         return ""

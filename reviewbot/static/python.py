@@ -26,6 +26,7 @@ from reviewbot.static.py_security import check_security
 from reviewbot.static.py_sinks import check_sinks
 from reviewbot.static.py_web import check_xss
 from reviewbot.static.pyctx import Ctx
+from reviewbot.static.pynodes import call_name_cache
 from reviewbot.static.taint import Scope
 
 ScopeRule = Callable[[Ctx, Scope], list[StaticHit]]
@@ -35,6 +36,11 @@ SCOPE_RULES: tuple[ScopeRule, ...] = (check_sql, check_shell, check_path, check_
 
 
 def analyze(src: SourceFile, changed: frozenset[int]) -> list[StaticHit]:
+    with call_name_cache():  # one file's memo, dropped with its tree's nodes
+        return _analyze(src, changed)
+
+
+def _analyze(src: SourceFile, changed: frozenset[int]) -> list[StaticHit]:
     tree = src.tree
     if tree is None or not changed:
         return []
