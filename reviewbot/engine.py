@@ -88,17 +88,20 @@ class _Staged:
     notes: tuple[str, ...]
     budget: int
     """Tokens a chunk's code (and its known-findings section) may take."""
+    timings: dict[str, float]
+    """Seconds spent in the static checks and in building chunks."""
     problems: tuple[str, ...] = ()
     """A static source that failed (ruff): a coverage note and a line on stderr."""
 
 
 def _check_and_chunk(prepared: Sequence[PreparedFile], config: Config, backend: Backend,
-                     timings: dict[str, float], clock: Callable[[], float],
-                     ruff_bin: str | None, deadline: Deadline) -> _Staged:
+                     clock: Callable[[], float], ruff_bin: str | None,
+                     deadline: Deadline) -> _Staged:
     """Static checks and chunk items of every file. For a large change, forked children
     check part of the files while this process checks its own and builds their items; the
     children's items follow, from the definitions they send back (no second parse). ruff
     runs on the changed Python files meanwhile, started first and collected last."""
+    timings: dict[str, float] = {}
     t1 = clock()
     with RuffJob(ruff_inputs(prepared) if config.static_checks and config.ruff.enabled else [],
                  config.ruff, ruff_bin) as ruff, \
@@ -146,7 +149,7 @@ def _check_and_chunk(prepared: Sequence[PreparedFile], config: Config, backend: 
     timings["chunk"] = chunk_time + clock() - t2
     findings = [f for checked in checks for f in checked.findings] + from_ruff
     return _Staged(findings, chunks, [s for i in order for s in per_file[i][1]], info,
-                   model_error, tuple(notes), budget,
+                   model_error, tuple(notes), budget, timings,
                    (outcome.note,) if outcome.note else ())
 
 
@@ -179,7 +182,8 @@ def run_review(
     dropped: dict[str, int] = {}
 
     ruff_bin = find_ruff() if config.static_checks and config.ruff.enabled else None
-    staged = _check_and_chunk(prepared, config, backend, timings, clock, ruff_bin, deadline)
+    staged = _check_and_chunk(prepared, config, backend, clock, ruff_bin, deadline)
+    timings.update(staged.timings)
     findings, chunks, info = staged.findings, staged.chunks, staged.info
     model_error, notes = staged.model_error, list(staged.notes)
     skipped.extend(staged.too_long)
@@ -206,9 +210,10 @@ def run_review(
             results = backend.complete(requests, progress.advance)
         finally:
             progress.finish()
-        found, failures = model_findings(chunks, results, files, config, info.model or "model",
-                                         dropped)
-        findings.extend(found)
+        answered = model_findings(chunks, results, files, config, info.model or "model")
+        findings.extend(answered.found)
+        dropped = dict(answered.dropped)
+        failures = answered.failures
         not_sent = sum(1 for _, why in failures if why == BUDGET_REASON)
         failures = [(i, why) for i, why in failures if why != BUDGET_REASON]
         model_reviewed = len(chunks) - len(failures) - not_sent
@@ -233,7 +238,10 @@ def run_review(
         timings["tests"] = clock() - t4
     notes.extend(problems)
 
-    final = filter_findings(findings, diff, config, dropped)
+    filtered = filter_findings(findings, diff, config)
+    final = filtered.findings
+    for why, n in filtered.dropped.items():
+        dropped[why] = dropped.get(why, 0) + n
     if imported:
         notes.append(import_note(imported, from_imports, final, dropped))
     lines_in_chunks = sum(item.changed_lines() for c in chunks for item in c.items)

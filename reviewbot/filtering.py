@@ -5,6 +5,7 @@ tools; every finding removed is counted by reason."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from reviewbot.config import Config, FilterMode
 from reviewbot.diff.model import Diff
@@ -14,8 +15,16 @@ from reviewbot.imports.place import drop_cross_tool, is_imported
 from reviewbot.placement import HunkIndex
 
 
-def filter_findings(findings: Sequence[Finding], diff: Diff, config: Config,
-                    dropped: dict[str, int]) -> list[Finding]:
+@dataclass(frozen=True, slots=True)
+class Filtered:
+    findings: list[Finding]
+    """What remains, ordered by path and line."""
+    dropped: dict[str, int]
+    """Findings removed, by reason."""
+
+
+def filter_findings(findings: Sequence[Finding], diff: Diff, config: Config) -> Filtered:
+    dropped: dict[str, int] = {}
     by_path = diff.by_path()
     indexes: dict[str, HunkIndex] = {}
 
@@ -63,7 +72,8 @@ def filter_findings(findings: Sequence[Finding], diff: Diff, config: Config,
 
     unique = drop_cross_tool(list(kept.values()),
                              lambda dup: drop(dup, "duplicate of another tool's finding"))
-    return sorted(unique, key=lambda f: (f.path, f.line, f.end_line, f.category, f.title))
+    return Filtered(sorted(unique, key=lambda f: (f.path, f.line, f.end_line, f.category,
+                                                f.title)), dropped)
 
 
 def import_note(batches: Sequence[ImportBatch], found: Sequence[Finding],

@@ -7,7 +7,7 @@ no findings"); invalid entries inside a valid answer are dropped one by one and 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from reviewbot.backends.base import LLMResult
@@ -121,10 +121,22 @@ def _model_finding(raw: object, chunk: Chunk, files: dict[str, PreparedFile],
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ModelFindings:
+    """What the answers became: findings, chunks without a usable answer, entries dropped."""
+
+    found: list[Finding]
+    failures: list[tuple[int, str]]
+    """(chunk index, why) for chunks the model did not review."""
+    dropped: dict[str, int]
+    """Answer entries dropped, by reason."""
+
+
 def model_findings(
     chunks: Sequence[Chunk], results: Sequence[LLMResult], files: dict[str, PreparedFile],
-    config: Config, model: str, dropped: dict[str, int],
-) -> tuple[list[Finding], list[tuple[int, str]]]:
+    config: Config, model: str,
+) -> ModelFindings:
+    dropped: dict[str, int] = {}
     by_key = {r.key: r for r in results}
     out: list[Finding] = []
     failures: list[tuple[int, str]] = []
@@ -161,4 +173,4 @@ def model_findings(
                     fs[0], confidence=round(len(fs) / len(samples), 2)))
             else:
                 dropped["no consensus"] = dropped.get("no consensus", 0) + 1
-    return out, failures
+    return ModelFindings(out, failures, dropped)

@@ -150,8 +150,8 @@ def test_filter_modes(mode: FilterMode, kept: set[str]) -> None:
                 _finding("a.py", 40, title="outside hunk"),
                 _finding("a.py", 13, end=20, title="range leaving hunk"),
                 _finding("b.py", 1, title="other file")]
-    dropped: dict[str, int] = {}
-    out = filter_findings(findings, diff, Config(filter_mode=mode), dropped)
+    filtered = filter_findings(findings, diff, Config(filter_mode=mode))
+    out, dropped = filtered.findings, filtered.dropped
     assert {f.title for f in out} == kept
     assert sum(dropped.values()) == len(findings) - len(kept)
     leaving = [f for f in out if f.title == "range leaving hunk"]
@@ -165,7 +165,7 @@ def test_a_range_over_an_added_line_is_narrowed_to_its_changed_lines() -> None:
     diff = parse_diff(FILTER_DIFF)
     wide = replace(_finding("a.py", 1, end=400, title="wide"), suggestion="x = 1\n")
     for mode in (FilterMode.ADDED, FilterMode.DIFF_CONTEXT, FilterMode.FILE):
-        (out,) = filter_findings([wide], diff, Config(filter_mode=mode), {})
+        (out,) = filter_findings([wide], diff, Config(filter_mode=mode)).findings
         assert out.suggestion is None
         want = (12, 12) if mode is FilterMode.ADDED else (10, 14)
         assert (out.line, out.end_line) == want, mode
@@ -176,11 +176,10 @@ def test_filter_severity_categories_and_duplicates() -> None:
     info = _finding("a.py", 12, severity=Severity.INFO, title="minor")
     err = _finding("a.py", 12, severity=Severity.ERROR, title="major")
     dup = _finding("a.py", 12, severity=Severity.ERROR, title="major")
-    dropped: dict[str, int] = {}
     cfg = Config(min_severity=Severity.WARNING)
-    assert [f.title for f in filter_findings([info, err, dup], diff, cfg, dropped)] == ["major"]
-    assert dropped == {"below min_severity": 1, "duplicate": 1}
-    dropped = {}
+    out = filter_findings([info, err, dup], diff, cfg)
+    assert [f.title for f in out.findings] == ["major"]
+    assert out.dropped == {"below min_severity": 1, "duplicate": 1}
     cfg = Config(categories=frozenset({Category.SECURITY}))
-    assert filter_findings([err], diff, cfg, dropped) == []
-    assert dropped == {"category not enabled": 1}
+    out = filter_findings([err], diff, cfg)
+    assert out.findings == [] and out.dropped == {"category not enabled": 1}

@@ -287,9 +287,9 @@ def test_neighbouring_hunks_share_one_item_and_findings_stay_in_one_hunk() -> No
             "title": "spans two hunks", "message": "m"},
            {"path": "a.py", "line": 26, "end_line": 27, "category": "bug",
             "severity": "warning", "title": "inside one hunk", "message": "m"}]
-    dropped: dict[str, int] = {}
-    found, failures = model_findings(chunks, [LLMResult("chunk-0", ({"findings": raw},))],
-                                     files, Config(), "tiny", dropped)
+    answered = model_findings(chunks, [LLMResult("chunk-0", ({"findings": raw},))], files,
+                              Config(), "tiny")
+    found, failures, dropped = answered.found, answered.failures, answered.dropped
     assert failures == [] and dropped == {"outside chunk": 1}
     assert [(f.line, f.end_line, f.title) for f in found] == [(26, 27, "inside one hunk")]
 
@@ -329,9 +329,9 @@ def test_model_findings_on_identical_lines_are_not_merged() -> None:
     files = {"a.py": PreparedFile(diff.files[0], work[0].source, False)}
     raw = [{"path": "a.py", "line": n, "end_line": n, "category": "bug", "severity": "warning",
             "title": "possible overflow", "message": "m"} for n in (6, 21, 21)]
-    dropped: dict[str, int] = {}
-    found, _ = model_findings(chunks, [LLMResult("chunk-0", ({"findings": raw},))], files,
-                              Config(), "tiny", dropped)
+    answered = model_findings(chunks, [LLMResult("chunk-0", ({"findings": raw},))], files,
+                              Config(), "tiny")
+    found, dropped = answered.found, answered.dropped
     assert sorted(f.line for f in found) == [6, 21]  # the repeat of 21 is one finding
     assert len({f.fingerprint for f in found}) == 2
     assert dropped == {"repeated in one answer": 1}
@@ -364,9 +364,9 @@ def test_pieces_of_a_split_hunk_show_their_neighbours_as_added_and_accept_findin
     target = max(neighbours)
     raw = [{"path": "a.py", "line": target, "end_line": target, "category": "bug",
             "severity": "error", "title": "on a neighbour's line", "message": "m"}]
-    dropped: dict[str, int] = {}
-    found, _ = model_findings(chunks, [LLMResult("chunk-0", ({"findings": raw},))], files,
-                              Config(), "tiny", dropped)
+    answered = model_findings(chunks, [LLMResult("chunk-0", ({"findings": raw},))], files,
+                              Config(), "tiny")
+    found, dropped = answered.found, answered.dropped
     assert dropped == {} and [f.line for f in found] == [target]
 
 

@@ -76,7 +76,7 @@ def test_filtered_findings_sit_at_anchors_github_accepts(fd: FileDiff,
                                                         findings: list[Finding]) -> None:
     diff = Diff((fd,))
     for mode in FilterMode:
-        out = filter_findings(findings, diff, Config(filter_mode=mode), {})
+        out = filter_findings(findings, diff, Config(filter_mode=mode)).findings
         for f in out:
             meets = any(f.line <= n <= f.end_line for n in _hunk_lines(fd, f.side))
             if mode in (FilterMode.ADDED, FilterMode.DIFF_CONTEXT) or meets:
