@@ -68,6 +68,7 @@ def test_a_linter_that_hangs_is_killed_and_the_review_goes_on(git_repo: GitRepo,
     assert "reviewbot: linter slow timed out after 0.5 s" in res.err
     assert "reviewbot: linter missing could not be started: no-such-linter-here" in res.err
     assert "ruff.B006" in res.out
+    assert "note: linter slow timed out after 0.5 s" in res.out  # in the report too
     assert not marker.exists()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -88,6 +89,9 @@ def review_and_report(options: ReportOptions, io: IO, source: ReviewSource,
                             else None, imported=imported)
     finally:
         backend.close()
+    if linted.problems:  # a linter that did not run is said in every report, not only here
+        result = replace(result, coverage=replace(
+            result.coverage, notes=(*result.coverage.notes, *linted.problems)))
     fmt = options.format
     color = (fmt == "text" and options.output is None and "NO_COLOR" not in io.env
              and getattr(io.stdout, "isatty", lambda: False)())
