@@ -23,6 +23,7 @@ times. The linearity check compares 2,500 and 10,000 hunks: 4x the hunks may tak
     .venv/bin/python benchmarks/shapes.py --quick      # smaller shapes, a quick look
     .venv/bin/python benchmarks/shapes.py --only hunks --profile   # cProfile one shape
     .venv/bin/python benchmarks/shapes.py --big        # also a 200,000-changed-line PR
+    .venv/bin/python benchmarks/shapes.py --reports DIR  # keep the JSON reports (diff findings)
 
 Exit status 1 when a target is missed: >= 10,000 changed lines/s, < 300 MB peak RSS, 4x
 hunks <= 4.5x time.
@@ -275,6 +276,8 @@ def main() -> int:
     ap.add_argument("--big", action="store_true", help="also a ~200,000-changed-line PR")
     ap.add_argument("--profile", action="store_true", help="cProfile each shape in-process")
     ap.add_argument("--top", type=int, default=35)
+    ap.add_argument("--reports", type=Path, default=None,
+                    help="keep each shape's JSON report in this folder (to diff findings)")
     args = ap.parse_args()
     scale = 0.2 if args.quick else 1.0
     names = args.only or [*SHAPES, *(["big"] if args.big else [])]
@@ -296,6 +299,10 @@ def main() -> int:
                 continue
             stats = run_cli(root, built, tmp / f"{name.replace('/', '_')}.json")
             rows[name] = stats
+            if args.reports is not None:
+                args.reports.mkdir(parents=True, exist_ok=True)
+                shutil.copy(tmp / f"{name.replace('/', '_')}.json",
+                            args.reports / f"{name.replace('/', '_')}.json")
             shutil.rmtree(root, ignore_errors=True)
             rate = stats["changed"] / stats["wall"]
             engine = stats["changed"] / max(stats["timings"]["total"], 1e-9)

@@ -13,6 +13,7 @@ time.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from reviewbot.context.extract import SourceFile
 from reviewbot.static.base import StaticHit
@@ -26,8 +27,14 @@ from reviewbot.static.py_security import check_security
 from reviewbot.static.py_sinks import check_sinks
 from reviewbot.static.py_web import check_xss
 from reviewbot.static.pyctx import Ctx
-from reviewbot.static.pynodes import call_name_cache
+from reviewbot.static.pynodes import SCOPE_TYPES, call_name_cache
 from reviewbot.static.taint import Scope
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+_DEFINITIONS = SCOPE_TYPES | {"decorated_definition", "comment"}
+"""Top-level nodes that hold none of the module scope's nodes (see :func:`pynodes.index_scope`)."""
 
 ScopeRule = Callable[[Ctx, Scope], list[StaticHit]]
 SCOPE_RULES: tuple[ScopeRule, ...] = (check_sql, check_shell, check_path, check_xss,
@@ -50,7 +57,12 @@ def _analyze(src: SourceFile, changed: frozenset[int]) -> list[StaticHit]:
     # the order a stack walk from the root visits them).
     touched = ctx.touched_functions()
     touched.sort(key=lambda fn: (-fn.end_byte, fn.start_byte))
-    scopes = [module, *(Scope(fn, module) for fn in touched)]
+    # The module scope's nodes all lie in its top-level statements other than definitions;
+    # a rule reports only where the change touches one of a scope's nodes (or a binding
+    # statement of the scope), so a change inside functions only leaves it unanalysed (and
+    # unindexed, unless a function's rule asks the module for a binding).
+    own = [module] if _module_body_touched(ctx, tree.root_node) else []
+    scopes = [*own, *(Scope(fn, module) for fn in touched)]
     best: dict[tuple[str, int, int], StaticHit] = {}
     for scope in scopes:
         for rule in SCOPE_RULES:
@@ -62,3 +74,9 @@ def _analyze(src: SourceFile, changed: frozenset[int]) -> list[StaticHit]:
                 if old is None or h.severity.rank > old.severity.rank:
                     best[key] = h
     return sorted(best.values(), key=lambda h: (h.line, h.end_line, h.rule_id))
+
+
+def _module_body_touched(ctx: Ctx, root: Node) -> bool:
+    """Does the change touch a top-level statement that is not a definition?"""
+    return any(child.type not in _DEFINITIONS and ctx.touched(child)
+               for child in root.named_children)

@@ -68,13 +68,37 @@ class Definitions:
         self.is_view = False
         """A web view: a route-decorated function, or one whose first parameter is
         ``request``; its parameters are request data and what it returns is the response."""
-        self.defs: dict[str, list[Def]] = {}
         if node.type == "function_definition":
             self._collect_params(node)
-        self._by_type = index_scope(node)
+        # The index and the bindings are built on first use: a module scope that only
+        # answers ``node`` (or nothing) for its functions never indexes the module body.
+        self._defs: dict[str, list[Def]] | None = None
+        self._index: dict[str, list[tuple[int, Node]]] | None = None
         self._selected: dict[tuple[str, ...], list[Node]] = {}
-        for n in self.select(*_COLLECTED):
-            self._collect(n)
+
+    @property
+    def defs(self) -> dict[str, list[Def]]:
+        """Every binding of the scope's body, by name, in pre-order."""
+        defs = self._defs
+        if defs is None:
+            defs = self._defs = {}
+            for n in self.select(*_COLLECTED):
+                self._collect(n)
+        return defs
+
+    def __copy__(self) -> Definitions:
+        """A shallow copy that shares the index and the bindings (built first, once)."""
+        _ = self.defs
+        other = self.__class__.__new__(self.__class__)
+        other.__dict__.update(self.__dict__)
+        return other
+
+    @property
+    def _by_type(self) -> dict[str, list[tuple[int, Node]]]:
+        found = self._index
+        if found is None:
+            found = self._index = index_scope(self.node)
+        return found
 
     def select(self, *types: str) -> list[Node]:
         """The nodes of these types in the scope's body, in pre-order, not entering nested
@@ -135,7 +159,9 @@ class Definitions:
         return False
 
     def _add(self, name: str, stmt: Node, value: Node | None, kind: str, pos: int) -> None:
-        self.defs.setdefault(name, []).append(Def(name, stmt, value, kind, pos))
+        defs = self._defs
+        assert defs is not None  # only _collect, from the defs property, adds
+        defs.setdefault(name, []).append(Def(name, stmt, value, kind, pos))
 
     def _targets(self, target: Node, stmt: Node, value: Node | None, kind: str, pos: int) -> None:
         target = unparen(target)
