@@ -150,9 +150,48 @@ POSITIVE: list[tuple[str, str]] = [
         import jinja2
         env = jinja2.Environment(loader=jinja2.FileSystemLoader("templates"))
     """),
+    ("py.xss-response", """
+        class BuildHandler(webapp2.RequestHandler):
+            def get(self, build_id):
+                try:
+                    build_id = int(build_id)
+                except ValueError as ex:
+                    self.response.write(ex.message)
+                    self.abort(400)
+    """),
+    ("py.xss-response", """
+        from django.http import HttpResponse
+        def upload(request):
+            try:
+                parse(request.body)
+            except Exception as err:
+                return HttpResponse("Upload failed: %s" % err, status=400)
+    """),
 ]
 
 NEGATIVE: list[tuple[str, str]] = [
+    # near miss: a fixed message for the caught exception; the exception only logged; JSON
+    ("py.xss-response", """
+        class BuildHandler(webapp2.RequestHandler):
+            def get(self, build_id):
+                try:
+                    build_id = int(build_id)
+                except ValueError as ex:
+                    log.warning("bad id: %s", ex)
+                    self.response.write('invalid build id')
+                    self.abort(400)
+    """),
+    ("py.xss-response", """
+        from django.http import HttpResponse
+        from django.utils.html import escape
+        def upload(request):
+            try:
+                parse(request.body)
+            except Exception as err:
+                return HttpResponse("Upload failed: %s" % escape(err), status=400)
+            except KeyError as missing:
+                return HttpResponse(str(missing), content_type="text/plain")
+    """),
     ("py.path-traversal", """
         import os
         from flask import request, send_file
