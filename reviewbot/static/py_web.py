@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from reviewbot.findings import Severity
 from reviewbot.static.base import StaticHit
+from reviewbot.static.py_links import RENDER, check_links
 from reviewbot.static.pyctx import Ctx
 from reviewbot.static.pynodes import (
     args,
@@ -37,8 +38,7 @@ _RESPONSE = re.compile(r"(?:^|\.)(?:HttpResponse|Response|make_response|HTMLResp
                        r"|(?:^|\.)(?:response|out|request|resp|wfile)\.write$|^self\.write$")
 _MARKDOWN = re.compile(r"^(?:markdown|markdown\.markdown|markdown2\.markdown|md\.markdown)$"
                        r"|Markdown\(.*\)\.convert$")
-_RENDER = frozenset({"render", "render_to_response", "render_template", "TemplateResponse",
-                     "render_to_string", "direct_to_template"})
+_RENDER = RENDER
 _TAGS = (
     "a|abbr|article|aside|audio|b|blockquote|body|br|button|canvas|caption|code|dd|details|"
     "div|dl|dt|em|embed|fieldset|figure|footer|form|h[1-6]|head|header|hr|html|i|iframe|img|"
@@ -58,6 +58,7 @@ def check_xss(ctx: Ctx, scope: Scope) -> list[StaticHit]:
         elif n.type == "return_statement" and scope.is_view and n.named_children:
             hits += _view_return(ctx, scope, n, n.named_children[0])
     hits += _html_builds(ctx, scope)
+    hits += check_links(ctx, scope)
     return hits
 
 

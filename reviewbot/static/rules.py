@@ -56,6 +56,9 @@ _ALL = [
          "request data or a caught exception's text written to an HTTP response unescaped"),
     Rule("py.xss-markdown", SEC, WARN, "CWE-79",
          "Markdown rendered to HTML from non-constant text without sanitising"),
+    Rule("py.xss-url-in-template", SEC, WARN, "CWE-79",
+         "request data passed to a template as a link target (javascript: URLs are not "
+         "escaped)"),
     Rule("py.xss-json-in-template", SEC, WARN, "CWE-79",
          "json.dumps() output put into a template context without an HTML-safe encoder"),
     Rule("py.eval", SEC, ERR, "CWE-95", "eval / exec on a non-constant value"),
