@@ -71,9 +71,23 @@ POSITIVE: list[tuple[str, str]] = [
             cmd = "kubectl exec -ti {0} nslookup {1}".format(pod, hostname)
             return host.run(cmd)
     """),
+    ("py.command-string", """
+        class Device:
+            def pull_report(self, remote, name):
+                local = os.path.join(self.log_path, name)
+                self.adb.pull('%s %s' % (remote, local))
+    """),
 ]
 
 NEGATIVE: list[tuple[str, str]] = [
+    # near miss: the adb proxy gets an argv list; a constant command line
+    ("py.command-string", """
+        class Device:
+            def pull_report(self, remote, name):
+                local = os.path.join(self.log_path, name)
+                self.adb.pull([remote, local])
+                self.adb.shell('bugreportz -v')
+    """),
     # parameterised queries and constants
     ("py.sql-injection", """
         def get(cur, name):

@@ -150,9 +150,97 @@ POSITIVE: list[tuple[str, str]] = [
         import jinja2
         env = jinja2.Environment(loader=jinja2.FileSystemLoader("templates"))
     """),
+    ("py.xss-response", """
+        class BuildHandler(webapp2.RequestHandler):
+            def get(self, build_id):
+                try:
+                    build_id = int(build_id)
+                except ValueError as ex:
+                    self.response.write(ex.message)
+                    self.abort(400)
+    """),
+    ("py.xss-response", """
+        from django.http import HttpResponse
+        def upload(request):
+            try:
+                parse(request.body)
+            except Exception as err:
+                return HttpResponse("Upload failed: %s" % err, status=400)
+    """),
+    ("py.xss-url-in-template", """
+        class LoginHandler(BaseHandler):
+            def get(self):
+                self.render('login.html', {
+                    'title': 'Sign in',
+                    'dest': self.request.get('dest'),
+                })
+    """),
+    ("py.xss-url-in-template", """
+        from django.views.generic import TemplateView
+        class Page(TemplateView):
+            def get_context_data(self, **kwargs):
+                data = super().get_context_data(**kwargs)
+                if "next" in self.request.GET:
+                    data["next_url"] = self.request.GET["next"]
+                return data
+    """),
+    ("py.xss-url-in-template", """
+        from flask import request, render_template
+        def done():
+            target = request.args.get("return_to", "/")
+            return render_template("done.html", return_to=target)
+    """),
 ]
 
 NEGATIVE: list[tuple[str, str]] = [
+    # near miss: the link is checked first; a non-URL name; a url_for target
+    ("py.xss-url-in-template", """
+        class LoginHandler(BaseHandler):
+            def get(self):
+                dest = self.request.get('dest')
+                check_redirect_url(dest)
+                self.render('login.html', {'dest': dest, 'user': self.request.get('user')})
+    """),
+    ("py.xss-url-in-template", """
+        import urllib.parse
+        from django.views.generic import TemplateView
+        class Page(TemplateView):
+            def get_context_data(self, **kwargs):
+                data = super().get_context_data(**kwargs)
+                back = self.request.GET.get("back")
+                if back is not None and urllib.parse.urlparse(back).scheme == "":
+                    data["back_link"] = back
+                data["query"] = self.request.GET.get("q")
+                return data
+    """),
+    ("py.xss-url-in-template", """
+        from flask import request, render_template, url_for
+        def done():
+            page = int(request.args.get("page", 1))
+            return render_template("done.html", next_url=url_for("list", page=page + 1))
+    """),
+    # near miss: a fixed message for the caught exception; the exception only logged; JSON
+    ("py.xss-response", """
+        class BuildHandler(webapp2.RequestHandler):
+            def get(self, build_id):
+                try:
+                    build_id = int(build_id)
+                except ValueError as ex:
+                    log.warning("bad id: %s", ex)
+                    self.response.write('invalid build id')
+                    self.abort(400)
+    """),
+    ("py.xss-response", """
+        from django.http import HttpResponse
+        from django.utils.html import escape
+        def upload(request):
+            try:
+                parse(request.body)
+            except Exception as err:
+                return HttpResponse("Upload failed: %s" % escape(err), status=400)
+            except KeyError as missing:
+                return HttpResponse(str(missing), content_type="text/plain")
+    """),
     ("py.path-traversal", """
         import os
         from flask import request, send_file

@@ -71,6 +71,8 @@ _SHELL_CALLS = frozenset({
 _RUNNER_VERBS = frozenset({"run", "execute", "popen", "spawn"})
 _RUNNER_NOUNS = frozenset({"cmd", "command", "ssh", "cli", "shell", "subprocess"})
 _RUNNER_NAMES = frozenset({"call", "check_call", "check_output", "getoutput"})
+_CLI_PROXIES = frozenset({"adb", "fastboot"})
+"""Receivers whose every method runs the tool of that name (mobly's AdbProxy and the like)."""
 
 
 def looks_like_sql(t: str) -> bool:
@@ -347,6 +349,8 @@ def is_runner(name: str) -> bool:
         return True
     if any(set(words(p)) & _SQL_RECEIVERS for p in parts[:-1]):
         return False
+    if len(parts) > 1 and set(words(parts[-2])) & _CLI_PROXIES:
+        return True  # self.adb.pull(...): each method of an adb proxy is an adb subcommand
     w = words(last)
     if not w:
         return False

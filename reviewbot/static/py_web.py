@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from reviewbot.findings import Severity
 from reviewbot.static.base import StaticHit
+from reviewbot.static.py_links import RENDER, check_links
 from reviewbot.static.pyctx import Ctx
 from reviewbot.static.pynodes import (
     args,
@@ -37,8 +38,7 @@ _RESPONSE = re.compile(r"(?:^|\.)(?:HttpResponse|Response|make_response|HTMLResp
                        r"|(?:^|\.)(?:response|out|request|resp|wfile)\.write$|^self\.write$")
 _MARKDOWN = re.compile(r"^(?:markdown|markdown\.markdown|markdown2\.markdown|md\.markdown)$"
                        r"|Markdown\(.*\)\.convert$")
-_RENDER = frozenset({"render", "render_to_response", "render_template", "TemplateResponse",
-                     "render_to_string", "direct_to_template"})
+_RENDER = RENDER
 _TAGS = (
     "a|abbr|article|aside|audio|b|blockquote|body|br|button|canvas|caption|code|dd|details|"
     "div|dl|dt|em|embed|fieldset|figure|footer|form|h[1-6]|head|header|hr|html|i|iframe|img|"
@@ -58,6 +58,7 @@ def check_xss(ctx: Ctx, scope: Scope) -> list[StaticHit]:
         elif n.type == "return_statement" and scope.is_view and n.named_children:
             hits += _view_return(ctx, scope, n, n.named_children[0])
     hits += _html_builds(ctx, scope)
+    hits += check_links(ctx, scope)
     return hits
 
 
@@ -148,6 +149,15 @@ def _xss_call(ctx: Ctx, scope: Scope, n: Node) -> list[StaticHit]:
                     "in it runs on the server (SSTI) and HTML in it is not escaped. Keep the "
                     "template constant and pass values as context variables.")]
     elif _RESPONSE.search(name) and first is not None:
+        caught = _exception_text(first, n)
+        if caught is not None and ctx.touched(n) and not _plain_text(ctx, n, name):
+            return [RULES["py.xss-response"].hit(
+                line(n), end_line(n), "exception text written to the response",
+                f"`{name}` writes the text of the caught exception `{caught}` into the "
+                "response unescaped. Exception messages often quote the input that caused "
+                "them (int('<script>...') raises \"invalid literal ... '<script>...'\"), so "
+                "this reflects request data as HTML, and it shows internals (CWE-209). Write "
+                "a fixed message and log the exception.", confidence=0.7)]
         taint = scope.level(first, HTML)
         if taint.level >= Level.SOURCE:
             anchor = ctx.anchor(n, scope, [first], HTML, Level.SOURCE, f"`{name}`")
@@ -181,6 +191,61 @@ def _xss_call(ctx: Ctx, scope: Scope, n: Node) -> list[StaticHit]:
         if hits:
             return hits
     return []
+
+
+_EXC_PATH = frozenset({"attribute", "subscript", "binary_operator", "string", "interpolation",
+                       "argument_list", "parenthesized_expression", "tuple", "call",
+                       "string_content", "format_expression"})
+_EXC_CALLS = frozenset({"str", "repr", "unicode", "format"})
+_EXCEPT_AS = re.compile(r"\bas\s+([A-Za-z_]\w*)\s*:?\s*$")
+
+
+def _exception_text(value: Node, at: Node) -> str | None:
+    """The name of an ``except ... as e`` variable whose text ``value`` is: ``e.message``,
+    ``str(e)``, ``e.args[0]``, ``"failed: %s" % e``, ``f"{e}"`` (not ``escape(e)`` or
+    ``json.dumps(...)``)."""
+    bound: set[str] = set()
+    cur = at.parent
+    while cur is not None and cur.type not in ("function_definition", "module"):
+        if cur.type == "except_clause":
+            body = cur.child_by_field_name("body") or cur.named_children[-1]
+            head = text(cur)[: body.start_byte - cur.start_byte]
+            m = _EXCEPT_AS.search(head.rstrip().rstrip(":"))
+            if m is not None:
+                bound.add(m.group(1))
+        cur = cur.parent
+    if not bound:
+        return None
+    return _carries(unparen(value), bound)
+
+
+def _carries(n: Node, bound: set[str]) -> str | None:
+    if n.type == "identifier":
+        return text(n) if text(n) in bound else None
+    if n.type not in _EXC_PATH:
+        return None
+    if n.type == "call" and last_name(call_name(n)) not in _EXC_CALLS:
+        return None
+    if n.type == "attribute":
+        obj = n.child_by_field_name("object")
+        attr = n.child_by_field_name("attribute")
+        if obj is None or attr is None or text(attr) not in ("message", "msg", "args", "format"):
+            return None
+        return _carries(unparen(obj), bound)
+    for c in n.named_children:
+        got = _carries(unparen(c), bound)
+        if got is not None:
+            return got
+    return None
+
+
+def _plain_text(ctx: Ctx, n: Node, name: str) -> bool:
+    """A response declared as text/plain or JSON, or DRF's Response (it encodes JSON)."""
+    for key in ("content_type", "mimetype", "media_type"):
+        kw = kwarg(n, key)
+        if kw is not None and ("plain" in text(kw) or "json" in text(kw)):
+            return True
+    return name == "Response" and b"rest_framework" in ctx.src.data
 
 
 def _jinja_env(callee: str) -> bool:

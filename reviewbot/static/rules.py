@@ -53,9 +53,12 @@ _ALL = [
     Rule("py.xss-template-string", SEC, ERR, "CWE-79",
          "render_template_string / Template() on a non-constant template"),
     Rule("py.xss-response", SEC, ERR, "CWE-79",
-         "request data written to an HTTP response unescaped"),
+         "request data or a caught exception's text written to an HTTP response unescaped"),
     Rule("py.xss-markdown", SEC, WARN, "CWE-79",
          "Markdown rendered to HTML from non-constant text without sanitising"),
+    Rule("py.xss-url-in-template", SEC, WARN, "CWE-79",
+         "request data passed to a template as a link target (javascript: URLs are not "
+         "escaped)"),
     Rule("py.xss-json-in-template", SEC, WARN, "CWE-79",
          "json.dumps() output put into a template context without an HTML-safe encoder"),
     Rule("py.eval", SEC, ERR, "CWE-95", "eval / exec on a non-constant value"),
