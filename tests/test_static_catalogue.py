@@ -6,19 +6,10 @@ import re
 
 from reviewbot.findings import Category
 from reviewbot.static.rules import RULES
-from tests import (
-    test_static_bugs,
-    test_static_crypto,
-    test_static_injection,
-    test_static_javascript,
-    test_static_security,
-    test_static_sinks,
-    test_static_web,
-)
 from tests.docs_support import docs_text
+from tests.test_static_cases import CASE_MODULES
 
-_MODULES = (test_static_bugs, test_static_injection, test_static_javascript,
-            test_static_security, test_static_web, test_static_sinks, test_static_crypto)
+_MODULES = CASE_MODULES
 
 
 def _covered(table: str) -> set[str]:

@@ -18,9 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reviewbot.findings import Category, Severity
+from reviewbot.static.rules import BUG, ERR, INFO, PERF, SEC, STYLE, WARN
 
-SEC, BUG, PERF, STYLE = Category.SECURITY, Category.BUG, Category.PERFORMANCE, Category.STYLE
-ERR, WARN, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 @dataclass(frozen=True, slots=True)
 class RuffRule:
