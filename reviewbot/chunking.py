@@ -15,18 +15,11 @@ from reviewbot.context.extract import CodeContext, Definition, SourceFile, conte
 from reviewbot.coverage import Skipped
 from reviewbot.diff.model import DiffLine, LineKind
 from reviewbot.prompts_render import fenced
+from reviewbot.token_estimate import estimate_tokens
 
 TokenCounter = Callable[[str], int]
 TOO_LONG = "line too long for the token budget"
-
-
-def estimate_tokens(text: str) -> int:
-    """Conservative token estimate: one token per 3 UTF-8 bytes, plus one per line.
-
-    Llama-family tokenizers average 3.5-4 bytes per token on source code, so this
-    over-counts; used when the server has no /tokenize endpoint.
-    """
-    return len(text.encode("utf-8", "surrogateescape")) // 3 + text.count("\n") + 1
+__all__ = ["estimate_tokens"]  # re-exported: callers count the way chunks are packed
 
 
 @dataclass(frozen=True, slots=True)

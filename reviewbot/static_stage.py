@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 
+from reviewbot.anchoring import anchor_identity
 from reviewbot.chunking import hunk_spans
 from reviewbot.config import Config
 from reviewbot.context.extract import Definition, SourceFile
@@ -14,7 +15,6 @@ from reviewbot.deadline import NO_DEADLINE, Deadline, past_deadline
 from reviewbot.diff.model import FileStatus
 from reviewbot.findings import Finding, Side, fingerprint
 from reviewbot.forking import ForkMap, can_fork, usable_cpus
-from reviewbot.model_findings import anchor_identity
 from reviewbot.prepare import PreparedFile
 from reviewbot.static import analyze, touches
 from reviewbot.static.base import StaticHit

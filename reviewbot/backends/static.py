@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from reviewbot.backends.base import BackendInfo, LLMRequest, LLMResult, ProgressCallback
-from reviewbot.chunking import estimate_tokens
+from reviewbot.token_estimate import estimate_tokens
 
 
 class StaticBackend:

@@ -10,7 +10,7 @@ and keeps the first that answers with a positive count:
                     -> ``{"tokens": [...]}``
 
 ``root`` is the base URL without ``/v1``. When none answers, counts come from
-:func:`reviewbot.chunking.estimate_tokens`, which over-counts on purpose.
+:func:`reviewbot.token_estimate.estimate_tokens`, which over-counts on purpose.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 
 from reviewbot.backends.http_client import Requester
-from reviewbot.chunking import estimate_tokens
+from reviewbot.token_estimate import estimate_tokens
 
 PROBE_TEXT = "def reviewbot_probe(x):\n    return x + 1\n"
 

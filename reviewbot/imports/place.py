@@ -16,11 +16,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 
+from reviewbot.anchoring import anchor_identity
 from reviewbot.context.extract import SourceFile
 from reviewbot.diff.model import FileDiff
 from reviewbot.findings import Finding, Side, fingerprint
 from reviewbot.imports.model import Diagnostic, ImportBatch
-from reviewbot.model_findings import anchor_identity
 
 IMPORTED_TAG = "imported"
 TITLE_CHARS = 160
