@@ -50,7 +50,7 @@ def test_docs_pages_exist_and_each_is_linked_from_the_readme() -> None:
 
 def test_relative_links_in_readme_and_docs_point_at_files_and_headings() -> None:
     broken = []
-    for page in [README, *doc_pages()]:
+    for page in [README, ROOT / "CONTRIBUTING.md", *doc_pages()]:
         for target in _links(page):
             if re.match(r"[a-z][a-z0-9+.-]*:", target):  # https:, mailto:
                 continue
@@ -71,3 +71,14 @@ def test_the_link_checker_reads_links_and_headings(tmp_path: Path) -> None:
     assert _links(page) == ["#a-title-x", "missing.md"]
     assert _anchors(page.read_text(encoding="utf-8")) == {"a-title-x"}
     assert DOCS.is_dir()
+
+
+PATH_NAME = re.compile(r"`((?:reviewbot|tests|prompts|benchmarks|\.ci|docs)/[\w./-]*)`")
+
+
+def test_contributing_is_linked_and_the_paths_it_names_exist() -> None:
+    guide = ROOT / "CONTRIBUTING.md"
+    assert "(CONTRIBUTING.md)" in README.read_text(encoding="utf-8")
+    named = PATH_NAME.findall(guide.read_text(encoding="utf-8"))
+    assert len(named) >= 10
+    assert [n for n in named if not (ROOT / n).exists()] == []
