@@ -16,7 +16,8 @@ from pathlib import Path
 
 from reviewbot.config import TestsConfig
 from reviewbot.safe_publish import redact, visible
-from reviewbot.suggest.sandbox import Limits, RunReport, Sandbox, run_pytest
+from reviewbot.suggest.sandbox import RunReport, Sandbox, run_pytest
+from reviewbot.suggest.sandbox_limits import Limits
 
 
 def clean_message(text: str, limit: int = 240) -> str:
