@@ -17,6 +17,7 @@ test names it when it is not.
 from __future__ import annotations
 
 import ast
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -160,7 +161,7 @@ def test_the_cycle_finder_finds_cycles(graph: dict[str, set[str]], has_cycle: bo
     found = find_cycle(graph)
     assert (found is not None) == has_cycle
     if found is not None:
-        assert found[0] == found[-1] and all(b in graph[a] for a, b in zip(found, found[1:]))
+        assert found[0] == found[-1] and all(b in graph[a] for a, b in pairwise(found))
 
 
 def test_an_upward_import_is_named() -> None:
