@@ -339,7 +339,7 @@ def test_personal_token_identity_and_no_check_run(shop_pr: ShopPR) -> None:
 def test_a_broken_base_config_fails_the_check_run_naming_the_problem(fake: FakeGitHub,
                                                                      git_repo) -> None:
     from reviewbot.errors import ConfigError
-    from reviewbot.github.pipeline import CONFIG_ERROR_TITLE
+    from reviewbot.github.publish_step import CONFIG_ERROR_TITLE
 
     git_repo.write("ok.py", "def f(x):\n    return x\n")
     base = git_repo.commit("base")

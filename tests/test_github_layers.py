@@ -84,8 +84,10 @@ def test_the_pipeline_does_not_import_the_entry_point() -> None:
 def test_reading_does_not_import_writing() -> None:
     graph = _graph()
     writing = {"reviewbot.github.publisher", "reviewbot.github.checks",
-               "reviewbot.github.pipeline", "reviewbot.github.flow"}
-    for reading in ("reviewbot.github.reader", "reviewbot.github.state"):
+               "reviewbot.github.publish_step", "reviewbot.github.pipeline",
+               "reviewbot.github.flow"}
+    for reading in ("reviewbot.github.reader", "reviewbot.github.state",
+                    "reviewbot.github.read_step"):
         assert not graph[reading] & writing, reading
     assert "reviewbot.github.state" in graph["reviewbot.github.publisher"]
 

@@ -17,6 +17,7 @@ test names it when it is not.
 from __future__ import annotations
 
 import ast
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,8 @@ LAYERS: dict[str, int] = {
     "reviewbot.known_findings": 2, "reviewbot.filtering": 2, "reviewbot.answer_budget": 2,
     "reviewbot.backends": 1, "reviewbot.reporters": 1, "reviewbot.static": 1,
     "reviewbot.imports": 1, "reviewbot.linters": 1, "reviewbot.diff": 1,
-    "reviewbot.context": 1, "reviewbot.config": 1, "reviewbot.config_yaml": 1,
+    "reviewbot.context": 1, "reviewbot.config": 1, "reviewbot.config_values": 1,
+    "reviewbot.config_yaml": 1,
     "reviewbot.sources": 1, "reviewbot.hook_sources": 1, "reviewbot.gitio": 1,
     "reviewbot.selection": 1, "reviewbot.placement": 1, "reviewbot.anchoring": 1,
     "reviewbot.prompts_render": 1, "reviewbot.safe_publish": 1, "reviewbot.forking": 1,
@@ -159,7 +161,7 @@ def test_the_cycle_finder_finds_cycles(graph: dict[str, set[str]], has_cycle: bo
     found = find_cycle(graph)
     assert (found is not None) == has_cycle
     if found is not None:
-        assert found[0] == found[-1] and all(b in graph[a] for a, b in zip(found, found[1:]))
+        assert found[0] == found[-1] and all(b in graph[a] for a, b in pairwise(found))
 
 
 def test_an_upward_import_is_named() -> None:

@@ -32,7 +32,7 @@ from reviewbot.safe_publish import (
     safe_plain,
     visible,
 )
-from reviewbot.suggest.check import clean_message
+from reviewbot.suggest.runs import clean_message
 
 PEM_BODY = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj"
 KEY = f"-----BEGIN PRIVATE KEY-----\n{PEM_BODY}\n-----END PRIVATE KEY-----"

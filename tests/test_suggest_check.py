@@ -21,10 +21,10 @@ from reviewbot.suggest.check import (
     PASSES,
     Candidate,
     check_candidates,
-    clean_message,
     level1_reason,
 )
 from reviewbot.suggest.imports import ImportPolicy, declared_imports, head_closure
+from reviewbot.suggest.runs import clean_message
 from reviewbot.suggest.sandbox import namespaces_available
 from reviewbot.suggest.targets import HeadFiles, Target
 from tests.conftest import GitRepo

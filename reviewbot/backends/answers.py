@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from reviewbot.backends.base import LLMResult
@@ -178,64 +178,10 @@ def salvage_truncated(text: str, start: int) -> tuple[dict[str, Any], int] | Non
     Returns the salvaged object and the number of complete entries kept in its top-level
     arrays, or None when the text is not an unclosed object or nothing complete is left.
     """
-    stack: list[str] = []
-    expect_key: list[bool] = []
-    cut: tuple[int, str, bool] | None = None  # (end index, closers, at top level)
-
-    def mark(pos: int) -> None:
-        nonlocal cut
-        if stack and stack[0] == "{" and all(s == "[" for s in stack[1:]):
-            cut = (pos, "".join(_CLOSER[s] for s in reversed(stack)), len(stack) == 1)
-
-    i, n = start, len(text)
-    while i < n:
-        c = text[i]
-        if c == '"':
-            end = _scan_string(text, i)
-            if end < 0:
-                break
-            is_key = bool(stack) and stack[-1] == "{" and expect_key[-1]
-            i = end
-            if is_key:
-                expect_key[-1] = False
-            else:
-                mark(i)
-            continue
-        if c in "{[":
-            stack.append(c)
-            expect_key.append(c == "{")
-            i += 1
-            if c == "[":
-                mark(i)
-            continue
-        if c in "}]":
-            if not stack:
-                return None
-            stack.pop()
-            expect_key.pop()
-            i += 1
-            if not stack:
-                return None  # the object closed: not a truncation
-            mark(i)
-            continue
-        if c == ",":
-            if stack and stack[-1] == "{":
-                expect_key[-1] = True
-            i += 1
-            continue
-        if c in ": \t\r\n":
-            i += 1
-            continue
-        j = i
-        while j < n and text[j] not in _DELIMS:
-            j += 1
-        if j >= n:
-            break  # a number or literal cut in the middle
-        i = j
-        mark(i)
-    if cut is None or not stack:
+    nesting = _scan_unclosed(text, start)
+    if nesting is None or nesting.cut is None or not nesting.stack:
         return None
-    end, closers, top_level = cut
+    end, closers, top_level = nesting.cut
     try:
         value = _decode(text[start:end] + closers)
     except json.JSONDecodeError:
@@ -246,6 +192,68 @@ def salvage_truncated(text: str, start: int) -> tuple[dict[str, Any], int] | Non
     if kept == 0 and not top_level:
         return None
     return value, kept
+
+
+@dataclass(slots=True)
+class _Nesting:
+    """The containers open at the scan's position, and the last place the answer could be
+    closed with only complete entries."""
+
+    stack: list[str] = field(default_factory=list)
+    expect_key: list[bool] = field(default_factory=list)
+    """For each open container: an object waiting for its next key (False for arrays)."""
+    cut: tuple[int, str, bool] | None = None
+    """(end index, closers, at top level)"""
+
+    def mark(self, pos: int) -> None:
+        stack = self.stack
+        if stack and stack[0] == "{" and all(s == "[" for s in stack[1:]):
+            self.cut = (pos, "".join(_CLOSER[s] for s in reversed(stack)), len(stack) == 1)
+
+
+def _scan_unclosed(text: str, start: int) -> _Nesting | None:
+    """Scan the answer from ``start`` to where it stops; None when a container closes that
+    was never opened or the top-level object closes (then it is not a truncation)."""
+    nest = _Nesting()
+    i, n = start, len(text)
+    while i < n:
+        c = text[i]
+        if c == '"':
+            end = _scan_string(text, i)
+            if end < 0:
+                break
+            is_key = bool(nest.stack) and nest.stack[-1] == "{" and nest.expect_key[-1]
+            i = end
+            if is_key:
+                nest.expect_key[-1] = False
+            else:
+                nest.mark(i)
+        elif c in "{[":
+            nest.stack.append(c)
+            nest.expect_key.append(c == "{")
+            i += 1
+            if c == "[":
+                nest.mark(i)
+        elif c in "}]":
+            if len(nest.stack) <= 1:
+                return None  # nothing open, or the object closed: not a truncation
+            nest.stack.pop()
+            nest.expect_key.pop()
+            i += 1
+            nest.mark(i)
+        elif c == ",":
+            if nest.stack and nest.stack[-1] == "{":
+                nest.expect_key[-1] = True
+            i += 1
+        elif c in ": \t\r\n":
+            i += 1
+        else:
+            while i < n and text[i] not in _DELIMS:
+                i += 1
+            if i >= n:
+                break  # a number or literal cut in the middle
+            nest.mark(i)
+    return nest
 
 
 def _outside_strings(text: str) -> list[tuple[bool, str]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from reviewbot.diff.paths import git_header_paths, is_ambiguous, quote, strip_prefix, unquote
 from reviewbot.errors import DiffError
@@ -59,12 +60,7 @@ def validate_hunks(lines: Sequence[str]) -> None:
     n = len(lines)
     while i < n:
         line = lines[i].rstrip("\n")
-        if line.startswith(("diff --cc ", "diff --combined ")):
-            raise DiffError(
-                f"line {i + 1} of the diff starts a combined (merge) diff, which cannot be "
-                "anchored to one side",
-                hint="review the merge against one parent, e.g. `reviewbot diff MAIN...MERGE`",
-            )
+        _refuse_combined(line, i)
         if line.startswith("diff --git ") or line.startswith("+++ "):
             current = file_label(line.rstrip("\r"), current)
             if line.startswith("diff --git ") or not seen_file:
@@ -77,69 +73,111 @@ def validate_hunks(lines: Sequence[str]) -> None:
         if not line.startswith("@@"):
             i += 1
             continue
-        where = f"line {i + 1} of the diff ({current})"
-        m = _HUNK_HEADER.match(line.rstrip("\r"))
-        if not m:
-            raise DiffError(f"malformed hunk header at {where}: {line[:80]!r}",
-                            hint=MALFORMED_HINT)
-        if not seen_file:
-            raise DiffError(f"hunk header at line {i + 1} of the diff comes before any file "
-                            "header ('diff --git' or '---/+++')", hint=MALFORMED_HINT)
-        old_start, new_start = int(m.group(1)), int(m.group(3))
-        old_left = int(m.group(2)) if m.group(2) is not None else 1
-        new_left = int(m.group(4)) if m.group(4) is not None else 1
-        counts = line.split("@@")[1].strip()
-        if (old_left and not old_start) or (new_left and not new_start):
-            raise DiffError(f"hunk header at {where} counts lines from line 0: {counts!r}",
-                            hint=MALFORMED_HINT)
-        if old_start < prev_old_end or new_start < prev_new_end:
-            raise DiffError(f"hunk at {where} overlaps or precedes the file's previous hunk "
-                            f"({counts!r})", hint=MALFORMED_HINT)
-        prev_old_end = old_start + old_left
-        prev_new_end = new_start + new_left
-        header_no = i + 1
-        i += 1
-        while i < n and (old_left > 0 or new_left > 0):
-            body = lines[i].rstrip("\n")
-            tag = body[:1]
-            if tag == "\\":
-                i += 1
-                continue
-            if tag in (" ", "", "\r"):
-                old_left -= 1
-                new_left -= 1
-            elif tag == "-":
-                old_left -= 1
-            elif tag == "+":
-                new_left -= 1
-            else:
-                break
-            if old_left < 0 or new_left < 0:
-                break
+        hunk = _hunk_header(line, i, current, seen_file)
+        if hunk.old_start < prev_old_end or hunk.new_start < prev_new_end:
+            raise DiffError(f"hunk at {hunk.where} overlaps or precedes the file's previous hunk "
+                            f"({hunk.counts!r})", hint=MALFORMED_HINT)
+        prev_old_end = hunk.old_start + hunk.old_count
+        prev_new_end = hunk.new_start + hunk.new_count
+        i = _check_hunk_body(lines, i + 1, hunk, current)
+
+
+@dataclass(frozen=True, slots=True)
+class _Hunk:
+    """A well-formed hunk header: where it starts and the lines it counts on each side."""
+
+    line_no: int
+    """Its line in the diff, from 1."""
+    where: str
+    counts: str
+    """The header's ``-a,b +c,d`` text, as quoted in errors."""
+    old_start: int
+    old_count: int
+    new_start: int
+    new_count: int
+
+
+def _refuse_combined(line: str, i: int) -> None:
+    if line.startswith(("diff --cc ", "diff --combined ")):
+        raise DiffError(
+            f"line {i + 1} of the diff starts a combined (merge) diff, which cannot be "
+            "anchored to one side",
+            hint="review the merge against one parent, e.g. `reviewbot diff MAIN...MERGE`",
+        )
+
+
+def _hunk_header(line: str, i: int, current: str, seen_file: bool) -> _Hunk:
+    """Parse the ``@@`` header at index ``i``, or raise naming what is wrong with it."""
+    where = f"line {i + 1} of the diff ({current})"
+    m = _HUNK_HEADER.match(line.rstrip("\r"))
+    if not m:
+        raise DiffError(f"malformed hunk header at {where}: {line[:80]!r}",
+                        hint=MALFORMED_HINT)
+    if not seen_file:
+        raise DiffError(f"hunk header at line {i + 1} of the diff comes before any file "
+                        "header ('diff --git' or '---/+++')", hint=MALFORMED_HINT)
+    old_start, new_start = int(m.group(1)), int(m.group(3))
+    old_left = int(m.group(2)) if m.group(2) is not None else 1
+    new_left = int(m.group(4)) if m.group(4) is not None else 1
+    counts = line.split("@@")[1].strip()
+    if (old_left and not old_start) or (new_left and not new_start):
+        raise DiffError(f"hunk header at {where} counts lines from line 0: {counts!r}",
+                        hint=MALFORMED_HINT)
+    return _Hunk(i + 1, where, counts, old_start, old_left, new_start, new_left)
+
+
+def _check_hunk_body(lines: Sequence[str], i: int, hunk: _Hunk, current: str) -> int:
+    """Check the body that starts at index ``i`` holds exactly the lines ``hunk`` counts and
+    is not followed by more body lines; returns the index after it."""
+    n = len(lines)
+    old_left, new_left = hunk.old_count, hunk.new_count
+    while i < n and (old_left > 0 or new_left > 0):
+        body = lines[i].rstrip("\n")
+        tag = body[:1]
+        if tag == "\\":
             i += 1
-        if old_left != 0 or new_left != 0:
-            stop = (f"stopped at line {i + 1}" if i < n else
-                    f"the diff ends at line {n}")
+            continue
+        if tag in (" ", "", "\r"):
+            old_left -= 1
+            new_left -= 1
+        elif tag == "-":
+            old_left -= 1
+        elif tag == "+":
+            new_left -= 1
+        else:
+            break
+        if old_left < 0 or new_left < 0:
+            break
+        i += 1
+    if old_left != 0 or new_left != 0:
+        stop = (f"stopped at line {i + 1}" if i < n else
+                f"the diff ends at line {n}")
+        raise DiffError(
+            f"hunk at line {hunk.line_no} of the diff ({current}) does not match its header "
+            f"{hunk.counts!r}: the lines that follow disagree with its counts ({stop})",
+            hint=MALFORMED_HINT,
+        )
+    _refuse_extra_lines(lines, i, hunk, current)
+    return i
+
+
+def _refuse_extra_lines(lines: Sequence[str], i: int, hunk: _Hunk, current: str) -> None:
+    """Lines directly after a complete hunk must not look like more hunk body."""
+    n = len(lines)
+    while i < n and lines[i].startswith("\\"):
+        i += 1
+    if i < n:
+        nxt = lines[i].rstrip("\n")
+        is_file_header = (nxt.startswith("--- ") and i + 1 < n
+                          and lines[i + 1].startswith("+++ "))
+        is_signature = nxt == "-- "
+        if nxt[:1] in ("+", "-", " ") and not is_file_header and not is_signature:
             raise DiffError(
-                f"hunk at line {header_no} of the diff ({current}) does not match its header "
-                f"{counts!r}: the lines that follow disagree with its counts ({stop})",
+                f"hunk at line {hunk.line_no} of the diff ({current}) has more lines than its "
+                f"header {hunk.counts!r} declares (extra line {i + 1}); "
+                "unidiff would silently drop them",
                 hint=MALFORMED_HINT,
             )
-        # Lines directly after a complete hunk must not look like more hunk body.
-        while i < n and lines[i].startswith("\\"):
-            i += 1
-        if i < n:
-            nxt = lines[i].rstrip("\n")
-            is_file_header = (nxt.startswith("--- ") and i + 1 < n
-                              and lines[i + 1].startswith("+++ "))
-            is_signature = nxt == "-- "
-            if nxt[:1] in ("+", "-", " ") and not is_file_header and not is_signature:
-                raise DiffError(
-                    f"hunk at line {header_no} of the diff ({current}) has more lines than its "
-                    f"header {counts!r} declares (extra line {i + 1}); "
-                    "unidiff would silently drop them",
-                    hint=MALFORMED_HINT,
-                )
 
 
 def _name_of(line: str, prefix: str) -> str | None:

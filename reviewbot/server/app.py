@@ -144,9 +144,34 @@ class WebhookApp:
 
     async def _webhook(self, request: Request, started: float, event: str | None,
                        delivery: str | None, reservation: Reservation) -> Response:
+        body = await self._receive(request, started, event, reservation)
+        if isinstance(body, Response):
+            return body
+        payload = self._payload(request, started, event, body)
+        del body
+        if isinstance(payload, Response):
+            return payload
+        # (_payload has answered a delivery without an event header: ``event`` is set here)
+        decision = route(event or "", payload, review_drafts=self.settings.config.review_drafts)
+        if decision.outcome == DecisionOutcome.PING:
+            return self._answer(started, event, "ping", 200, {"status": "pong"})
+        if decision.outcome == DecisionOutcome.LOGGED:
+            log.info("installation event", extra={"reason": decision.reason,
+                                                  "installation_id": _installation(payload)})
+        if decision.job is None:
+            return self._answer(started, event, decision.outcome, 200,
+                                {"status": decision.outcome, "reason": decision.reason})
+        if delivery is None:
+            return self._answer(started, event, "bad_request", 400,
+                                {"error": "missing X-GitHub-Delivery header"})
+        return await self._enqueue(started, event, delivery, decision.job)
+
+    async def _receive(self, request: Request, started: float, event: str | None,
+                       reservation: Reservation) -> bytes | Response:
+        """The request body, or the answer when it could not be read whole in time."""
         s = self.settings
         try:
-            body = await read_body(request, limit=s.max_body_bytes, reservation=reservation,
+            return await read_body(request, limit=s.max_body_bytes, reservation=reservation,
                                    timeout=s.body_timeout)
         except TooLarge:
             return self._answer(started, event, "too_large", 413,
@@ -164,6 +189,10 @@ class WebhookApp:
         except Disconnected:
             return self._answer(started, event, "disconnected", 400,
                                 {"error": "client disconnected"}, {"Connection": "close"})
+
+    def _payload(self, request: Request, started: float, event: str | None,
+                 body: bytes) -> dict[str, Any] | Response:
+        """The signed delivery's JSON object, or the answer saying why there is none."""
         if not verify(self.secret, body, request.headers.get("x-hub-signature-256")):
             return self._answer(started, event, "bad_signature", 401,
                                 {"error": "missing or invalid X-Hub-Signature-256"})
@@ -174,24 +203,15 @@ class WebhookApp:
             payload = parse_json(body)
         except BadJSON as exc:
             return self._answer(started, event, "bad_json", 400, {"error": str(exc)})
-        del body
         if not isinstance(payload, dict):
             return self._answer(started, event, "bad_json", 400,
                                 {"error": "body is not a JSON object"})
-        decision = route(event, payload, review_drafts=self.settings.config.review_drafts)
-        if decision.outcome == DecisionOutcome.PING:
-            return self._answer(started, event, "ping", 200, {"status": "pong"})
-        if decision.outcome == DecisionOutcome.LOGGED:
-            log.info("installation event", extra={"reason": decision.reason,
-                                                  "installation_id": _installation(payload)})
-        if decision.job is None:
-            return self._answer(started, event, decision.outcome, 200,
-                                {"status": decision.outcome, "reason": decision.reason})
-        if delivery is None:
-            return self._answer(started, event, "bad_request", 400,
-                                {"error": "missing X-GitHub-Delivery header"})
+        return payload
+
+    async def _enqueue(self, started: float, event: str | None, delivery: str,
+                       job: JobSpec) -> Response:
         try:
-            accepted = await self.batcher.submit(delivery, decision.job)
+            accepted = await self.batcher.submit(delivery, job)
         except Exception as exc:  # noqa: BLE001 - GitHub shows the failure; redeliver later
             log.error("queue unavailable", extra={"error_type": type(exc).__name__})
             return self._answer(started, event, "queue_error", 503,
@@ -200,8 +220,7 @@ class WebhookApp:
             return self._answer(started, event, "duplicate", 200,
                                 {"status": "duplicate", "job_id": delivery})
         return self._answer(started, event, "accepted", 202,
-                            {"status": "queued", "job_id": delivery,
-                             "trigger": decision.job.trigger})
+                            {"status": "queued", "job_id": delivery, "trigger": job.trigger})
 
     async def healthz(self, request: Request) -> Response:
         return JSONResponse({"status": "ok"})

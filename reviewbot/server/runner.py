@@ -128,7 +128,7 @@ class GitHubJobRunner:
             raise
         except ConfigError as exc:
             # the base branch's .reviewbot.yml is broken: the check run says so (see
-            # github.pipeline.report_config_error); retrying cannot help until it is fixed
+            # github.publish_step.report_config_error); retrying cannot help until it is fixed
             raise PermanentJobError(exc.message, hint=exc.hint) from None
 
     def _run(self, spec: JobSpec) -> JobResult:

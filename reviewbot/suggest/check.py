@@ -4,7 +4,7 @@
    pytest, the standard library or a declared dependency, and refers to its target (a
    changed function that exists in the head version).
 2. COLLECTED: ``python -m pytest --collect-only`` collects it against the head version, in
-   the sandbox (sandbox.py).
+   the sandbox (sandbox.py; the runs are driven by runs.py).
 3. RAN (only when ``tests.run`` is on, never for skeletons): it ran; "passes on this
    change", or "fails on this change — possible bug" / rejected per ``tests.on_fail``.
 
@@ -20,14 +20,14 @@ import ast
 import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from reviewbot.config import OnFail, TestsConfig
 from reviewbot.result import CheckLevel, TestSuggestion
-from reviewbot.safe_publish import redact, visible
 from reviewbot.suggest.imports import ALWAYS_ALLOWED, ImportPolicy, head_closure
-from reviewbot.suggest.sandbox import Limits, RunReport, Sandbox, run_pytest
+from reviewbot.suggest.runs import FileState, clean_message, run_checks
+from reviewbot.suggest.sandbox import RunReport, Sandbox
 from reviewbot.suggest.targets import Target
 
 MAX_CODE = 20_000
@@ -47,14 +47,6 @@ class Candidate:
     """'skeleton' or 'model:<name>'."""
     rejected: str = ""
     """A reason found before checking (e.g. the answer named an unknown target)."""
-
-
-def clean_message(text: str, limit: int = 240) -> str:
-    """One line of sandbox output fit to show: first line, truncated, token-like text
-    redacted (a test could print a file it read into its failure message)."""
-    lines = (ln.strip() for ln in visible(redact(text)).splitlines())
-    line = next((ln for ln in lines if ln), "")
-    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def has_test(tree: ast.Module) -> bool:
@@ -99,126 +91,6 @@ def level1_reason(c: Candidate, policy: ImportPolicy) -> str | None:
     if not refers_to(tree, c.target.name):
         return f"never refers to {c.target.name}, its target"
     return None
-
-
-@dataclass(slots=True)
-class FileState:
-    collect_done: bool = False
-    """pytest reported on collecting it (successfully or not)."""
-    collected: bool = False
-    collect_error: str = ""
-    items: list[str] = field(default_factory=list)
-    items_known: bool = False
-    """pytest finished collecting (its item list covers this file)."""
-    outcomes: dict[str, tuple[str, str]] = field(default_factory=dict)
-    """node id -> (passed | failed | skipped, message of the first failure or skip)."""
-    finished: set[str] = field(default_factory=set)
-    stalled: str = ""
-    """Set when the watchdog killed the run on this file."""
-    died: str = ""
-
-
-def _apply(events: list[dict[str, object]], states: Mapping[str, FileState]) -> str | None:
-    """Fold one run's events into ``states``; returns the item left unfinished, if any."""
-    current: str | None = None
-    for ev in events:
-        kind = ev.get("ev")
-        if kind == "collect":
-            current = str(ev.get("file"))
-        elif kind == "collected":
-            st = states.get(str(ev.get("file")))
-            current = None
-            if st is not None:
-                st.collect_done = True
-                st.collected = bool(ev.get("ok"))
-                st.collect_error = "" if st.collected else str(ev.get("msg") or "error")
-        elif kind == "items":
-            for st in states.values():
-                st.items_known = st.items_known or st.collect_done
-            raw = ev.get("items")
-            for pair in raw if isinstance(raw, list) else []:
-                st = states.get(str(pair[0]))
-                if st is not None and str(pair[1]) not in st.items:
-                    st.items.append(str(pair[1]))
-        elif kind == "start":
-            current = str(ev.get("nodeid"))
-        elif kind == "report":
-            nodeid = str(ev.get("nodeid"))
-            st = states.get(nodeid.split("::", 1)[0])
-            if st is not None:
-                outcome, msg = str(ev.get("outcome")), str(ev.get("msg") or "")
-                old = st.outcomes.get(nodeid)
-                if old is None or old[0] == "passed" or (outcome == "failed" != old[0]):
-                    st.outcomes[nodeid] = (outcome, msg)
-        elif kind == "finish":
-            nodeid = str(ev.get("nodeid"))
-            st = states.get(nodeid.split("::", 1)[0])
-            if st is not None:
-                st.finished.add(nodeid)
-            current = None
-    return current
-
-
-def _unfinished(states: Mapping[str, FileState], run: bool) -> list[str]:
-    return [name for name, st in states.items() if not (st.stalled or st.died) and (
-        not st.collect_done or (st.collected and not st.items_known)
-        or (run and st.collected and any(i not in st.finished for i in st.items)))]
-
-
-def run_checks(files: Sequence[str], sandbox: Sandbox, pythonpath: Sequence[Path],
-               config: TestsConfig, *, run: bool, base_env: Mapping[str, str],
-               python: str = sys.executable, isolation: str = "auto") -> tuple[
-                   dict[str, FileState], list[RunReport]]:
-    """Collect (or run) the test ``files`` (sandbox-relative) until each is settled."""
-    states = {f: FileState() for f in files}
-    reports: list[RunReport] = []
-    pending = list(files)
-    for _ in range(len(files) + 1):
-        if not pending:
-            break
-        args = (["--continue-on-collection-errors"] if run else ["--collect-only"]) + pending
-        limits = Limits(timeout=config.timeout,
-                        total=config.timeout * (len(pending) + 1) + 30.0)
-        report = run_pytest(sandbox, args, pythonpath, limits, base_env=base_env,
-                            python=python, isolation=isolation)
-        reports.append(report)
-        _strip_paths(report, sandbox.root)
-        left = _apply(report.events, states)
-        if not report.events:
-            why = clean_message("\n".join(reversed(report.output.strip().splitlines())))
-            for f in pending:
-                states[f].died = f"pytest did not start: {why or 'no output'}"
-            break
-        blamed = report.stalled or left
-        if blamed is not None:
-            st = states.get(blamed.split("::", 1)[0])
-            if st is not None:
-                if report.killed_for is not None:
-                    st.died = f"the test process was killed: {report.killed_for}"
-                elif report.stalled is not None:
-                    st.stalled = blamed
-                else:
-                    doing = "running" if "::" in blamed else "collecting"
-                    st.died = (f"the test process ended while {doing} {blamed.split('::')[-1]} "
-                               f"(exit status {report.returncode})")
-        before = pending
-        pending = [f for f in _unfinished(states, run) if f in before]
-        if pending and blamed is None:
-            for f in pending:
-                states[f].died = f"pytest ended early (exit status {report.returncode})"
-            break
-    return states, reports
-
-
-def _strip_paths(report: RunReport, root: Path) -> None:
-    """Messages name files relative to the sandbox, not by its temporary path."""
-    prefixes = [f"{root / 'src'}/", f"{root}/"]
-    for ev in report.events:
-        msg = ev.get("msg")
-        if isinstance(msg, str) and msg:
-            for p in prefixes:
-                msg = msg.replace(p, "")
-            ev["msg"] = msg
 
 
 def verdict(c: Candidate, st: FileState | None, config: TestsConfig, ran: bool) -> TestSuggestion:
@@ -315,50 +187,15 @@ def check_candidates(
     Without ``execute`` no sandbox is made and no process started: candidates that pass
     level 1 and whose module's project imports resolve in the head are shown as checked
     statically (:func:`static_verdict`)."""
-    policy = ImportPolicy(declared)
-    results: dict[int, TestSuggestion] = {}
-    passing: list[int] = []
-    for i, c in enumerate(candidates):
-        why = level1_reason(c, policy)
-        if why is None:
-            passing.append(i)
-        else:
-            results[i] = TestSuggestion(path=c.path, target=c.target.full_name, code=c.code,
-                                        level=CheckLevel.UNCHECKED, outcome="rejected",
-                                        reason=why, source=c.source, source_path=c.target.path,
-                                        line=c.target.line)
+    results, passing = _level1(candidates, ImportPolicy(declared))
     reports: list[RunReport] = []
     skip = frozenset(sys.stdlib_module_names) | ALWAYS_ALLOWED | declared
-    closures: dict[tuple[str, str], str | None] = {}
     if passing and not execute:
-        for i in passing:
-            t = candidates[i].target
-            key = (t.import_root, t.path)
-            if key not in closures:
-                closures[key] = head_closure(t.import_root, t.module, t.path, read, skip)[1]
-            results[i] = static_verdict(candidates[i], closures[key])
+        results.update(_static_results(candidates, passing, read, skip))
     elif passing:
         sandbox = Sandbox(sandbox_parent)
         try:
-            roots: list[Path] = []
-            written: dict[int, str] = {}
-            missing: dict[int, str] = {}
-            for i in passing:
-                t = candidates[i].target
-                key = (t.import_root, t.path)
-                if key not in closures:
-                    files, error = head_closure(t.import_root, t.module, t.path, read, skip)
-                    for p, data in files.items():
-                        sandbox.write_source(p, data)
-                    closures[key] = error
-                    root = sandbox.root / "src" / t.import_root
-                    if root not in roots:
-                        roots.append(root)
-                if closures[key]:
-                    missing[i] = str(closures[key])
-                else:
-                    written[i] = sandbox.write_test(_file_name(i, candidates[i].path),
-                                                    candidates[i].code)
+            roots, written, missing = _lay_out(sandbox, candidates, passing, read, skip)
             states: dict[str, FileState] = {}
             if written:
                 states, reports = run_checks(list(written.values()), sandbox, roots, config,
@@ -377,3 +214,63 @@ def check_candidates(
             sandbox.close()
     return [results[i] for i in range(len(candidates))], reports
 
+
+def _level1(candidates: Sequence[Candidate], policy: ImportPolicy,
+            ) -> tuple[dict[int, TestSuggestion], list[int]]:
+    """The rejections at level 1 by index, and the indexes of the candidates that pass it."""
+    results: dict[int, TestSuggestion] = {}
+    passing: list[int] = []
+    for i, c in enumerate(candidates):
+        why = level1_reason(c, policy)
+        if why is None:
+            passing.append(i)
+        else:
+            results[i] = TestSuggestion(path=c.path, target=c.target.full_name, code=c.code,
+                                        level=CheckLevel.UNCHECKED, outcome="rejected",
+                                        reason=why, source=c.source, source_path=c.target.path,
+                                        line=c.target.line)
+    return results, passing
+
+
+def _static_results(candidates: Sequence[Candidate], passing: Sequence[int], read: Read,
+                    skip: frozenset[str]) -> dict[int, TestSuggestion]:
+    """Verdicts without executing anything (:func:`static_verdict`), by index."""
+    closures: dict[tuple[str, str], str | None] = {}
+    results: dict[int, TestSuggestion] = {}
+    for i in passing:
+        t = candidates[i].target
+        key = (t.import_root, t.path)
+        if key not in closures:
+            closures[key] = head_closure(t.import_root, t.module, t.path, read, skip)[1]
+        results[i] = static_verdict(candidates[i], closures[key])
+    return results
+
+
+def _lay_out(sandbox: Sandbox, candidates: Sequence[Candidate], passing: Sequence[int],
+             read: Read, skip: frozenset[str],
+             ) -> tuple[list[Path], dict[int, str], dict[int, str]]:
+    """Write each passing candidate's head files and test file into ``sandbox``.
+
+    Returns the import roots, the sandbox-relative test file of each candidate written, and
+    why each other one was not (a project import of its module missing in the head)."""
+    closures: dict[tuple[str, str], str | None] = {}
+    roots: list[Path] = []
+    written: dict[int, str] = {}
+    missing: dict[int, str] = {}
+    for i in passing:
+        t = candidates[i].target
+        key = (t.import_root, t.path)
+        if key not in closures:
+            files, error = head_closure(t.import_root, t.module, t.path, read, skip)
+            for p, data in files.items():
+                sandbox.write_source(p, data)
+            closures[key] = error
+            root = sandbox.root / "src" / t.import_root
+            if root not in roots:
+                roots.append(root)
+        if closures[key]:
+            missing[i] = str(closures[key])
+        else:
+            written[i] = sandbox.write_test(_file_name(i, candidates[i].path),
+                                            candidates[i].code)
+    return roots, written, missing

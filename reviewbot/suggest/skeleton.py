@@ -78,10 +78,20 @@ def skeleton_code(t: Target) -> str:
     literal = {p.name: lit for p in params
                if p.kind not in ("var_positional", "var_keyword")
                and (lit := _literal(p.default)) is not None}
+    names, raises = _raised(t)
+    base = f"test_{_snake(t.qualname)}"
+    body = _main_test(t, base, params, literal)
+    for expr, exc in raises:
+        body += ["", "", *_raises_test(t, base, params, expr, exc)]
+    return "\n".join(_module_head(t, names) + ["", *body]) + "\n"
+
+
+def _raised(t: Target) -> tuple[set[str], list[tuple[str, str]]]:
+    """The names to import from ``t.module``, and for each exception ``t`` raises: (the
+    expression for pytest.raises, the name the code raises)."""
     top = (t.class_name or t.name).split(".")[0]
     names = {top}
     raises: list[tuple[str, str]] = []
-    """(expression for pytest.raises, the name the code raises)"""
     for exc in t.raises:
         head = exc.split(".", 1)[0]
         if _is_builtin_exception(exc):
@@ -91,6 +101,11 @@ def skeleton_code(t: Target) -> str:
             raises.append((exc, exc))
         else:
             raises.append(("Exception", exc))  # not importable from the module as such
+    return names, raises
+
+
+def _module_head(t: Target, names: set[str]) -> list[str]:
+    """The docstring, the imports and the skip mark."""
     lines = [
         f'"""Tests for {t.full_name} ({SKELETON_MARK}: generated from its signature).',
         "",
@@ -104,25 +119,30 @@ def skeleton_code(t: Target) -> str:
     lines += ["import pytest", "", f"from {t.module} import {', '.join(sorted(names))}", "",
               f'pytestmark = pytest.mark.skip(reason="{SKELETON_MARK}: fill in the TODO values '
               'first")', ""]
+    return lines
 
-    def call(arglist: list[str]) -> str:
-        owner = t.class_name
-        if owner is None:
-            expr = f"{t.name}({', '.join(arglist)})"
-        elif t.kind == "property":
-            expr = f"instance.{t.name}"
-        elif t.kind in ("staticmethod", "classmethod"):
-            expr = f"{owner}.{t.name}({', '.join(arglist)})"
-        else:
-            expr = f"instance.{t.name}({', '.join(arglist)})"
-        return f"asyncio.run({expr})" if t.is_async and t.kind != "property" else expr
 
-    def instance_lines() -> list[str]:
-        if t.class_name is None or t.kind in ("staticmethod", "classmethod"):
-            return []
-        return [f"instance = {t.class_name}()  # TODO: constructor arguments"]
+def _call(t: Target, arglist: list[str]) -> str:
+    owner = t.class_name
+    if owner is None:
+        expr = f"{t.name}({', '.join(arglist)})"
+    elif t.kind == "property":
+        expr = f"instance.{t.name}"
+    elif t.kind in ("staticmethod", "classmethod"):
+        expr = f"{owner}.{t.name}({', '.join(arglist)})"
+    else:
+        expr = f"instance.{t.name}({', '.join(arglist)})"
+    return f"asyncio.run({expr})" if t.is_async and t.kind != "property" else expr
 
-    base = f"test_{_snake(t.qualname)}"
+
+def _instance_lines(t: Target) -> list[str]:
+    if t.class_name is None or t.kind in ("staticmethod", "classmethod"):
+        return []
+    return [f"instance = {t.class_name}()  # TODO: constructor arguments"]
+
+
+def _main_test(t: Target, base: str, params: list[Param], literal: dict[str, str]) -> list[str]:
+    """The test of the result, parametrized over the literal defaults."""
     body: list[str] = []
     if literal:
         argnames = [_argname(n) for n in literal]
@@ -133,16 +153,17 @@ def skeleton_code(t: Target) -> str:
         body.append(f"@pytest.mark.parametrize({names_src}, [{row}])  # the defaults; add cases")
     body.append(f"def {base}({', '.join(_argname(n) for n in literal)}):")
     setup, args = _call_args(params, set(literal))
-    inner = [*instance_lines(), *setup, f"result = {call(args)}",
+    inner = [*_instance_lines(t), *setup, f"result = {_call(t, args)}",
              "assert result == ...  # TODO: the expected result"]
-    body += [f"    {ln}" for ln in inner]
-    for expr, exc in raises:
-        body += ["", "", f"def {base}_raises_{_snake(exc)}():"]
-        setup, args = _call_args(params, set())
-        hint = [f"# TODO: arguments for which {t.name}() raises {exc}"] if setup else []
-        if expr != exc:
-            hint.append(f"# TODO: {exc} is not importable from {t.module}; name its class")
-        inner = [*instance_lines(), *hint, *setup, f"with pytest.raises({expr}):",
-                 f"    {call(args)}"]
-        body += [f"    {ln}" for ln in inner]
-    return "\n".join(lines + ["", *body]) + "\n"
+    return body + [f"    {ln}" for ln in inner]
+
+
+def _raises_test(t: Target, base: str, params: list[Param], expr: str, exc: str) -> list[str]:
+    """The test that ``t`` raises ``exc`` (caught as ``expr``)."""
+    setup, args = _call_args(params, set())
+    hint = [f"# TODO: arguments for which {t.name}() raises {exc}"] if setup else []
+    if expr != exc:
+        hint.append(f"# TODO: {exc} is not importable from {t.module}; name its class")
+    inner = [*_instance_lines(t), *hint, *setup, f"with pytest.raises({expr}):",
+             f"    {_call(t, args)}"]
+    return [f"def {base}_raises_{_snake(exc)}():", *(f"    {ln}" for ln in inner)]
