@@ -31,6 +31,7 @@ LAYERS: dict[str, int] = {
     "reviewbot.github": 3, "reviewbot.server": 3, "reviewbot.suggest": 3,
     "reviewbot.evaluation": 3,
     "reviewbot.engine": 2, "reviewbot.prepare": 2, "reviewbot.static_stage": 2,
+    "reviewbot.model_stage": 2, "reviewbot.stage": 2,
     "reviewbot.chunking": 2, "reviewbot.budget": 2, "reviewbot.model_findings": 2,
     "reviewbot.known_findings": 2, "reviewbot.filtering": 2, "reviewbot.answer_budget": 2,
     "reviewbot.backends": 1, "reviewbot.reporters": 1, "reviewbot.static": 1,
