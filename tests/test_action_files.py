@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from reviewbot.commands.action import outputs
+from reviewbot.commands.action_runner import outputs
 from reviewbot.config import ENV_KEYS
 from reviewbot.github.flow import PublishOutcome
 

@@ -14,16 +14,15 @@ only reads the PR through the API and never runs its code (suggested tests are n
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reviewbot.commands.action_runner import read_event, write_results
 from reviewbot.commands.common import add_import_arguments
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from reviewbot.github.flow import PublishOutcome
     from reviewbot.io import IO
 
 PR_EVENTS = ("pull_request", "pull_request_target")
@@ -48,53 +47,14 @@ def import_names(args: argparse.Namespace, env: Mapping[str, str]) -> list[str]:
     return [*args.imports, *(name for name in listed if name)]
 
 
-def _event(env: Mapping[str, str]) -> tuple[str, dict[str, Any]]:
-    from reviewbot.errors import ReviewbotError
-
-    name = env.get("GITHUB_EVENT_NAME", "")
-    path = env.get("GITHUB_EVENT_PATH", "")
-    if not name or not path:
-        raise ReviewbotError(
-            "GITHUB_EVENT_NAME and GITHUB_EVENT_PATH are not set: not inside GitHub Actions",
-            hint="outside a workflow use `reviewbot pr OWNER/REPO#NUMBER`")
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ReviewbotError(f"cannot read the event payload {path}: {exc}") from None
-    if not isinstance(data, dict):
-        raise ReviewbotError(f"the event payload {path} is not a JSON object")
-    return name, data
-
-
-def _append(path: str | None, text: str) -> None:
-    if path:
-        with open(path, "a", encoding="utf-8", errors="surrogateescape") as fh:
-            fh.write(text)
-
-
-def outputs(outcome: PublishOutcome, sarif: str | None) -> dict[str, str]:
-    sev = outcome.findings_by_severity
-    return {
-        "findings": str(outcome.findings_total),
-        "errors": str(sev.get("error", 0)),
-        "warnings": str(sev.get("warning", 0)),
-        "notices": str(sev.get("info", 0)),
-        "comments-posted": str(outcome.comments_posted),
-        "read-only": "true" if outcome.read_only else "false",
-        "failed": "true" if outcome.failed else "false",
-        "sarif": sarif or "",
-    }
-
-
 def run(args: argparse.Namespace, io: IO) -> int:
     from reviewbot.commands.common import read_imports
     from reviewbot.errors import EXIT_FINDINGS, EXIT_OK
     from reviewbot.github.auth import client_from_env
-    from reviewbot.github.checks import workflow_commands
     from reviewbot.github.flow import review_pull_request
 
     env = io.env
-    name, event = _event(env)
+    name, event = read_event(env)
     action = str(event.get("action", ""))
     pr = event.get("pull_request")
     if name not in PR_EVENTS or not isinstance(pr, dict):
@@ -120,24 +80,7 @@ def run(args: argparse.Namespace, io: IO) -> int:
         config_path=args.config_path or env.get("REVIEWBOT_CONFIG_PATH") or None,
         imported=imported,
     )
-    if outcome.read_only:
-        io.stdout.write("::notice title=reviewbot::the token cannot write to this pull request "
-                        "(pull requests from forks get a read-only GITHUB_TOKEN): findings are "
-                        "shown as annotations and in the job summary\n")
-        for line in workflow_commands(outcome.findings):
-            io.stdout.write(line + "\n")
-    sarif = args.sarif or env.get("REVIEWBOT_SARIF") or None
-    if sarif and outcome.result is not None:
-        from reviewbot.reporters.sarif import render_sarif
-
-        target = Path(sarif)
-        if not target.is_absolute() and workspace is not None:
-            target = workspace / target
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(render_sarif(outcome.result), encoding="utf-8")
-    _append(env.get("GITHUB_STEP_SUMMARY"), outcome.summary_markdown + "\n")
-    _append(env.get("GITHUB_OUTPUT"),
-            "".join(f"{k}={v}\n" for k, v in outputs(outcome, sarif).items()))
+    write_results(outcome, io, args.sarif or env.get("REVIEWBOT_SARIF") or None, workspace)
     io.stderr.write(f"reviewbot: {repo}#{number}: {outcome.describe()}\n")
     for note in outcome.notes:
         io.stdout.write(f"::notice title=reviewbot::{note}\n")
