@@ -136,33 +136,39 @@ def git_source(
         base = ["--cached"] if git.has_head() else ["--cached", EMPTY_TREE]
         return ReviewSource(git.diff([*base, *tail]), GitObjectReader(git, ""), "staged changes")
     if rev:
-        if "..." in rev:
-            a, b = rev.split("...", 1)
-            b = b or "HEAD"
-            head = _resolve(git, b)
-            merge_base = git.run(["merge-base", _resolve(git, a or "HEAD"), head], check=False)
-            base_sha = merge_base.decode().strip()
-            if not base_sha:  # a GitError: callers (the pre-push hook) fall back to A..B
-                raise GitError(
-                    f"{a or 'HEAD'} and {b} have no common ancestor, so {rev} is empty",
-                    hint=f"compare the two trees directly: reviewbot diff {a or 'HEAD'}..{b}")
-            return ReviewSource(git.diff([base_sha, head, *tail]), GitObjectReader(git, head),
-                                f"{a}...{b}", head, base_sha)
-        if ".." in rev:
-            a, b = rev.split("..", 1)
-            b = b or "HEAD"
-            head = _resolve(git, b)
-            base_sha = _resolve(git, a or "HEAD")
-            return ReviewSource(git.diff([base_sha, head, *tail]), GitObjectReader(git, head),
-                                f"{a}..{b}", head, base_sha)
-        base_sha = _resolve(git, rev)
-        return ReviewSource(git.diff([base_sha, *tail]), WorkingTreeReader(root),
-                            f"working tree vs {rev}", None, base_sha)
+        return _revision_source(git, root, rev, tail)
     if not git.has_head():
         return ReviewSource(git.diff([EMPTY_TREE, *tail]), WorkingTreeReader(root),
                             "working tree (no commits yet)")
     return ReviewSource(git.diff(["HEAD", *tail]), WorkingTreeReader(root),
                         "working tree vs HEAD", None, _resolve(git, "HEAD"))
+
+
+def _revision_source(git: Git, root: Path, rev: str, tail: list[str]) -> ReviewSource:
+    """``A...B`` (from the merge base), ``A..B`` (tree to tree) or REV (vs the working
+    tree)."""
+    if "..." in rev:
+        a, b = rev.split("...", 1)
+        b = b or "HEAD"
+        head = _resolve(git, b)
+        merge_base = git.run(["merge-base", _resolve(git, a or "HEAD"), head], check=False)
+        base_sha = merge_base.decode().strip()
+        if not base_sha:  # a GitError: callers (the pre-push hook) fall back to A..B
+            raise GitError(
+                f"{a or 'HEAD'} and {b} have no common ancestor, so {rev} is empty",
+                hint=f"compare the two trees directly: reviewbot diff {a or 'HEAD'}..{b}")
+        return ReviewSource(git.diff([base_sha, head, *tail]), GitObjectReader(git, head),
+                            f"{a}...{b}", head, base_sha)
+    if ".." in rev:
+        a, b = rev.split("..", 1)
+        b = b or "HEAD"
+        head = _resolve(git, b)
+        base_sha = _resolve(git, a or "HEAD")
+        return ReviewSource(git.diff([base_sha, head, *tail]), GitObjectReader(git, head),
+                            f"{a}..{b}", head, base_sha)
+    base_sha = _resolve(git, rev)
+    return ReviewSource(git.diff([base_sha, *tail]), WorkingTreeReader(root),
+                        f"working tree vs {rev}", None, base_sha)
 
 
 MAX_UNTRACKED = 2000

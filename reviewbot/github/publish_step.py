@@ -126,23 +126,30 @@ def publish(gh: github.Github, reading: Reading, result: ReviewResult,
                    else "the review, the summary comment and the check run")
         raise _partial(done, missing, f"HTTP {exc.status}") from None
 
-    check_id: int | None = None
+    check_id = _check_run(gh, reading, result, decision, run_id, summary_md, done, notes)
+    return Written(
+        review_id=review_id, comments_posted=len(posted),
+        comments_skipped_existing=len(plan.existing), comments_moved_to_summary=len(moved),
+        comments_deleted_stale=deleted, summary_comment_id=summary_id, check_run_id=check_id,
+        summary_markdown=summary_md, notes=tuple(notes))
+
+
+def _check_run(gh: github.Github, reading: Reading, result: ReviewResult, decision: Decision,
+               run_id: str, summary_md: str, done: Sequence[str], notes: list[str]
+               ) -> int | None:
+    """The check run's id; None (and a note) when the token may not write checks."""
     sev = decision.by_severity
     title = (f"{len(result.findings)} finding(s): {sev.get('error', 0)} error, "
              f"{sev.get('warning', 0)} warning, {sev.get('info', 0)} info")
     try:
-        check_id = CheckPublisher(gh, reading.repo, data.head_sha, run_id).publish(
+        return CheckPublisher(gh, reading.repo, reading.data.head_sha, run_id).publish(
             result.findings, conclusion_for(decision.failed, result.findings), title,
             summary_md)
     except github.GithubException as exc:
         if not is_forbidden(exc):
             raise _partial(done, "the check run", f"HTTP {exc.status}") from None
         notes.append("no check run: the token lacks checks: write")
-    return Written(
-        review_id=review_id, comments_posted=len(posted),
-        comments_skipped_existing=len(plan.existing), comments_moved_to_summary=len(moved),
-        comments_deleted_stale=deleted, summary_comment_id=summary_id, check_run_id=check_id,
-        summary_markdown=summary_md, notes=tuple(notes))
+        return None
 
 
 def _partial(done: Sequence[str], missing: str, why: str) -> PublishError:

@@ -118,6 +118,13 @@ def verdict(c: Candidate, st: FileState | None, config: TestsConfig, ran: bool) 
                     "a skeleton to complete: fill in the TODO values, remove the skip mark")
     if not ran:
         return make(CheckLevel.COLLECTED, "collected", "not run (tests.run is off)")
+    return _run_verdict(make, st, config)
+
+
+def _run_verdict(make: Callable[[CheckLevel, str, str], TestSuggestion], st: FileState,
+                 config: TestsConfig) -> TestSuggestion:
+    """The verdict of a collected candidate whose tests were run."""
+    timeout = f"{config.timeout:g}s"
     if st.stalled:
         name = clean_message(st.stalled.split("::")[-1])
         return make(CheckLevel.COLLECTED, "rejected",

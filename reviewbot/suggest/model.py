@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import PurePosixPath
+from typing import Any
 
 from reviewbot.answer_budget import string_cap, suggestions_schema
 from reviewbot.backends.base import Backend, BackendInfo, LLMRequest, LLMResult
@@ -139,27 +140,35 @@ def candidates_from(results: Sequence[LLMResult], groups: Sequence[Batch],
                 why = f"malformed answer: {shape_problem(res.samples[0], schema)}"
             notes.append(f"tests-{i}: {why}")
             continue
-        per_target: dict[str, int] = {}
-        for entry in sample["tests"]:
-            if not isinstance(entry, dict):
-                continue
-            raw_target = entry.get("target")
-            code = entry.get("code")
-            t = resolve(raw_target, group) if isinstance(raw_target, str) else None
-            if t is None:
-                shown = str(raw_target)[:120] if raw_target is not None else "nothing"
-                out.append(Candidate(safe_path(entry.get("path"), group[0]), group[0],
-                                     code if isinstance(code, str) else "", source,
-                                     rejected=f"targets {shown}, not one of the changed "
-                                              "functions it was asked about"))
-                continue
-            if per_target.get(t.full_name, 0) >= MAX_PER_TARGET:
-                continue
-            per_target[t.full_name] = per_target.get(t.full_name, 0) + 1
-            if not isinstance(code, str) or not code.strip():
-                out.append(Candidate(safe_path(entry.get("path"), t), t, "", source,
-                                     rejected="the answer has no code"))
-                continue
-            out.append(Candidate(safe_path(entry.get("path"), t), t,
-                                 unfence(code).rstrip() + "\n", source))
+        out.extend(_batch_candidates(sample["tests"], group, source))
     return out, notes
+
+
+def _batch_candidates(entries: Sequence[Any], group: Sequence[Target],
+                      source: str) -> list[Candidate]:
+    """One answer's entries as candidates (at most MAX_PER_TARGET per target)."""
+    out: list[Candidate] = []
+    per_target: dict[str, int] = {}
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        raw_target = entry.get("target")
+        code = entry.get("code")
+        t = resolve(raw_target, group) if isinstance(raw_target, str) else None
+        if t is None:
+            shown = str(raw_target)[:120] if raw_target is not None else "nothing"
+            out.append(Candidate(safe_path(entry.get("path"), group[0]), group[0],
+                                 code if isinstance(code, str) else "", source,
+                                 rejected=f"targets {shown}, not one of the changed "
+                                          "functions it was asked about"))
+            continue
+        if per_target.get(t.full_name, 0) >= MAX_PER_TARGET:
+            continue
+        per_target[t.full_name] = per_target.get(t.full_name, 0) + 1
+        if not isinstance(code, str) or not code.strip():
+            out.append(Candidate(safe_path(entry.get("path"), t), t, "", source,
+                                 rejected="the answer has no code"))
+            continue
+        out.append(Candidate(safe_path(entry.get("path"), t), t,
+                             unfence(code).rstrip() + "\n", source))
+    return out

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from reviewbot.result import STRONG_ISOLATION
 from reviewbot.suggest.sandbox_cgroup import PidsCgroup
@@ -239,13 +239,7 @@ def _run(sandbox: Sandbox, args: Sequence[str], pythonpath: Sequence[Path], limi
          python: str, use_ns: bool, clock: Callable[[], float]) -> None:
     read_fd, write_fd = os.pipe()
     env = scrubbed_env(base_env, sandbox.root, pythonpath, write_fd)
-    cmd = [python, "-m", "pytest", "-p", PLUGIN, "-p", "no:cacheprovider", "-c", "pytest.ini",
-           "--rootdir", ".", "--import-mode=importlib", "--basetemp", "tmp/pytest", "-q",
-           "--no-header", *args]
-    if use_ns:
-        unshare = shutil.which("unshare") or "unshare"
-        cmd = [unshare, *UNSHARE_ARGS, python, str(sandbox.root / "_rb" / LAUNCHER),
-               str(sandbox.root), *cmd]
+    cmd = _command(sandbox, args, python, use_ns)
     preexec = limiter(limits, drop_caps=not use_ns and os.geteuid() == 0,
                       cgroup_fd=None if cgroup is None else cgroup.procs_fd)
     start = clock()
@@ -264,9 +258,26 @@ def _run(sandbox: Sandbox, args: Sequence[str], pythonpath: Sequence[Path], limi
                 _kill(proc)
             report.returncode = proc.wait()
             report.seconds = clock() - start
-            out.seek(0, os.SEEK_END)
-            out.seek(max(0, out.tell() - _OUTPUT_TAIL))
-            report.output = out.read().decode("utf-8", "replace")
+            report.output = _tail(out)
+
+
+def _command(sandbox: Sandbox, args: Sequence[str], python: str, use_ns: bool) -> list[str]:
+    """pytest with the event plugin, in the sandbox's own namespaces when ``use_ns``."""
+    cmd = [python, "-m", "pytest", "-p", PLUGIN, "-p", "no:cacheprovider", "-c", "pytest.ini",
+           "--rootdir", ".", "--import-mode=importlib", "--basetemp", "tmp/pytest", "-q",
+           "--no-header", *args]
+    if use_ns:
+        unshare = shutil.which("unshare") or "unshare"
+        cmd = [unshare, *UNSHARE_ARGS, python, str(sandbox.root / "_rb" / LAUNCHER),
+               str(sandbox.root), *cmd]
+    return cmd
+
+
+def _tail(out: IO[bytes]) -> str:
+    """The last ``_OUTPUT_TAIL`` bytes of the run's output."""
+    out.seek(0, os.SEEK_END)
+    out.seek(max(0, out.tell() - _OUTPUT_TAIL))
+    return out.read().decode("utf-8", "replace")
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
