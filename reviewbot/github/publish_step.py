@@ -17,6 +17,7 @@ import github
 
 from reviewbot.errors import ConfigError, PublishError
 from reviewbot.github.checks import CheckPublisher, conclusion_for
+from reviewbot.github.identity import Identity
 from reviewbot.github.plan import Plan
 from reviewbot.github.plan_step import Decision
 from reviewbot.github.publisher import PullRequestPublisher, ReadOnly
@@ -92,14 +93,12 @@ def publish(gh: github.Github, reading: Reading, result: ReviewResult,
             decision: Decision) -> Written:
     """The review, stale-comment cleanup, the summary comment, then the check run."""
     data, identity, plan, facts = reading.data, reading.identity, decision.plan, decision.facts
-    unverified = () if identity.verifiable else (UNVERIFIED_NOTE.format(
-        login=identity.login or "the token's account"),)
+    unverified = _unverified(identity)
     run_id = uuid.uuid4().hex[:16]
     publisher = PullRequestPublisher(gh, reading.repo, reading.pr, data.head_sha, identity,
                                      run_id)
     notes: list[str] = list(unverified)
-    body = (f"reviewbot: {len(result.findings)} finding(s) at `{data.head_sha[:12]}`; "
-            "the summary comment lists them all.")
+    body = _REVIEW_BODY.format(count=len(result.findings), sha=data.head_sha[:12])
     done: list[str] = []
     try:
         review_id, posted, refused = publisher.post_review(plan.inline, body)
@@ -122,9 +121,9 @@ def publish(gh: github.Github, reading: Reading, result: ReviewResult,
                        notes=("the token cannot write to this pull request; nothing was "
                               "posted",))
     except github.GithubException as exc:
-        missing = ("the summary comment and the check run" if done
-                   else "the review, the summary comment and the check run")
-        raise _partial(done, missing, f"HTTP {exc.status}") from None
+        missing = "the summary comment and the check run"
+        raise _partial(done, missing if done else f"the review, {missing}",
+                       f"HTTP {exc.status}") from None
 
     check_id = _check_run(gh, reading, result, decision, run_id, summary_md, done, notes)
     return Written(
@@ -132,6 +131,16 @@ def publish(gh: github.Github, reading: Reading, result: ReviewResult,
         comments_skipped_existing=len(plan.existing), comments_moved_to_summary=len(moved),
         comments_deleted_stale=deleted, summary_comment_id=summary_id, check_run_id=check_id,
         summary_markdown=summary_md, notes=tuple(notes))
+
+
+_REVIEW_BODY = "reviewbot: {count} finding(s) at `{sha}`; the summary comment lists them all."
+
+
+def _unverified(identity: Identity) -> tuple[str, ...]:
+    """The summary's note when the bot cannot tell its own comments apart (no login)."""
+    if identity.verifiable:
+        return ()
+    return (UNVERIFIED_NOTE.format(login=identity.login or "the token's account"),)
 
 
 def _check_run(gh: github.Github, reading: Reading, result: ReviewResult, decision: Decision,
