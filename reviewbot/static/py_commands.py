@@ -1,4 +1,4 @@
-"""Commands the shell rules of :mod:`py_injection` do not see (CWE-78).
+"""Commands the shell rules of :mod:`py_shell` do not see (CWE-78).
 
 - ``shell=True`` with a list: the shell runs the first element as a script (the rest become
   its ``$0``, ``$1``...), so a non-constant first element is shell injection;
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from reviewbot.findings import Severity
 from reviewbot.static.base import StaticHit
-from reviewbot.static.py_injection import SHELL
+from reviewbot.static.py_shell import SHELL
 from reviewbot.static.pyctx import Ctx
 from reviewbot.static.pynodes import args, call_name, is_constant, kwarg, last_name, text, unparen
 from reviewbot.static.rules import RULES
