@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from reviewbot.findings import Severity
@@ -22,7 +21,7 @@ from reviewbot.static.pynodes import (
     words,
 )
 from reviewbot.static.rules import RULES
-from reviewbot.static.sink_flow import Grade, SinkRow, named, sink_hit
+from reviewbot.static.sink_flow import Grade, SinkRow, first_arg_row, named, sink_hit
 from reviewbot.static.strings import SLOT, built, outermost_builds, risky_span, slot_taint
 from reviewbot.static.taint import Level, Scope, Sink, is_safe_call, source_of
 
@@ -109,19 +108,6 @@ def _is_request_read(n: Node) -> bool:
     return n.type == "attribute" and source_of(re.sub(r"\s+", "", text(n))) is not None
 
 
-def _html_row(rule: str, fires: Level, title: str, message: str, origin: str, *,
-              shape: str = "whole", callees: frozenset[str] = frozenset(),
-              match: Callable[[str], bool] | None = None, quiet: Callable[[Node], bool] | None
-              = None, safe: Callable[[Node], bool] | None = None, grade: Grade | None = None,
-              confidence: float = 0.9) -> SinkRow:
-    """A row of :data:`XSS_ROWS`: the first argument, taken as it is (a number counts too),
-    reported at ``fires`` or stronger with the rule's severity unless ``grade`` says else."""
-    return SinkRow(rule, HTML, callees=callees, match=match, splats=True, shape=shape,
-                   fires=fires, scalars=True, anchor=fires, quiet=quiet, safe=safe, title=title,
-                   message=message, origin=origin, grade=grade,
-                   confidence=(confidence, confidence))
-
-
 def _rendered(value: Node) -> bool:
     """``mark_safe(render_to_string(...))``: the output of a template is HTML already."""
     value = unparen(value)
@@ -135,30 +121,30 @@ def _template_from_string(name: str) -> bool:
 
 
 XSS_ROWS: tuple[SinkRow, ...] = (
-    _html_row(
-        "py.xss-mark-safe", Level.LOCAL, "format_html() on an already formatted string",
+    first_arg_row(
+        HTML, "py.xss-mark-safe", Level.LOCAL, "format_html() on an already formatted string",
         "format_html escapes only its arguments; here the format string itself is built with "
         "{how} from {origin}{note} and is marked safe unescaped. Pass the values as "
         "format_html arguments: format_html(\"<b>{{}}</b>\", value).", "a value",
         shape="built", match=lambda name: last_name(name) == "format_html"),
-    _html_row(
-        "py.xss-mark-safe", Level.LOCAL, "{last}() on a non-constant value",
+    first_arg_row(
+        HTML, "py.xss-mark-safe", Level.LOCAL, "{last}() on a non-constant value",
         "`{name}` marks its argument as safe HTML, so it is never escaped; the value comes "
         "from {origin}{note}. Escape the parts (markupsafe.escape / format_html) instead.",
         "outside this literal", callees=_MARK_SAFE, safe=_rendered,
         grade=Grade(Level.PARAM, Severity.ERROR)),
-    _html_row(
-        "py.xss-template-string", Level.PARAM, "template compiled from a non-constant string",
+    first_arg_row(
+        HTML, "py.xss-template-string", Level.PARAM, "template compiled from a non-constant string",
         "The template text comes from {origin}{note}: template syntax in it runs on the "
         "server (SSTI) and HTML in it is not escaped. Keep the template constant and pass "
         "values as context variables.", "", match=_template_from_string),
-    _html_row(
-        "py.xss-response", Level.SOURCE, "request data written to the response",
+    first_arg_row(
+        HTML, "py.xss-response", Level.SOURCE, "request data written to the response",
         "{origin} is written to the response by `{name}`{note} without escaping. Escape it "
         "(html.escape / markupsafe.escape) or render a template with autoescaping.", "",
         match=lambda name: bool(_RESPONSE.search(name))),
-    _html_row(
-        "py.xss-markdown", Level.LOCAL, "Markdown rendered without sanitising",
+    first_arg_row(
+        HTML, "py.xss-markdown", Level.LOCAL, "Markdown rendered without sanitising",
         "`{name}` keeps raw HTML from its input (here {origin}{note}), so <script> or "
         "onerror= in the text reaches the page. Sanitise the output (bleach.clean / "
         "nh3.clean) or escape the input.", "a computed value",

@@ -119,6 +119,21 @@ class SinkRow:
     """For request data, for weaker taint."""
 
 
+def first_arg_row(sink: Sink, rule: str, fires: Level, title: str, message: str, origin: str,
+                  *, shape: str = "whole", callees: frozenset[str] = frozenset(),
+                  match: Callable[[str], bool] | None = None,
+                  quiet: Callable[[Node], bool] | None = None,
+                  safe: Callable[[Node], bool] | None = None, grade: Grade | None = None,
+                  confidence: float = 0.9) -> SinkRow:
+    """A row for the first positional argument (a ``*args`` too) taken as it is: a number
+    counts, ``fires`` is also the anchor's threshold, the catalogue's severity unless
+    ``grade`` says else, one confidence for every taint."""
+    return SinkRow(rule, sink, callees=callees, match=match, splats=True, shape=shape,
+                   fires=fires, scalars=True, anchor=fires, quiet=quiet, safe=safe, title=title,
+                   message=message, origin=origin, grade=grade,
+                   confidence=(confidence, confidence))
+
+
 def named(rows: Iterable[SinkRow], name: str) -> list[SinkRow]:
     """The rows whose ``callees`` list ``name`` or whose ``match`` accepts it."""
     return [r for r in rows if name in r.callees or (r.match is not None and r.match(name))]
