@@ -26,7 +26,10 @@ Message templates are :meth:`str.format` strings over ``{name}`` (the callee as 
 ``{last}`` (its last part), ``{origin}`` (where the value comes from, or the row's
 ``origin`` when the taint names nothing), ``{short}`` (``origin`` with request data named
 as such), ``{note}`` (where the value goes when the finding is anchored at an assignment),
-``{how}`` (how a ``built`` string is built), ``{what}`` and ``{advice}``.
+``{from_origin}`` (`` from `` and the taint's origin, or nothing), ``{how}`` (how a ``built``
+string is built), ``{what}`` and ``{advice}``, and what the caller of :func:`flow_hit` adds.
+Rules whose dangerous value is not an argument of the call (an item of a command list, a
+value given to a template) pick it themselves and call :func:`flow_hit` with a row.
 """
 
 from __future__ import annotations
@@ -157,24 +160,38 @@ def sink_hit(ctx: Ctx, scope: Scope, call: Node, name: str, row: SinkRow) -> Sta
         return None
     for arg in arguments(call, row):
         taint, carriers, how = judge(scope, arg, row)
-        if taint.level < row.fires or (taint.scalar and not row.scalars) or (
-                row.safe is not None and row.safe(arg)):
+        if row.safe is not None and row.safe(arg):
             continue
-        level = row.anchor if row.anchor is not None else min(row.threshold, row.whole)
-        anchor = ctx.anchor(call, scope, [arg, *carriers], row.sink, level,
-                            row.reaches.format(name=name))
-        if anchor is None:
-            continue
-        origin = taint.origin or row.origin
-        fields = {"name": name, "last": last_name(name), "origin": origin,
-                  "short": _short(origin), "note": anchor.note, "how": how,
-                  "what": row.what, "advice": row.advice}
-        source = taint.level >= Level.SOURCE
-        return RULES[row.rule].hit(
-            anchor.line, anchor.end, row.title.format(**fields), row.message.format(**fields),
-            severity=row.grade.of(taint) if row.grade is not None else None,
-            confidence=row.confidence[0] if source else row.confidence[1])
+        hit = flow_hit(ctx, scope, row, call, taint, [arg, *carriers], name, how=how)
+        if hit is not None:
+            return hit
     return None
+
+
+def flow_hit(ctx: Ctx, scope: Scope, row: SinkRow, at: Node, taint: Taint,
+             carriers: list[Node], name: str = "", span: tuple[int, int] | None = None,
+             **fields: str) -> StaticHit | None:
+    """The hit for ``taint`` reaching the sink ``at`` through ``carriers``, reported where
+    the change touches the flow (:meth:`Ctx.anchor`), or None when the taint is too weak
+    or the change touches no part of the flow. ``fields`` fill the row's templates beside
+    the standard ones (see the module docstring)."""
+    if taint.level < row.fires or (taint.scalar and not row.scalars):
+        return None
+    level = row.anchor if row.anchor is not None else min(row.threshold, row.whole)
+    anchor = ctx.anchor(at, scope, carriers, row.sink, level, row.reaches.format(name=name),
+                        span)
+    if anchor is None:
+        return None
+    origin = taint.origin or row.origin
+    values = {"name": name, "last": last_name(name), "origin": origin,
+              "short": _short(origin), "note": anchor.note, "what": row.what,
+              "advice": row.advice, "from_origin": f" from {taint.origin}" if taint.origin
+              else "", "how": "", **fields}
+    source = taint.level >= Level.SOURCE
+    return RULES[row.rule].hit(
+        anchor.line, anchor.end, row.title.format(**values), row.message.format(**values),
+        severity=row.grade.of(taint) if row.grade is not None else None,
+        confidence=row.confidence[0] if source else row.confidence[1])
 
 
 def _short(origin: str) -> str:
