@@ -23,6 +23,7 @@ from reviewbot.static.pynodes import (
     words,
 )
 from reviewbot.static.rules import RULES
+from reviewbot.static.sink_flow import Grade, SinkRow, flow_hit
 from reviewbot.static.strings import Built, built
 from reviewbot.static.taint import Level, Scope, Sink
 
@@ -41,6 +42,22 @@ _RUNNER_NAMES = frozenset({"call", "check_call", "check_output", "getoutput"})
 _CLI_PROXIES = frozenset({"adb", "fastboot"})
 """Receivers whose every method runs the tool of that name (mobly's AdbProxy and the like)."""
 
+_SHELL_GRADE = Grade(Level.PARAM, None, Severity.WARNING)
+"""A parameter or request data in a shell command is an error; a computed value a warning."""
+SHELL_STRING = SinkRow(
+    "py.shell-injection", SHELL, fires=Level.LOCAL, anchor=Level.LOCAL,
+    title="shell command from a non-constant string",
+    message="`{name}` runs its command {runs}; the command string is{how}{from_origin}{note}, "
+    "so shell syntax in the value (; | $() `) runs other commands. Pass an argument list to "
+    "subprocess.run without shell=True, or quote each value with shlex.quote.",
+    grade=_SHELL_GRADE, confidence=(0.9, 0.9))
+SHELL_SCRIPT = SinkRow(
+    "py.shell-injection", SHELL, fires=Level.LOCAL, anchor=Level.LOCAL,
+    title="shell -c with a non-constant script",
+    message="`{name}` starts a shell and hands it a script built from {origin}{note}; shell "
+    "syntax in the value runs other commands. Run the program directly with an argument "
+    "list, or pass values as positional parameters: [\"sh\", \"-c\", 'cmd \"$1\"', \"sh\", "
+    "value].", origin="a non-constant value", grade=_SHELL_GRADE, confidence=(0.9, 0.9))
 
 
 def check_shell(ctx: Ctx, scope: Scope) -> list[StaticHit]:
@@ -59,24 +76,13 @@ def check_shell(ctx: Ctx, scope: Scope) -> list[StaticHit]:
         if via_shell:
             if unparen(cmd).type in ("list", "tuple"):
                 continue
-            taint = scope.level(cmd, SHELL)
-            if taint.level < Level.LOCAL or taint.scalar:
-                continue
-            anchor = ctx.anchor(n, scope, [cmd], SHELL, Level.LOCAL, f"`{name}`")
-            if anchor is None:
-                continue
             b = built(cmd, scope)
-            how = f" built with {b.how}" if b is not None else ""
-            origin = f" from {taint.origin}" if taint.origin else ""
-            how_runs = "with shell=True" if name not in _SHELL_CALLS else "through the shell"
-            hits.append(RULES["py.shell-injection"].hit(
-                anchor.line, anchor.end, "shell command from a non-constant string",
-                f"`{name}` runs its command {how_runs}; the command string is"
-                f"{how or ' not constant'}{origin}{anchor.note}, so shell syntax in the "
-                "value (; | $() `) runs other commands. Pass an argument list to "
-                "subprocess.run without shell=True, or quote each value with shlex.quote.",
-                suggestion=None,
-                severity=None if taint.level >= Level.PARAM else Severity.WARNING))
+            hit = flow_hit(
+                ctx, scope, SHELL_STRING, n, scope.level(cmd, SHELL), [cmd], name,
+                how=f" built with {b.how}" if b is not None else " not constant",
+                runs="with shell=True" if name not in _SHELL_CALLS else "through the shell")
+            if hit is not None:
+                hits.append(hit)
         elif is_runner(name):
             # The command is the first argument, except for helpers named after commands
             # (exec_adb_cmd(name, args)), whose every argument goes into the command line.
@@ -102,19 +108,8 @@ def _shell_c_list(cmd: Node) -> bool:
 
 def _shell_c(ctx: Ctx, scope: Scope, n: Node, name: str, cmd: Node) -> list[StaticHit]:
     script = cmd.named_children[2]
-    taint = scope.level(script, SHELL)
-    if taint.level < Level.LOCAL or taint.scalar:
-        return []
-    anchor = ctx.anchor(n, scope, [script], SHELL, Level.LOCAL, f"`{name}`")
-    if anchor is None:
-        return []
-    return [RULES["py.shell-injection"].hit(
-        anchor.line, anchor.end, "shell -c with a non-constant script",
-        f"`{name}` starts a shell and hands it a script built from "
-        f"{taint.origin or 'a non-constant value'}{anchor.note}; shell syntax in the value runs "
-        "other commands. Run the program directly with an argument list, or pass values as "
-        "positional parameters: [\"sh\", \"-c\", 'cmd \"$1\"', \"sh\", value].",
-        severity=None if taint.level >= Level.PARAM else Severity.WARNING)]
+    hit = flow_hit(ctx, scope, SHELL_SCRIPT, n, scope.level(script, SHELL), [script], name)
+    return [hit] if hit is not None else []
 
 
 def is_runner(name: str) -> bool:
