@@ -26,10 +26,27 @@ from reviewbot.static.pynodes import (
     unparen,
 )
 from reviewbot.static.rules import RULES
+from reviewbot.static.sink_flow import Grade, SinkRow, flow_hit
 from reviewbot.static.taint import Level, Scope, Taint
 
 if TYPE_CHECKING:
     from tree_sitter import Node
+
+_ESCAPES = (" reaches `{name}`{via}{note} without a containment check; '../' or an absolute "
+            "path escapes the intended directory. Use werkzeug.utils.secure_filename / "
+            "safe_join, or resolve with os.path.realpath and check the result starts with the "
+            "base directory.")
+PATH_FROM_REQUEST = SinkRow(
+    "py.path-traversal", PATH, fires=Level.SOURCE, scalars=True, anchor=Level.SOURCE,
+    title="path traversal: user-controlled path", message="A path from {origin}" + _ESCAPES,
+    origin="user input", grade=None, confidence=(0.9, 0.9))
+PATH_JOINED = SinkRow(
+    "py.path-traversal", PATH, anchor=Level.PARAM,
+    title="path traversal: unchecked name joined onto a base directory",
+    message="A path from {origin} joined onto a base directory" + _ESCAPES,
+    origin="a parameter", grade=Grade(Level.CONST, Severity.WARNING),
+    confidence=(0.6, 0.6))
+"""A parameter joined onto a base directory (the ``joined`` mark): a warning."""
 
 
 def check_path(ctx: Ctx, scope: Scope) -> list[StaticHit]:
@@ -61,21 +78,10 @@ def _flow(ctx: Ctx, scope: Scope, n: Node, name: str, targets: list[Node],
         taint = scope.level(t, PATH)
         if not _reported(taint) or (probe and taint.level < Level.SOURCE):
             continue  # finding a program with os.path.isfile(join(d, name)) is no attack
-        source = taint.level >= Level.SOURCE
-        anchor = ctx.anchor(n, scope, [t], PATH, Level.SOURCE if source else Level.PARAM,
-                            f"`{name}`")
-        if anchor is None:
-            continue
-        what = taint.origin or ("user input" if source else "a parameter")
-        joined = "" if source else " joined onto a base directory"
-        return [RULES["py.path-traversal"].hit(
-            anchor.line, anchor.end, "path traversal: user-controlled path" if source else
-            "path traversal: unchecked name joined onto a base directory",
-            f"A path from {what}{joined} reaches `{name}`{via}{anchor.note} "
-            "without a containment check; '../' or an absolute path escapes the intended "
-            "directory. Use werkzeug.utils.secure_filename / safe_join, or resolve with "
-            "os.path.realpath and check the result starts with the base directory.",
-            severity=None if source else Severity.WARNING, confidence=0.9 if source else 0.6)]
+        row = PATH_FROM_REQUEST if taint.level >= Level.SOURCE else PATH_JOINED
+        hit = flow_hit(ctx, scope, row, n, taint, [t], name, via=via)
+        if hit is not None:
+            return [hit]
     return []
 
 

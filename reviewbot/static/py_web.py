@@ -21,7 +21,7 @@ from reviewbot.static.pynodes import (
     words,
 )
 from reviewbot.static.rules import RULES
-from reviewbot.static.sink_flow import Grade, SinkRow, first_arg_row, named, sink_hit
+from reviewbot.static.sink_flow import Grade, SinkRow, first_arg_row, flow_hit, named, sink_hit
 from reviewbot.static.strings import SLOT, built, outermost_builds, risky_span, slot_taint
 from reviewbot.static.taint import Level, Scope, Sink, is_safe_call, source_of
 
@@ -80,16 +80,8 @@ def _view_return(ctx: Ctx, scope: Scope, stmt: Node, value: Node) -> list[Static
         if not direct:
             return []
     taint = b.taint(scope, HTML) if b is not None else scope.level(value, HTML)
-    if taint.level < Level.SOURCE:
-        return []
-    anchor = ctx.anchor(stmt, scope, [value], HTML, Level.SOURCE, "the response")
-    if anchor is None:
-        return []
-    return [RULES["py.xss-response"].hit(
-        anchor.line, anchor.end, "request data returned as the response",
-        f"The view returns {taint.origin} unescaped{anchor.note}; a returned str is sent as "
-        "text/html, so markup in the value runs in the browser. Escape it (markupsafe.escape) "
-        "or render a template with autoescaping.")]
+    hit = flow_hit(ctx, scope, VIEW_RETURN, stmt, taint, [value])
+    return [hit] if hit is not None else []
 
 
 def _is_request_read(n: Node) -> bool:
@@ -152,6 +144,20 @@ XSS_ROWS: tuple[SinkRow, ...] = (
         quiet=lambda call: _sanitised_by_parent(call, HTML), confidence=0.6),
 )
 """Calls whose first argument is HTML (or a template) taken as it is."""
+VIEW_RETURN = SinkRow(
+    "py.xss-response", HTML, fires=Level.SOURCE, scalars=True, anchor=Level.SOURCE,
+    title="request data returned as the response",
+    message="The view returns {origin} unescaped{note}; a returned str is sent as text/html, "
+    "so markup in the value runs in the browser. Escape it (markupsafe.escape) or render a "
+    "template with autoescaping.", reaches="the response", origin="", grade=None,
+    confidence=(0.9, 0.9))
+HTML_BUILD = SinkRow(
+    "py.xss-html-format", HTML, anchor=Level.PARAM, title="HTML built from unescaped values",
+    message="HTML is built with {how} from {origin}{note} without escaping; markup in the "
+    "value becomes part of the page (XSS). Use format_html / markupsafe.escape on each value, "
+    "or a template with autoescaping.", reaches="the HTML", origin="a parameter",
+    grade=Grade(Level.SOURCE, Severity.ERROR), confidence=(0.9, 0.9))
+""":func:`_html_builds`' row: a string with HTML tags built from a parameter or request data."""
 
 
 def _xss_call(ctx: Ctx, scope: Scope, n: Node) -> list[StaticHit]:
@@ -301,14 +307,9 @@ def _html_builds(ctx: Ctx, scope: Scope) -> list[StaticHit]:
         if not risky:
             continue
         taint = max((t for _, t in risky), key=lambda t: t.level)
-        anchor = ctx.anchor(b.node, scope, [s.expr for s, _ in risky if s.expr is not None],
-                            HTML, Level.PARAM, "the HTML", risky_span(b, [s for s, _ in risky]))
-        if anchor is None:
-            continue
-        hits.append(RULES["py.xss-html-format"].hit(
-            anchor.line, anchor.end, "HTML built from unescaped values",
-            f"HTML is built with {b.how} from {taint.origin or 'a parameter'}{anchor.note} "
-            "without escaping; markup in the value becomes part of the page (XSS). Use "
-            "format_html / markupsafe.escape on each value, or a template with autoescaping.",
-            severity=Severity.ERROR if taint.level >= Level.SOURCE else None))
+        hit = flow_hit(ctx, scope, HTML_BUILD, b.node, taint,
+                       [s.expr for s, _ in risky if s.expr is not None],
+                       span=risky_span(b, [s for s, _ in risky]), how=b.how)
+        if hit is not None:
+            hits.append(hit)
     return hits
