@@ -22,7 +22,6 @@ from reviewbot.static.pynodes import (
     unparen,
     words,
 )
-from reviewbot.static.rules import RULES
 from reviewbot.static.sink_flow import Grade, SinkRow, flow_hit
 from reviewbot.static.strings import Built, built
 from reviewbot.static.taint import Level, Scope, Sink
@@ -58,6 +57,14 @@ SHELL_SCRIPT = SinkRow(
     "syntax in the value runs other commands. Run the program directly with an argument "
     "list, or pass values as positional parameters: [\"sh\", \"-c\", 'cmd \"$1\"', \"sh\", "
     "value].", origin="a non-constant value", grade=_SHELL_GRADE, confidence=(0.9, 0.9))
+
+COMMAND_STRING = SinkRow(
+    "py.command-string", SHELL, anchor=Level.PARAM, title="command line built from a string",
+    message="A command line is built with {how}{from_origin} and passed to `{name}` (line "
+    "{line}). If it reaches a shell or ssh, spaces and shell syntax in the value change the "
+    "command. Pass the program and its arguments as a list.", grade=None,
+    confidence=(0.6, 0.6))
+"""A command line built by formatting, given to a helper that runs commands."""
 
 
 def check_shell(ctx: Ctx, scope: Scope) -> list[StaticHit]:
@@ -150,19 +157,13 @@ def _command_strings(ctx: Ctx, scope: Scope, call: Node, name: str,
             if b.known and looks_like_sql(b.text):
                 continue  # the SQL rule's business
             taint = b.taint(scope, SHELL)
-            if taint.level < Level.PARAM or taint.scalar:
-                continue
-            anchor = ctx.anchor(where, scope, [s.expr for s in b.slots if s.expr is not None],
-                                SHELL, Level.PARAM, f"`{name}`")
-            if anchor is None:
-                anchor = ctx.anchor(call, scope, [], SHELL, Level.PARAM, f"`{name}`")
-            if anchor is None:
-                continue
-            origin = f" from {taint.origin}" if taint.origin else ""
-            return [RULES["py.command-string"].hit(
-                anchor.line, anchor.end, "command line built from a string",
-                f"A command line is built with {b.how}{origin} and passed to `{name}` "
-                f"(line {line(call)}). If it reaches a shell or ssh, spaces and shell syntax in "
-                "the value change the command. Pass the program and its arguments as a list.",
-                confidence=0.6)]
+            at = str(line(call))
+            hit = flow_hit(ctx, scope, COMMAND_STRING, where, taint,
+                           [s.expr for s in b.slots if s.expr is not None], name, how=b.how,
+                           line=at)
+            if hit is None:  # the command runs at a changed line
+                hit = flow_hit(ctx, scope, COMMAND_STRING, call, taint, [], name, how=b.how,
+                               line=at)
+            if hit is not None:
+                return [hit]
     return []

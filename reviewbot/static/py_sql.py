@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from reviewbot.findings import Severity
@@ -13,6 +14,7 @@ from reviewbot.static.base import StaticHit
 from reviewbot.static.pyctx import Ctx
 from reviewbot.static.pynodes import args, call_name, line, text, unparen, words
 from reviewbot.static.rules import RULES
+from reviewbot.static.sink_flow import Grade, SinkRow, flow_hit
 from reviewbot.static.strings import (
     SLOT,
     Built,
@@ -152,8 +154,25 @@ def _is_sql_call(name: str) -> bool:
         set(words(p)) & SQL_RECEIVERS for p in parts[:-1])
 
 
+_SQL_ROW = SinkRow("py.sql-injection", SQL, fires=Level.LOCAL, scalars=True,
+                   anchor=Level.LOCAL, reaches="{where}", confidence=(0.9, 0.9))
+SQL_NUMBERS = replace(
+    _SQL_ROW, title="SQL built from numbers by formatting",
+    message="The query is built with {how}{from_origin}{runs}{note}. The values are numbers "
+    "(a %d conversion or an int annotation), so this is not injectable today, but it bypasses "
+    "parameter binding and annotations are not enforced. Pass values as query parameters.",
+    grade=Grade(Level.CONST, Severity.WARNING), confidence=(0.5, 0.5))
+SQL_EXECUTED = replace(
+    _SQL_ROW, title="SQL injection: query built from a string",
+    message="The SQL text is built with {how}{from_origin}{runs}{note}; a value containing a "
+    "quote changes the query. Pass values as parameters, e.g. cursor.execute(\"... WHERE id = "
+    "%s\", (value,)); table or column names must come from an allow-list.", grade=None)
+"""A query built from strings that an execute() of the function runs: always an error."""
+SQL_STRING = replace(SQL_EXECUTED, grade=Grade(Level.PARAM, None, Severity.WARNING))
+"""A query built from strings whose execution is not seen: a computed value is a warning."""
+
+
 def check_sql(ctx: Ctx, scope: Scope) -> list[StaticHit]:
-    rule = RULES["py.sql-injection"]
     hits: list[StaticHit] = []
     reported: set[int] = set()
     candidates: list[tuple[Built, str]] = [(b, "") for b in outermost_builds(scope)]
@@ -169,29 +188,13 @@ def check_sql(ctx: Ctx, scope: Scope) -> list[StaticHit]:
         calls = [c for c in _consumers(scope, b.node) if _is_sql_call(call_name(c))]
         target = calls[0] if calls else None
         where = f"`{call_name(target)}` at line {line(target)}" if target is not None else None
-        anchor = ctx.anchor(b.node, scope, [s.expr for s in risky if s.expr is not None],
-                            SQL, Level.LOCAL, where or "the query", risky_span(b, risky))
-        if anchor is None:
-            continue
-        origin = f" from {taint.origin}" if taint.origin else ""
-        runs = f" and executed by {where}" if where else ""
-        if numeric:
-            hits.append(rule.hit(
-                anchor.line, anchor.end, "SQL built from numbers by formatting",
-                f"The query is built with {b.how}{origin}{runs}{anchor.note}. The values are "
-                "numbers (a %d conversion or an int annotation), so this is not injectable "
-                "today, but it bypasses parameter binding and annotations are not enforced. "
-                "Pass values as query parameters.",
-                severity=Severity.WARNING, confidence=0.5))
-        else:
-            hits.append(rule.hit(
-                anchor.line, anchor.end, "SQL injection: query built from a string",
-                f"The SQL text is built with {b.how}{origin}{runs}{anchor.note}; a value "
-                "containing a quote changes the query. Pass values as parameters, e.g. "
-                "cursor.execute(\"... WHERE id = %s\", (value,)); table or column names must "
-                "come from an allow-list.",
-                severity=rule.severity if target is not None or taint.level >= Level.PARAM
-                else Severity.WARNING))
+        row = SQL_NUMBERS if numeric else SQL_EXECUTED if target is not None else SQL_STRING
+        hit = flow_hit(ctx, scope, row, b.node, taint,
+                       [s.expr for s in risky if s.expr is not None],
+                       span=risky_span(b, risky), how=b.how, where=where or "the query",
+                       runs=f" and executed by {where}" if where else "")
+        if hit is not None:
+            hits.append(hit)
     hits += _sql_sinks_only(ctx, scope, reported)
     return hits
 

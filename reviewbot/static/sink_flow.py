@@ -169,7 +169,7 @@ def sink_hit(ctx: Ctx, scope: Scope, call: Node, name: str, row: SinkRow) -> Sta
 
 
 def flow_hit(ctx: Ctx, scope: Scope, row: SinkRow, at: Node, taint: Taint,
-             carriers: list[Node], name: str = "", span: tuple[int, int] | None = None,
+             carriers: list[Node], name: str = "", *, span: tuple[int, int] | None = None,
              **fields: str) -> StaticHit | None:
     """The hit for ``taint`` reaching the sink ``at`` through ``carriers``, reported where
     the change touches the flow (:meth:`Ctx.anchor`), or None when the taint is too weak
@@ -178,8 +178,8 @@ def flow_hit(ctx: Ctx, scope: Scope, row: SinkRow, at: Node, taint: Taint,
     if taint.level < row.fires or (taint.scalar and not row.scalars):
         return None
     level = row.anchor if row.anchor is not None else min(row.threshold, row.whole)
-    anchor = ctx.anchor(at, scope, carriers, row.sink, level, row.reaches.format(name=name),
-                        span)
+    anchor = ctx.anchor(at, scope, carriers, row.sink, level,
+                        row.reaches.format(name=name, **fields), span)
     if anchor is None:
         return None
     origin = taint.origin or row.origin
