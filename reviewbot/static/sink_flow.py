@@ -37,7 +37,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from reviewbot.findings import Severity
 from reviewbot.static.base import StaticHit
@@ -68,6 +68,11 @@ class Grade:
 BY_SOURCE = Grade(Level.SOURCE, Severity.ERROR, Severity.WARNING)
 """Request data an error, weaker taint a warning."""
 
+Shape = Literal["value", "url", "text", "whole", "built"]
+FIELDS = frozenset({"name", "last", "origin", "short", "note", "from_origin", "how", "what",
+                    "advice"})
+"""The template fields every hit fills (see the module docstring)."""
+
 _TITLE = "{what} from {short}"
 _MESSAGE = "The {what} passed to `{name}` comes from {origin}{note}. {advice}"
 
@@ -93,12 +98,14 @@ class SinkRow:
     keywords: tuple[str, ...] = ()
     splats: bool = False
     """Is a ``*args`` at a dangerous position judged too?"""
-    shape: str = "value"
+    shape: Shape = "value"
     """value | url | text | whole | built (see the module docstring)."""
     pattern: re.Pattern[str] | None = None
     """For ``text``: what the built literal must look like."""
     threshold: Level = Level.PARAM
+    """The weakest taint of a built string's slot that counts (value, url, text)."""
     whole: Level = Level.SOURCE
+    """The weakest taint of a value or url argument passed as is that counts."""
     fires: Level = Level.PARAM
     """The weakest taint reported."""
     scalars: bool = False
@@ -123,7 +130,7 @@ class SinkRow:
 
 
 def first_arg_row(sink: Sink, rule: str, fires: Level, title: str, message: str, origin: str,
-                  *, shape: str = "whole", callees: frozenset[str] = frozenset(),
+                  *, shape: Shape = "whole", callees: frozenset[str] = frozenset(),
                   match: Callable[[str], bool] | None = None,
                   quiet: Callable[[Node], bool] | None = None,
                   safe: Callable[[Node], bool] | None = None, grade: Grade | None = None,
