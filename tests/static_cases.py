@@ -12,6 +12,10 @@ from reviewbot.context.extract import SourceFile
 from reviewbot.static import analyze
 from reviewbot.static.base import StaticHit
 
+Case = tuple[str, str] | tuple[str, str, str]
+"""A table row: (rule id, code) or (rule id, file path, code); the path is ``app.py`` when
+not given (a path matters for rules that read the file's role: settings, tests)."""
+
 
 def run(code: str, path: str = "app.py", changed: set[int] | None = None) -> list[StaticHit]:
     src = SourceFile.from_bytes(path, textwrap.dedent(code).lstrip("\n").encode())

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from tests.static_cases import rule_ids, run
+from tests.static_cases import Case, run
 
-POSITIVE: list[tuple[str, str]] = [
+_DEBUG = "DEBUG = True\n"
+_RUN_APP = "app.run(debug=True)\n"
+_MD5_PASSWORD = """
+    import hashlib
+    def store(user, password):
+        user.hash = hashlib.md5(password.encode()).hexdigest()
+"""
+
+POSITIVE: list[Case] = [
     ("py.weak-hash", """
         import hashlib
         def sign(secret, body):
@@ -117,9 +125,14 @@ POSITIVE: list[tuple[str, str]] = [
             parser.setContentHandler(handler)
             parser.parse(stream)
     """),
+    # DEBUG = True only in a production settings module, app.run(debug=True) outside tests
+    ("py.debug-mode", "mysite/settings.py", _DEBUG),
+    ("py.debug-mode", "mysite/settings/production.py", _DEBUG),
+    ("py.debug-mode", "server.py", _RUN_APP),
+    ("py.weak-password-hash", _MD5_PASSWORD),
 ]
 
-NEGATIVE: list[tuple[str, str]] = [
+NEGATIVE: list[Case] = [
     ("py.weak-hash", """
         import hashlib
         def sign(secret, body):
@@ -258,28 +271,12 @@ NEGATIVE: list[tuple[str, str]] = [
             parser.setFeature(feature_external_ges, False)
             parser.parse(stream)
     """),
+    ("py.debug-mode", "mysite/settings/dev.py", _DEBUG),
+    ("py.debug-mode", "mysite/views.py", _DEBUG),
+    ("py.debug-mode", "tests/test_server.py", _RUN_APP),
+    # a hashed password is the password rule's finding, not also a weak-hash one
+    ("py.weak-hash", _MD5_PASSWORD),
 ]
-
-
-def test_debug_setting_only_in_a_production_settings_module() -> None:
-    code = "DEBUG = True\n"
-    assert "py.debug-mode" in rule_ids(code, path="mysite/settings.py")
-    assert "py.debug-mode" in rule_ids(code, path="mysite/settings/production.py")
-    assert "py.debug-mode" not in rule_ids(code, path="mysite/settings/dev.py")
-    assert "py.debug-mode" not in rule_ids(code, path="mysite/views.py")
-    run_app = "app.run(debug=True)\n"
-    assert "py.debug-mode" in rule_ids(run_app, path="server.py")
-    assert "py.debug-mode" not in rule_ids(run_app, path="tests/test_server.py")
-
-
-def test_password_hashes_stay_with_the_password_rule() -> None:
-    code = """
-        import hashlib
-        def store(user, password):
-            user.hash = hashlib.md5(password.encode()).hexdigest()
-    """
-    assert {"py.weak-password-hash"} == rule_ids(code) & {"py.weak-password-hash",
-                                                          "py.weak-hash"}
 
 
 def test_api_rules_report_only_changed_calls() -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from tests.static_cases import rule_ids
+from tests.static_cases import Case
 
-POSITIVE: list[tuple[str, str]] = [
+_SECRET = 'DB_PASSWORD = "s3cr3t-Pa55w0rd"\n'
+
+POSITIVE: list[Case] = [
     ("py.eval", """
         def calc(expr):
             return eval(expr)
@@ -53,9 +55,11 @@ POSITIVE: list[tuple[str, str]] = [
         def store(user, password):
             user.hash = hashlib.md5(password.encode()).hexdigest()
     """),
+    # a secret in a settings module (the same line in a test file is a fixture: NEGATIVE)
+    ("py.hardcoded-secret", "app/settings.py", _SECRET),
 ]
 
-NEGATIVE: list[tuple[str, str]] = [
+NEGATIVE: list[Case] = [
     ("py.eval", """
         import ast
         def calc(expr):
@@ -122,10 +126,5 @@ NEGATIVE: list[tuple[str, str]] = [
         def store(user, password, salt):
             user.hash = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, 600_000)
     """),
+    ("py.hardcoded-secret", "tests/test_login.py", _SECRET),
 ]
-
-
-def test_secrets_in_test_files_are_not_reported() -> None:
-    code = 'DB_PASSWORD = "s3cr3t-Pa55w0rd"\n'
-    assert "py.hardcoded-secret" in rule_ids(code, path="app/settings.py")
-    assert "py.hardcoded-secret" not in rule_ids(code, path="tests/test_login.py")

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+import string
+
 import pytest
 
+from reviewbot import static
 from reviewbot.findings import Severity
 from reviewbot.static.py_sinks import SINK_ROWS, fixed_destination
 from reviewbot.static.rules import RULES
+from reviewbot.static.sink_flow import FIELDS, SinkRow
 from tests.static_cases import run
 
 POSITIVE: list[tuple[str, str]] = [
@@ -270,3 +276,28 @@ def test_every_sink_row_names_a_catalogued_rule() -> None:
 ])
 def test_fixed_destination(prefix: str, fixed: bool) -> None:
     assert fixed_destination(prefix) is fixed
+
+
+def _all_rows() -> list[tuple[str, SinkRow]]:
+    """Every SinkRow the Python rule modules define, by module attribute."""
+    out: list[tuple[str, SinkRow]] = []
+    for info in pkgutil.iter_modules(static.__path__):
+        module = importlib.import_module(f"reviewbot.static.{info.name}")
+        for attr, value in vars(module).items():
+            rows = value if isinstance(value, tuple) else (value,)
+            out += [(f"{info.name}.{attr}", r) for r in rows if isinstance(r, SinkRow)]
+    return out
+
+
+_CALLER_FIELDS = {"runs", "split", "where", "line", "via"}
+"""Fields the rules that call flow_hit themselves add to the standard ones."""
+
+
+def test_every_row_names_a_catalogued_rule_and_fills_known_fields() -> None:
+    rows = _all_rows()
+    assert len({id(r) for _, r in rows}) >= 25  # SINK_ROWS, XSS_ROWS, CODE_ROWS and the rest
+    for where, row in rows:
+        assert row.rule in RULES, where
+        for template in (row.title, row.message, row.reaches):
+            fields = {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
+            assert fields <= FIELDS | _CALLER_FIELDS, (where, fields - FIELDS - _CALLER_FIELDS)

@@ -1,4 +1,4 @@
-"""Commands the shell rules of :mod:`py_injection` do not see (CWE-78).
+"""Commands the shell rules of :mod:`py_shell` do not see (CWE-78).
 
 - ``shell=True`` with a list: the shell runs the first element as a script (the rest become
   its ``$0``, ``$1``...), so a non-constant first element is shell injection;
@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 
 from reviewbot.findings import Severity
 from reviewbot.static.base import StaticHit
-from reviewbot.static.py_injection import SHELL
+from reviewbot.static.py_shell import SHELL
 from reviewbot.static.pyctx import Ctx
 from reviewbot.static.pynodes import args, call_name, is_constant, kwarg, last_name, text, unparen
-from reviewbot.static.rules import RULES
-from reviewbot.static.taint import Level, Scope, Taint
+from reviewbot.static.sink_flow import Grade, SinkRow, flow_hit
+from reviewbot.static.taint import Level, Scope
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -27,6 +27,22 @@ _EXEC = frozenset({
     "asyncio.create_subprocess_exec", "os.execv", "os.execvp", "os.execvpe", "os.execve",
     "os.spawnv", "os.spawnvp",
 })
+
+SHELL_LIST = SinkRow(
+    "py.shell-injection", SHELL, fires=Level.LOCAL, anchor=Level.LOCAL,
+    title="shell=True with a non-constant command",
+    message="With shell=True the shell runs the list's first element as a script; it comes "
+    "from {origin}{note}, so shell syntax in it (; | $() `) runs other commands. Drop "
+    "shell=True and pass the program and its arguments as the list.",
+    origin="a non-constant value", grade=Grade(Level.PARAM, None, Severity.WARNING),
+    confidence=(0.9, 0.9))
+SPLIT_COMMAND = SinkRow(
+    "py.command-split", SHELL, anchor=Level.PARAM,
+    title="command line from outside split into argv",
+    message="`{name}` runs `{split}` of {origin}{note}: whoever supplies the string chooses the "
+    "program and its options (--output=/etc/..., -o ProxyCommand=...). Take the program from "
+    "a constant and pass each value as its own list element (after \"--\" where the program "
+    "supports it).", origin="a non-constant string", confidence=(0.9, 0.9))
 
 
 def check_commands(ctx: Ctx, scope: Scope) -> list[StaticHit]:
@@ -56,19 +72,7 @@ def _shell_list(ctx: Ctx, scope: Scope, n: Node, name: str, cmd: Node) -> Static
     head = cmd.named_children[0]
     if is_constant(head):
         return None
-    taint = scope.level(head, SHELL)
-    if taint.level < Level.LOCAL or taint.scalar:
-        return None
-    anchor = ctx.anchor(n, scope, [head], SHELL, Level.LOCAL, f"`{name}`")
-    if anchor is None:
-        return None
-    return RULES["py.shell-injection"].hit(
-        anchor.line, anchor.end, "shell=True with a non-constant command",
-        f"With shell=True the shell runs the list's first element as a script; it comes "
-        f"from {taint.origin or 'a non-constant value'}{anchor.note}, so shell syntax in it "
-        "(; | $() `) runs other commands. Drop shell=True and pass the program and its "
-        "arguments as the list.",
-        severity=None if taint.level >= Level.PARAM else Severity.WARNING)
+    return flow_hit(ctx, scope, SHELL_LIST, n, scope.level(head, SHELL), [head], name)
 
 
 def _split_source(scope: Scope, cmd: Node) -> tuple[Node, Node] | None:
@@ -101,16 +105,5 @@ def _split(ctx: Ctx, scope: Scope, n: Node, name: str, cmd: Node) -> StaticHit |
     split, line_src = got
     if is_constant(line_src):
         return None
-    taint: Taint = scope.level(line_src, SHELL)
-    if taint.level < Level.PARAM or taint.scalar:
-        return None
-    anchor = ctx.anchor(n, scope, [cmd, line_src], SHELL, Level.PARAM, f"`{name}`")
-    if anchor is None:
-        return None
-    return RULES["py.command-split"].hit(
-        anchor.line, anchor.end, "command line from outside split into argv",
-        f"`{name}` runs `{call_name(split)}` of {taint.origin or 'a non-constant string'}"
-        f"{anchor.note}: whoever supplies the string chooses the program and its options "
-        "(--output=/etc/..., -o ProxyCommand=...). Take the program from a constant and pass "
-        "each value as its own list element (after \"--\" where the program supports it).",
-        severity=Severity.ERROR if taint.level >= Level.SOURCE else Severity.WARNING)
+    return flow_hit(ctx, scope, SPLIT_COMMAND, n, scope.level(line_src, SHELL), [cmd, line_src],
+                    name, split=call_name(split))

@@ -16,7 +16,7 @@ from reviewbot.static.base import StaticHit
 from reviewbot.static.py_sinks import REDIRECT
 from reviewbot.static.pyctx import Ctx
 from reviewbot.static.pynodes import call_name, last_name, string_text, text, unparen, words
-from reviewbot.static.rules import RULES
+from reviewbot.static.sink_flow import SinkRow, flow_hit
 from reviewbot.static.taint import Level, Scope, is_safe_call
 
 if TYPE_CHECKING:
@@ -30,6 +30,14 @@ _URL_NAMES = frozenset({"return_to", "returnto", "came_from", "continue", "redir
 _CONTEXT_METHODS = frozenset({"get_context_data", "get_context"})
 _GUARD_WORDS = frozenset({"valid", "validate", "check", "safe", "allowed", "verify",
                           "scheme", "netloc"})
+LINK = SinkRow(
+    "py.xss-url-in-template", REDIRECT, fires=Level.SOURCE, anchor=Level.SOURCE,
+    title="request data passed to a template as a link",
+    message="{origin} goes to the template as `{name}`{note}. Autoescaping does not stop a "
+    "javascript: URL in href/src, which runs when the link is followed (and any site can be "
+    "linked). Accept only relative paths or allowed hosts (url_has_allowed_host_and_scheme) "
+    "before passing it.", reaches="the template", origin="", grade=None,
+    confidence=(0.6, 0.6))
 
 
 def check_links(ctx: Ctx, scope: Scope) -> list[StaticHit]:
@@ -78,17 +86,10 @@ def _pair(ctx: Ctx, scope: Scope, where: Node, key: Node | None, value: Node | N
     if value.type == "call" and is_safe_call(call_name(value), REDIRECT):
         return []
     taint = scope.level(value, REDIRECT)
-    if taint.level < Level.SOURCE or taint.scalar or _guarded(scope, value, where):
+    if taint.level >= Level.SOURCE and not taint.scalar and _guarded(scope, value, where):
         return []
-    anchor = ctx.anchor(where, scope, [value], REDIRECT, Level.SOURCE, "the template")
-    if anchor is None:
-        return []
-    return [RULES["py.xss-url-in-template"].hit(
-        anchor.line, anchor.end, "request data passed to a template as a link",
-        f"{taint.origin} goes to the template as `{name}`{anchor.note}. Autoescaping does "
-        "not stop a javascript: URL in href/src, which runs when the link is followed "
-        "(and any site can be linked). Accept only relative paths or allowed hosts "
-        "(url_has_allowed_host_and_scheme) before passing it.", confidence=0.6)]
+    hit = flow_hit(ctx, scope, LINK, where, taint, [value], name)
+    return [hit] if hit is not None else []
 
 
 def _guarded(scope: Scope, value: Node, where: Node) -> bool:

@@ -14,56 +14,40 @@ from typing import TYPE_CHECKING
 from reviewbot.findings import Severity
 from reviewbot.static.base import StaticHit
 from reviewbot.static.calls import Program, bind, is_marked, marked
-from reviewbot.static.py_injection import is_runner
+from reviewbot.static.file_sinks import PATH, PROBES, path_targets
 from reviewbot.static.pyctx import Ctx
 from reviewbot.static.pynodes import (
-    args,
     call_name,
     end_line,
-    is_constant,
     kwarg,
     last_name,
     line,
-    string_text,
     text,
     unparen,
 )
 from reviewbot.static.rules import RULES
-from reviewbot.static.taint import Level, Scope, Sink, Taint
+from reviewbot.static.sink_flow import Grade, SinkRow, flow_hit
+from reviewbot.static.taint import Level, Scope, Taint
 
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-PATH = Sink("path", frozenset({"basename", "secure_filename", "safe_join", "safe_path",
-                               "listdir", "scandir", "iterdir", "walk"}), trust_names=False)
-"""Listing a directory (os.listdir, os.scandir, os.walk, Path.iterdir) gives names without a
-separator: joining one onto a directory stays inside; reading the listed directory is a sink
-of its own."""
-_FILE_SINKS = frozenset({
-    "open", "io.open", "codecs.open", "os.open", "os.remove", "os.unlink", "os.rmdir",
-    "os.removedirs", "os.rename", "os.renames", "os.replace", "os.makedirs", "os.mkdir",
-    "os.listdir", "os.scandir", "os.walk", "os.chmod", "os.chown", "os.truncate", "os.symlink",
-    "os.link", "shutil.copy", "shutil.copy2", "shutil.copyfile", "shutil.copytree",
-    "shutil.move", "shutil.rmtree", "send_file", "flask.send_file", "send_from_directory",
-    "flask.send_from_directory", "FileResponse", "static.File", "tarfile.open",
-    "zipfile.ZipFile", "aiofiles.open",
-})
-_PROBES = frozenset({"os.path.exists", "os.path.lexists", "os.path.isfile", "os.path.isdir",
-                     "os.path.islink", "os.path.getsize", "os.path.getmtime", "os.stat",
-                     "os.lstat", "os.access"})
-"""Calls that tell whether (or how big, how old) a file is: with request data they probe
-outside the base (a parameter joined onto a directory and probed is a search, not a leak)."""
-_TWO_PATHS = frozenset({"rename", "renames", "replace", "copy", "copy2", "copyfile", "copytree",
-                        "move", "symlink", "link"})
-_FILE_TOOLS = frozenset({"cat", "tee", "cp", "mv", "rm", "ln", "mkdir", "rmdir", "touch",
-                         "chmod", "chown", "chgrp", "truncate", "dd", "install", "rsync", "tar",
-                         "unzip", "head", "tail", "readlink", "stat"})
-"""Programs whose operands are files: run as a command, they open what they are given."""
-_STORAGE_VERBS = frozenset({"get", "read", "write", "delete", "remove", "put", "set", "unlink",
-                            "load", "save", "open", "list", "listdir", "exists", "rmtree",
-                            "upload", "download", "fetch", "store", "makedirs", "mkdir"})
-"""Methods of a store (``self.etcd.delete``) that take a key built with os.path.join."""
-_JOIN_CALL = re.compile(r"(?:^|\.)(?:os\.path|posixpath|ntpath)\.join$|\.joinpath$")
+_ESCAPES = (" reaches `{name}`{via}{note} without a containment check; '../' or an absolute "
+            "path escapes the intended directory. Use werkzeug.utils.secure_filename / "
+            "safe_join, or resolve with os.path.realpath and check the result starts with the "
+            "base directory.")
+PATH_FROM_REQUEST = SinkRow(
+    "py.path-traversal", PATH, fires=Level.SOURCE, scalars=True, anchor=Level.SOURCE,
+    title="path traversal: user-controlled path", message="A path from {origin}" + _ESCAPES,
+    origin="user input", grade=None, confidence=(0.9, 0.9))
+PATH_JOINED = SinkRow(
+    "py.path-traversal", PATH, anchor=Level.PARAM,
+    title="path traversal: unchecked name joined onto a base directory",
+    message="A path from {origin} joined onto a base directory" + _ESCAPES,
+    origin="a parameter", grade=Grade(Level.CONST, Severity.WARNING),
+    confidence=(0.6, 0.6))
+"""A parameter joined onto a base directory (the ``joined`` mark): a warning."""
+
 
 def check_path(ctx: Ctx, scope: Scope) -> list[StaticHit]:
     hits: list[StaticHit] = []
@@ -81,62 +65,6 @@ def check_path(ctx: Ctx, scope: Scope) -> list[StaticHit]:
     return hits
 
 
-def path_targets(scope: Scope, n: Node, name: str) -> list[Node]:
-    """The arguments of ``n`` that name a file it opens, writes, deletes or probes."""
-    last = last_name(name)
-    if last in _PATH_METHODS:
-        receiver = _path_receiver(n)
-        if receiver is not None:
-            return [receiver]
-    if name in _FILE_SINKS or name in _PROBES:
-        targets = args(n)[:2] if last in _TWO_PATHS else args(n)[:1]
-        directory = kwarg(n, "directory")
-        return [*targets, directory] if directory is not None else targets
-    if "." in name and (last in ("save", "save_as") or last in _STORAGE_VERBS):
-        positional = args(n)
-        if positional and (last in ("save", "save_as") or _is_join(scope, positional[0])):
-            return positional[:1]  # upload.save(path), store.delete(os.path.join(root, key))
-        return []
-    argl = n.child_by_field_name("arguments")
-    first = argl.named_children[0] if argl is not None and argl.named_children else None
-    if first is not None and _starts_with_file_tool(first) and is_runner(name):
-        return _file_tool_paths(args(n))
-    return []
-
-
-def _starts_with_file_tool(first: Node) -> bool:
-    first = unparen(first)
-    if first.type in ("list", "tuple") and first.named_children:
-        first = first.named_children[0]
-    return first.type == "string" and is_constant(first) and \
-        string_text(first).strip() in _FILE_TOOLS
-
-
-def _file_tool_paths(positional: list[Node]) -> list[Node]:
-    """``execute("cp", src, dst)``, ``run(["rm", "-f", path])``: the non-constant operands
-    of a file utility run as a command."""
-    items = positional
-    first = unparen(positional[0])
-    if first.type in ("list", "tuple") and len(positional) == 1:
-        items = first.named_children
-    if not items or not is_constant(items[0]) or string_text(items[0]).strip() not in _FILE_TOOLS:
-        return []
-    return [a for a in items[1:] if a.type not in ("keyword_argument", "list_splat",
-                                                    "dictionary_splat") and not is_constant(a)]
-
-
-def _is_join(scope: Scope, n: Node) -> bool:
-    """``os.path.join(...)`` / ``base / name``, directly or as the value of a variable."""
-    n = unparen(n)
-    if n.type == "identifier":
-        return any(d.value is not None and d.value.type != "identifier"
-                   and _is_join(scope, d.value) for d in scope.reaching(text(n), n))
-    if n.type == "call":
-        return bool(_JOIN_CALL.search(call_name(n)))
-    op = n.child_by_field_name("operator") if n.type == "binary_operator" else None
-    return op is not None and op.type == "/"
-
-
 def _reported(taint: Taint) -> bool:
     """Request data, or a parameter joined onto a base path (a name meant to stay inside)."""
     return taint.level >= Level.SOURCE or (taint.level >= Level.PARAM and taint.joined
@@ -145,26 +73,15 @@ def _reported(taint: Taint) -> bool:
 
 def _flow(ctx: Ctx, scope: Scope, n: Node, name: str, targets: list[Node],
           via: str = "", probe: bool | None = None) -> list[StaticHit]:
-    probe = name in _PROBES if probe is None else probe
+    probe = name in PROBES if probe is None else probe
     for t in targets:
         taint = scope.level(t, PATH)
         if not _reported(taint) or (probe and taint.level < Level.SOURCE):
             continue  # finding a program with os.path.isfile(join(d, name)) is no attack
-        source = taint.level >= Level.SOURCE
-        anchor = ctx.anchor(n, scope, [t], PATH, Level.SOURCE if source else Level.PARAM,
-                            f"`{name}`")
-        if anchor is None:
-            continue
-        what = taint.origin or ("user input" if source else "a parameter")
-        joined = "" if source else " joined onto a base directory"
-        return [RULES["py.path-traversal"].hit(
-            anchor.line, anchor.end, "path traversal: user-controlled path" if source else
-            "path traversal: unchecked name joined onto a base directory",
-            f"A path from {what}{joined} reaches `{name}`{via}{anchor.note} "
-            "without a containment check; '../' or an absolute path escapes the intended "
-            "directory. Use werkzeug.utils.secure_filename / safe_join, or resolve with "
-            "os.path.realpath and check the result starts with the base directory.",
-            severity=None if source else Severity.WARNING, confidence=0.9 if source else 0.6)]
+        row = PATH_FROM_REQUEST if taint.level >= Level.SOURCE else PATH_JOINED
+        hit = flow_hit(ctx, scope, row, n, taint, [t], name, via=via)
+        if hit is not None:
+            return [hit]
     return []
 
 
@@ -204,7 +121,7 @@ def _through_helper(ctx: Ctx, scope: Scope, program: Program[Scope], n: Node, na
         sink_name, sink_line = hit
         found_hits = _flow(ctx, scope, n, name, [value],
                            f" (through `{sink_name}` at line {sink_line})",
-                           probe=sink_name in _PROBES)
+                           probe=sink_name in PROBES)
         if found_hits:
             return found_hits
     return []
@@ -276,7 +193,7 @@ def _sink_params(ctx: Ctx, program: Program[Scope], fn: Node) -> dict[str, tuple
                     hit = reached.get(param) if param is not None else None
                     if hit is not None:
                         sinks.append((value, hit))
-        sinks.sort(key=lambda s: s[1][0] in _PROBES)  # a real sink before a probe
+        sinks.sort(key=lambda s: s[1][0] in PROBES)  # a real sink before a probe
         for param in base.params:
             if param in out or base.params[param].scalar:
                 continue
@@ -289,28 +206,6 @@ def _sink_params(ctx: Ctx, program: Program[Scope], fn: Node) -> dict[str, tuple
         program.leave(fn)
     cache[fn.id] = out
     return out
-
-
-_PATH_METHODS = frozenset({"open", "read_text", "read_bytes", "write_text", "write_bytes",
-                           "unlink", "rmdir", "mkdir", "touch", "rename", "replace", "iterdir",
-                           "rmtree"})
-
-
-def _path_receiver(call: Node) -> Node | None:
-    """``Path(x).read_text()`` / ``(base / x).open()``: the path expression."""
-    fn = call.child_by_field_name("function")
-    if fn is None or fn.type != "attribute" or last_name(text(fn)) not in _PATH_METHODS:
-        return None
-    obj = fn.child_by_field_name("object")
-    obj = unparen(obj) if obj is not None else None
-    if obj is None:
-        return None
-    if obj.type == "call" and last_name(call_name(obj)) in ("Path", "PurePath", "PosixPath"):
-        return obj
-    if obj.type == "binary_operator":
-        op = obj.child_by_field_name("operator")
-        return obj if op is not None and op.type == "/" else None
-    return None
 
 
 def _tar_extract(scope: Scope, n: Node, name: str) -> list[StaticHit]:

@@ -21,6 +21,7 @@ from reviewbot.static.pynodes import (
     words,
 )
 from reviewbot.static.rules import RULES
+from reviewbot.static.sink_flow import Grade, SinkRow, first_arg_row, named, sink_hit
 from reviewbot.static.taint import Level, Scope, Sink
 
 if TYPE_CHECKING:
@@ -69,45 +70,45 @@ def check_security(ctx: Ctx, scope: Scope) -> list[StaticHit]:
     return hits
 
 
+CODE_ROWS: tuple[SinkRow, ...] = (
+    first_arg_row(
+        CODE, "py.eval", Level.LOCAL, "{name}() on a non-constant value",
+        "`{name}` runs its argument as Python code; the value comes from {origin}{note}. Use "
+        "ast.literal_eval for data, json.loads for JSON, or a dict of allowed operations.",
+        "outside this literal", callees=_EVAL, grade=Grade(Level.PARAM, None, Severity.WARNING)),
+    first_arg_row(
+        DATA, "py.unsafe-deserialization", Level.PARAM, "{name}() on data that may not be trusted",
+        "`{name}` can run arbitrary code while loading (pickle-based formats call constructors "
+        "named in the data); the data comes from {origin}{note}. Use JSON or another data-only "
+        "format for anything that crosses a trust boundary.", "outside this function",
+        callees=_DESERIALIZE, grade=Grade(Level.SOURCE, Severity.ERROR),
+        quiet=lambda call: call_name(call) == "torch.load" and kwarg(call, "weights_only")
+        is not None,
+        safe=lambda value: unparen(value).type == "call" and call_name(
+            unparen(value)).endswith("dumps")),
+)
+"""Calls that run their first argument as code or load objects from it."""
+
+
 def _call(ctx: Ctx, scope: Scope, n: Node) -> list[StaticHit]:
     name = call_name(n)
     positional = args(n)
     first = positional[0] if positional else None
-    if name in _EVAL and first is not None:
-        taint = scope.level(first, CODE)
-        if taint.level < Level.LOCAL:
-            return []
-        anchor = ctx.anchor(n, scope, [first], CODE, Level.LOCAL, f"`{name}`")
-        if anchor is None:
-            return []
-        return [RULES["py.eval"].hit(
-            anchor.line, anchor.end, f"{name}() on a non-constant value",
-            f"`{name}` runs its argument as Python code; the value comes from "
-            f"{taint.origin or 'outside this literal'}{anchor.note}. Use ast.literal_eval for "
-            "data, json.loads for JSON, or a dict of allowed operations.",
-            severity=None if taint.level >= Level.PARAM else Severity.WARNING)]
-    if name in _DESERIALIZE and first is not None:
-        if name == "torch.load" and kwarg(n, "weights_only") is not None:
-            return []
-        taint = scope.level(first, DATA)
-        inner = unparen(first)
-        if taint.level < Level.PARAM or (inner.type == "call" and call_name(inner).endswith(
-                "dumps")):
-            return []
-        anchor = ctx.anchor(n, scope, [first], DATA, Level.PARAM, f"`{name}`")
-        if anchor is None:
-            return []
-        return [RULES["py.unsafe-deserialization"].hit(
-            anchor.line, anchor.end, f"{name}() on data that may not be trusted",
-            f"`{name}` can run arbitrary code while loading (pickle-based formats call "
-            f"constructors named in the data); the data comes from "
-            f"{taint.origin or 'outside this function'}{anchor.note}. Use JSON or another "
-            "data-only format for anything that crosses a trust boundary.",
-            severity=Severity.ERROR if taint.level >= Level.SOURCE else None)]
+    rows = named(CODE_ROWS, name) if first is not None else []
+    if rows:
+        hits = (sink_hit(ctx, scope, n, name, row) for row in rows)
+        return [h for h in hits if h is not None][:1]
+    if ctx.touched(n):
+        return _touched_call(ctx, n, name, positional)
+    return []
+
+
+def _touched_call(ctx: Ctx, n: Node, name: str, positional: list[Node]) -> list[StaticHit]:
+    """The checks of a call the change touches: yaml.load, TLS checks off, weak hashes."""
+    first = positional[0] if positional else None
     argl = n.child_by_field_name("arguments")
     splat = argl is not None and any(c.type == "dictionary_splat" for c in argl.named_children)
-    if name in _YAML and ctx.touched(n) and first is not None and not is_constant(first) and (
-            not splat):
+    if name in _YAML and first is not None and not is_constant(first) and not splat:
         loader = kwarg(n, "Loader") or (positional[1] if len(positional) > 1 else None)
         if "unsafe" not in name and loader is not None and re.search(
             r"Safe|BaseLoader|FullLoader", text(loader)
@@ -118,14 +119,12 @@ def _call(ctx: Ctx, scope: Scope, n: Node) -> list[StaticHit]:
             "yaml.load with the default or unsafe Loader builds arbitrary Python objects from "
             "tags in the document (code execution on untrusted input).",
             suggestion=None)]
-    if ctx.touched(n):
-        verify = kwarg(n, "verify")
-        if verify is not None and verify.type == "false" and set(words(name)) & _HTTP_WORDS:
-            return [_tls(n, f"`{name}(..., verify=False)` accepts any certificate")]
-        if name.endswith("_create_unverified_context"):
-            return [_tls(n, "an unverified SSL context accepts any certificate")]
-        return _weak_hash(n, name, positional)
-    return []
+    verify = kwarg(n, "verify")
+    if verify is not None and verify.type == "false" and set(words(name)) & _HTTP_WORDS:
+        return [_tls(n, f"`{name}(..., verify=False)` accepts any certificate")]
+    if name.endswith("_create_unverified_context"):
+        return [_tls(n, "an unverified SSL context accepts any certificate")]
+    return _weak_hash(n, name, positional)
 
 
 def _is_set(n: Node) -> bool:

@@ -21,6 +21,7 @@ from reviewbot.static.pynodes import (
     words,
 )
 from reviewbot.static.rules import RULES
+from reviewbot.static.sink_flow import Grade, SinkRow, first_arg_row, flow_hit, named, sink_hit
 from reviewbot.static.strings import SLOT, built, outermost_builds, risky_span, slot_taint
 from reviewbot.static.taint import Level, Scope, Sink, is_safe_call, source_of
 
@@ -79,16 +80,8 @@ def _view_return(ctx: Ctx, scope: Scope, stmt: Node, value: Node) -> list[Static
         if not direct:
             return []
     taint = b.taint(scope, HTML) if b is not None else scope.level(value, HTML)
-    if taint.level < Level.SOURCE:
-        return []
-    anchor = ctx.anchor(stmt, scope, [value], HTML, Level.SOURCE, "the response")
-    if anchor is None:
-        return []
-    return [RULES["py.xss-response"].hit(
-        anchor.line, anchor.end, "request data returned as the response",
-        f"The view returns {taint.origin} unescaped{anchor.note}; a returned str is sent as "
-        "text/html, so markup in the value runs in the browser. Escape it (markupsafe.escape) "
-        "or render a template with autoescaping.")]
+    hit = flow_hit(ctx, scope, VIEW_RETURN, stmt, taint, [value])
+    return [hit] if hit is not None else []
 
 
 def _is_request_read(n: Node) -> bool:
@@ -107,79 +100,79 @@ def _is_request_read(n: Node) -> bool:
     return n.type == "attribute" and source_of(re.sub(r"\s+", "", text(n))) is not None
 
 
+def _rendered(value: Node) -> bool:
+    """``mark_safe(render_to_string(...))``: the output of a template is HTML already."""
+    value = unparen(value)
+    return value.type == "call" and bool(
+        set(words(last_name(call_name(value)))) & {"render", "template", "html"})
+
+
+def _template_from_string(name: str) -> bool:
+    return "Sandbox" not in name and (name in _TEMPLATE_FROM_STRING or (
+        last_name(name) == "from_string" and _jinja_env(name)))
+
+
+XSS_ROWS: tuple[SinkRow, ...] = (
+    first_arg_row(
+        HTML, "py.xss-mark-safe", Level.LOCAL, "format_html() on an already formatted string",
+        "format_html escapes only its arguments; here the format string itself is built with "
+        "{how} from {origin}{note} and is marked safe unescaped. Pass the values as "
+        "format_html arguments: format_html(\"<b>{{}}</b>\", value).", "a value",
+        shape="built", match=lambda name: last_name(name) == "format_html"),
+    first_arg_row(
+        HTML, "py.xss-mark-safe", Level.LOCAL, "{last}() on a non-constant value",
+        "`{name}` marks its argument as safe HTML, so it is never escaped; the value comes "
+        "from {origin}{note}. Escape the parts (markupsafe.escape / format_html) instead.",
+        "outside this literal", callees=_MARK_SAFE, safe=_rendered,
+        grade=Grade(Level.PARAM, Severity.ERROR)),
+    first_arg_row(
+        HTML, "py.xss-template-string", Level.PARAM, "template compiled from a non-constant string",
+        "The template text comes from {origin}{note}: template syntax in it runs on the "
+        "server (SSTI) and HTML in it is not escaped. Keep the template constant and pass "
+        "values as context variables.", "", match=_template_from_string),
+    first_arg_row(
+        HTML, "py.xss-response", Level.SOURCE, "request data written to the response",
+        "{origin} is written to the response by `{name}`{note} without escaping. Escape it "
+        "(html.escape / markupsafe.escape) or render a template with autoescaping.", "",
+        match=lambda name: bool(_RESPONSE.search(name))),
+    first_arg_row(
+        HTML, "py.xss-markdown", Level.LOCAL, "Markdown rendered without sanitising",
+        "`{name}` keeps raw HTML from its input (here {origin}{note}), so <script> or "
+        "onerror= in the text reaches the page. Sanitise the output (bleach.clean / "
+        "nh3.clean) or escape the input.", "a computed value",
+        match=lambda name: bool(_MARKDOWN.search(name)),
+        quiet=lambda call: _sanitised_by_parent(call, HTML), confidence=0.6),
+)
+"""Calls whose first argument is HTML (or a template) taken as it is."""
+VIEW_RETURN = SinkRow(
+    "py.xss-response", HTML, fires=Level.SOURCE, scalars=True, anchor=Level.SOURCE,
+    title="request data returned as the response",
+    message="The view returns {origin} unescaped{note}; a returned str is sent as text/html, "
+    "so markup in the value runs in the browser. Escape it (markupsafe.escape) or render a "
+    "template with autoescaping.", reaches="the response", origin="", grade=None,
+    confidence=(0.9, 0.9))
+HTML_BUILD = SinkRow(
+    "py.xss-html-format", HTML, anchor=Level.PARAM, title="HTML built from unescaped values",
+    message="HTML is built with {how} from {origin}{note} without escaping; markup in the "
+    "value becomes part of the page (XSS). Use format_html / markupsafe.escape on each value, "
+    "or a template with autoescaping.", reaches="the HTML", origin="a parameter",
+    grade=Grade(Level.SOURCE, Severity.ERROR), confidence=(0.9, 0.9))
+""":func:`_html_builds`' row: a string with HTML tags built from a parameter or request data."""
+
+
 def _xss_call(ctx: Ctx, scope: Scope, n: Node) -> list[StaticHit]:
     name = call_name(n)
     positional = args(n)
     first = positional[0] if positional else None
-    if last_name(name) == "format_html" and first is not None:
-        b = built(first, scope)
-        taint = b.taint(scope, HTML) if b is not None else None
-        if taint is not None and taint.level >= Level.LOCAL:
-            anchor = ctx.anchor(n, scope, [first], HTML, Level.LOCAL, f"`{name}`")
-            if anchor is not None:
-                return [RULES["py.xss-mark-safe"].hit(
-                    anchor.line, anchor.end, "format_html() on an already formatted string",
-                    f"format_html escapes only its arguments; here the format string itself is "
-                    f"built with {b.how if b else 'formatting'} from {taint.origin or 'a value'}"
-                    f"{anchor.note} and is marked safe unescaped. Pass the values as "
-                    "format_html arguments: format_html(\"<b>{}</b>\", value).")]
-        return []
-    if name in _MARK_SAFE and first is not None:
-        taint = scope.level(first, HTML)
-        rendered = unparen(first).type == "call" and (
-            set(words(last_name(call_name(unparen(first))))) & {"render", "template", "html"})
-        if taint.level >= Level.LOCAL and not rendered:
-            anchor = ctx.anchor(n, scope, [first], HTML, Level.LOCAL, f"`{name}`")
-            if anchor is not None:
-                return [RULES["py.xss-mark-safe"].hit(
-                    anchor.line, anchor.end, f"{last_name(name)}() on a non-constant value",
-                    f"`{name}` marks its argument as safe HTML, so it is never escaped; the "
-                    f"value comes from {taint.origin or 'outside this literal'}{anchor.note}. "
-                    "Escape the parts (markupsafe.escape / format_html) instead.",
-                    severity=Severity.ERROR if taint.level >= Level.PARAM else None)]
-    elif first is not None and "Sandbox" not in name and (name in _TEMPLATE_FROM_STRING or (
-            last_name(name) == "from_string" and _jinja_env(name))):
-        taint = scope.level(first, HTML)
-        if taint.level >= Level.PARAM:
-            anchor = ctx.anchor(n, scope, [first], HTML, Level.PARAM, f"`{name}`")
-            if anchor is not None:
-                return [RULES["py.xss-template-string"].hit(
-                    anchor.line, anchor.end, "template compiled from a non-constant string",
-                    f"The template text comes from {taint.origin}{anchor.note}: template syntax "
-                    "in it runs on the server (SSTI) and HTML in it is not escaped. Keep the "
-                    "template constant and pass values as context variables.")]
-    elif _RESPONSE.search(name) and first is not None:
-        caught = _exception_text(first, n)
-        if caught is not None and ctx.touched(n) and not _plain_text(ctx, n, name):
-            return [RULES["py.xss-response"].hit(
-                line(n), end_line(n), "exception text written to the response",
-                f"`{name}` writes the text of the caught exception `{caught}` into the "
-                "response unescaped. Exception messages often quote the input that caused "
-                "them (int('<script>...') raises \"invalid literal ... '<script>...'\"), so "
-                "this reflects request data as HTML, and it shows internals (CWE-209). Write "
-                "a fixed message and log the exception.", confidence=0.7)]
-        taint = scope.level(first, HTML)
-        if taint.level >= Level.SOURCE:
-            anchor = ctx.anchor(n, scope, [first], HTML, Level.SOURCE, f"`{name}`")
-            if anchor is not None:
-                return [RULES["py.xss-response"].hit(
-                    anchor.line, anchor.end, "request data written to the response",
-                    f"{taint.origin} is written to the response by `{name}`{anchor.note} "
-                    "without escaping. Escape it (html.escape / markupsafe.escape) or render a "
-                    "template with autoescaping.")]
-    elif _MARKDOWN.search(name) and first is not None and not _sanitised_by_parent(n, HTML):
-        taint = scope.level(first, HTML)
-        if taint.level >= Level.LOCAL:
-            anchor = ctx.anchor(n, scope, [first], HTML, Level.LOCAL, f"`{name}`")
-            if anchor is not None:
-                return [RULES["py.xss-markdown"].hit(
-                    anchor.line, anchor.end, "Markdown rendered without sanitising",
-                    f"`{name}` keeps raw HTML from its input (here "
-                    f"{taint.origin or 'a computed value'}{anchor.note}), so <script> or "
-                    "onerror= in the text reaches the page. Sanitise the output "
-                    "(bleach.clean / nh3.clean) or escape the input.",
-                    confidence=0.6)]
-    elif last_name(name) == "Environment" and ctx.touched(n) and _jinja(ctx):
+    if first is not None and _RESPONSE.search(name):
+        caught = _exception_response(ctx, n, name, first)
+        if caught is not None:
+            return [caught]
+    for row in named(XSS_ROWS, name):
+        hit = sink_hit(ctx, scope, n, name, row)
+        if hit is not None:
+            return [hit]
+    if last_name(name) == "Environment" and ctx.touched(n) and _jinja(ctx):
         autoescape = kwarg(n, "autoescape")
         if autoescape is None or autoescape.type == "false":
             return [RULES["py.xss-autoescape-off"].hit(
@@ -187,10 +180,22 @@ def _xss_call(ctx: Ctx, scope: Scope, n: Node) -> list[StaticHit]:
                 "jinja2 does not escape by default, so every {{ value }} in an HTML template "
                 "is inserted raw (XSS). Pass autoescape=select_autoescape() (or True).")]
     elif name == "json.dumps" and first is not None and kwarg(n, "cls") is None:
-        hits = _json_in_template(ctx, scope, n, first)
-        if hits:
-            return hits
+        return _json_in_template(ctx, scope, n, first)
     return []
+
+
+def _exception_response(ctx: Ctx, n: Node, name: str, first: Node) -> StaticHit | None:
+    """``self.response.write(ex.message)`` in an ``except ... as ex`` block."""
+    caught = _exception_text(first, n)
+    if caught is None or not ctx.touched(n) or _plain_text(ctx, n, name):
+        return None
+    return RULES["py.xss-response"].hit(
+        line(n), end_line(n), "exception text written to the response",
+        f"`{name}` writes the text of the caught exception `{caught}` into the "
+        "response unescaped. Exception messages often quote the input that caused "
+        "them (int('<script>...') raises \"invalid literal ... '<script>...'\"), so "
+        "this reflects request data as HTML, and it shows internals (CWE-209). Write "
+        "a fixed message and log the exception.", confidence=0.7)
 
 
 _EXC_PATH = frozenset({"attribute", "subscript", "binary_operator", "string", "interpolation",
@@ -302,14 +307,9 @@ def _html_builds(ctx: Ctx, scope: Scope) -> list[StaticHit]:
         if not risky:
             continue
         taint = max((t for _, t in risky), key=lambda t: t.level)
-        anchor = ctx.anchor(b.node, scope, [s.expr for s, _ in risky if s.expr is not None],
-                            HTML, Level.PARAM, "the HTML", risky_span(b, [s for s, _ in risky]))
-        if anchor is None:
-            continue
-        hits.append(RULES["py.xss-html-format"].hit(
-            anchor.line, anchor.end, "HTML built from unescaped values",
-            f"HTML is built with {b.how} from {taint.origin or 'a parameter'}{anchor.note} "
-            "without escaping; markup in the value becomes part of the page (XSS). Use "
-            "format_html / markupsafe.escape on each value, or a template with autoescaping.",
-            severity=Severity.ERROR if taint.level >= Level.SOURCE else None))
+        hit = flow_hit(ctx, scope, HTML_BUILD, b.node, taint,
+                       [s.expr for s, _ in risky if s.expr is not None],
+                       span=risky_span(b, [s for s, _ in risky]), how=b.how)
+        if hit is not None:
+            hits.append(hit)
     return hits

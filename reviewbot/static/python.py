@@ -1,13 +1,13 @@
 """Python rules: build the taint scopes of the functions the change touches, run each rule.
 
-Rule families live in their own modules: :mod:`py_injection` (SQL, shell), :mod:`py_paths`
-(path traversal, tar slip), :mod:`py_web` (XSS), :mod:`py_security` (eval, deserialisation,
-TLS, secrets, hashes), :mod:`py_bugs` (bugs and performance), :mod:`py_sinks` (data-flow
-sinks as table rows: open redirect, SSRF, XML, LDAP, XPath), :mod:`py_commands` (shell=True
-lists, split command lines), :mod:`py_crypto` (weak hashes, ciphers, keys, random) and
-:mod:`py_config` (cleartext transport, debug mode, mktemp, XML entity resolution). Each gets
-a :class:`~reviewbot.static.pyctx.Ctx` and one :class:`~reviewbot.static.taint.Scope` at a
-time.
+Rule families live in their own modules: :mod:`py_sql` (SQL), :mod:`py_shell` (shell),
+:mod:`py_paths` (path traversal, tar slip), :mod:`py_web` (XSS), :mod:`py_security` (eval,
+deserialisation, TLS, secrets, hashes), :mod:`py_bugs` (bugs and performance),
+:mod:`py_sinks` (data-flow sinks as table rows: open redirect, SSRF, XML, LDAP, XPath),
+:mod:`py_commands` (shell=True lists, split command lines), :mod:`py_crypto` (weak hashes,
+ciphers, keys, random) and :mod:`py_config` (cleartext transport, debug mode, mktemp, XML
+entity resolution). Each gets a :class:`~reviewbot.static.pyctx.Ctx` and one
+:class:`~reviewbot.static.taint.Scope` at a time.
 """
 
 from __future__ import annotations
@@ -21,10 +21,11 @@ from reviewbot.static.py_bugs import check_bugs
 from reviewbot.static.py_commands import check_commands
 from reviewbot.static.py_config import check_config
 from reviewbot.static.py_crypto import check_crypto
-from reviewbot.static.py_injection import check_shell, check_sql
 from reviewbot.static.py_paths import check_path
 from reviewbot.static.py_security import check_security
+from reviewbot.static.py_shell import check_shell
 from reviewbot.static.py_sinks import check_sinks
+from reviewbot.static.py_sql import check_sql
 from reviewbot.static.py_web import check_xss
 from reviewbot.static.pyctx import Ctx
 from reviewbot.static.pynodes import SCOPE_TYPES, call_name_cache

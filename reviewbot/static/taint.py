@@ -24,10 +24,10 @@ import copy
 import re
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from reviewbot.static.calls import BUDGET_S, Program
+from reviewbot.static.joins import PATH_JOIN, ends_with_slash, joined, percent_slots
 from reviewbot.static.levels import CONST, LOCAL, Level, Sink, Taint, strongest
 from reviewbot.static.pynodes import (
     CONSTANT_NAME,
@@ -37,78 +37,21 @@ from reviewbot.static.pynodes import (
     last_name,
     text,
     unparen,
-    words,
 )
 from reviewbot.static.scope import Def, Definitions, identifiers
+from reviewbot.static.sources import (
+    BUILTINS,
+    MODULES,
+    PASSTHROUGH,
+    is_safe_call,
+    source_of,
+)
 
 __all__ = ["CONST", "LOCAL", "Def", "Level", "Scope", "Sink", "Taint", "is_safe_call",
            "source_of", "strongest"]
 
 if TYPE_CHECKING:
     from tree_sitter import Node
-
-
-_SAFE_CALLS = frozenset({
-    "int", "float", "bool", "len", "abs", "round", "ord", "hash", "id", "sum", "isinstance",
-    "hasattr", "callable", "UUID", "count", "index", "find", "rfind", "isdigit", "isalnum",
-    "isalpha", "isnumeric", "isdecimal", "startswith", "endswith", "exists", "isfile", "isdir",
-    "getsize", "time", "now", "utcnow", "today", "uuid4", "uuid1", "range", "xrange",
-})
-_SAFE_WORDS = frozenset({
-    "escape", "escaped", "sanitize", "sanitise", "sanitized", "sanitised", "sanitizer",
-    "clean", "cleaned", "validate", "validated", "quote", "quoted", "secure", "safe",
-    "bleach", "slugify", "purify", "whitelist", "allowlist", "check", "checked",
-})
-_NOT_SAFE = frozenset({"check_output", "check_call", "safe_load_all"})
-_VALIDATING_WORDS = frozenset({
-    "match", "fullmatch", "isdigit", "isalnum", "isalpha", "isnumeric", "isdecimal",
-    "isidentifier", "valid", "validate", "check", "allowed", "safe", "startswith",
-    "relative", "commonpath", "whitelisted", "allowlisted", "permitted",
-})
-_REQUEST_NAMES = frozenset({"request", "req", "self", "cls", "environ", "handler"})
-_REQUEST_ATTRS = (
-    "args|form|values|files|cookies|headers|data|json|GET|POST|REQUEST|FILES|COOKIES|META|"
-    "body|query_params|query_string|params|match_info|path_params|query|content|stream|"
-    "get_json|get_data|getlist|get_argument|get_arguments|get|getHeader|getCookie|"
-    "getParameter|get_query_argument|get_body_argument"
-)
-_SOURCE_ATTR = re.compile(rf"(?:^|\.)(?:request|req)\.(?:{_REQUEST_ATTRS})$")
-_SOURCE_CALL = re.compile(
-    r"(?:^|\.)get_(?:query_|body_)?arguments?$|(?:^|\.)get_(?:secure_)?cookie$")
-_LOCAL_INPUT_CALL = re.compile(
-    r"^(?:input|raw_input|os\.getenv|os\.environ\.get|getpass\.getpass|sys\.stdin\.\w+)$")
-_LOCAL_INPUT = frozenset({"sys.argv", "os.environ", "sys.stdin"})
-_ROUTE_DECORATOR = re.compile(r"\.(?:route|get|post|put|patch|delete|api_route|websocket)$")
-_SCALAR_TYPES = frozenset({"int", "float", "bool", "UUID", "uuid.UUID", "datetime", "date",
-                           "datetime.datetime", "datetime.date", "Decimal", "decimal.Decimal"})
-_KILLING = frozenset({"assign", "unpack", "for", "with", "unknown"})
-
-
-LOCAL_INPUT = "local input"
-"""How the origin of the local user's input (sys.argv, os.environ, input()) begins."""
-
-
-def is_safe_call(name: str, sink: Sink) -> bool:
-    last = last_name(name)
-    if last in _NOT_SAFE:
-        return False
-    if last in _SAFE_CALLS or last in sink.safe_calls or name in sink.safe_calls:
-        return True
-    return any(w in _SAFE_WORDS for w in words(last))
-
-
-def source_of(dotted: str, call: bool = False) -> Taint | None:
-    """The taint of an attribute (or, with ``call``, a callee) that reads outside input.
-
-    Request data is SOURCE. Input of the local user (sys.argv, os.environ, input()) is
-    PARAM: the person at the terminal is as trusted as the caller of a function, so it
-    counts for injection into SQL or a shell, not for path traversal."""
-    if dotted in _LOCAL_INPUT or any(dotted.startswith(s + ".") for s in _LOCAL_INPUT) or (
-            call and _LOCAL_INPUT_CALL.search(dotted)):
-        return Taint(Level.PARAM, f"{LOCAL_INPUT} `{dotted}`")
-    if _SOURCE_ATTR.search(dotted) or (call and _SOURCE_CALL.search(dotted)):
-        return Taint(Level.SOURCE, f"request data `{dotted}`")
-    return None
 
 
 class Scope(Definitions):
@@ -225,7 +168,7 @@ class Scope(Definitions):
         env = env or {}
         if name in env:
             return env[name]
-        if (CONSTANT_NAME.match(name) or name in _BUILTINS) and name not in self.params \
+        if (CONSTANT_NAME.match(name) or name in BUILTINS) and name not in self.params \
                 and name not in self.defs:
             return CONST
         if self.validated(name, n):
@@ -261,23 +204,23 @@ class Scope(Definitions):
         fn = n.child_by_field_name("function")
         argl = n.child_by_field_name("arguments")
         parts: list[Node] = list(argl.named_children) if argl is not None else []
-        if _PATH_JOIN.search(name) and parts:
+        if PATH_JOIN.search(name) and parts:
             # os.path.join(base, name), base.joinpath(name): name is joined onto the base
             obj = fn.child_by_field_name("object") if fn is not None else None
             base, rest = ((obj, parts) if name.endswith("joinpath") and obj is not None
                           else (parts[0], parts[1:]))
             return strongest([self.level(base, sink, env or None),
-                              _joined(self._all(rest, sink, env))])
+                              joined(self._all(rest, sink, env))])
         obj = (fn.child_by_field_name("object") if fn is not None and fn.type == "attribute"
                else None)
-        if obj is not None and not (obj.type == "identifier" and text(obj) in _MODULES
+        if obj is not None and not (obj.type == "identifier" and text(obj) in MODULES
                                     and text(obj) not in self.params
                                     and text(obj) not in self.defs):
             parts.append(obj)  # the receiver: "x".join(items), name.lower(), ...
         taint = self._all(parts, sink, env)
         if name in ("locals", "vars", "globals") and not parts:
             return LOCAL
-        if last_name(name) in _PASSTHROUGH:
+        if last_name(name) in PASSTHROUGH:
             return taint
         return taint if taint.level > Level.CONST else LOCAL
 
@@ -302,16 +245,15 @@ class Scope(Definitions):
         lt, rt = self.level(left, sink, env or None), self.level(right, sink, env or None)
         if "://" in text(n):
             return strongest([lt, rt])  # a URL, not a path
-        if op.type == "/" or (op.type == "+" and _ends_with_slash(left)):
-            return strongest([lt, _joined(rt)])
+        if op.type == "/" or (op.type == "+" and ends_with_slash(left)):
+            return strongest([lt, joined(rt)])
         if op.type == "%" and unparen(left).type == "string":
             literal = text(unparen(left))
             items = ([unparen(right)] if unparen(right).type != "tuple"
                      else unparen(right).named_children)
-            specs = [m.start() for m in _PERCENT_SPEC.finditer(literal)]
-            after_slash = {i for i, at in enumerate(specs) if at and literal[at - 1] in "/\\"}
-            if after_slash and len(specs) == len(items):
-                return strongest([lt, *(_joined(self.level(x, sink, env or None))
+            count, after_slash = percent_slots(literal)
+            if after_slash and count == len(items):
+                return strongest([lt, *(joined(self.level(x, sink, env or None))
                                         if i in after_slash else self.level(x, sink, env or None)
                                         for i, x in enumerate(items))])
         return strongest([lt, rt])
@@ -324,7 +266,7 @@ class Scope(Definitions):
             if c.type == "interpolation":
                 expr = c.child_by_field_name("expression") or c
                 taint = self.level(expr, sink, env or None)
-                out.append(_joined(taint) if before.endswith(("/", "\\")) and not url
+                out.append(joined(taint) if before.endswith(("/", "\\")) and not url
                            else taint)
                 before = ""
             elif c.type == "string_content":
@@ -347,48 +289,3 @@ class Scope(Definitions):
                         out.append(d.stmt)
                         stack.append(d.value)
         return sorted(out, key=lambda s: s.start_byte)
-
-
-_PATH_JOIN = re.compile(r"^(?:(?:os\.path|posixpath|ntpath|path)\.)?join$|\.joinpath$")
-_PERCENT_SPEC = re.compile(r"(?<!%)%(?:\([^)]*\))?[#0\- +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?"
-                           r"[diouxXeEfFgGcrsa]")
-
-
-def _joined(t: Taint) -> Taint:
-    """``t`` as a component joined onto a base path (only text from a parameter or the
-    request counts)."""
-    if t.level >= Level.PARAM and not t.scalar and not t.joined and not t.origin.startswith(
-            LOCAL_INPUT):
-        return replace(t, joined=True)
-    return t
-
-
-def _ends_with_slash(n: Node) -> bool:
-    """Does the expression ``n`` end with a string literal ending in a path separator?"""
-    n = unparen(n)
-    while n.type == "binary_operator":
-        right = n.child_by_field_name("right")
-        if right is None:
-            return False
-        n = unparen(right)
-    return n.type == "string" and not has_interpolation(n) and text(n).rstrip("'\"").endswith(
-        ("/", "\\"))
-
-
-_MODULES = frozenset({"os", "sys", "subprocess", "shlex", "re", "json", "html", "cgi",
-                      "urllib", "hashlib", "pickle", "yaml", "shutil", "path", "posixpath"})
-_PASSTHROUGH = frozenset({
-    "str", "unicode", "repr", "format", "bytes", "list", "tuple", "dict", "set", "sorted",
-    "reversed", "map", "filter", "zip", "enumerate", "iter", "next", "chr", "ascii",
-    # str methods: the result is made of the receiver and the arguments
-    "join", "lower", "upper", "strip", "lstrip", "rstrip", "replace", "split", "rsplit",
-    "splitlines", "encode", "decode", "title", "capitalize", "casefold", "zfill", "ljust",
-    "rjust", "center", "removeprefix", "removesuffix", "partition", "rpartition",
-    "expandtabs", "format_map", "swapcase", "translate",
-})
-_BUILTINS = frozenset({"chr", "ord", "str", "int", "float", "len", "repr", "list", "dict", "set",
-                       "tuple", "bool", "bytes", "range", "sorted", "min", "max", "abs", "map",
-                       "filter", "zip", "enumerate", "print", "type", "object", "True", "False",
-                       "None"})
-
-

@@ -1,27 +1,20 @@
-"""Injection rules: SQL built from strings (CWE-89) and shell commands from strings (CWE-78)."""
+"""SQL built from strings (CWE-89): a query made by formatting or concatenation with a value
+that is not constant, found at the build (and the execute() it reaches) or at a changed
+execute() of a query built earlier."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from reviewbot.findings import Severity
 from reviewbot.static.base import StaticHit
 from reviewbot.static.pyctx import Ctx
-from reviewbot.static.pynodes import (
-    args,
-    call_name,
-    is_constant,
-    kwarg,
-    last_name,
-    line,
-    string_text,
-    text,
-    unparen,
-    words,
-)
+from reviewbot.static.pynodes import args, call_name, line, text, unparen, words
 from reviewbot.static.rules import RULES
+from reviewbot.static.sink_flow import Grade, SinkRow, flow_hit
 from reviewbot.static.strings import (
     SLOT,
     Built,
@@ -39,8 +32,6 @@ if TYPE_CHECKING:
 
 SQL = Sink("sql", frozenset({"escape_string", "literal", "Identifier", "Literal", "quote_ident",
                              "quote_literal", "AsIs"}))
-SHELL = Sink("shell", frozenset({"quote", "shlex.join"}))
-
 _SQL_STATEMENT = re.compile(
     r"\b(?:insert\s+(?:or\s+\w+\s+)?into|delete\s+from|replace\s+into|merge\s+into"
     r"|update\s+[\w.\"`\[\]\x00]+\s+set|(?:create|drop|alter|truncate)\s+(?:table|index|view)"
@@ -61,18 +52,8 @@ _PLACEHOLDER = re.compile(r"%s|%\(\w+\)s|\?|\$\d|(?<![:\w]):[a-zA-Z_]\w*")
 _NUMERIC_SPEC = re.compile(r"%[#0\- +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?[diouxXeEfFgG]$")
 _SQL_CALL_WORDS = frozenset({"execute", "executemany", "executescript", "exec", "query", "sql",
                              "raw", "mogrify", "select", "db"})
-_SQL_RECEIVERS = frozenset({"cursor", "cur", "db", "conn", "connection", "session", "engine",
+SQL_RECEIVERS = frozenset({"cursor", "cur", "db", "conn", "connection", "session", "engine",
                             "sql", "sqlite", "database", "c", "query", "con"})
-_SHELL_CALLS = frozenset({
-    "os.system", "os.popen", "os.popen2", "os.popen3", "os.popen4", "popen2.popen2",
-    "popen2.popen3", "popen2.popen4", "commands.getoutput", "commands.getstatusoutput",
-    "subprocess.getoutput", "subprocess.getstatusoutput", "asyncio.create_subprocess_shell",
-})
-_RUNNER_VERBS = frozenset({"run", "execute", "popen", "spawn"})
-_RUNNER_NOUNS = frozenset({"cmd", "command", "ssh", "cli", "shell", "subprocess"})
-_RUNNER_NAMES = frozenset({"call", "check_call", "check_output", "getoutput"})
-_CLI_PROXIES = frozenset({"adb", "fastboot"})
-"""Receivers whose every method runs the tool of that name (mobly's AdbProxy and the like)."""
 
 
 def looks_like_sql(t: str) -> bool:
@@ -170,11 +151,28 @@ def _descend(n: Node) -> Iterator[Node]:
 def _is_sql_call(name: str) -> bool:
     parts = name.split(".")
     return bool(set(words(parts[-1])) & _SQL_CALL_WORDS) or any(
-        set(words(p)) & _SQL_RECEIVERS for p in parts[:-1])
+        set(words(p)) & SQL_RECEIVERS for p in parts[:-1])
+
+
+_SQL_ROW = SinkRow("py.sql-injection", SQL, fires=Level.LOCAL, scalars=True,
+                   anchor=Level.LOCAL, reaches="{where}", confidence=(0.9, 0.9))
+SQL_NUMBERS = replace(
+    _SQL_ROW, title="SQL built from numbers by formatting",
+    message="The query is built with {how}{from_origin}{runs}{note}. The values are numbers "
+    "(a %d conversion or an int annotation), so this is not injectable today, but it bypasses "
+    "parameter binding and annotations are not enforced. Pass values as query parameters.",
+    grade=Grade(Level.CONST, Severity.WARNING), confidence=(0.5, 0.5))
+SQL_EXECUTED = replace(
+    _SQL_ROW, title="SQL injection: query built from a string",
+    message="The SQL text is built with {how}{from_origin}{runs}{note}; a value containing a "
+    "quote changes the query. Pass values as parameters, e.g. cursor.execute(\"... WHERE id = "
+    "%s\", (value,)); table or column names must come from an allow-list.", grade=None)
+"""A query built from strings that an execute() of the function runs: always an error."""
+SQL_STRING = replace(SQL_EXECUTED, grade=Grade(Level.PARAM, None, Severity.WARNING))
+"""A query built from strings whose execution is not seen: a computed value is a warning."""
 
 
 def check_sql(ctx: Ctx, scope: Scope) -> list[StaticHit]:
-    rule = RULES["py.sql-injection"]
     hits: list[StaticHit] = []
     reported: set[int] = set()
     candidates: list[tuple[Built, str]] = [(b, "") for b in outermost_builds(scope)]
@@ -190,29 +188,13 @@ def check_sql(ctx: Ctx, scope: Scope) -> list[StaticHit]:
         calls = [c for c in _consumers(scope, b.node) if _is_sql_call(call_name(c))]
         target = calls[0] if calls else None
         where = f"`{call_name(target)}` at line {line(target)}" if target is not None else None
-        anchor = ctx.anchor(b.node, scope, [s.expr for s in risky if s.expr is not None],
-                            SQL, Level.LOCAL, where or "the query", risky_span(b, risky))
-        if anchor is None:
-            continue
-        origin = f" from {taint.origin}" if taint.origin else ""
-        runs = f" and executed by {where}" if where else ""
-        if numeric:
-            hits.append(rule.hit(
-                anchor.line, anchor.end, "SQL built from numbers by formatting",
-                f"The query is built with {b.how}{origin}{runs}{anchor.note}. The values are "
-                "numbers (a %d conversion or an int annotation), so this is not injectable "
-                "today, but it bypasses parameter binding and annotations are not enforced. "
-                "Pass values as query parameters.",
-                severity=Severity.WARNING, confidence=0.5))
-        else:
-            hits.append(rule.hit(
-                anchor.line, anchor.end, "SQL injection: query built from a string",
-                f"The SQL text is built with {b.how}{origin}{runs}{anchor.note}; a value "
-                "containing a quote changes the query. Pass values as parameters, e.g. "
-                "cursor.execute(\"... WHERE id = %s\", (value,)); table or column names must "
-                "come from an allow-list.",
-                severity=rule.severity if target is not None or taint.level >= Level.PARAM
-                else Severity.WARNING))
+        row = SQL_NUMBERS if numeric else SQL_EXECUTED if target is not None else SQL_STRING
+        hit = flow_hit(ctx, scope, row, b.node, taint,
+                       [s.expr for s in risky if s.expr is not None],
+                       span=risky_span(b, risky), how=b.how, where=where or "the query",
+                       runs=f" and executed by {where}" if where else "")
+        if hit is not None:
+            hits.append(hit)
     hits += _sql_sinks_only(ctx, scope, reported)
     return hits
 
@@ -266,133 +248,3 @@ def _sql_sinks_only(ctx: Ctx, scope: Scope, reported: set[int]) -> list[StaticHi
                 "with placeholders and pass the values as parameters."))
             break
     return out
-
-
-def check_shell(ctx: Ctx, scope: Scope) -> list[StaticHit]:
-    hits: list[StaticHit] = []
-    for n in scope.select("call"):
-        name = call_name(n)
-        positional = args(n)
-        if not positional:
-            continue
-        cmd = positional[0]
-        shell_kw = kwarg(n, "shell")
-        via_shell = name in _SHELL_CALLS or (shell_kw is not None and shell_kw.type == "true")
-        if _shell_c_list(cmd):
-            hits += _shell_c(ctx, scope, n, name, unparen(cmd))
-            continue
-        if via_shell:
-            if unparen(cmd).type in ("list", "tuple"):
-                continue
-            taint = scope.level(cmd, SHELL)
-            if taint.level < Level.LOCAL or taint.scalar:
-                continue
-            anchor = ctx.anchor(n, scope, [cmd], SHELL, Level.LOCAL, f"`{name}`")
-            if anchor is None:
-                continue
-            b = built(cmd, scope)
-            how = f" built with {b.how}" if b is not None else ""
-            origin = f" from {taint.origin}" if taint.origin else ""
-            how_runs = "with shell=True" if name not in _SHELL_CALLS else "through the shell"
-            hits.append(RULES["py.shell-injection"].hit(
-                anchor.line, anchor.end, "shell command from a non-constant string",
-                f"`{name}` runs its command {how_runs}; the command string is"
-                f"{how or ' not constant'}{origin}{anchor.note}, so shell syntax in the "
-                "value (; | $() `) runs other commands. Pass an argument list to "
-                "subprocess.run without shell=True, or quote each value with shlex.quote.",
-                suggestion=None,
-                severity=None if taint.level >= Level.PARAM else Severity.WARNING))
-        elif is_runner(name):
-            # The command is the first argument, except for helpers named after commands
-            # (exec_adb_cmd(name, args)), whose every argument goes into the command line.
-            nouns = set(words(last_name(name))) & _RUNNER_NOUNS
-            hits += _command_strings(ctx, scope, n, name, positional if nouns else positional[:1])
-    return hits
-
-
-_SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "/bin/sh", "/bin/bash", "/usr/bin/bash",
-                     "/usr/bin/env bash", "cmd", "cmd.exe", "powershell", "pwsh"})
-
-
-def _shell_c_list(cmd: Node) -> bool:
-    """["bash", "-c", <command>] and the like."""
-    cmd = unparen(cmd)
-    if cmd.type not in ("list", "tuple"):
-        return False
-    items = cmd.named_children
-    return (len(items) >= 3 and is_constant(items[0]) and is_constant(items[1])
-            and string_text(items[0]).strip() in _SHELLS
-            and string_text(items[1]).strip().lower() in ("-c", "/c", "-command"))
-
-
-def _shell_c(ctx: Ctx, scope: Scope, n: Node, name: str, cmd: Node) -> list[StaticHit]:
-    script = cmd.named_children[2]
-    taint = scope.level(script, SHELL)
-    if taint.level < Level.LOCAL or taint.scalar:
-        return []
-    anchor = ctx.anchor(n, scope, [script], SHELL, Level.LOCAL, f"`{name}`")
-    if anchor is None:
-        return []
-    return [RULES["py.shell-injection"].hit(
-        anchor.line, anchor.end, "shell -c with a non-constant script",
-        f"`{name}` starts a shell and hands it a script built from "
-        f"{taint.origin or 'a non-constant value'}{anchor.note}; shell syntax in the value runs "
-        "other commands. Run the program directly with an argument list, or pass values as "
-        "positional parameters: [\"sh\", \"-c\", 'cmd \"$1\"', \"sh\", value].",
-        severity=None if taint.level >= Level.PARAM else Severity.WARNING)]
-
-
-def is_runner(name: str) -> bool:
-    parts = name.replace("[", ".").replace("]", "").replace("'", "").replace('"', "").split(".")
-    last = parts[-1]
-    if last in _RUNNER_NAMES:
-        return True
-    if any(set(words(p)) & _SQL_RECEIVERS for p in parts[:-1]):
-        return False
-    if len(parts) > 1 and set(words(parts[-2])) & _CLI_PROXIES:
-        return True  # self.adb.pull(...): each method of an adb proxy is an adb subcommand
-    w = words(last)
-    if not w:
-        return False
-    if w in (["system"], ["exec"]) or (set(w) & {"exec", "system"} and set(w) & _RUNNER_NOUNS):
-        return True  # exec_adb_cmd (not exec_module, not SystemExit)
-    if w[0] in _RUNNER_VERBS or w[-1] in _RUNNER_VERBS:
-        return True  # run_ssh, cli_run, execute_command_and_parse
-    return w[0] in _RUNNER_NOUNS and bool(set(w) & _RUNNER_VERBS)  # ssh_execute
-
-
-def _command_strings(ctx: Ctx, scope: Scope, call: Node, name: str,
-                     positional: list[Node]) -> list[StaticHit]:
-    for a in positional:
-        a = unparen(a)
-        builds: list[tuple[Built, Node]] = []
-        b = built(a, scope)
-        if b is not None:
-            builds.append((b, b.node))
-        elif a.type == "identifier":
-            for d in scope.reaching(text(a), a):
-                if d.kind == "mutate":
-                    continue  # args.append(f"--x={v}") is one argv entry, not a command line
-                db = built(d.value, scope) if d.value is not None else None
-                if db is not None:
-                    builds.append((db, d.stmt))
-        for b, where in builds:
-            if b.known and looks_like_sql(b.text):
-                continue  # the SQL rule's business
-            taint = b.taint(scope, SHELL)
-            if taint.level < Level.PARAM or taint.scalar:
-                continue
-            anchor = ctx.anchor(where, scope, [s.expr for s in b.slots if s.expr is not None],
-                                SHELL, Level.PARAM, f"`{name}`")
-            if anchor is None:
-                anchor = ctx.anchor(call, scope, [], SHELL, Level.PARAM, f"`{name}`")
-            if anchor is None:
-                continue
-            origin = f" from {taint.origin}" if taint.origin else ""
-            return [RULES["py.command-string"].hit(
-                anchor.line, anchor.end, "command line built from a string",
-                f"A command line is built with {b.how}{origin} and passed to `{name}` "
-                f"(line {line(call)}). If it reaches a shell or ssh, spaces and shell syntax in "
-                "the value change the command. Pass the program and its arguments as a list.",
-                confidence=0.6)]
-    return []
