@@ -59,8 +59,8 @@ def test_divide_by_zero():
 @pytest.mark.parametrize(("code", "reason"), [
     ("def test_x(:\n", "does not parse: invalid syntax (line 1)"),
     ("import numpy_not_here\nfrom calc.ops import divide\ndef test_x():\n    divide(1, 2)\n",
-     "imports numpy_not_here, which is neither the module under test (calc.ops), pytest, the "
-     "standard library nor a declared dependency"),
+     "imports numpy_not_here, which is neither the module under test (calc.ops), "
+     "pytest, the standard library nor a declared dependency"),
     ("from calc.rounding import round_to\nfrom calc.ops import divide\n"
      "def test_x():\n    divide(1, 2)\n", "imports calc.rounding"),
     ("from . import ops\ndef test_x():\n    ops.divide(1, 2)\n", "uses a relative import"),

@@ -156,8 +156,9 @@ def _weak_hash(n: Node, name: str, positional: list[Node]) -> list[StaticHit]:
         return []
     return [RULES["py.weak-password-hash"].hit(
         line(n), line(n), f"{algo} used to hash a password",
-        f"{algo} is fast and unsalted here, so leaked hashes are cracked quickly. Hash passwords "
-        "with a slow, salted KDF: argon2, bcrypt, scrypt or hashlib.pbkdf2_hmac.",
+        f"{algo} is fast and unsalted here, so leaked hashes are cracked quickly. "
+        "Hash passwords with a slow, salted KDF: "
+        "argon2, bcrypt, scrypt or hashlib.pbkdf2_hmac.",
         suggestion=None)]
 
 

@@ -194,9 +194,11 @@ class FakeVLLM:
         prompt = self.prompt_tokens(req)
         if prompt >= self.max_model_len:
             return self.error(400, (
-                f"This model's maximum context length is {self.max_model_len} tokens. However, "
-                f"your prompt contains at least {prompt} input tokens, which exceeds this limit "
-                "even without any output tokens. Please reduce the length of the input prompt. "
+                f"This model's maximum context length is {self.max_model_len} tokens. "
+                f"However, your prompt contains at least {prompt} input tokens, "
+                "which exceeds this limit "
+                "even without any output tokens. "
+                "Please reduce the length of the input prompt. "
                 f"(parameter=input_tokens, value={prompt})"), "BadRequestError", "input_tokens")
         max_tokens = req.body.get("max_tokens")
         if max_tokens is not None and max_tokens > self.max_model_len:
