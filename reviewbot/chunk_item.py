@@ -16,7 +16,7 @@ from operator import methodcaller
 
 from reviewbot.context.extract import CodeContext, SourceFile
 from reviewbot.diff.model import DiffLine, LineKind
-from reviewbot.prompts_render import NONCE_BYTES, fenced, neutralise, render
+from reviewbot.prompts_render import NONCE_BYTES, fenced, neutralise, neutralised_lines, render
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,30 +181,37 @@ def _utf8_len(text: str) -> int:
 
 class LineSizes:
     """One file's line sizes, shared by its items and computed on first use: prefix sums
-    of the UTF-8 bytes of its source lines, so an item's size (what the static backend's
-    token count depends on) is the sum of its rows' sizes, without rendering.
+    of the UTF-8 bytes of its source lines as :func:`neutralise` leaves them, and the bytes
+    it changes diff lines, so an item's size (what the static backend's token count depends
+    on) is the sum of its rows' sizes, without rendering.
 
-    That sum is exact only when :func:`neutralise` leaves every line the items can show
-    (source and diff lines) as it is: a control token spans neither a line feed nor a row's
-    ``+ 12 | `` prefix (it starts with ``<`` or ``[``), so the fenced code is then the rows
-    as built. When some line would change, :meth:`exact` is False and items are rendered.
-    Source lines hold no line feed (:attr:`SourceFile.lines` splits at them)."""
+    The fenced code is the rows with each line neutralised on its own: a control token
+    spans neither a line feed nor a row's ``+ 12 | `` prefix (it starts with ``<`` or
+    ``[``). When that is not certain (:func:`neutralised_lines`), :meth:`exact` is False and
+    items are rendered. Source lines hold no line feed (:attr:`SourceFile.lines` splits at
+    them), and neutralise adds none."""
 
-    __slots__ = ("_file", "_headers", "_prefix")
+    __slots__ = ("_file", "_headers", "_prefix", "rewrites_diff")
 
     def __init__(self, source: SourceFile | None, hunks: Sequence[Sequence[DiffLine]]) -> None:
         self._file: tuple[SourceFile | None, Sequence[Sequence[DiffLine]]] | None = (
             source, hunks)
         self._prefix: list[int] | None = None
+        self.rewrites_diff = False
+        """Does neutralise change some diff line (then an item's diff text is measured
+        neutralised)?"""
         self._headers: dict[str | None, tuple[int, int]] = {}
 
     def exact(self) -> bool:
         if self._file is not None:
             (source, hunks), self._file = self._file, None  # holds no file once measured
             lines = source.lines if source is not None else []
-            shown = "\n".join(lines) + "\n" + "\n".join(ln.text for h in hunks for ln in h)
-            if neutralise(shown) == shown:
-                self._prefix = list(accumulate(map(len, map(_ENCODE, lines)), initial=0))
+            texts = [ln.text for h in hunks for ln in h]
+            fixed, fixed_texts = neutralised_lines(lines), neutralised_lines(texts)
+            if fixed is not None and fixed_texts is not None:
+                shown = [fixed.get(i, line) for i, line in enumerate(lines)] if fixed else lines
+                self._prefix = list(accumulate(map(len, map(_ENCODE, shown)), initial=0))
+                self.rewrites_diff = bool(fixed_texts)
         return self._prefix is not None
 
     def header(self, item: ChunkItem) -> tuple[int, int]:
@@ -228,6 +235,8 @@ def _rendered_size(item: ChunkItem, sizes: LineSizes) -> tuple[int, int]:
     and bar before its text, one line feed apart."""
     header_bytes, header_newlines = sizes.header(item)
     diff_text = "\n".join([ln.text for ln in item.lines])  # the diff lines' texts, in bulk
+    if sizes.rewrites_diff:  # as its lines one by one (no token spans a line feed)
+        diff_text = neutralise(diff_text)
     rows = len(item.lines)
     nbytes = _utf8_len(diff_text) - max(rows - 1, 0)
     newlines = diff_text.count("\n") - max(rows - 1, 0)
