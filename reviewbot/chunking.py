@@ -11,115 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from reviewbot.chunk_item import ChunkItem, LineSizes, added_rows
 from reviewbot.context.extract import CodeContext, Definition, SourceFile, context_for
 from reviewbot.coverage import Skipped
 from reviewbot.diff.model import DiffLine, LineKind
-from reviewbot.prompts_render import fenced
-from reviewbot.token_estimate import estimate_tokens
+from reviewbot.token_estimate import estimate_tokens, tokens_for_size
 
 TokenCounter = Callable[[str], int]
 TOO_LONG = "line too long for the token budget"
-__all__ = ["estimate_tokens"]  # re-exported: callers count the way chunks are packed
-
-
-@dataclass(frozen=True, slots=True)
-class ChunkItem:
-    path: str
-    language: str | None
-    hunk_index: int
-    """Index of the (first) hunk in the file."""
-    lines: tuple[DiffLine, ...]
-    """The diff lines of this hunk, of consecutive hunks, or of one piece of a split hunk."""
-    context: CodeContext
-    source_lines: tuple[str, ...]
-    """New-file lines ``context.start_line..context.end_line`` (empty when unknown)."""
-    segments: tuple[int, ...] = ()
-    """Lengths of the hunks ``lines`` joins, in order (empty: one hunk or piece)."""
-    hunk: tuple[DiffLine, ...] = ()
-    """For one piece of a split hunk: the whole hunk. Its lines that the piece's context
-    shows are marked as they are in the diff (``+`` for added), and a finding may sit on
-    them: GitHub accepts any line of the hunk."""
-    hunk_added: frozenset[int] | None = field(default=None, compare=False, repr=False)
-    """New-file numbers of ``hunk``'s added lines, when the caller has them: every piece of
-    a split hunk shares one set instead of scanning the whole hunk again (quadratic)."""
-    text: str = field(init=False, compare=False, repr=False)
-    """The rendered, fenced item (computed once, at construction, with a random nonce)."""
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "text", self._render())
-
-    def changed_lines(self) -> int:
-        return sum(1 for ln in self.lines if ln.kind is not LineKind.CONTEXT)
-
-    def right_lines(self) -> frozenset[int]:
-        """New-file line numbers a finding may be anchored to in this item."""
-        own = frozenset(ln.new_lineno for ln in self.lines
-                        if ln.kind is not LineKind.REMOVED and ln.new_lineno is not None)
-        if not (self.hunk and self.source_lines):
-            return own
-        lo, hi = self.context.start_line, self.context.start_line + len(self.source_lines) - 1
-        return own | {ln.new_lineno for ln in self.hunk if ln.kind is not LineKind.REMOVED
-                      and ln.new_lineno is not None and lo <= ln.new_lineno <= hi}
-
-    def hunk_line_sets(self) -> list[frozenset[int]]:
-        """:meth:`right_lines` per hunk: a multi-line finding must stay inside one."""
-        if self.hunk:
-            return [self.right_lines()]
-        out, pos = [], 0
-        for size in self.segments or (len(self.lines),):
-            out.append(frozenset(ln.new_lineno for ln in self.lines[pos : pos + size]
-                                 if ln.kind is not LineKind.REMOVED
-                                 and ln.new_lineno is not None))
-            pos += size
-        return out
-
-    def render(self) -> str:
-        return self.text
-
-    def _render(self) -> str:
-        code = "\n".join(_code_rows(self))
-        symbol = f" in `{self.context.symbol}`" if self.context.symbol else ""
-        return fenced("item.txt", {"path": self.path, "language": self.language or "text",
-                                   "symbol": symbol, "code": code})
-
-
-def added_rows(lines: Sequence[DiffLine]) -> frozenset[int]:
-    """New-file numbers of the added lines among ``lines``."""
-    return frozenset(ln.new_lineno for ln in lines
-                     if ln.kind is LineKind.ADDED and ln.new_lineno is not None)
-
-
-def _code_rows(item: ChunkItem) -> list[str]:
-    """Diff lines with new-file line numbers; source lines fill the context before, after
-    and between the hunks of the item."""
-    ctx = item.context
-    src = item.source_lines
-    start, stop = ctx.start_line, ctx.start_line + len(src)  # src covers [start, stop)
-    news = [ln.new_lineno for ln in item.lines if ln.new_lineno is not None]
-    width = len(str(max(ctx.end_line, *news) if news else ctx.end_line))
-    blank = " " * width
-    added = item.hunk_added if item.hunk_added is not None else added_rows(item.hunk)
-
-    def context_row(k: int) -> str:
-        return f"{'+' if k in added else ' '} {str(k).rjust(width)} | {src[k - start]}"
-
-    rows: list[str] = []
-    shown = start - 1  # last new-file line emitted (only meaningful with src)
-    for ln in item.lines:
-        n = ln.new_lineno
-        if ln.kind is LineKind.REMOVED or n is None:
-            rows.append(f"- {blank} | {ln.text}")
-            continue
-        if src and n > shown:
-            if n - 1 > shown:  # unchanged lines between hunks, or leading context
-                rows.extend(context_row(k) for k in range(max(shown + 1, start), min(n, stop)))
-            shown = n
-        mark = "+" if ln.kind is LineKind.ADDED else " "
-        rows.append(f"{mark} {str(n).rjust(width)} | {ln.text}")
-    if src and ctx.end_line > shown:
-        rows.extend(context_row(k)
-                    for k in range(max(shown + 1, start), min(ctx.end_line + 1, stop)))
-    return rows
+# re-exported: callers take items from here and count the way chunks are packed
+__all__ = ["ChunkItem", "estimate_tokens"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +50,12 @@ class FileWork:
     show_source: bool = True
     """False when ``source`` was pieced together from the diff: its lines outside the hunks
     are unknown, so only definitions are taken from it, never context lines."""
+    sizes: LineSizes = field(init=False, compare=False, repr=False)
+    """The line sizes its items share (measured only when the static count asks)."""
+
+    def __post_init__(self) -> None:
+        shown = self.source if self.show_source else None
+        object.__setattr__(self, "sizes", LineSizes(shown, self.hunks))
 
 
 def _span(lines: Sequence[DiffLine], hunk: Sequence[DiffLine] = ()) -> tuple[int, int]:
@@ -189,7 +96,7 @@ def _make_item(fw: FileWork, index: int, lines: Sequence[DiffLine], window: int,
     if not src:
         ctx = CodeContext(start, end, ctx.definitions, False)
     return ChunkItem(fw.path, fw.language, index, tuple(lines), ctx, src, hunk=tuple(hunk),
-                     hunk_added=hunk_added if hunk else None)
+                     hunk_added=hunk_added if hunk else None, sizes=fw.sizes)
 
 
 def _bare(item: ChunkItem) -> ChunkItem:
@@ -197,7 +104,7 @@ def _bare(item: ChunkItem) -> ChunkItem:
     start, end = _span(item.lines, item.hunk)
     ctx = CodeContext(start, end, item.context.definitions, False)
     return ChunkItem(item.path, item.language, item.hunk_index, item.lines, ctx, (),
-                     item.segments, item.hunk, item.hunk_added)
+                     item.segments, item.hunk, item.hunk_added, item.sizes)
 
 
 def _joined(fw: FileWork, group: Sequence[ChunkItem]) -> ChunkItem:
@@ -213,7 +120,23 @@ def _joined(fw: FileWork, group: Sequence[ChunkItem]) -> ChunkItem:
     lines = tuple(ln for i in group for ln in i.lines)
     return ChunkItem(fw.path, fw.language, group[0].hunk_index, lines,
                      CodeContext(start, end, common, whole),
-                     tuple(fw.source.lines[start - 1 : end]), tuple(len(i.lines) for i in group))
+                     tuple(fw.source.lines[start - 1 : end]), tuple(len(i.lines) for i in group),
+                     sizes=fw.sizes)
+
+
+def _cost(item: ChunkItem, count: TokenCounter) -> int:
+    """``count(item.text)``; for :func:`estimate_tokens`, from the item's size alone (the
+    static backend then never renders an item)."""
+    return tokens_for_size(*item.size()) if count is estimate_tokens else count(item.text)
+
+
+def _joined_cost(items: Sequence[ChunkItem], count: TokenCounter) -> int:
+    """``count`` of the items' texts joined by blank lines, as :meth:`Chunk.render` does."""
+    if count is not estimate_tokens:
+        return count("\n\n".join(item.text for item in items))
+    sizes = [item.size() for item in items]
+    gaps = 2 * max(len(items) - 1, 0)
+    return tokens_for_size(sum(b for b, _ in sizes) + gaps, sum(n for _, n in sizes) + gaps)
 
 
 def _join_runs(fw: FileWork, run: list[tuple[ChunkItem, int]], budget: int,
@@ -222,7 +145,7 @@ def _join_runs(fw: FileWork, run: list[tuple[ChunkItem, int]], budget: int,
     if len(run) <= 1:
         return list(run)
     joined = _joined(fw, [i for i, _ in run])
-    cost = count(joined.text)
+    cost = _cost(joined, count)
     if cost <= budget:
         return [(joined, cost)]
     mid = len(run) // 2
@@ -242,12 +165,12 @@ def _hunk_items(fw: FileWork, hi: int, hunk: Sequence[DiffLine], budget: int,
         if piece_of and added is None:
             added = added_rows(hunk)
         item = _make_item(fw, hi, lines, window, max_lines, piece_of, added)
-        cost = count(item.text)
+        cost = _cost(item, count)
         if cost <= budget:
             out.append((item, cost))
             continue
         bare = _bare(item)
-        bare_cost = count(bare.text)
+        bare_cost = _cost(bare, count)
         if bare_cost <= budget:
             out.append((bare, bare_cost))
             continue
@@ -329,7 +252,7 @@ def pack(
     while groups:
         group = groups.pop()
         chunk_items = tuple(i for i, _ in group)
-        tokens = count("\n\n".join(i.text for i in chunk_items))
+        tokens = _joined_cost(chunk_items, count)
         if tokens > budget and len(group) > 1:
             mid = len(group) // 2
             groups += [group[mid:], group[:mid]]

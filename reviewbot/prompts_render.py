@@ -19,9 +19,11 @@ import json
 import re
 import secrets
 import string
-from collections.abc import Callable, Mapping
+from bisect import bisect_right
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from importlib import resources
+from itertools import accumulate
 from typing import Any
 
 from reviewbot.errors import InternalError
@@ -85,10 +87,36 @@ def neutralise(text: str) -> str:
 
     Applied to untrusted values only, never to reviewbot's own template text.
     """
-    out = _WORD_TOKENS.sub(_break_word, text)
-    out = _PIPE_TOKENS.sub(lambda m: f"<\\{m.group(1)}{m.group(2)}\\{m.group(3)}>", out)
+    out = _one_pass(text)
     if _PIPE_TOKENS.search(out):  # cannot happen after one pass; be certain anyway
         out = _PIPE_OPEN.sub(lambda m: f"<\\{m.group(1)}", out)
+    return out
+
+
+def _one_pass(text: str) -> str:
+    out = _WORD_TOKENS.sub(_break_word, text)
+    return _PIPE_TOKENS.sub(lambda m: f"<\\{m.group(1)}{m.group(2)}\\{m.group(3)}>", out)
+
+
+def neutralised_lines(lines: Sequence[str]) -> dict[int, str] | None:
+    """The lines :func:`neutralise` changes, by index, as it changes them; the others it
+    leaves as they are. No control token spans a line feed, so ``neutralise`` of the lines
+    joined by line feeds is these lines joined. None when that is not certain: a line that
+    one pass leaves with a token (which never happens; neutralise then takes a second
+    pass over all of the text)."""
+    joined = "\n".join(lines)
+    found = [m.start() for pattern in (_WORD_TOKENS, _PIPE_TOKENS)
+             for m in pattern.finditer(joined)]
+    if not found:
+        return {}
+    starts = list(accumulate((len(line) + 1 for line in lines), initial=0))
+    hit = {bisect_right(starts, at) - 1 for at in found}
+    out: dict[int, str] = {}
+    for i in sorted(hit):
+        once = _one_pass(lines[i])
+        if _PIPE_TOKENS.search(once):
+            return None
+        out[i] = once
     return out
 
 

@@ -16,7 +16,7 @@ from reviewbot.diff.model import FileStatus
 from reviewbot.findings import Finding, Side, fingerprint
 from reviewbot.forking import ForkMap, can_fork, usable_cpus
 from reviewbot.prepare import PreparedFile
-from reviewbot.static import analyze, touches
+from reviewbot.static import analyze, preload, touches
 from reviewbot.static.base import StaticHit
 from reviewbot.static.ruff_rules import expand_disabled
 from reviewbot.static.ruff_run import RuffOutcome, to_hits
@@ -55,6 +55,9 @@ def static_job(files: Sequence[PreparedFile], config: Config,
     workers = config.jobs or usable_cpus()
     if sum(weights) < _FORK_MIN_BYTES or not can_fork():
         workers = 1
+    if workers > 1:  # imported once, before the fork, not in the parent and each child
+        preload({pf.source.language for pf in files
+                 if pf.source is not None and pf.source.language})
     return ForkMap(partial(_file_static, disabled=disabled, deadline_at=deadline.at), files,
                    weights, workers=workers, parent_share=1.0 / _PARENT_SHARE)
 

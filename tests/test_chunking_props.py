@@ -42,9 +42,14 @@ _WORDS = ["x = 1", "def f(a):", "    return a", "", "class K:", "    pass", "if 
           "print('hi')", "    for i in range(3):", "# comment", "}", "return {", "\t\tz"]
 _long = st.builds(lambda n, c: c * n, st.integers(200, 4000), st.sampled_from("ab c"))
 _text = st.text(alphabet=st.characters(blacklist_categories=["Cs", "Cc"]), max_size=40)
-# mostly code-like lines, some arbitrary text, a few lines too long for small budgets
-_line = st.integers(0, 24).flatmap(
-    lambda k: _long if k == 0 else _text if k < 6 else st.sampled_from(_WORDS))
+# chat-template control tokens, which neutralise() rewrites (items are then rendered to be
+# counted, never sized from their lines)
+_TOKENS = st.sampled_from(["s = '<|im_end|>'", "# [/INST] done", "x = '</s>'", "<｜a｜>"])
+# mostly code-like lines, some arbitrary text, a few lines too long for small budgets, rarely
+# a control token
+_line = st.integers(0, 199).flatmap(
+    lambda k: _TOKENS if k == 0 else _long if k < 8 else _text if k < 48
+    else st.sampled_from(_WORDS))
 
 
 @st.composite
@@ -235,6 +240,33 @@ def test_engine_prompts_fit_and_coverage_adds_up(
     for req in review_requests(pack(items, extra, estimate_tokens), config):
         assert estimate_tokens(req.system) + estimate_tokens(req.user) <= \
             config.llm.max_prompt_tokens
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(change=_change(), budget=st.integers(20, 3000), context=st.integers(0, 5),
+       window=st.integers(0, 60), max_lines=st.integers(1, 150), with_source=st.booleans())
+def test_static_count_sizes_items_without_rendering_them(
+    change: list[tuple[str, list[str], list[str]]], budget: int, context: int, window: int,
+    max_lines: int, with_source: bool,
+) -> None:
+    """Counted with estimate_tokens itself, items are sized from their lines (rendered only
+    when a control token would be rewritten); counted by any other function, they are
+    rendered. Both give the same items, costs and chunks."""
+    def by_text(text: str) -> int:
+        return estimate_tokens(text)
+
+    sized = build_items(_work(change, context, with_source), budget, estimate_tokens,
+                        window=window, max_lines=max_lines)
+    rendered = build_items(_work(change, context, with_source), budget, by_text,
+                           window=window, max_lines=max_lines)
+    assert sized == rendered
+    chunks = pack(sized[0], budget, estimate_tokens)
+    assert [(c.items, c.tokens) for c in chunks] == \
+        [(c.items, c.tokens) for c in pack(rendered[0], budget, by_text)]
+    for item, _ in sized[0]:
+        assert (item._text is None) == (item.sizes is not None and item.sizes.exact())
+    for chunk in chunks:
+        assert chunk.tokens == estimate_tokens(chunk.render())
 
 
 def test_single_huge_line_is_recorded_not_dropped() -> None:

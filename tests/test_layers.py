@@ -4,8 +4,8 @@ from a layer above its own.
 
     4  entry points   cli, __main__, commands/
     3  flows          github/, server/, suggest/, evaluation/
-    2  engine         engine and its stages (prepare, static_stage, chunking, budget,
-                      model_findings, known_findings, filtering), answer_budget
+    2  engine         engine and its stages (prepare, static_stage, chunking, chunk_item,
+                      budget, model_findings, known_findings, filtering), answer_budget
     1  parts          backends/, reporters/, static/, imports/, linters/, diff/, context/,
                       config, sources, placement, anchoring, prompts ...
     0  foundation     errors, findings, coverage, deadline, progress, io, the version
@@ -32,7 +32,8 @@ LAYERS: dict[str, int] = {
     "reviewbot.evaluation": 3,
     "reviewbot.engine": 2, "reviewbot.prepare": 2, "reviewbot.static_stage": 2,
     "reviewbot.model_stage": 2, "reviewbot.stage": 2,
-    "reviewbot.chunking": 2, "reviewbot.budget": 2, "reviewbot.model_findings": 2,
+    "reviewbot.chunking": 2, "reviewbot.chunk_item": 2, "reviewbot.budget": 2,
+    "reviewbot.model_findings": 2,
     "reviewbot.known_findings": 2, "reviewbot.filtering": 2, "reviewbot.answer_budget": 2,
     "reviewbot.backends": 1, "reviewbot.reporters": 1, "reviewbot.static": 1,
     "reviewbot.imports": 1, "reviewbot.linters": 1, "reviewbot.diff": 1,

@@ -28,7 +28,14 @@ from reviewbot.context.extract import CodeContext, Definition
 from reviewbot.diff.parse import parse_diff
 from reviewbot.engine import run_review
 from reviewbot.github.flow import review_pull_request
-from reviewbot.prompts_render import fenced, load_schema, neutralise, nonce_for, render
+from reviewbot.prompts_render import (
+    fenced,
+    load_schema,
+    neutralise,
+    neutralised_lines,
+    nonce_for,
+    render,
+)
 from reviewbot.result import ReviewResult
 from reviewbot.sources import MappingReader, ReviewSource
 from reviewbot.suggest.model import user_prompt
@@ -194,6 +201,20 @@ def test_no_control_token_survives_neutralise(text: str) -> None:
     assert not re.search(r"<[|｜][^|｜\n]{1,80}[|｜]>", out)
     assert out.replace(" ", "").replace("\\", "") == text.replace(" ", "").replace("\\", "")
 
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([*TOKENS, "<", "|", ">", "[", "]", "/", "s", "S", "INST",
+                                 "SYS", "<<", ">>", "｜", "im_start", " ", "\n", "\\", "ſ"]),
+                max_size=40).map("".join))
+def test_neutralise_is_line_by_line(text: str) -> None:
+    """What chunk items are sized by: the lines neutralised one by one, joined, are the
+    text neutralised (no control token spans a line feed)."""
+    lines = text.split("\n")
+    fixed = neutralised_lines(lines)
+    assert fixed is not None
+    assert "\n".join(fixed.get(i, line) for i, line in enumerate(lines)) == neutralise(text)
+    assert all(neutralise(lines[i]) != lines[i] for i in fixed)
 
 # -- 3. everything from the PR inside the fence --------------------------------------------
 

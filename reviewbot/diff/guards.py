@@ -132,8 +132,9 @@ def _check_hunk_body(lines: Sequence[str], i: int, hunk: _Hunk, current: str) ->
     n = len(lines)
     old_left, new_left = hunk.old_count, hunk.new_count
     while i < n and (old_left > 0 or new_left > 0):
-        body = lines[i].rstrip("\n")
-        tag = body[:1]
+        tag = lines[i][:1]
+        if tag == "\n":  # the tag of the line without its line feeds, as for the rest
+            tag = lines[i].rstrip("\n")[:1]
         if tag == "\\":
             i += 1
             continue

@@ -7,9 +7,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from reviewbot.context.extract import SourceFile
+from reviewbot.context.languages import grammar
 from reviewbot.static.base import StaticHit
 
 Analyzer = Callable[[SourceFile, frozenset[int]], list[StaticHit]]
@@ -24,6 +25,15 @@ def _analyzers() -> dict[str, Analyzer]:
         "typescript": javascript.analyze,
         "tsx": javascript.analyze,
     }
+
+
+def preload(languages: Iterable[str] = ()) -> None:
+    """Import the rule modules (and load the grammars of ``languages``) now. A process
+    about to fork calls this, so its children inherit them instead of each importing them
+    again (some 0.15 s of CPU apiece)."""
+    _analyzers()
+    for name in languages:
+        grammar(name)
 
 
 def analyze(
@@ -49,4 +59,4 @@ def touches(hit: StaticHit, changed: frozenset[int]) -> bool:
     return any(n in changed for n in range(hit.line, hit.end_line + 1))
 
 
-__all__ = ["StaticHit", "analyze", "touches"]
+__all__ = ["StaticHit", "analyze", "preload", "touches"]
