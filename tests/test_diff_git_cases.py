@@ -14,7 +14,7 @@ import pytest
 from reviewbot.diff.model import Diff, FileDiff, FileStatus, LineKind
 from reviewbot.diff.parse import parse_diff
 from reviewbot.findings import Side
-from reviewbot.gitio import Git
+from reviewbot.gitio import Git, copy_candidates
 from reviewbot.selection import skip_reason
 from reviewbot.sources import git_source
 from tests.conftest import GitRepo
@@ -332,3 +332,30 @@ def test_symlink_target_change_is_skipped(git_repo: GitRepo) -> None:
     assert (fd.path, fd.new_mode) == ("link.py", "120000")
     assert _changed(fd) == [("-", "real.py"), ("+", "other.py")]
     assert skip_reason(fd, (), ()) == "symlink"
+
+
+def test_copies_are_looked_for_only_while_affordable(git_repo: GitRepo) -> None:
+    """Copy detection compares every new file with every changed one; past ``copy_pairs``
+    pairs the diff keeps its renames and shows a copy as a new file (as GitHub does)."""
+    body = "".join(f"value_{i} = {i} * 2\n" for i in range(1, 31))
+    git_repo.write("src.py", body)
+    git_repo.write("old.py", body.replace("value", "other"))
+    git_repo.commit()
+    git_repo.write("src.py", body.replace("value_1 = 1 * 2", "value_1 = 1 * 3"))
+    git_repo.write("dst.py", body + "value_31 = 31 * 2\n")
+    git_repo.git("mv", "old.py", "new.py")
+    git_repo.git("add", "-A")
+    cheap = parse_diff(Git(git_repo.root, copy_pairs=0).diff(["--cached"])).by_path()
+    assert cheap["dst.py"].status is FileStatus.ADDED and cheap["dst.py"].old_path is None
+    assert cheap["new.py"].status is FileStatus.RENAMED
+    full = parse_diff(Git(git_repo.root).diff(["--cached"])).by_path()
+    assert (full["dst.py"].status, full["dst.py"].old_path) == (FileStatus.COPIED, "src.py")
+    assert full["new.py"].status is FileStatus.RENAMED
+
+
+def test_copy_candidates_count_new_files_and_sources() -> None:
+    patch = (b"diff --git a/a.py b/a.py\nindex 1..2 100644\n"
+             b"diff --git a/n.py b/n.py\nnew file mode 100644\n"
+             b"diff --git a/o.py b/p.py\nrename from o.py\n")
+    assert copy_candidates(patch) == (1, 2)
+    assert copy_candidates(b"") == (0, 0)
