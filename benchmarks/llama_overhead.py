@@ -40,13 +40,17 @@ from tests.llama_server import ALIAS, LlamaServer, llama_cpp_available  # noqa: 
 def make_patch(files: int) -> bytes:
     out = []
     for i in range(files):
-        body = [f"def fetch_{i}(db, user_id):",
-                f"    query = 'select * from orders_{i} where user = ' + user_id",
-                "    rows = db.execute(query).fetchall()",
-                "    return [r[0] for r in rows]"]
-        out.append(f"diff --git a/app/m{i}.py b/app/m{i}.py\nnew file mode 100644\n"
-                   f"--- /dev/null\n+++ b/app/m{i}.py\n@@ -0,0 +1,{len(body)} @@\n"
-                   + "".join(f"+{line}\n" for line in body))
+        body = [
+            f"def fetch_{i}(db, user_id):",
+            f"    query = 'select * from orders_{i} where user = ' + user_id",
+            "    rows = db.execute(query).fetchall()",
+            "    return [r[0] for r in rows]",
+        ]
+        out.append(
+            f"diff --git a/app/m{i}.py b/app/m{i}.py\nnew file mode 100644\n"
+            f"--- /dev/null\n+++ b/app/m{i}.py\n@@ -0,0 +1,{len(body)} @@\n"
+            + "".join(f"+{line}\n" for line in body)
+        )
     return "".join(out).encode()
 
 
@@ -63,10 +67,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cannot run: {why}", file=sys.stderr)
         return 2
     with LlamaServer(n_ctx=2048, n_threads=args.threads) as srv:
-        cfg = load_config(env={}, overrides={
-            "backend": "openai", "llm.url": srv.url, "llm.model": ALIAS,
-            "llm.max_tokens": args.max_tokens, "llm.max_prompt_tokens": args.budget,
-            "llm.read_timeout": 600, "tests.enabled": False})
+        cfg = load_config(
+            env={},
+            overrides={
+                "backend": "openai",
+                "llm.url": srv.url,
+                "llm.model": ALIAS,
+                "llm.max_tokens": args.max_tokens,
+                "llm.max_prompt_tokens": args.budget,
+                "llm.read_timeout": 600,
+                "tests.enabled": False,
+            },
+        )
         backend = make_openai(cfg)
         before = len(srv.generation_seconds())
         t0 = time.perf_counter()
@@ -80,16 +92,22 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "chunks": result.coverage.chunks_total,
         "chunks_reviewed": result.coverage.chunks_model_reviewed,
-        "completions_logged": len(gen), "wall_s": round(wall, 3),
-        "server_generation_s": round(server, 3), "overhead_s": round(overhead, 3),
+        "completions_logged": len(gen),
+        "wall_s": round(wall, 3),
+        "server_generation_s": round(server, 3),
+        "overhead_s": round(overhead, 3),
         "overhead_share": round(overhead / wall, 4),
         "timings": {k: round(v, 3) for k, v in result.timings.items()},
         "tokenizer": backend.token_source,
     }
-    print(f"{report['chunks']} chunks ({report['chunks_reviewed']} reviewed, "
-          f"{len(gen)} completions in the server log), tokens counted by {backend.token_source}")
-    print(f"wall {wall:.2f} s, server generation {server:.2f} s, reviewbot overhead "
-          f"{overhead:.3f} s = {100 * overhead / wall:.2f}% (target < 5%)")
+    print(
+        f"{report['chunks']} chunks ({report['chunks_reviewed']} reviewed, "
+        f"{len(gen)} completions in the server log), tokens counted by {backend.token_source}"
+    )
+    print(
+        f"wall {wall:.2f} s, server generation {server:.2f} s, reviewbot overhead "
+        f"{overhead:.3f} s = {100 * overhead / wall:.2f}% (target < 5%)"
+    )
     print("stages: " + ", ".join(f"{k} {v:.3f} s" for k, v in result.timings.items()))
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

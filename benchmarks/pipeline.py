@@ -45,8 +45,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-GIT_ID = {"GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
-          "GIT_COMMITTER_NAME": "Bench", "GIT_COMMITTER_EMAIL": "bench@example.com"}
+GIT_ID = {
+    "GIT_AUTHOR_NAME": "Bench",
+    "GIT_AUTHOR_EMAIL": "bench@example.com",
+    "GIT_COMMITTER_NAME": "Bench",
+    "GIT_COMMITTER_EMAIL": "bench@example.com",
+}
 TARGET_LINES_PER_S = 10_000
 TARGET_PEAK_MB = 300
 TARGET_STARTUP_MS = 150
@@ -88,8 +92,7 @@ def clean_env() -> dict[str, str]:
 
 
 def git(root: Path, *args: str) -> str:
-    out = subprocess.run(["git", *args], cwd=root, env=clean_env(), check=True,
-                         capture_output=True)
+    out = subprocess.run(["git", *args], cwd=root, env=clean_env(), check=True, capture_output=True)
     return out.stdout.decode().strip()
 
 
@@ -97,9 +100,12 @@ def stdlib_sources(count: int) -> list[Path]:
     """``count`` real modules of this interpreter's standard library, chosen by a fixed
     rule (sorted, 3-60 KB, every third one) so every run reviews the same change."""
     root = Path(sysconfig.get_paths()["stdlib"])
-    files = sorted(p for p in root.rglob("*.py")
-                   if not {"site-packages", "test", "tests", "idle_test"} & set(p.parts)
-                   and 3_000 <= p.stat().st_size <= 60_000)
+    files = sorted(
+        p
+        for p in root.rglob("*.py")
+        if not {"site-packages", "test", "tests", "idle_test"} & set(p.parts)
+        and 3_000 <= p.stat().st_size <= 60_000
+    )
     chosen = files[::3][:count]
     if len(chosen) < count:
         chosen = files[:count]
@@ -129,8 +135,10 @@ def mutate(text: str, n: int) -> str:
         m = _STATEMENT.match(line)
         if m and roll < 0.25 and i > 0 and lines[i - 1].rstrip().endswith(":"):
             ind = m.group(1)
-            out += [f"{ind}if __debug__ and {n} < 0:  # bench guard {i}",
-                    f"{ind}    raise AssertionError('unreachable {n}:{i}')"]
+            out += [
+                f"{ind}if __debug__ and {n} < 0:  # bench guard {i}",
+                f"{ind}    raise AssertionError('unreachable {n}:{i}')",
+            ]
         out.append(line)
     body = "\n".join(out)
     if n % 5 == 0:
@@ -168,10 +176,25 @@ def reviewbot_cmd() -> list[str]:
 
 
 def timed_run(root: Path, rev: str, out: Path, *extra: str) -> dict[str, Any]:
-    cmd = [*reviewbot_cmd(), "diff", rev, "--format", "json", "--no-tests", "--fail-on", "none",
-           *extra]
-    proc = subprocess.run([sys.executable, "-c", _WRAPPER, str(out), *cmd], cwd=root,
-                          env=clean_env(), capture_output=True, text=True, check=True)
+    cmd = [
+        *reviewbot_cmd(),
+        "diff",
+        rev,
+        "--format",
+        "json",
+        "--no-tests",
+        "--fail-on",
+        "none",
+        *extra,
+    ]
+    proc = subprocess.run(
+        [sys.executable, "-c", _WRAPPER, str(out), *cmd],
+        cwd=root,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     stats: dict[str, Any] = json.loads(proc.stdout)
     if stats["code"] != 0:
         sys.exit(f"reviewbot exited {stats['code']}: {proc.stderr}")
@@ -208,22 +231,41 @@ def prompt_efficiency(root: Path, a: str, b: str) -> dict[str, float]:
     diff = parse_diff(source.diff)
     prepared, _ = prepare_files(diff, source.reader, config)
     overhead = estimate_tokens(render("review_system.txt")) + estimate_tokens(
-        render("review_user.txt", items=""))
+        render("review_user.txt", items="")
+    )
     budget = config.llm.max_prompt_tokens - overhead
-    work = [FileWork(pf.diff.path, [h.lines for h in pf.diff.hunks], pf.source,
-                     pf.source.language if pf.source else None) for pf in prepared]
-    items, _ = build_items(work, budget, estimate_tokens, window=config.context_lines,
-                           max_lines=config.max_context_lines)
+    work = [
+        FileWork(
+            pf.diff.path,
+            [h.lines for h in pf.diff.hunks],
+            pf.source,
+            pf.source.language if pf.source else None,
+        )
+        for pf in prepared
+    ]
+    items, _ = build_items(
+        work,
+        budget,
+        estimate_tokens,
+        window=config.context_lines,
+        max_lines=config.max_context_lines,
+    )
     chunks = pack(items, budget, estimate_tokens)
     requests = review_requests(chunks, config)
     system = sum(estimate_tokens(r.system) for r in requests)
     total = system + sum(estimate_tokens(r.user) for r in requests)
     changed = sum(item.changed_lines() for c in chunks for item in c.items)
-    return {"chunks": len(chunks), "prompt_tokens": total, "prefix_share": system / total,
-            "tokens_per_changed_line": total / changed,
-            "tokens_per_changed_line_after_prefix_cache":
-                (total - system + estimate_tokens(requests[0].system)) / changed,
-            "fill": sum(c.tokens for c in chunks) / (len(chunks) * budget)}
+    return {
+        "chunks": len(chunks),
+        "prompt_tokens": total,
+        "prefix_share": system / total,
+        "tokens_per_changed_line": total / changed,
+        "tokens_per_changed_line_after_prefix_cache": (
+            total - system + estimate_tokens(requests[0].system)
+        )
+        / changed,
+        "fill": sum(c.tokens for c in chunks) / (len(chunks) * budget),
+    }
 
 
 def profile(root: Path, rev: str) -> None:
@@ -236,8 +278,10 @@ def profile(root: Path, rev: str) -> None:
     sink = io.StringIO()
     prof = cProfile.Profile()
     prof.enable()
-    main(["diff", rev, "--format", "json", "--no-tests", "--fail-on", "none"],
-         IO(sink, sys.stderr, sys.stdin, clean_env(), root))
+    main(
+        ["diff", rev, "--format", "json", "--no-tests", "--fail-on", "none"],
+        IO(sink, sys.stderr, sys.stdin, clean_env(), root),
+    )
     prof.disable()
     pstats.Stats(prof).sort_stats("cumulative").print_stats(30)
 
@@ -257,8 +301,10 @@ def main() -> int:
         t = time.perf_counter()
         a, b, nfiles = build_repo(root, args.files)
         rev = f"{a}..{b}"
-        print(f"repository: {nfiles} files from {sysconfig.get_paths()['stdlib']}, "
-              f"built in {time.perf_counter() - t:.1f}s ({root})")
+        print(
+            f"repository: {nfiles} files from {sysconfig.get_paths()['stdlib']}, "
+            f"built in {time.perf_counter() - t:.1f}s ({root})"
+        )
         if args.profile:
             profile(root, rev)
             return 0
@@ -273,30 +319,38 @@ def main() -> int:
         rules: dict[str, int] = {}
         for f in report["findings"]:
             rules[f["source"]] = rules.get(f["source"], 0) + 1
-        print(f"change: {cov['files_total']} files, {changed} changed lines "
-              f"({cov['lines_reviewed']} in chunks), {cov['chunks_total']} chunks; "
-              f"{cov['summary']}")
+        print(
+            f"change: {cov['files_total']} files, {changed} changed lines "
+            f"({cov['lines_reviewed']} in chunks), {cov['chunks_total']} chunks; "
+            f"{cov['summary']}"
+        )
         print(f"findings: {len(report['findings'])} " + json.dumps(dict(sorted(rules.items()))))
         print(f"engine stages (s, first run): {report['timings']}")
         cpu = statistics.median(r["cpu"] for r in runs)
-        print(f"reviewbot diff A..B --format json: wall {', '.join(f'{w:.2f}' for w in walls)}s"
-              f" -> median {wall:.2f}s = {rate:,.0f} changed lines/s "
-              f"(target >= {TARGET_LINES_PER_S:,}); CPU {cpu:.2f}s = {changed / cpu:,.0f} lines"
-              f" per CPU-second; peak RSS {peak_mb:.0f} MB (target < {TARGET_PEAK_MB}); "
-              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+        print(
+            f"reviewbot diff A..B --format json: wall {', '.join(f'{w:.2f}' for w in walls)}s"
+            f" -> median {wall:.2f}s = {rate:,.0f} changed lines/s "
+            f"(target >= {TARGET_LINES_PER_S:,}); CPU {cpu:.2f}s = {changed / cpu:,.0f} lines"
+            f" per CPU-second; peak RSS {peak_mb:.0f} MB (target < {TARGET_PEAK_MB}); "
+            f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+        )
         # The same run without the static rules, to show where the time goes.
         no_static = tmp / "no-static.yml"
         no_static.write_text("static_checks: false\n", encoding="utf-8")
-        bare = [timed_run(root, rev, tmp / f"bare{i}.json", "--config", str(no_static))
-                for i in range(args.runs)]
+        bare = [
+            timed_run(root, rev, tmp / f"bare{i}.json", "--config", str(no_static))
+            for i in range(args.runs)
+        ]
         bare_wall = statistics.median(r["wall"] for r in bare)
         bare_cpu = statistics.median(r["cpu"] for r in bare)
         bare_timings = json.loads((tmp / "bare0.json").read_text(encoding="utf-8"))["timings"]
-        print(f"  without the static rules (static_checks: false): median {bare_wall:.2f}s = "
-              f"{changed / bare_wall:,.0f} changed lines/s (CPU {bare_cpu:.2f}s = "
-              f"{changed / bare_cpu:,.0f} per CPU-second); stages {bare_timings}; the static "
-              f"rules take {report['timings'].get('static', 0) / report['timings']['total']:.0%}"
-              " of the engine's time")
+        print(
+            f"  without the static rules (static_checks: false): median {bare_wall:.2f}s = "
+            f"{changed / bare_wall:,.0f} changed lines/s (CPU {bare_cpu:.2f}s = "
+            f"{changed / bare_cpu:,.0f} per CPU-second); stages {bare_timings}; the static "
+            f"rules take {report['timings'].get('static', 0) / report['timings']['total']:.0%}"
+            " of the engine's time"
+        )
         # The same change without ruff, to price the ruff source: the static stage
         # (tree-sitter rules, with ruff running beside them) with and without it, in pairs
         # of runs taken one after the other so a busy machine slows both alike.
@@ -311,26 +365,37 @@ def main() -> int:
             ratios.append(with_ruff[-1] / plain[-1])
         ruff_ratio = statistics.median(with_ruff) / statistics.median(plain)
         ruff_found = sum(1 for f in report["findings"] if f["source"].startswith("ruff."))
-        print(f"  ruff: static stage {', '.join(f'{t:.2f}' for t in with_ruff)}s with ruff, "
-              f"{', '.join(f'{t:.2f}' for t in plain)}s without (ruff: enabled: false): "
-              f"medians {statistics.median(with_ruff):.2f}s / {statistics.median(plain):.2f}s"
-              f" = {ruff_ratio:.2f}x (target <= {TARGET_RUFF_RATIO}; pairwise "
-              f"{', '.join(f'{r:.2f}' for r in ratios)}); {ruff_found} ruff findings")
+        print(
+            f"  ruff: static stage {', '.join(f'{t:.2f}' for t in with_ruff)}s with ruff, "
+            f"{', '.join(f'{t:.2f}' for t in plain)}s without (ruff: enabled: false): "
+            f"medians {statistics.median(with_ruff):.2f}s / {statistics.median(plain):.2f}s"
+            f" = {ruff_ratio:.2f}x (target <= {TARGET_RUFF_RATIO}; pairwise "
+            f"{', '.join(f'{r:.2f}' for r in ratios)}); {ruff_found} ruff findings"
+        )
         starts = startup_ms(10)
         start = statistics.median(starts)
-        print(f"reviewbot --version: median {start:.0f} ms, min {min(starts):.0f} ms "
-              f"(target < {TARGET_STARTUP_MS})")
+        print(
+            f"reviewbot --version: median {start:.0f} ms, min {min(starts):.0f} ms "
+            f"(target < {TARGET_STARTUP_MS})"
+        )
         eff = prompt_efficiency(root, a, b)
-        print(f"prompts (chunks the engine would send, estimate_tokens): {eff['chunks']} "
-              f"chunks, {eff['prompt_tokens']:,} tokens; shared prefix (system prompt) "
-              f"{eff['prefix_share']:.1%} of prompt tokens; "
-              f"{eff['tokens_per_changed_line']:.1f} prompt tokens per changed line "
-              f"({eff['tokens_per_changed_line_after_prefix_cache']:.1f} when the prefix is "
-              f"cached); chunks filled to {eff['fill']:.0%} of the code budget")
-        ok = (rate >= TARGET_LINES_PER_S and peak_mb < TARGET_PEAK_MB
-              and ruff_ratio <= TARGET_RUFF_RATIO
-              and start < TARGET_STARTUP_MS and nfiles >= 200 and changed >= 10_000
-              and report["findings"])
+        print(
+            f"prompts (chunks the engine would send, estimate_tokens): {eff['chunks']} "
+            f"chunks, {eff['prompt_tokens']:,} tokens; shared prefix (system prompt) "
+            f"{eff['prefix_share']:.1%} of prompt tokens; "
+            f"{eff['tokens_per_changed_line']:.1f} prompt tokens per changed line "
+            f"({eff['tokens_per_changed_line_after_prefix_cache']:.1f} when the prefix is "
+            f"cached); chunks filled to {eff['fill']:.0%} of the code budget"
+        )
+        ok = (
+            rate >= TARGET_LINES_PER_S
+            and peak_mb < TARGET_PEAK_MB
+            and ruff_ratio <= TARGET_RUFF_RATIO
+            and start < TARGET_STARTUP_MS
+            and nfiles >= 200
+            and changed >= 10_000
+            and report["findings"]
+        )
         print("targets: " + ("met" if ok else "MISSED"))
         return 0 if ok else 1
     finally:

@@ -72,8 +72,9 @@ class Job:
 class SimulatedGPU:
     """Continuous batching in wall-clock time (see the module docstring)."""
 
-    def __init__(self, slots: int, prefill_rate: float, stream_rate: float,
-                 aggregate_rate: float) -> None:
+    def __init__(
+        self, slots: int, prefill_rate: float, stream_rate: float, aggregate_rate: float
+    ) -> None:
         self.slots = slots
         self.prefill_rate = prefill_rate
         self.stream_rate = stream_rate
@@ -152,8 +153,13 @@ class SimulatedGPU:
         self._thread.join(timeout=2)
 
 
-def ideal_makespan(jobs: list[tuple[int, int]], slots: int, prefill_rate: float,
-                   stream_rate: float, aggregate_rate: float) -> float:
+def ideal_makespan(
+    jobs: list[tuple[int, int]],
+    slots: int,
+    prefill_rate: float,
+    stream_rate: float,
+    aggregate_rate: float,
+) -> float:
     """The simulated server's makespan with a perfect client: every request arrives at t=0
     (in the same order), no HTTP, no parsing. Same rate rules as SimulatedGPU, virtual time."""
     queue = [[float(p), float(o)] for p, o in jobs]
@@ -184,21 +190,31 @@ def output_tokens(index: int) -> int:
 def make_patch(files: int) -> bytes:
     out = []
     for i in range(files):
-        body = [f"def handler_{i}(request, store):",
-                "    user = request.args.get('user')",
-                f"    rows = store.query('select * from t{i} where id = ?', (user,))",
-                "    total = 0",
-                "    for row in rows:",
-                f"        total += row.amount * {i + 1}",
-                "    return {'user': user, 'total': total}"]
-        out.append(f"diff --git a/svc/mod{i}.py b/svc/mod{i}.py\nnew file mode 100644\n"
-                   f"--- /dev/null\n+++ b/svc/mod{i}.py\n@@ -0,0 +1,{len(body)} @@\n"
-                   + "".join(f"+{line}\n" for line in body))
+        body = [
+            f"def handler_{i}(request, store):",
+            "    user = request.args.get('user')",
+            f"    rows = store.query('select * from t{i} where id = ?', (user,))",
+            "    total = 0",
+            "    for row in rows:",
+            f"        total += row.amount * {i + 1}",
+            "    return {'user': user, 'total': total}",
+        ]
+        out.append(
+            f"diff --git a/svc/mod{i}.py b/svc/mod{i}.py\nnew file mode 100644\n"
+            f"--- /dev/null\n+++ b/svc/mod{i}.py\n@@ -0,0 +1,{len(body)} @@\n"
+            + "".join(f"+{line}\n" for line in body)
+        )
     return "".join(out).encode()
 
 
-def run_once(files: int, slots: int, concurrency: int, rates: tuple[float, float, float],
-             budget: int, static: bool = True) -> dict[str, float]:
+def run_once(
+    files: int,
+    slots: int,
+    concurrency: int,
+    rates: tuple[float, float, float],
+    budget: int,
+    static: bool = True,
+) -> dict[str, float]:
     gpu = SimulatedGPU(slots, *rates)
     jobs: list[tuple[int, int]] = []
     prompts: list[str] = []
@@ -216,9 +232,17 @@ def run_once(files: int, slots: int, concurrency: int, rates: tuple[float, float
         return Reply(json.dumps({"findings": []}), completion_tokens=out)
 
     with FakeVLLM(respond, model=MODEL, max_model_len=16384) as srv:
-        cfg = load_config(env={}, overrides={
-            "llm.url": srv.url, "llm.model": MODEL, "llm.concurrency": concurrency,
-            "llm.max_prompt_tokens": budget, "tests.enabled": False, "static_checks": static})
+        cfg = load_config(
+            env={},
+            overrides={
+                "llm.url": srv.url,
+                "llm.model": MODEL,
+                "llm.concurrency": concurrency,
+                "llm.max_prompt_tokens": budget,
+                "tests.enabled": False,
+                "static_checks": static,
+            },
+        )
         backend = make_vllm(cfg)
         t0 = time.perf_counter()
         result = run_review(patch_source(make_patch(files), "bench"), cfg, backend)
@@ -227,19 +251,27 @@ def run_once(files: int, slots: int, concurrency: int, rates: tuple[float, float
     gpu.close()
     prefill_rate, stream_rate, aggregate = rates
     longest = max(p / prefill_rate + o / stream_rate for p, o in jobs)
-    throughput_bound = max(longest, sum(p for p, _ in jobs) / prefill_rate,
-                           sum(o for _, o in jobs) / min(aggregate, slots * stream_rate))
+    throughput_bound = max(
+        longest,
+        sum(p for p, _ in jobs) / prefill_rate,
+        sum(o for _, o in jobs) / min(aggregate, slots * stream_rate),
+    )
     bound = ideal_makespan(jobs, slots, *rates)
     shared = fake_tokens(os.path.commonprefix(prompts)) if len(prompts) > 1 else 0
-    return {"chunks": result.coverage.chunks_total,
-            "chunks_reviewed": result.coverage.chunks_model_reviewed,
-            "wall_s": wall, "model_stage_s": result.timings.get("model", 0.0),
-            "chunking_s": result.timings.get("chunk", 0.0), "lower_bound_s": bound,
-            "throughput_bound_s": throughput_bound,
-            "shared_prefix_share": shared * len(prompts) / max(sum(p for p, _ in jobs), 1),
-            "prompt_tokens_per_changed_line": sum(p for p, _ in jobs)
-            / max(result.coverage.lines_total, 1),
-            "prompt_tokens": sum(p for p, _ in jobs), "output_tokens": sum(o for _, o in jobs)}
+    return {
+        "chunks": result.coverage.chunks_total,
+        "chunks_reviewed": result.coverage.chunks_model_reviewed,
+        "wall_s": wall,
+        "model_stage_s": result.timings.get("model", 0.0),
+        "chunking_s": result.timings.get("chunk", 0.0),
+        "lower_bound_s": bound,
+        "throughput_bound_s": throughput_bound,
+        "shared_prefix_share": shared * len(prompts) / max(sum(p for p, _ in jobs), 1),
+        "prompt_tokens_per_changed_line": sum(p for p, _ in jobs)
+        / max(result.coverage.lines_total, 1),
+        "prompt_tokens": sum(p for p, _ in jobs),
+        "output_tokens": sum(o for _, o in jobs),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -248,36 +280,54 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--slots", type=int, default=16, help="server batch slots (max-num-seqs)")
     ap.add_argument("--concurrency", type=int, default=16, help="llm.concurrency")
     ap.add_argument("--speed", type=float, default=5.0, help="simulated GPU speed-up")
-    ap.add_argument("--budget", type=int, default=700,
-                    help="llm.max_prompt_tokens (700: one file per chunk)")
+    ap.add_argument(
+        "--budget", type=int, default=700, help="llm.max_prompt_tokens (700: one file per chunk)"
+    )
     ap.add_argument("--no-static", action="store_true", help="skip the static checks")
     ap.add_argument("--skip-sequential", action="store_true")
     ap.add_argument("--json", type=Path, help="also write the numbers here")
     args = ap.parse_args(argv)
     rates = (10_000 * args.speed, 100 * args.speed, 1_200 * args.speed)
-    conc = run_once(args.chunks, args.slots, args.concurrency, rates, args.budget,
-                    not args.no_static)
-    report: dict[str, object] = {"concurrent": conc, "slots": args.slots,
-                                 "concurrency": args.concurrency, "speed": args.speed}
-    print(f"{conc['chunks']:.0f} chunks ({conc['chunks_reviewed']:.0f} reviewed), "
-          f"{conc['prompt_tokens']:.0f} prompt + {conc['output_tokens']:.0f} output tokens; "
-          f"server B={args.slots}, llm.concurrency={args.concurrency}, speed x{args.speed:g}")
-    print(f"  concurrent: wall {conc['wall_s']:.2f} s (model stage {conc['model_stage_s']:.2f} s,"
-          f" chunking {conc['chunking_s']:.2f} s)")
-    print(f"  critical path (same server, every request at t=0, no client): "
-          f"{conc['lower_bound_s']:.2f} s; wall / critical path = "
-          f"{conc['wall_s'] / conc['lower_bound_s']:.3f} (target <= 1.10)")
-    print(f"  throughput bound (work / peak rate, ignores the last wave's tail): "
-          f"{conc['throughput_bound_s']:.2f} s; wall / bound = "
-          f"{conc['wall_s'] / conc['throughput_bound_s']:.3f}")
-    print(f"  prompts: {100 * conc['shared_prefix_share']:.1f}% of prompt tokens are a prefix "
-          f"shared by every chunk (prefix-cache hits); "
-          f"{conc['prompt_tokens_per_changed_line']:.1f} prompt tokens per changed line")
+    conc = run_once(
+        args.chunks, args.slots, args.concurrency, rates, args.budget, not args.no_static
+    )
+    report: dict[str, object] = {
+        "concurrent": conc,
+        "slots": args.slots,
+        "concurrency": args.concurrency,
+        "speed": args.speed,
+    }
+    print(
+        f"{conc['chunks']:.0f} chunks ({conc['chunks_reviewed']:.0f} reviewed), "
+        f"{conc['prompt_tokens']:.0f} prompt + {conc['output_tokens']:.0f} output tokens; "
+        f"server B={args.slots}, llm.concurrency={args.concurrency}, speed x{args.speed:g}"
+    )
+    print(
+        f"  concurrent: wall {conc['wall_s']:.2f} s (model stage {conc['model_stage_s']:.2f} s,"
+        f" chunking {conc['chunking_s']:.2f} s)"
+    )
+    print(
+        f"  critical path (same server, every request at t=0, no client): "
+        f"{conc['lower_bound_s']:.2f} s; wall / critical path = "
+        f"{conc['wall_s'] / conc['lower_bound_s']:.3f} (target <= 1.10)"
+    )
+    print(
+        f"  throughput bound (work / peak rate, ignores the last wave's tail): "
+        f"{conc['throughput_bound_s']:.2f} s; wall / bound = "
+        f"{conc['wall_s'] / conc['throughput_bound_s']:.3f}"
+    )
+    print(
+        f"  prompts: {100 * conc['shared_prefix_share']:.1f}% of prompt tokens are a prefix "
+        f"shared by every chunk (prefix-cache hits); "
+        f"{conc['prompt_tokens_per_changed_line']:.1f} prompt tokens per changed line"
+    )
     if not args.skip_sequential:
         seq = run_once(args.chunks, args.slots, 1, rates, args.budget, not args.no_static)
         report["sequential"] = seq
-        print(f"  one by one: wall {seq['wall_s']:.2f} s; concurrent is "
-              f"{seq['wall_s'] / conc['wall_s']:.1f}x faster (target >= 8x)")
+        print(
+            f"  one by one: wall {seq['wall_s']:.2f} s; concurrent is "
+            f"{seq['wall_s'] / conc['wall_s']:.1f}x faster (target >= 8x)"
+        )
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return 0

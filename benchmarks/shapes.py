@@ -67,9 +67,12 @@ class Built:
 
 def _stdlib_files(min_size: int = 3_000, max_size: int = 60_000) -> list[Path]:
     root = Path(sysconfig.get_paths()["stdlib"])
-    return sorted(p for p in root.rglob("*.py")
-                  if not {"site-packages", "test", "tests", "idle_test"} & set(p.parts)
-                  and min_size <= p.stat().st_size <= max_size)
+    return sorted(
+        p
+        for p in root.rglob("*.py")
+        if not {"site-packages", "test", "tests", "idle_test"} & set(p.parts)
+        and min_size <= p.stat().st_size <= max_size
+    )
 
 
 def _read(p: Path) -> str:
@@ -235,10 +238,26 @@ def cli_env() -> dict[str, str]:
 
 
 def run_cli(root: Path, built: Built, out: Path) -> dict[str, Any]:
-    cmd = [*reviewbot_cmd(), "diff", *([built.rev] if built.rev else []), "--format", "json",
-           "--no-tests", "--fail-on", "none", "--backend", "static"]
-    proc = subprocess.run([sys.executable, "-c", _WRAPPER, str(out), *cmd], cwd=root,
-                          env=cli_env(), capture_output=True, text=True, check=True)
+    cmd = [
+        *reviewbot_cmd(),
+        "diff",
+        *([built.rev] if built.rev else []),
+        "--format",
+        "json",
+        "--no-tests",
+        "--fail-on",
+        "none",
+        "--backend",
+        "static",
+    ]
+    proc = subprocess.run(
+        [sys.executable, "-c", _WRAPPER, str(out), *cmd],
+        cwd=root,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     stats: dict[str, Any] = json.loads(proc.stdout)
     if stats["code"] != 0:
         sys.exit(f"reviewbot exited {stats['code']}: {proc.stderr}")
@@ -259,9 +278,20 @@ def profile(root: Path, built: Built, top: int) -> None:
 
     prof = cProfile.Profile()
     prof.enable()
-    main(["diff", *([built.rev] if built.rev else []), "--format", "json", "--no-tests",
-          "--fail-on", "none", "--backend", "static"],
-         IO(io.StringIO(), sys.stderr, sys.stdin, clean_env(), root))
+    main(
+        [
+            "diff",
+            *([built.rev] if built.rev else []),
+            "--format",
+            "json",
+            "--no-tests",
+            "--fail-on",
+            "none",
+            "--backend",
+            "static",
+        ],
+        IO(io.StringIO(), sys.stderr, sys.stdin, clean_env(), root),
+    )
     prof.disable()
     stats = pstats.Stats(prof)
     stats.sort_stats("cumulative").print_stats(top)
@@ -271,13 +301,18 @@ def profile(root: Path, built: Built, top: int) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="shapes at a fifth of the size")
-    ap.add_argument("--only", action="append", choices=[*SHAPES, "big"],
-                    help="run only this shape (repeatable)")
+    ap.add_argument(
+        "--only", action="append", choices=[*SHAPES, "big"], help="run only this shape (repeatable)"
+    )
     ap.add_argument("--big", action="store_true", help="also a ~200,000-changed-line PR")
     ap.add_argument("--profile", action="store_true", help="cProfile each shape in-process")
     ap.add_argument("--top", type=int, default=35)
-    ap.add_argument("--reports", type=Path, default=None,
-                    help="keep each shape's JSON report in this folder (to diff findings)")
+    ap.add_argument(
+        "--reports",
+        type=Path,
+        default=None,
+        help="keep each shape's JSON report in this folder (to diff findings)",
+    )
     args = ap.parse_args()
     scale = 0.2 if args.quick else 1.0
     names = args.only or [*SHAPES, *(["big"] if args.big else [])]
@@ -301,17 +336,21 @@ def main() -> int:
             rows[name] = stats
             if args.reports is not None:
                 args.reports.mkdir(parents=True, exist_ok=True)
-                shutil.copy(tmp / f"{name.replace('/', '_')}.json",
-                            args.reports / f"{name.replace('/', '_')}.json")
+                shutil.copy(
+                    tmp / f"{name.replace('/', '_')}.json",
+                    args.reports / f"{name.replace('/', '_')}.json",
+                )
             shutil.rmtree(root, ignore_errors=True)
             rate = stats["changed"] / stats["wall"]
             engine = stats["changed"] / max(stats["timings"]["total"], 1e-9)
-            print(f"{name:9} {stats['files']:6} files {stats['changed']:8,} changed lines "
-                  f"{stats['wall']:7.2f} s {rate:9,.0f} lines/s (engine {engine:7,.0f}; "
-                  f"CPU {stats['cpu']:6.2f} s = {stats['changed'] / stats['cpu']:7,.0f}/s) "
-                  f"{stats['maxrss_kb'] / 1024:6.0f} MB  {stats['findings']:4} findings  "
-                  f"stages {json.dumps({k: round(v, 2) for k, v in stats['timings'].items()})}",
-                  flush=True)
+            print(
+                f"{name:9} {stats['files']:6} files {stats['changed']:8,} changed lines "
+                f"{stats['wall']:7.2f} s {rate:9,.0f} lines/s (engine {engine:7,.0f}; "
+                f"CPU {stats['cpu']:6.2f} s = {stats['changed'] / stats['cpu']:7,.0f}/s) "
+                f"{stats['maxrss_kb'] / 1024:6.0f} MB  {stats['findings']:4} findings  "
+                f"stages {json.dumps({k: round(v, 2) for k, v in stats['timings'].items()})}",
+                flush=True,
+            )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if args.profile:
@@ -321,8 +360,10 @@ def main() -> int:
         rate = s["changed"] / s["wall"]
         mb = s["maxrss_kb"] / 1024
         if rate < TARGET_LINES_PER_S or mb >= TARGET_PEAK_MB:
-            print(f"MISSED {name}: {rate:,.0f} lines/s (>= {TARGET_LINES_PER_S:,}), "
-                  f"{mb:.0f} MB (< {TARGET_PEAK_MB})")
+            print(
+                f"MISSED {name}: {rate:,.0f} lines/s (>= {TARGET_LINES_PER_S:,}), "
+                f"{mb:.0f} MB (< {TARGET_PEAK_MB})"
+            )
             ok = False
     if "hunks" in rows and "hunks/4" in rows:
         full, quarter = rows["hunks"], rows["hunks/4"]
@@ -330,11 +371,15 @@ def main() -> int:
         ratio = full["timings"]["total"] / max(quarter["timings"]["total"], 1e-9)
         wall_ratio = full["wall"] / quarter["wall"]
         cpu_ratio = full["cpu"] / quarter["cpu"]
-        print(f"linearity: 4x hunks took {ratio:.2f}x the engine time, {wall_ratio:.2f}x "
-              f"the wall time, {cpu_ratio:.2f}x the CPU time (target <= {TARGET_LINEAR}x)")
+        print(
+            f"linearity: 4x hunks took {ratio:.2f}x the engine time, {wall_ratio:.2f}x "
+            f"the wall time, {cpu_ratio:.2f}x the CPU time (target <= {TARGET_LINEAR}x)"
+        )
         ok = ok and ratio <= TARGET_LINEAR
-    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; targets: "
-          + ("met" if ok else "MISSED"))
+    print(
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; targets: "
+        + ("met" if ok else "MISSED")
+    )
     return 0 if ok else 1
 
 

@@ -120,19 +120,37 @@ def scan_bandit(files: Sequence[Path], _config: Path | None) -> Scan:
     exe = _exe("bandit")
     data = _run([exe, "-f", "json", "-q", *map(str, files)], ok=(0, 1))
     results = tuple(
-        Result(Path(r["filename"]), int(r["line_number"]),
-               max([int(n) for n in r.get("line_range") or []] or [int(r["line_number"])]),
-               f"bandit.{r['test_id']}")
-        for r in data.get("results", []))
+        Result(
+            Path(r["filename"]),
+            int(r["line_number"]),
+            max([int(n) for n in r.get("line_range") or []] or [int(r["line_number"])]),
+            f"bandit.{r['test_id']}",
+        )
+        for r in data.get("results", [])
+    )
     unparsed = frozenset(Path(e["filename"]) for e in data.get("errors", []))
     return Scan(results, unparsed, _version(exe))
 
 
 def scan_ruff(files: Sequence[Path], _config: Path | None) -> Scan:
     exe = _exe("ruff")
-    proc = subprocess.run([exe, "check", "--isolated", "--no-cache", "--select", "S",
-                           "--output-format", "json", "--exit-zero", *map(str, files)],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [
+            exe,
+            "check",
+            "--isolated",
+            "--no-cache",
+            "--select",
+            "S",
+            "--output-format",
+            "json",
+            "--exit-zero",
+            *map(str, files),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"ruff exited {proc.returncode}: {proc.stderr.strip()[:500]}")
     results: list[Result] = []
@@ -143,42 +161,85 @@ def scan_ruff(files: Sequence[Path], _config: Path | None) -> Scan:
             unparsed.add(Path(d["filename"]))
             continue
         if code.startswith("S"):
-            results.append(Result(Path(d["filename"]), int(d["location"]["row"]),
-                                  int(d["end_location"]["row"]), f"ruff.{code}"))
+            results.append(
+                Result(
+                    Path(d["filename"]),
+                    int(d["location"]["row"]),
+                    int(d["end_location"]["row"]),
+                    f"ruff.{code}",
+                )
+            )
     return Scan(tuple(results), frozenset(unparsed), _version(exe))
 
 
 def scan_semgrep(files: Sequence[Path], config: Path | None) -> Scan:
     exe = _exe("semgrep")
     if config is None:
-        raise ToolMissing("semgrep needs local rules (--semgrep-config PATH); the registry "
-                          "rules need the network")
-    data = _run([exe, "scan", "--config", str(config), "--json", "--metrics", "off", "--quiet",
-                 "--disable-version-check", "--no-git-ignore", "--timeout", "30",
-                 *map(str, files)], ok=(0, 1))
+        raise ToolMissing(
+            "semgrep needs local rules (--semgrep-config PATH); the registry rules need the network"
+        )
+    data = _run(
+        [
+            exe,
+            "scan",
+            "--config",
+            str(config),
+            "--json",
+            "--metrics",
+            "off",
+            "--quiet",
+            "--disable-version-check",
+            "--no-git-ignore",
+            "--timeout",
+            "30",
+            *map(str, files),
+        ],
+        ok=(0, 1),
+    )
     results = tuple(
-        Result(Path(r["path"]), int(r["start"]["line"]), int(r["end"]["line"]),
-               f"semgrep.{str(r['check_id']).rsplit('.', 1)[-1]}")
+        Result(
+            Path(r["path"]),
+            int(r["start"]["line"]),
+            int(r["end"]["line"]),
+            f"semgrep.{str(r['check_id']).rsplit('.', 1)[-1]}",
+        )
         for r in data.get("results", [])
-        if (r.get("extra", {}).get("metadata", {}) or {}).get("category") == "security")
-    unparsed = frozenset(Path(e["path"]) for e in data.get("errors", [])
-                         if e.get("path") and "Syntax" in str(e.get("type", "")))
+        if (r.get("extra", {}).get("metadata", {}) or {}).get("category") == "security"
+    )
+    unparsed = frozenset(
+        Path(e["path"])
+        for e in data.get("errors", [])
+        if e.get("path") and "Syntax" in str(e.get("type", ""))
+    )
     return Scan(results, unparsed, _version(exe))
 
 
 Scanner = Callable[[Sequence[Path], "Path | None"], Scan]
-SCANNERS: Mapping[str, Scanner] = {"bandit": scan_bandit, "ruff": scan_ruff,
-                                   "semgrep": scan_semgrep}
+SCANNERS: Mapping[str, Scanner] = {
+    "bandit": scan_bandit,
+    "ruff": scan_ruff,
+    "semgrep": scan_semgrep,
+}
 
 
 def _finding(case: EvalCase, r: Result) -> Finding:
-    return Finding(path=case.path, line=r.line, end_line=max(r.line, r.end_line),
-                   side=Side.RIGHT, category=Category.SECURITY, severity=Severity.WARNING,
-                   title=r.rule, message=r.rule, source=r.rule, fingerprint=r.rule)
+    return Finding(
+        path=case.path,
+        line=r.line,
+        end_line=max(r.line, r.end_line),
+        side=Side.RIGHT,
+        category=Category.SECURITY,
+        severity=Severity.WARNING,
+        title=r.rule,
+        message=r.rule,
+        source=r.rule,
+        fingerprint=r.rule,
+    )
 
 
-def run_external(tool: str, cases: Sequence[EvalCase], config: Path | None = None,
-                 workdir: Path | None = None) -> ToolRun:
+def run_external(
+    tool: str, cases: Sequence[EvalCase], config: Path | None = None, workdir: Path | None = None
+) -> ToolRun:
     """Write both versions of every case to files, run ``tool`` once over them, score."""
     scanner = SCANNERS[tool]
     with tempfile.TemporaryDirectory(prefix="reviewbot-bench-", dir=workdir) as tmp:
@@ -195,8 +256,7 @@ def run_external(tool: str, cases: Sequence[EvalCase], config: Path | None = Non
         seconds = time.perf_counter() - start
 
         def locate(p: Path) -> tuple[str, int] | None:
-            return where.get(p if p.is_absolute() else (Path.cwd() / p)) or where.get(
-                p.resolve())
+            return where.get(p if p.is_absolute() else (Path.cwd() / p)) or where.get(p.resolve())
 
         found: dict[tuple[str, int], list[Finding]] = {}
         for r in scan.results:
@@ -204,8 +264,10 @@ def run_external(tool: str, cases: Sequence[EvalCase], config: Path | None = Non
             if at is not None:
                 found.setdefault(at, []).append(_finding(cases[at[1]], r))
         unparsed = sum(locate(p) is not None for p in scan.unparsed)
-    outcomes = [score_case(c, found.get(("vulnerable", i), []), found.get(("fixed", i), []))
-                for i, c in enumerate(cases)]
+    outcomes = [
+        score_case(c, found.get(("vulnerable", i), []), found.get(("fixed", i), []))
+        for i, c in enumerate(cases)
+    ]
     return ToolRun(tool, scan.version, Report.of(outcomes), seconds, unparsed)
 
 
@@ -226,24 +288,30 @@ def run_reviewbot(cases: Sequence[EvalCase]) -> ToolRun:
     return ToolRun("reviewbot", f"{__version__} (static)", run.report, run.seconds, 0)
 
 
-def run_tools(cases: Sequence[EvalCase], tools: Sequence[str], semgrep_config: Path | None,
-              log: TextIO) -> list[ToolRun]:
+def run_tools(
+    cases: Sequence[EvalCase], tools: Sequence[str], semgrep_config: Path | None, log: TextIO
+) -> list[ToolRun]:
     out: list[ToolRun] = []
     for tool in tools:
         log.write(f"side_by_side: {tool} on {len(cases)} rows ...\n")
         log.flush()
         try:
-            run = (run_reviewbot(cases) if tool == "reviewbot"
-                   else run_external(tool, cases, semgrep_config))
+            run = (
+                run_reviewbot(cases)
+                if tool == "reviewbot"
+                else run_external(tool, cases, semgrep_config)
+            )
         except ToolMissing as exc:
             log.write(f"side_by_side: {tool} skipped: {exc}\n")
             continue
         except (RuntimeError, ValueError, KeyError, OSError) as exc:
             log.write(f"side_by_side: {tool} failed, left out: {exc}\n")
             continue
-        log.write(f"side_by_side: {tool} {run.version}: {run.report.overall.hits} hits, "
-                  f"{run.report.overall.false_positives} fix-line findings, "
-                  f"{run.seconds:.1f}s\n")
+        log.write(
+            f"side_by_side: {tool} {run.version}: {run.report.overall.hits} hits, "
+            f"{run.report.overall.false_positives} fix-line findings, "
+            f"{run.seconds:.1f}s\n"
+        )
         out.append(run)
     return out
 
@@ -253,8 +321,10 @@ def _pct(x: float | None) -> str:
 
 
 def _row(name: str, t: Tally) -> str:
-    return (f"{name:<10} {t.cases:>5} {t.hits:>5} {_pct(t.recall):>7} {t.false_positives:>9} "
-            f"{_pct(t.fp_rate):>8} {_pct(t.precision):>9}")
+    return (
+        f"{name:<10} {t.cases:>5} {t.hits:>5} {_pct(t.recall):>7} {t.false_positives:>9} "
+        f"{_pct(t.fp_rate):>8} {_pct(t.precision):>9}"
+    )
 
 
 def render_table(runs: Sequence[ToolRun], dataset: str) -> str:
@@ -262,39 +332,64 @@ def render_table(runs: Sequence[ToolRun], dataset: str) -> str:
     for run in runs:
         r = run.report
         note = f", {run.unparsed} of {2 * r.overall.cases} files unparsed" if run.unparsed else ""
-        lines += [f"{run.tool} {run.version}: {run.seconds:.1f}s{note}",
-                  f"{'label':<10} {'rows':>5} {'hits':>5} {'recall':>7} {'fix-line':>9} "
-                  f"{'fp rate':>8} {'precision':>9}"]
+        lines += [
+            f"{run.tool} {run.version}: {run.seconds:.1f}s{note}",
+            f"{'label':<10} {'rows':>5} {'hits':>5} {'recall':>7} {'fix-line':>9} "
+            f"{'fp rate':>8} {'precision':>9}",
+        ]
         lines += [_row(label, t) for label, t in r.by_label.items()]
         lines += [_row("overall", r.overall), ""]
-    lines += [f"{'tool':<24} {'hits':>5} {'recall':>7} {'fix-line':>9} {'fp rate':>8} "
-              f"{'seconds':>8}"]
-    lines += [f"{run.tool + ' ' + run.version:<24} {run.report.overall.hits:>5} "
-              f"{_pct(run.report.overall.recall):>7} {run.report.overall.false_positives:>9} "
-              f"{_pct(run.report.overall.fp_rate):>8} {run.seconds:>8.1f}" for run in runs]
-    lines += ["", "hit: a security result on a labelled vulnerable line of the vulnerable "
-                  "function;",
-              "fix-line: a security result on a line the fix added, in the fixed function."]
+    lines += [
+        f"{'tool':<24} {'hits':>5} {'recall':>7} {'fix-line':>9} {'fp rate':>8} {'seconds':>8}"
+    ]
+    lines += [
+        f"{run.tool + ' ' + run.version:<24} {run.report.overall.hits:>5} "
+        f"{_pct(run.report.overall.recall):>7} {run.report.overall.false_positives:>9} "
+        f"{_pct(run.report.overall.fp_rate):>8} {run.seconds:>8.1f}"
+        for run in runs
+    ]
+    lines += [
+        "",
+        "hit: a security result on a labelled vulnerable line of the vulnerable function;",
+        "fix-line: a security result on a line the fix added, in the fixed function.",
+    ]
     return "\n".join(lines) + "\n"
 
 
 def report_dict(runs: Sequence[ToolRun], dataset: str) -> dict[str, Any]:
-    return {"dataset": dataset, "tools": {
-        run.tool: {"version": run.version, "seconds": round(run.seconds, 2),
-                   "unparsed_files": run.unparsed, "overall": run.report.overall.as_dict(),
-                   "by_label": {k: t.as_dict() for k, t in run.report.by_label.items()},
-                   "by_source": {k: {"hits": h, "false_positives": f}
-                                 for k, (h, f) in run.report.by_source.items()}}
-        for run in runs}}
+    return {
+        "dataset": dataset,
+        "tools": {
+            run.tool: {
+                "version": run.version,
+                "seconds": round(run.seconds, 2),
+                "unparsed_files": run.unparsed,
+                "overall": run.report.overall.as_dict(),
+                "by_label": {k: t.as_dict() for k, t in run.report.by_label.items()},
+                "by_source": {
+                    k: {"hits": h, "false_positives": f}
+                    for k, (h, f) in run.report.by_source.items()
+                },
+            }
+            for run in runs
+        },
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     p.add_argument("dataset", type=Path, help="SVEN-style .jsonl file")
-    p.add_argument("--tools", default=",".join(TOOLS),
-                   help=f"comma-separated, from {', '.join(TOOLS)} (default: all)")
-    p.add_argument("--semgrep-config", type=Path, metavar="PATH",
-                   help="local semgrep rules (file or folder); without it semgrep is skipped")
+    p.add_argument(
+        "--tools",
+        default=",".join(TOOLS),
+        help=f"comma-separated, from {', '.join(TOOLS)} (default: all)",
+    )
+    p.add_argument(
+        "--semgrep-config",
+        type=Path,
+        metavar="PATH",
+        help="local semgrep rules (file or folder); without it semgrep is skipped",
+    )
     p.add_argument("--limit", type=int, metavar="N", help="only the first N rows")
     p.add_argument("--format", choices=["table", "json"], default="table")
     args = p.parse_args(argv)
@@ -310,8 +405,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"side_by_side: {exc}\n")
         return 2
     runs = run_tools(cases, tools, args.semgrep_config, sys.stderr)
-    text = (json.dumps(report_dict(runs, str(args.dataset)), indent=2) + "\n"
-            if args.format == "json" else render_table(runs, str(args.dataset)))
+    text = (
+        json.dumps(report_dict(runs, str(args.dataset)), indent=2) + "\n"
+        if args.format == "json"
+        else render_table(runs, str(args.dataset))
+    )
     sys.stdout.write(text)
     return 0
 

@@ -74,6 +74,7 @@ def wait_until(check: Any, timeout: float, what: str) -> None:
 
 # --- children: the real server / worker code with a recording job runner --------------------
 
+
 def recording_runner(args: argparse.Namespace) -> Any:
     from reviewbot.server.events import JobSpec
     from reviewbot.server.worker import JobResult
@@ -104,12 +105,18 @@ def child(args: argparse.Namespace) -> int:
     if args._server:
         from reviewbot.server.app import run_server
 
-        run_server(settings, host="127.0.0.1", port=args.port, threads=args.threads,
-                   make_runner=lambda metrics: runner)
+        run_server(
+            settings,
+            host="127.0.0.1",
+            port=args.port,
+            threads=args.threads,
+            make_runner=lambda metrics: runner,
+        )
         return 0
     queue = JobQueue(settings)
-    WorkerPool(queue, JobHandler(queue, runner, Metrics()), threads=args.threads,
-               embedded=False).run()
+    WorkerPool(
+        queue, JobHandler(queue, runner, Metrics()), threads=args.threads, embedded=False
+    ).run()
     return 0
 
 
@@ -139,57 +146,134 @@ def run_one(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("REVIEWBOT_")}
     env.update(REVIEWBOT_WEBHOOK_SECRET=SECRET, REVIEWBOT_JOB_LEASE_SECONDS="30")
     record = tmp / "runs.jsonl"
-    child_args = ["--record", str(record), "--threads", str(args.threads), "--job-seconds",
-                  str(args.job_seconds)]
+    child_args = [
+        "--record",
+        str(record),
+        "--threads",
+        str(args.threads),
+        "--job-seconds",
+        str(args.job_seconds),
+    ]
     http_port = free_port()
     try:
         if kind == "redis":
             port = free_port()
-            procs.append(subprocess.Popen(
-                [args.redis_server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                 "--appendonly", "yes", "--appendfsync", "everysec", "--dir", str(tmp)],
-                stdout=logs, stderr=logs))
+            procs.append(
+                subprocess.Popen(
+                    [
+                        args.redis_server,
+                        "--port",
+                        str(port),
+                        "--bind",
+                        "127.0.0.1",
+                        "--save",
+                        "",
+                        "--appendonly",
+                        "yes",
+                        "--appendfsync",
+                        "everysec",
+                        "--dir",
+                        str(tmp),
+                    ],
+                    stdout=logs,
+                    stderr=logs,
+                )
+            )
             env["REVIEWBOT_QUEUE_URL"] = f"redis://127.0.0.1:{port}/0"
-            wait_until(lambda: redis_up(QueueURL.parse(env["REVIEWBOT_QUEUE_URL"])), 10,
-                       "redis-server answering")
-            procs.append(subprocess.Popen(
-                [sys.executable, "-m", "reviewbot", "serve", "--port", str(http_port),
-                 "--workers", "0"], env=env, cwd=tmp, stdout=server_log, stderr=server_log))
+            wait_until(
+                lambda: redis_up(QueueURL.parse(env["REVIEWBOT_QUEUE_URL"])),
+                10,
+                "redis-server answering",
+            )
+            procs.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "reviewbot",
+                        "serve",
+                        "--port",
+                        str(http_port),
+                        "--workers",
+                        "0",
+                    ],
+                    env=env,
+                    cwd=tmp,
+                    stdout=server_log,
+                    stderr=server_log,
+                )
+            )
+
             def start_workers() -> None:
                 for _ in range(args.redis_workers):
-                    procs.append(subprocess.Popen(
-                        [sys.executable, str(Path(__file__).resolve()), "--_worker",
-                         *child_args], env=env, cwd=tmp, stdout=logs, stderr=logs))
+                    procs.append(
+                        subprocess.Popen(
+                            [
+                                sys.executable,
+                                str(Path(__file__).resolve()),
+                                "--_worker",
+                                *child_args,
+                            ],
+                            env=env,
+                            cwd=tmp,
+                            stdout=logs,
+                            stderr=logs,
+                        )
+                    )
 
             if not args.workers_after_load:
                 start_workers()
-            layout = (f"reviewbot serve --workers 0 + {args.redis_workers} worker processes x "
-                      f"{args.threads} threads"
-                      + (" started after the load" if args.workers_after_load else ""))
+            layout = (
+                f"reviewbot serve --workers 0 + {args.redis_workers} worker processes x "
+                f"{args.threads} threads"
+                + (" started after the load" if args.workers_after_load else "")
+            )
         else:
             env["REVIEWBOT_QUEUE_URL"] = str(tmp / "queue.db")
-            procs.append(subprocess.Popen(
-                [sys.executable, str(Path(__file__).resolve()), "--_server", "--port",
-                 str(http_port), *child_args], env=env, cwd=tmp, stdout=server_log,
-                stderr=server_log))
+            procs.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        str(Path(__file__).resolve()),
+                        "--_server",
+                        "--port",
+                        str(http_port),
+                        *child_args,
+                    ],
+                    env=env,
+                    cwd=tmp,
+                    stdout=server_log,
+                    stderr=server_log,
+                )
+            )
             layout = f"one process: server + {args.threads} embedded worker threads"
         queue_url = QueueURL.parse(env["REVIEWBOT_QUEUE_URL"])
         import httpx
 
         url = f"http://127.0.0.1:{http_port}/webhook"
-        wait_until(lambda: httpx.get(url.replace("/webhook", "/healthz")).status_code == 200,
-                   30, "the server answering")
-        deliveries = build_deliveries(args.deliveries, args.prs, args.dup_rate, args.bad_rate,
-                                      args.malformed_rate, args.seed)
-        send = send_raw(http_port, deliveries, args.concurrency) if args.client == "raw" \
+        wait_until(
+            lambda: httpx.get(url.replace("/webhook", "/healthz")).status_code == 200,
+            30,
+            "the server answering",
+        )
+        deliveries = build_deliveries(
+            args.deliveries, args.prs, args.dup_rate, args.bad_rate, args.malformed_rate, args.seed
+        )
+        send = (
+            send_raw(http_port, deliveries, args.concurrency)
+            if args.client == "raw"
             else send_httpx(url, deliveries, args.concurrency)
+        )
         results, elapsed = asyncio.run(send)
         if kind == "redis" and args.workers_after_load:
             start_workers()
         ledger = open_ledger(queue_url, ttl=3600)
         drain_started = time.monotonic()
-        wait_until(lambda: not {"queued", "running"} & {
-            s for s, n in ledger.counts().items() if n}, args.drain_timeout, "queue drained")
+        wait_until(
+            lambda: not {"queued", "running"} & {s for s, n in ledger.counts().items() if n},
+            args.drain_timeout,
+            "queue drained",
+        )
         drain = time.monotonic() - drain_started
         counts = ledger.counts()
         ledger.close()
@@ -209,15 +293,25 @@ def run_one(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             server_ms.append(float(json.loads(line)["ms"]))
     result = summarize(kind, deliveries, results, elapsed, drain, counts, record, layout, args)
     if server_ms:
-        result["server_ack_ms"] = {"p50": round(statistics.median(server_ms), 2),
-                                   "p99": round(pct(server_ms, 0.99), 2),
-                                   "max": round(max(server_ms), 2)}
+        result["server_ack_ms"] = {
+            "p50": round(statistics.median(server_ms), 2),
+            "p99": round(pct(server_ms, 0.99), 2),
+            "max": round(max(server_ms), 2),
+        }
     return result
 
 
-def summarize(kind: str, deliveries: list[dict[str, Any]], results: list[Result],
-              elapsed: float, drain: float, counts: dict[str, int], record: Path, layout: str,
-              args: argparse.Namespace) -> dict[str, Any]:
+def summarize(
+    kind: str,
+    deliveries: list[dict[str, Any]],
+    results: list[Result],
+    elapsed: float,
+    drain: float,
+    counts: dict[str, int],
+    record: Path,
+    layout: str,
+    args: argparse.Namespace,
+) -> dict[str, Any]:
     def by(kind: str) -> list[Result]:
         return [r for r in results if r[0] == kind]
 
@@ -225,8 +319,7 @@ def summarize(kind: str, deliveries: list[dict[str, Any]], results: list[Result]
         return sum(1 for r in rows if r[1] == code)
 
     valid_ids = {d["id"] for d in deliveries if d["kind"] in ("valid", "dup")}
-    runs = [json.loads(line) for line in record.read_text().splitlines()] \
-        if record.exists() else []
+    runs = [json.loads(line) for line in record.read_text().splitlines()] if record.exists() else []
     per_job: dict[str, int] = {}
     for r in runs:
         per_job[r["job"]] = per_job.get(r["job"], 0) + 1
@@ -242,30 +335,43 @@ def summarize(kind: str, deliveries: list[dict[str, Any]], results: list[Result]
     latencies = [r[2] * 1000 for r in results]
     accepted_lat = [r[2] * 1000 for r in results if r[1] == 202]
     return {
-        "queue": kind, "layout": layout, "client": args.client,
+        "queue": kind,
+        "layout": layout,
+        "client": args.client,
         "concurrency": args.concurrency,
-        "deliveries": len(results), "seconds": round(elapsed, 2),
+        "deliveries": len(results),
+        "seconds": round(elapsed, 2),
         "deliveries_per_s": round(len(results) / elapsed, 1),
-        "accepted_202": status(results, 202), "duplicate_200": status(results, 200),
+        "accepted_202": status(results, 202),
+        "duplicate_200": status(results, 200),
         "unique_valid_deliveries": len(valid_ids),
         "bad_signatures_sent": len(by("bad")),
         "bad_signatures_rejected_401": status(by("bad"), 401),
         "malformed_sent": len(by("malformed")),
         "malformed_rejected_400": status(by("malformed"), 400),
         "errors_5xx": sum(1 for r in results if r[1] >= 500),
-        "jobs_created": created, "jobs_reviewed": counts.get("done", 0),
-        "jobs_superseded": counts.get("superseded", 0), "jobs_failed": counts.get("failed", 0),
-        "jobs_lost": created - counts.get("done", 0) - counts.get("superseded", 0)
+        "jobs_created": created,
+        "jobs_reviewed": counts.get("done", 0),
+        "jobs_superseded": counts.get("superseded", 0),
+        "jobs_failed": counts.get("failed", 0),
+        "jobs_lost": created
+        - counts.get("done", 0)
+        - counts.get("superseded", 0)
         - counts.get("failed", 0),
         "prs": len(prs),
         "prs_without_review": len(prs - {int(p.rsplit("#", 1)[1]) for p in by_pr}),
         "duplicate_reviews": sum(n - 1 for n in per_job.values()) + overlaps,
         "drain_seconds": round(drain, 2),
-        "ack_ms": {"p50": round(statistics.median(latencies), 2),
-                   "p90": round(pct(latencies, 0.90), 2), "p99": round(pct(latencies, 0.99), 2),
-                   "max": round(max(latencies), 2)},
-        "ack_ms_accepted_only": {"p50": round(statistics.median(accepted_lat), 2),
-                                 "p99": round(pct(accepted_lat, 0.99), 2)},
+        "ack_ms": {
+            "p50": round(statistics.median(latencies), 2),
+            "p90": round(pct(latencies, 0.90), 2),
+            "p99": round(pct(latencies, 0.99), 2),
+            "max": round(max(latencies), 2),
+        },
+        "ack_ms_accepted_only": {
+            "p50": round(statistics.median(accepted_lat), 2),
+            "p99": round(pct(accepted_lat, 0.99), 2),
+        },
     }
 
 
@@ -280,9 +386,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--malformed-rate", type=float, default=0.02)
     p.add_argument("--redis-workers", type=int, default=2, help="worker processes (Redis)")
     p.add_argument("--client", choices=["raw", "httpx"], default="raw")
-    p.add_argument("--workers-after-load", action="store_true",
-                   help="Redis: start the workers only after the last delivery (measures the "
-                        "web tier without workers competing for the same cores)")
+    p.add_argument(
+        "--workers-after-load",
+        action="store_true",
+        help="Redis: start the workers only after the last delivery (measures the "
+        "web tier without workers competing for the same cores)",
+    )
     p.add_argument("--threads", type=int, default=2, help="threads per worker process")
     p.add_argument("--job-seconds", type=float, default=0.02, help="simulated review time")
     p.add_argument("--drain-timeout", type=float, default=300)
@@ -308,10 +417,15 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result, indent=2))
     if args.json:
         args.json.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
-    ok = all(r["jobs_lost"] == 0 and r["duplicate_reviews"] == 0 and r["errors_5xx"] == 0
-             and r["bad_signatures_rejected_401"] == r["bad_signatures_sent"]
-             and r["jobs_created"] == r["unique_valid_deliveries"] == r["accepted_202"]
-             and r["prs_without_review"] == 0 for r in out)
+    ok = all(
+        r["jobs_lost"] == 0
+        and r["duplicate_reviews"] == 0
+        and r["errors_5xx"] == 0
+        and r["bad_signatures_rejected_401"] == r["bad_signatures_sent"]
+        and r["jobs_created"] == r["unique_valid_deliveries"] == r["accepted_202"]
+        and r["prs_without_review"] == 0
+        for r in out
+    )
     return 0 if ok else 1
 
 

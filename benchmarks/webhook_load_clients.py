@@ -17,8 +17,9 @@ Result = tuple[str, int, float]
 """(delivery kind, HTTP status, seconds from request written to response read)."""
 
 
-def build_deliveries(n: int, prs: int, dup: float, bad: float, malformed: float,
-                     seed: int) -> list[dict[str, Any]]:
+def build_deliveries(
+    n: int, prs: int, dup: float, bad: float, malformed: float, seed: int
+) -> list[dict[str, Any]]:
     from reviewbot.server.signature import sign
 
     rng = random.Random(seed)
@@ -33,8 +34,16 @@ def build_deliveries(n: int, prs: int, dup: float, bad: float, malformed: float,
         pr["head"] = dict(pr["head"], sha=f"{i:040x}")
         body["pull_request"], body["number"] = pr, pr["number"]
         raw = json.dumps(body).encode()
-        valid.append({"kind": "valid", "id": f"bench-{i}", "raw": raw,
-                      "sig": sign(SECRET.encode(), raw), "pr": pr["number"], "seq": i})
+        valid.append(
+            {
+                "kind": "valid",
+                "id": f"bench-{i}",
+                "raw": raw,
+                "sig": sign(SECRET.encode(), raw),
+                "pr": pr["number"],
+                "seq": i,
+            }
+        )
     out = list(valid)
     out += [dict(rng.choice(valid), kind="dup") for _ in range(n_dup)]
     for i in range(n_bad):
@@ -42,27 +51,42 @@ def build_deliveries(n: int, prs: int, dup: float, bad: float, malformed: float,
         out.append(dict(src, kind="bad", id=f"bad-{i}", sig=sign(b"not-the-secret", src["raw"])))
     for i in range(n_mal):
         raw = b"payload=" + os.urandom(64).hex().encode()
-        out.append({"kind": "malformed", "id": f"mal-{i}", "raw": raw,
-                    "sig": sign(SECRET.encode(), raw)})
+        out.append(
+            {"kind": "malformed", "id": f"mal-{i}", "raw": raw, "sig": sign(SECRET.encode(), raw)}
+        )
     rng.shuffle(out)
     return out
 
 
 def headers_for(d: dict[str, Any]) -> dict[str, str]:
-    return {"Content-Type": "application/json", "X-GitHub-Event": "pull_request",
-            "X-GitHub-Delivery": d["id"], "X-Hub-Signature-256": d["sig"]}
+    return {
+        "Content-Type": "application/json",
+        "X-GitHub-Event": "pull_request",
+        "X-GitHub-Delivery": d["id"],
+        "X-Hub-Signature-256": d["sig"],
+    }
 
 
-async def send_raw(port: int, deliveries: list[dict[str, Any]], concurrency: int
-                   ) -> tuple[list[tuple[str, int, float]], float]:
+async def send_raw(
+    port: int, deliveries: list[dict[str, Any]], concurrency: int
+) -> tuple[list[tuple[str, int, float]], float]:
     """A minimal HTTP/1.1 client: one keep-alive connection per concurrent sender."""
     results: list[tuple[str, int, float]] = []
     todo = iter(deliveries)
 
-    async def request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                      method: str, path: str, headers: dict[str, str], body: bytes) -> int:
-        head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n" + "".join(
-            f"{k}: {v}\r\n" for k, v in headers.items()) + f"Content-Length: {len(body)}\r\n\r\n"
+    async def request(
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        body: bytes,
+    ) -> int:
+        head = (
+            f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+            + f"Content-Length: {len(body)}\r\n\r\n"
+        )
         writer.write(head.encode("latin-1") + body)
         await writer.drain()
         status = int((await reader.readline()).split()[1])
@@ -81,8 +105,7 @@ async def send_raw(port: int, deliveries: list[dict[str, Any]], concurrency: int
             await ready.wait()
             for d in todo:
                 t0 = time.perf_counter()
-                status = await request(reader, writer, "POST", "/webhook", headers_for(d),
-                                       d["raw"])
+                status = await request(reader, writer, "POST", "/webhook", headers_for(d), d["raw"])
                 results.append((d["kind"], status, time.perf_counter() - t0))
         finally:
             writer.close()
@@ -96,8 +119,9 @@ async def send_raw(port: int, deliveries: list[dict[str, Any]], concurrency: int
     return results, time.perf_counter() - started
 
 
-async def send_httpx(url: str, deliveries: list[dict[str, Any]], concurrency: int
-                     ) -> tuple[list[tuple[str, int, float]], float]:
+async def send_httpx(
+    url: str, deliveries: list[dict[str, Any]], concurrency: int
+) -> tuple[list[tuple[str, int, float]], float]:
     import httpx
 
     results: list[tuple[str, int, float]] = []
@@ -111,8 +135,9 @@ async def send_httpx(url: str, deliveries: list[dict[str, Any]], concurrency: in
             results.append((d["kind"], resp.status_code, time.perf_counter() - t0))
 
     async with httpx.AsyncClient(limits=limits, timeout=30.0) as client:
-        await asyncio.gather(*(client.get(url.replace("/webhook", "/healthz"))
-                               for _ in range(concurrency)))  # warm-up: open the connections
+        await asyncio.gather(
+            *(client.get(url.replace("/webhook", "/healthz")) for _ in range(concurrency))
+        )  # warm-up: open the connections
         started = time.perf_counter()
         await asyncio.gather(*(one_worker(client) for _ in range(concurrency)))
     return results, time.perf_counter() - started

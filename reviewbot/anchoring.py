@@ -15,8 +15,9 @@ from reviewbot.diff.model import FileDiff
 from reviewbot.findings import Side, normalise_code
 
 
-def anchor_identity(src: SourceFile | None, fd: FileDiff, line: int, end: int,
-                    side: Side) -> tuple[str, int]:
+def anchor_identity(
+    src: SourceFile | None, fd: FileDiff, line: int, end: int, side: Side
+) -> tuple[str, int]:
     """The code a finding is anchored to, and how many times the same code (whitespace
     aside) occurs above it in the file (the head file, or the diff's lines on the old side):
     what tells a finding on one of two identical lines from the other."""
@@ -26,9 +27,14 @@ def anchor_identity(src: SourceFile | None, fd: FileDiff, line: int, end: int,
         texts, haystack = src.lines, src.data
         first, size = line - 1, max(0, min(end, len(texts)) - line + 1)
     else:
-        pairs = sorted({(n, ln.text) for h in fd.hunks for ln in h.lines
-                        if (n := ln.old_lineno if side is Side.LEFT else ln.new_lineno)
-                        is not None})
+        pairs = sorted(
+            {
+                (n, ln.text)
+                for h in fd.hunks
+                for ln in h.lines
+                if (n := ln.old_lineno if side is Side.LEFT else ln.new_lineno) is not None
+            }
+        )
         texts = [t for _, t in pairs]
         where = [i for i, (n, _) in enumerate(pairs) if line <= n <= end]
         first, size = (where[0], len(where)) if where else (0, 0)
@@ -45,5 +51,8 @@ def _earlier_copies(texts: Sequence[str], first: int, size: int, haystack: bytes
     if haystack is not None and haystack.count(head.encode("utf-8", "surrogateescape")) < 2:
         return 0  # the usual case, found in C: the line is unique
     want = normalise_code("\n".join(texts[first : first + size]))
-    return sum(1 for i in range(first) if texts[i].strip() == head
-               and normalise_code("\n".join(texts[i : i + size])) == want)
+    return sum(
+        1
+        for i in range(first)
+        if texts[i].strip() == head and normalise_code("\n".join(texts[i : i + size])) == want
+    )

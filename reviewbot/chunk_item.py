@@ -70,13 +70,21 @@ class ChunkItem:
 
     def right_lines(self) -> frozenset[int]:
         """New-file line numbers a finding may be anchored to in this item."""
-        own = frozenset(ln.new_lineno for ln in self.lines
-                        if ln.kind is not LineKind.REMOVED and ln.new_lineno is not None)
+        own = frozenset(
+            ln.new_lineno
+            for ln in self.lines
+            if ln.kind is not LineKind.REMOVED and ln.new_lineno is not None
+        )
         if not (self.hunk and self.source_lines):
             return own
         lo, hi = self.context.start_line, self.context.start_line + len(self.source_lines) - 1
-        return own | {ln.new_lineno for ln in self.hunk if ln.kind is not LineKind.REMOVED
-                      and ln.new_lineno is not None and lo <= ln.new_lineno <= hi}
+        return own | {
+            ln.new_lineno
+            for ln in self.hunk
+            if ln.kind is not LineKind.REMOVED
+            and ln.new_lineno is not None
+            and lo <= ln.new_lineno <= hi
+        }
 
     def hunk_line_sets(self) -> list[frozenset[int]]:
         """:meth:`right_lines` per hunk: a multi-line finding must stay inside one."""
@@ -84,9 +92,13 @@ class ChunkItem:
             return [self.right_lines()]
         out, pos = [], 0
         for size in self.segments or (len(self.lines),):
-            out.append(frozenset(ln.new_lineno for ln in self.lines[pos : pos + size]
-                                 if ln.kind is not LineKind.REMOVED
-                                 and ln.new_lineno is not None))
+            out.append(
+                frozenset(
+                    ln.new_lineno
+                    for ln in self.lines[pos : pos + size]
+                    if ln.kind is not LineKind.REMOVED and ln.new_lineno is not None
+                )
+            )
             pos += size
         return out
 
@@ -103,14 +115,14 @@ _TEMPLATE = "item.txt"
 
 def _values(item: ChunkItem, code: str) -> dict[str, str]:
     symbol = f" in `{item.context.symbol}`" if item.context.symbol else ""
-    return {"path": item.path, "language": item.language or "text", "symbol": symbol,
-            "code": code}
+    return {"path": item.path, "language": item.language or "text", "symbol": symbol, "code": code}
 
 
 def added_rows(lines: Sequence[DiffLine]) -> frozenset[int]:
     """New-file numbers of the added lines among ``lines``."""
-    return frozenset(ln.new_lineno for ln in lines
-                     if ln.kind is LineKind.ADDED and ln.new_lineno is not None)
+    return frozenset(
+        ln.new_lineno for ln in lines if ln.kind is LineKind.ADDED and ln.new_lineno is not None
+    )
 
 
 def _code_rows(item: ChunkItem) -> list[str]:
@@ -194,8 +206,7 @@ class LineSizes:
     __slots__ = ("_file", "_headers", "_prefix", "rewrites_diff")
 
     def __init__(self, source: SourceFile | None, hunks: Sequence[Sequence[DiffLine]]) -> None:
-        self._file: tuple[SourceFile | None, Sequence[Sequence[DiffLine]]] | None = (
-            source, hunks)
+        self._file: tuple[SourceFile | None, Sequence[Sequence[DiffLine]]] | None = (source, hunks)
         self._prefix: list[int] | None = None
         self.rewrites_diff = False
         """Does neutralise change some diff line (then an item's diff text is measured
@@ -245,5 +256,7 @@ def _rendered_size(item: ChunkItem, sizes: LineSizes) -> tuple[int, int]:
             rows += len(part)
             nbytes += sizes.source_bytes(part.start, part.stop)
     gaps = max(rows - 1, 0)
-    return (header_bytes + nbytes + rows * (_width(item) + 5) + gaps,
-            header_newlines + newlines + gaps)
+    return (
+        header_bytes + nbytes + rows * (_width(item) + 5) + gaps,
+        header_newlines + newlines + gaps,
+    )

@@ -85,26 +85,54 @@ def hunk_spans(hunks: Sequence[Sequence[DiffLine]]) -> list[tuple[int, int]]:
     return [_span(h) for h in hunks]
 
 
-def _make_item(fw: FileWork, index: int, lines: Sequence[DiffLine], window: int,
-               max_lines: int, hunk: Sequence[DiffLine] = (),
-               hunk_added: frozenset[int] | None = None) -> ChunkItem:
+def _make_item(
+    fw: FileWork,
+    index: int,
+    lines: Sequence[DiffLine],
+    window: int,
+    max_lines: int,
+    hunk: Sequence[DiffLine] = (),
+    hunk_added: frozenset[int] | None = None,
+) -> ChunkItem:
     """The item for ``lines``: a whole hunk, or (``hunk`` given) one piece of it."""
     start, end = _span(lines, hunk)
     ctx = context_for(fw.source, start, end, window=window, max_lines=max_lines)
-    src = (tuple(fw.source.lines[ctx.start_line - 1 : ctx.end_line])
-           if fw.source is not None and fw.show_source else ())
+    src = (
+        tuple(fw.source.lines[ctx.start_line - 1 : ctx.end_line])
+        if fw.source is not None and fw.show_source
+        else ()
+    )
     if not src:
         ctx = CodeContext(start, end, ctx.definitions, False)
-    return ChunkItem(fw.path, fw.language, index, tuple(lines), ctx, src, hunk=tuple(hunk),
-                     hunk_added=hunk_added if hunk else None, sizes=fw.sizes)
+    return ChunkItem(
+        fw.path,
+        fw.language,
+        index,
+        tuple(lines),
+        ctx,
+        src,
+        hunk=tuple(hunk),
+        hunk_added=hunk_added if hunk else None,
+        sizes=fw.sizes,
+    )
 
 
 def _bare(item: ChunkItem) -> ChunkItem:
     """The item without surrounding context lines (only the diff lines)."""
     start, end = _span(item.lines, item.hunk)
     ctx = CodeContext(start, end, item.context.definitions, False)
-    return ChunkItem(item.path, item.language, item.hunk_index, item.lines, ctx, (),
-                     item.segments, item.hunk, item.hunk_added, item.sizes)
+    return ChunkItem(
+        item.path,
+        item.language,
+        item.hunk_index,
+        item.lines,
+        ctx,
+        (),
+        item.segments,
+        item.hunk,
+        item.hunk_added,
+        item.sizes,
+    )
 
 
 def _joined(fw: FileWork, group: Sequence[ChunkItem]) -> ChunkItem:
@@ -114,14 +142,22 @@ def _joined(fw: FileWork, group: Sequence[ChunkItem]) -> ChunkItem:
     end = max(i.context.end_line for i in group)
     keys = [{(d.kind, d.start_line, d.end_line) for d in i.context.definitions} for i in group]
     common: tuple[Definition, ...] = tuple(
-        d for d in group[0].context.definitions
-        if all((d.kind, d.start_line, d.end_line) in k for k in keys[1:]))
+        d
+        for d in group[0].context.definitions
+        if all((d.kind, d.start_line, d.end_line) in k for k in keys[1:])
+    )
     whole = bool(common) and (common[0].start_line, common[0].end_line) == (start, end)
     lines = tuple(ln for i in group for ln in i.lines)
-    return ChunkItem(fw.path, fw.language, group[0].hunk_index, lines,
-                     CodeContext(start, end, common, whole),
-                     tuple(fw.source.lines[start - 1 : end]), tuple(len(i.lines) for i in group),
-                     sizes=fw.sizes)
+    return ChunkItem(
+        fw.path,
+        fw.language,
+        group[0].hunk_index,
+        lines,
+        CodeContext(start, end, common, whole),
+        tuple(fw.source.lines[start - 1 : end]),
+        tuple(len(i.lines) for i in group),
+        sizes=fw.sizes,
+    )
 
 
 def _cost(item: ChunkItem, count: TokenCounter) -> int:
@@ -139,8 +175,9 @@ def _joined_cost(items: Sequence[ChunkItem], count: TokenCounter) -> int:
     return tokens_for_size(sum(b for b, _ in sizes) + gaps, sum(n for _, n in sizes) + gaps)
 
 
-def _join_runs(fw: FileWork, run: list[tuple[ChunkItem, int]], budget: int,
-               count: TokenCounter) -> list[tuple[ChunkItem, int]]:
+def _join_runs(
+    fw: FileWork, run: list[tuple[ChunkItem, int]], budget: int, count: TokenCounter
+) -> list[tuple[ChunkItem, int]]:
     """Join a run of overlapping whole items into as few items as fit (halving on failure)."""
     if len(run) <= 1:
         return list(run)
@@ -152,9 +189,16 @@ def _join_runs(fw: FileWork, run: list[tuple[ChunkItem, int]], budget: int,
     return _join_runs(fw, run[:mid], budget, count) + _join_runs(fw, run[mid:], budget, count)
 
 
-def _hunk_items(fw: FileWork, hi: int, hunk: Sequence[DiffLine], budget: int,
-                count: TokenCounter, window: int, max_lines: int,
-                skipped: list[Skipped]) -> tuple[list[tuple[ChunkItem, int]], bool]:
+def _hunk_items(
+    fw: FileWork,
+    hi: int,
+    hunk: Sequence[DiffLine],
+    budget: int,
+    count: TokenCounter,
+    window: int,
+    max_lines: int,
+    skipped: list[Skipped],
+) -> tuple[list[tuple[ChunkItem, int]], bool]:
     """Items for one hunk, and whether it stayed whole with its context."""
     out: list[tuple[ChunkItem, int]] = []
     pending: list[Sequence[DiffLine]] = [hunk]
@@ -182,8 +226,11 @@ def _hunk_items(fw: FileWork, hi: int, hunk: Sequence[DiffLine], budget: int,
         if changed:
             where = lines[0].new_lineno or lines[0].old_lineno
             skipped.append(Skipped(fw.path, TOO_LONG, changed, f"line {where}"))
-    whole = len(out) == 1 and out[0][0].lines == tuple(hunk) and (
-        bool(out[0][0].source_lines) or fw.source is None or not fw.show_source)
+    whole = (
+        len(out) == 1
+        and out[0][0].lines == tuple(hunk)
+        and (bool(out[0][0].source_lines) or fw.source is None or not fw.show_source)
+    )
     return out, whole
 
 
@@ -204,15 +251,20 @@ def build_items(
     return items, skipped
 
 
-def _file_items(fw: FileWork, budget: int, count: TokenCounter, window: int, max_lines: int,
-                skipped: list[Skipped]) -> list[tuple[ChunkItem, int]]:
+def _file_items(
+    fw: FileWork,
+    budget: int,
+    count: TokenCounter,
+    window: int,
+    max_lines: int,
+    skipped: list[Skipped],
+) -> list[tuple[ChunkItem, int]]:
     can_join = fw.source is not None and fw.show_source
     out: list[tuple[ChunkItem, int]] = []
     run: list[tuple[ChunkItem, int]] = []  # consecutive whole items, contexts overlapping
     run_end = 0  # last context line of the run
     for hi, hunk in enumerate(fw.hunks):
-        hunk_items, whole = _hunk_items(fw, hi, hunk, budget, count, window, max_lines,
-                                        skipped)
+        hunk_items, whole = _hunk_items(fw, hi, hunk, budget, count, window, max_lines, skipped)
         item = hunk_items[0][0] if hunk_items else None
         if item is None or not (can_join and whole and item.source_lines):
             out.extend(_join_runs(fw, run, budget, count) + hunk_items)

@@ -19,8 +19,10 @@ __all__ = ["COMMANDS", "IO", "build_parser", "default_io", "main"]
 
 # name -> (module, one-line help). Modules must keep top-level imports light.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "diff": ("reviewbot.commands.diff",
-             "review local changes (working tree, --staged, A..B, --patch)"),
+    "diff": (
+        "reviewbot.commands.diff",
+        "review local changes (working tree, --staged, A..B, --patch)",
+    ),
     "pr": ("reviewbot.commands.pr", "review a GitHub pull request (OWNER/REPO#N or URL)"),
     "action": ("reviewbot.commands.action", "run inside a GitHub Actions workflow"),
     "hook": ("reviewbot.commands.hook", "run as a pre-commit / pre-push hook"),
@@ -67,7 +69,8 @@ def main(argv: Sequence[str] | None = None, io: IO | None = None) -> int:
         return 2
     if getattr(args, "_missing", None):
         io.stderr.write(
-            f"reviewbot: the '{args._missing}' command is not available in this build\n")
+            f"reviewbot: the '{args._missing}' command is not available in this build\n"
+        )
         return 2
     from reviewbot.errors import EXIT_INTERNAL, ReviewbotError
 

@@ -27,10 +27,26 @@ from reviewbot.errors import ConfigError
 from reviewbot.findings import Category, Severity
 from reviewbot.linters.spec import LinterConfig, check_linters
 
-__all__ = ["CONFIG_FILENAME", "ENV_KEYS", "MAX_ITEMS", "MAX_STRING", "BackendName", "Config",
-           "ExactChoice", "FailOn", "FilterMode", "LLMApi", "LLMConfig", "LocalConfig",
-           "OnFail", "RuffConfig", "StructuredOutput", "TestsConfig", "load_config",
-           "parse_yaml_config"]
+__all__ = [
+    "CONFIG_FILENAME",
+    "ENV_KEYS",
+    "MAX_ITEMS",
+    "MAX_STRING",
+    "BackendName",
+    "Config",
+    "ExactChoice",
+    "FailOn",
+    "FilterMode",
+    "LLMApi",
+    "LLMConfig",
+    "LocalConfig",
+    "OnFail",
+    "RuffConfig",
+    "StructuredOutput",
+    "TestsConfig",
+    "load_config",
+    "parse_yaml_config",
+]
 
 
 class FilterMode(StrEnum):
@@ -188,8 +204,12 @@ class Config:
         return BackendName.VLLM if self.llm.url else BackendName.STATIC
 
 
-_SECTIONS: dict[str, type[Any]] = {"llm": LLMConfig, "local": LocalConfig, "tests": TestsConfig,
-                                   "ruff": RuffConfig}
+_SECTIONS: dict[str, type[Any]] = {
+    "llm": LLMConfig,
+    "local": LocalConfig,
+    "tests": TestsConfig,
+    "ruff": RuffConfig,
+}
 # Environment variable -> dotted key.
 ENV_KEYS: dict[str, str] = {
     "REVIEWBOT_BACKEND": "backend",
@@ -261,8 +281,9 @@ def load_config(
     environ = os.environ if env is None else env
     names = sorted(k for k in environ if k in ENV_KEYS)
     for name in names:  # one at a time, so an error names the variable
-        cfg = apply(cfg, nest({ENV_KEYS[name]: environ[name]}), f"environment {name}",
-                     from_env=True)
+        cfg = apply(
+            cfg, nest({ENV_KEYS[name]: environ[name]}), f"environment {name}", from_env=True
+        )
     if names:
         cfg = _validate(cfg, "environment (" + ", ".join(names) + ")")
     if overrides:

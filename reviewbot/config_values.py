@@ -87,8 +87,9 @@ class _Key:
         )
 
 
-def coerce(value: Any, typ: Any, key: str, origin: str, from_env: bool,
-           entry: int | None = None) -> Any:
+def coerce(
+    value: Any, typ: Any, key: str, origin: str, from_env: bool, entry: int | None = None
+) -> Any:
     """Check a value against the declared type, or raise ConfigError naming ``key``.
 
     File and caller values must already have the type (a YAML list for a list, an int for an
@@ -124,8 +125,10 @@ def coerce(value: Any, typ: Any, key: str, origin: str, from_env: bool,
             raise at.bad(value, "a mapping")
         return apply(typ(), value, origin, f"{key} entry {(entry or 0) + 1}.")
     if opt in (tuple, frozenset):
-        converted = [coerce(v, args[0], key, origin, from_env, i)
-                     for i, v in enumerate(_items(value, text, at, from_env))]
+        converted = [
+            coerce(v, args[0], key, origin, from_env, i)
+            for i, v in enumerate(_items(value, text, at, from_env))
+        ]
         return tuple(converted) if opt is tuple else frozenset(converted)
     raise at.bad(value, str(typ))  # pragma: no cover - every field type is handled above
 
@@ -196,12 +199,14 @@ def _in_range(value: _N, bounds: tuple[_N, _N], key: str, origin: str) -> _N:
     if low <= value <= high:
         return value
     limit = f"at least {low}" if value < low else f"at most {high}"
-    raise ConfigError(f"{origin}: '{key}' must be {limit}, got {shown(value)}",
-                      hint=f"fix '{key}' in {origin}")
+    raise ConfigError(
+        f"{origin}: '{key}' must be {limit}, got {shown(value)}", hint=f"fix '{key}' in {origin}"
+    )
 
 
-def apply(obj: Any, data: Mapping[Any, Any], origin: str, prefix: str = "",
-          from_env: bool = False) -> Any:
+def apply(
+    obj: Any, data: Mapping[Any, Any], origin: str, prefix: str = "", from_env: bool = False
+) -> Any:
     """``obj`` (a config dataclass) with the keys of ``data`` checked and set."""
     hints = get_type_hints(type(obj))
     names = {f.name for f in fields(obj)}
@@ -217,8 +222,10 @@ def apply(obj: Any, data: Mapping[Any, Any], origin: str, prefix: str = "",
         typ = hints[key]
         if isinstance(typ, type) and dataclasses.is_dataclass(typ):
             if not isinstance(value, Mapping):
-                raise ConfigError(f"{origin}: '{dotted}' must be a mapping, got {shown(value)}",
-                                  hint=f"write '{dotted}:' followed by indented keys")
+                raise ConfigError(
+                    f"{origin}: '{dotted}' must be a mapping, got {shown(value)}",
+                    hint=f"write '{dotted}:' followed by indented keys",
+                )
             changes[key] = apply(getattr(obj, key), value, origin, f"{dotted}.", from_env)
         else:
             changes[key] = coerce(value, typ, dotted, origin, from_env)

@@ -127,8 +127,9 @@ def _scan(events: Any, origin: str, resolver: Any) -> None:
     documents = 0
 
     def fail(what: str, hint: str | None = None) -> ConfigError:
-        return ConfigError(f"{origin}: '{_path(stack)}': {what}",
-                           hint=hint or f"fix '{_path(stack)}' in {origin}")
+        return ConfigError(
+            f"{origin}: '{_path(stack)}': {what}", hint=hint or f"fix '{_path(stack)}' in {origin}"
+        )
 
     def done() -> None:  # a node finished: the enclosing collection moves on
         if stack:
@@ -142,8 +143,10 @@ def _scan(events: Any, origin: str, resolver: Any) -> None:
         if isinstance(ev, yaml.DocumentStartEvent):
             documents += 1
             if documents > 1:
-                raise ConfigError(f"{origin}: holds more than one YAML document (---)",
-                                  hint="keep one mapping of settings")
+                raise ConfigError(
+                    f"{origin}: holds more than one YAML document (---)",
+                    hint="keep one mapping of settings",
+                )
             continue
         if isinstance(ev, yaml.CollectionEndEvent):
             stack.pop()
@@ -161,8 +164,10 @@ def _scan(events: Any, origin: str, resolver: Any) -> None:
                 stack[-1].seen.add(key)
         if isinstance(ev, yaml.AliasEvent) or ev.anchor is not None:
             mark = f"*{ev.anchor}" if isinstance(ev, yaml.AliasEvent) else f"&{ev.anchor}"
-            raise fail(f"aliases are not allowed in {CONFIG_FILENAME} (found {clip(mark, 40)})",
-                       hint="write the value out in full instead of an anchor (&) or alias (*)")
+            raise fail(
+                f"aliases are not allowed in {CONFIG_FILENAME} (found {clip(mark, 40)})",
+                hint="write the value out in full instead of an anchor (&) or alias (*)",
+            )
         if isinstance(ev, yaml.ScalarEvent):
             _check_number(ev, resolver, fail)
             done()
@@ -179,11 +184,14 @@ def _check_number(ev: Any, resolver: Any, fail: Callable[[str], ConfigError]) ->
     if tag is None or tag == "!":
         tag = resolver.resolve(yaml.ScalarNode, ev.value, ev.implicit)
     if tag == _INT_TAG and _digits(ev.value) > MAX_INT_DIGITS:
-        raise fail(f"an integer of {_digits(ev.value)} digits is too large "
-                   f"(at most {MAX_INT_DIGITS} digits)")
+        raise fail(
+            f"an integer of {_digits(ev.value)} digits is too large "
+            f"(at most {MAX_INT_DIGITS} digits)"
+        )
     if tag == _FLOAT_TAG and len(ev.value) > MAX_FLOAT_CHARS:
-        raise fail(f"a number of {len(ev.value)} characters is too long "
-                   f"(at most {MAX_FLOAT_CHARS})")
+        raise fail(
+            f"a number of {len(ev.value)} characters is too long (at most {MAX_FLOAT_CHARS})"
+        )
 
 
 @functools.cache
@@ -193,8 +201,9 @@ def _loader(pure_python: bool = False) -> tuple[type[Any], Any]:
     import yaml
     from yaml.resolver import Resolver
 
-    base: type[Any] = yaml.SafeLoader if pure_python else getattr(yaml, "CSafeLoader",
-                                                                    yaml.SafeLoader)
+    base: type[Any] = (
+        yaml.SafeLoader if pure_python else getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    )
 
     class ConfigLoader(base):  # type: ignore[misc]
         """The safe loader, with an int constructor that checks the length first (a
@@ -203,8 +212,8 @@ def _loader(pure_python: bool = False) -> tuple[type[Any], Any]:
         def construct_yaml_int(self, node: Any) -> int:
             if _digits(str(node.value)) > MAX_INT_DIGITS:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"an integer of more than {MAX_INT_DIGITS} digits",
-                    node.start_mark)
+                    None, None, f"an integer of more than {MAX_INT_DIGITS} digits", node.start_mark
+                )
             return int(super().construct_yaml_int(node))
 
     ConfigLoader.add_constructor(_INT_TAG, ConfigLoader.construct_yaml_int)
@@ -233,13 +242,15 @@ def parse_yaml_config(text: str, origin: str, *, pure_python: bool = False) -> d
         _scan(yaml.parse(text, Loader=loader), origin, resolver)
         data = yaml.load(text, Loader=loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{origin}: not valid YAML: {clip(str(exc), 300)}",
-                          hint=f"check the syntax of {origin}") from None
+        raise ConfigError(
+            f"{origin}: not valid YAML: {clip(str(exc), 300)}", hint=f"check the syntax of {origin}"
+        ) from None
     except RecursionError:  # pragma: no cover - _scan bounds the depth first
         raise ConfigError(f"{origin}: nested too deeply") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{origin}: the top level must be a mapping of settings, "
-                          f"got {shown(data)}")
+        raise ConfigError(
+            f"{origin}: the top level must be a mapping of settings, got {shown(data)}"
+        )
     return data

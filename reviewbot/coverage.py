@@ -32,11 +32,15 @@ class Coverage:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     def summary(self) -> str:
-        parts = [f"reviewed {self.files_reviewed} of {self.files_total} files "
-                 f"({self.lines_in_chunks} of {self.lines_total} changed lines)"]
+        parts = [
+            f"reviewed {self.files_reviewed} of {self.files_total} files "
+            f"({self.lines_in_chunks} of {self.lines_total} changed lines)"
+        ]
         if self.model:
-            parts.append(f"model {self.model} reviewed {self.chunks_model_reviewed} of "
-                         f"{self.chunks_total} chunks")
+            parts.append(
+                f"model {self.model} reviewed {self.chunks_model_reviewed} of "
+                f"{self.chunks_total} chunks"
+            )
         elif self.chunks_total:
             parts.append("static checks only")
         if self.skipped:
@@ -56,8 +60,10 @@ class Coverage:
             "chunks_total": self.chunks_total,
             "chunks_model_reviewed": self.chunks_model_reviewed,
             "model": self.model,
-            "skipped": [{"path": s.path, "reason": s.reason, "lines": s.lines, "detail": s.detail}
-                        for s in self.skipped],
+            "skipped": [
+                {"path": s.path, "reason": s.reason, "lines": s.lines, "detail": s.detail}
+                for s in self.skipped
+            ],
             "chunk_failures": [{"chunk": i, "reason": r} for i, r in self.chunk_failures],
             "notes": list(self.notes),
         }

@@ -55,5 +55,6 @@ class HasDeadline(Protocol):
     @property
     def deadline(self) -> float | None: ...
 
+
 BUDGET_REASON = "time budget spent"
 """The Skipped reason (and request error) for work not started because time ran out."""

@@ -67,8 +67,9 @@ class _Staged:
     """A static source that failed (ruff): a coverage note and a line on stderr."""
 
 
-def _check_and_chunk(prepared: Sequence[PreparedFile], run: Run,
-                     find_ruff: Callable[[], str | None]) -> _Staged:
+def _check_and_chunk(
+    prepared: Sequence[PreparedFile], run: Run, find_ruff: Callable[[], str | None]
+) -> _Staged:
     """Static checks and chunk items of every file. For a large change, forked children
     check part of the files while this process checks its own and builds their items; the
     children's items follow, from the definitions they send back (no second parse). ruff
@@ -78,8 +79,10 @@ def _check_and_chunk(prepared: Sequence[PreparedFile], run: Run,
     ruff_on = config.static_checks and config.ruff.enabled
     ruff_bin = find_ruff() if ruff_on else None
     t1 = clock()
-    with RuffJob(ruff_inputs(prepared) if ruff_on else [], config.ruff, ruff_bin) as ruff, \
-            static_job(prepared if config.static_checks else [], config, run.deadline) as static:
+    with (
+        RuffJob(ruff_inputs(prepared) if ruff_on else [], config.ruff, ruff_bin) as ruff,
+        static_job(prepared if config.static_checks else [], config, run.deadline) as static,
+    ):
         static.run_local()
         timings["static"] = clock() - t1
         info, model_error, notes = open_backend(run.backend, config)
@@ -95,8 +98,9 @@ def _check_and_chunk(prepared: Sequence[PreparedFile], run: Run,
         t1 = clock()
         checks = static.results()
         outcome = ruff.collect()
-        from_ruff = ruff_findings(prepared, outcome,
-                                  expand_disabled(frozenset(config.disabled_rules)))
+        from_ruff = ruff_findings(
+            prepared, outcome, expand_disabled(frozenset(config.disabled_rules))
+        )
         timings["static"] += clock() - t1
     t2 = clock()
     for i, (pf, checked) in enumerate(zip(prepared, checks, strict=False)):
@@ -110,28 +114,45 @@ def _check_and_chunk(prepared: Sequence[PreparedFile], run: Run,
     timings["chunk"] = chunk_time + clock() - t2
     findings = [f for checked in checks for f in checked.findings] + from_ruff
     too_long = [s for i in range(len(prepared)) for s in per_file[i][1]]
-    return _Staged(findings, chunks, too_long, info, model_error, tuple(notes), budget,
-                   timings, (outcome.note,) if outcome.note else ())
+    return _Staged(
+        findings,
+        chunks,
+        too_long,
+        info,
+        model_error,
+        tuple(notes),
+        budget,
+        timings,
+        (outcome.note,) if outcome.note else (),
+    )
 
 
-def _budget(backend: Backend, config: Config, info: BackendInfo | None
-            ) -> tuple[int, Callable[[str], int]]:
+def _budget(
+    backend: Backend, config: Config, info: BackendInfo | None
+) -> tuple[int, Callable[[str], int]]:
     """Tokens a chunk may take, and the token counter (the server's once it is open)."""
     count = backend.count_tokens if info is not None else estimate_tokens
     overhead = count(render("review_system.txt")) + count(render("review_user.txt", items=""))
     return prompt_budget(config, info or BackendInfo(backend.name, None), overhead), count
 
 
-def _file_items(pf: PreparedFile, config: Config, budget: int, count: Callable[[str], int],
-                deadline: Deadline) -> tuple[list[tuple[ChunkItem, int]], list[Skipped]]:
+def _file_items(
+    pf: PreparedFile, config: Config, budget: int, count: Callable[[str], int], deadline: Deadline
+) -> tuple[list[tuple[ChunkItem, int]], list[Skipped]]:
     """One file's chunk items, or why it has none (the time budget ran out)."""
     if deadline.expired():
         return [], [Skipped(pf.diff.path, BUDGET_REASON, pf.diff.changed_count())]
-    fw = FileWork(pf.diff.path, [h.lines for h in pf.diff.hunks], pf.source,
-                  pf.source.language if pf.source else None, not pf.synthesized)
+    fw = FileWork(
+        pf.diff.path,
+        [h.lines for h in pf.diff.hunks],
+        pf.source,
+        pf.source.language if pf.source else None,
+        not pf.synthesized,
+    )
     try:
-        return build_items([fw], budget, count, window=config.context_lines,
-                           max_lines=config.max_context_lines)
+        return build_items(
+            [fw], budget, count, window=config.context_lines, max_lines=config.max_context_lines
+        )
     finally:
         if pf.source is not None:
             pf.source.release_tree()  # parsed again only if a later stage asks
@@ -182,18 +203,29 @@ def run_review(
     timings["total"] = clock() - t0
     return ReviewResult(
         findings=tuple(filtered.findings),
-        coverage=_coverage(diff, staged.chunks, skipped, model, info, notes), diff=diff,
-        tests=tuple(tests.tests), dropped=dropped, timings=timings, backend=backend.name,
+        coverage=_coverage(diff, staged.chunks, skipped, model, info, notes),
+        diff=diff,
+        tests=tuple(tests.tests),
+        dropped=dropped,
+        timings=timings,
+        backend=backend.name,
         model=info.model if info is not None else None,
-        model_error=model.error or staged.model_error, label=source.label,
-        head_sha=source.head_sha, problems=tuple(problems), stopped=stopped)
+        model_error=model.error or staged.model_error,
+        label=source.label,
+        head_sha=source.head_sha,
+        problems=tuple(problems),
+        stopped=stopped,
+    )
 
 
-def _imported(imported: Sequence[ImportBatch], diff: Diff,
-              files: Mapping[str, PreparedFile]) -> list[Finding]:
+def _imported(
+    imported: Sequence[ImportBatch], diff: Diff, files: Mapping[str, PreparedFile]
+) -> list[Finding]:
     """Other linters' results placed on the diff (the head source where it was read)."""
-    return imported_findings(imported, {
-        fd.path: (files[fd.path].source if fd.path in files else None, fd) for fd in diff.files})
+    return imported_findings(
+        imported,
+        {fd.path: (files[fd.path].source if fd.path in files else None, fd) for fd in diff.files},
+    )
 
 
 def _summed(*counts: Mapping[str, int]) -> dict[str, int]:
@@ -208,8 +240,14 @@ def _reviewed_paths(chunks: Sequence[Chunk]) -> set[str]:
     return {item.path for c in chunks for item in c.items}
 
 
-def _coverage(diff: Diff, chunks: Sequence[Chunk], skipped: Sequence[Skipped],
-              model: ModelStage, info: BackendInfo | None, notes: Sequence[str]) -> Coverage:
+def _coverage(
+    diff: Diff,
+    chunks: Sequence[Chunk],
+    skipped: Sequence[Skipped],
+    model: ModelStage,
+    info: BackendInfo | None,
+    notes: Sequence[str],
+) -> Coverage:
     return Coverage(
         files_total=len(diff.files),
         files_reviewed=len(_reviewed_paths(chunks)),
@@ -232,31 +270,55 @@ class _Tests:
     """The time budget ran out before test suggestions could start."""
 
 
-def _suggest_tests(run: Run, suggester: Suggester | None, diff: Diff,
-                   prepared: Sequence[PreparedFile], reader: CachingReader,
-                   info: BackendInfo | None, timings: dict[str, float]) -> _Tests:
+def _suggest_tests(
+    run: Run,
+    suggester: Suggester | None,
+    diff: Diff,
+    prepared: Sequence[PreparedFile],
+    reader: CachingReader,
+    info: BackendInfo | None,
+    timings: dict[str, float],
+) -> _Tests:
     if not run.config.tests.enabled or suggester is None:
         return _Tests()
     if run.deadline.expired():
         return _Tests(skipped=True)
     start = run.clock()
-    outcome = suggester(SuggestContext(
-        diff, prepared, reader, run.config, run.backend if info is not None else None,
-        info.model if info else None, run.progress, info.max_model_len if info else None))
+    outcome = suggester(
+        SuggestContext(
+            diff,
+            prepared,
+            reader,
+            run.config,
+            run.backend if info is not None else None,
+            info.model if info else None,
+            run.progress,
+            info.max_model_len if info else None,
+        )
+    )
     timings["tests"] = run.clock() - start
     return _Tests(outcome.tests, outcome.problems)
 
 
-def stop_note(run: Run, elapsed: float, skipped: Sequence[Skipped], chunks: Sequence[Chunk],
-              diff: Diff, model: ModelStage, tests_skipped: bool) -> str | None:
+def stop_note(
+    run: Run,
+    elapsed: float,
+    skipped: Sequence[Skipped],
+    chunks: Sequence[Chunk],
+    diff: Diff,
+    model: ModelStage,
+    tests_skipped: bool,
+) -> str | None:
     """Where the time budget stopped the review, in one line (None when it did not)."""
     deadline, not_sent = run.deadline, model.not_sent
     reviewed, total = len(_reviewed_paths(chunks)), len(diff.files)
     late = [s for s in skipped if s.reason == BUDGET_REASON]
     if not (late or not_sent or tests_skipped):
         return None
-    parts = [f"review stopped after {elapsed:.0f} s (time_budget {deadline.seconds:g} s): "
-             f"reviewed {reviewed} of {total} files"]
+    parts = [
+        f"review stopped after {elapsed:.0f} s (time_budget {deadline.seconds:g} s): "
+        f"reviewed {reviewed} of {total} files"
+    ]
     if late:
         parts.append(f"{len(late)} files not checked")
     if not_sent:

@@ -52,13 +52,13 @@ def filter_findings(findings: Sequence[Finding], diff: Diff, config: Config) -> 
             index = indexes.get(fd.path)
             if index is None:
                 index = indexes[fd.path] = HunkIndex(fd)
-            if mode is FilterMode.ADDED and not index.touches_changed(f.line, f.end_line,
-                                                                      f.side):
+            if mode is FilterMode.ADDED and not index.touches_changed(f.line, f.end_line, f.side):
                 drop(f, "not on an added line")
                 continue
             f = index.clamp(f, changed_only=mode is FilterMode.ADDED)
-            if mode is FilterMode.DIFF_CONTEXT and not index.accepts_range(f.line, f.end_line,
-                                                                           f.side):
+            if mode is FilterMode.DIFF_CONTEXT and not index.accepts_range(
+                f.line, f.end_line, f.side
+            ):
                 drop(f, "outside the diff")
                 continue
         old = kept.get(f.fingerprint)
@@ -70,28 +70,43 @@ def filter_findings(findings: Sequence[Finding], diff: Diff, config: Config) -> 
                 continue
         kept[f.fingerprint] = f
 
-    unique = drop_cross_tool(list(kept.values()),
-                             lambda dup: drop(dup, "duplicate of another tool's finding"))
-    return Filtered(sorted(unique, key=lambda f: (f.path, f.line, f.end_line, f.category,
-                                                f.title)), dropped)
+    unique = drop_cross_tool(
+        list(kept.values()), lambda dup: drop(dup, "duplicate of another tool's finding")
+    )
+    return Filtered(
+        sorted(unique, key=lambda f: (f.path, f.line, f.end_line, f.category, f.title)), dropped
+    )
 
 
-def import_note(batches: Sequence[ImportBatch], found: Sequence[Finding],
-                final: Sequence[Finding], dropped: dict[str, int]) -> str:
+def import_note(
+    batches: Sequence[ImportBatch],
+    found: Sequence[Finding],
+    final: Sequence[Finding],
+    dropped: dict[str, int],
+) -> str:
     """One line on what the imported linter results became (in every report)."""
     files = ", ".join(f"{b.label} ({b.format})" for b in batches)
     kept = sum(1 for f in final if is_imported(f))
-    gone = {why.removeprefix("imported, "): n for why, n in sorted(dropped.items())
-            if why.startswith("imported, ")}
+    gone = {
+        why.removeprefix("imported, "): n
+        for why, n in sorted(dropped.items())
+        if why.startswith("imported, ")
+    }
     left_out: dict[str, int] = {}
     for b in batches:
         for why, n in b.skipped.items():
             left_out[why] = left_out.get(why, 0) + n
     line = f"imported {len(found)} linter results from {files}: {kept} kept"
     if gone:
-        line += f", {sum(gone.values())} dropped (" + ", ".join(
-            f"{n} {why}" for why, n in gone.items()) + ")"
+        line += (
+            f", {sum(gone.values())} dropped ("
+            + ", ".join(f"{n} {why}" for why, n in gone.items())
+            + ")"
+        )
     if left_out:
-        line += f"; {sum(left_out.values())} unreadable (" + ", ".join(
-            f"{n} {why}" for why, n in sorted(left_out.items())) + ")"
+        line += (
+            f"; {sum(left_out.values())} unreadable ("
+            + ", ".join(f"{n} {why}" for why, n in sorted(left_out.items()))
+            + ")"
+        )
     return line

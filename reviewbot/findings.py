@@ -83,8 +83,9 @@ def normalise_title(title: str) -> str:
     return " ".join(_WORD.findall(title.lower()))
 
 
-def fingerprint(path: str, anchored_code: str, category: Category, rule_or_title: str,
-                occurrence: int = 0) -> str:
+def fingerprint(
+    path: str, anchored_code: str, category: Category, rule_or_title: str, occurrence: int = 0
+) -> str:
     """Hash of path, normalised anchored code, category and rule id (or normalised title).
 
     Line numbers are deliberately not part of it: a finding keeps its identity when code

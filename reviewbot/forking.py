@@ -38,8 +38,9 @@ def usable_cpus() -> int:
 
 
 def can_fork() -> bool:
-    return sys.platform.startswith("linux") and hasattr(os, "fork") and (
-        threading.active_count() == 1)
+    return (
+        sys.platform.startswith("linux") and hasattr(os, "fork") and (threading.active_count() == 1)
+    )
 
 
 def partition(weights: Sequence[float], shares: Sequence[float]) -> list[list[int]]:
@@ -115,8 +116,10 @@ class ForkMap(Generic[T, R]):
                 # collection would walk, and copy-on-write, every one of them).
                 gc.freeze()
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
-                data = pickle.dumps([(i, self._fn(self._items[i])) for i in indices],
-                                    protocol=pickle.HIGHEST_PROTOCOL)
+                data = pickle.dumps(
+                    [(i, self._fn(self._items[i])) for i in indices],
+                    protocol=pickle.HIGHEST_PROTOCOL,
+                )
                 with os.fdopen(w, "wb") as out:
                     out.write(data)
                 code = 0
@@ -128,8 +131,12 @@ class ForkMap(Generic[T, R]):
     def __enter__(self) -> ForkMap[T, R]:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
     @property

@@ -12,8 +12,16 @@ from reviewbot.errors import GitError
 
 # Variables git (and hooks run by git or pre-commit) set that would redirect a subprocess
 # to another repository, index or work tree.
-_GIT_ENV_KEEP = {"GIT_EXEC_PATH", "GIT_SSH", "GIT_SSH_COMMAND", "GIT_SSL_CAINFO",
-                 "GIT_SSL_NO_VERIFY", "GIT_CONFIG_NOSYSTEM", "GIT_ASKPASS", "GIT_TERMINAL_PROMPT"}
+_GIT_ENV_KEEP = {
+    "GIT_EXEC_PATH",
+    "GIT_SSH",
+    "GIT_SSH_COMMAND",
+    "GIT_SSL_CAINFO",
+    "GIT_SSL_NO_VERIFY",
+    "GIT_CONFIG_NOSYSTEM",
+    "GIT_ASKPASS",
+    "GIT_TERMINAL_PROMPT",
+}
 
 
 def scrubbed_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -43,15 +51,28 @@ class Git:
             env["GIT_INDEX_FILE"] = self.index_file
         return env
 
-    def run(self, args: Sequence[str], *, check: bool = True,
-            input: bytes | None = None) -> bytes:
+    def run(self, args: Sequence[str], *, check: bool = True, input: bytes | None = None) -> bytes:
         # diff.autoRefreshIndex=false: `git diff HEAD` would otherwise rewrite the index's
         # stat cache (even with GIT_OPTIONAL_LOCKS=0); reviewbot only ever reads git.
-        cmd = ["git", "-c", "core.quotePath=false", "-c", "diff.noprefix=false",
-               "-c", "color.ui=never", "-c", "diff.autoRefreshIndex=false", *args]
+        cmd = [
+            "git",
+            "-c",
+            "core.quotePath=false",
+            "-c",
+            "diff.noprefix=false",
+            "-c",
+            "color.ui=never",
+            "-c",
+            "diff.autoRefreshIndex=false",
+            *args,
+        ]
         try:
             proc = subprocess.run(
-                cmd, cwd=self.root, env=self._env(), capture_output=True, check=False,
+                cmd,
+                cwd=self.root,
+                env=self._env(),
+                capture_output=True,
+                check=False,
                 input=input,
             )
         except FileNotFoundError as exc:
@@ -59,7 +80,8 @@ class Git:
         if check and proc.returncode != 0:
             err = proc.stderr.decode("utf-8", "replace").strip()
             raise GitError(
-                f"`git {' '.join(args)}` failed: {err or 'exit ' + str(proc.returncode)}")
+                f"`git {' '.join(args)}` failed: {err or 'exit ' + str(proc.returncode)}"
+            )
         return proc.stdout
 
     def diff(self, args: Sequence[str]) -> bytes:
@@ -71,8 +93,15 @@ class Git:
         2.8 s). The diff is read with ``-M`` first; only when it has new files that could
         be copies, and at most ``copy_pairs`` pairs to compare, is it read again with
         ``-C``. A larger change shows a copy as a new file, as GitHub does."""
-        base = ["diff", "--no-ext-diff", "--no-textconv", "--no-color", "-M",
-                "--src-prefix=a/", "--dst-prefix=b/"]
+        base = [
+            "diff",
+            "--no-ext-diff",
+            "--no-textconv",
+            "--no-color",
+            "-M",
+            "--src-prefix=a/",
+            "--dst-prefix=b/",
+        ]
         out = self.run([*base, *args])
         added, sources = copy_candidates(out)
         if added and sources and added * sources <= self.copy_pairs:
@@ -81,13 +110,15 @@ class Git:
 
     def show(self, rev: str, path: str) -> bytes | None:
         out = subprocess.run(
-            ["git", "cat-file", "blob", f"{rev}:{path}"], cwd=self.root,
-            env=self._env(), capture_output=True, check=False,
+            ["git", "cat-file", "blob", f"{rev}:{path}"],
+            cwd=self.root,
+            env=self._env(),
+            capture_output=True,
+            check=False,
         )
         return out.stdout if out.returncode == 0 else None
 
-    def read_blobs(self, rev: str, paths: Sequence[str],
-                   max_bytes: int) -> dict[str, bytes | None]:
+    def read_blobs(self, rev: str, paths: Sequence[str], max_bytes: int) -> dict[str, bytes | None]:
         """``rev:path`` for many paths with two git processes (``cat-file --batch-check``
         for sizes, then ``--batch`` for the blobs of at most ``max_bytes``) instead of one
         process per file. A path that is missing, not a blob or too big maps to None."""
@@ -122,8 +153,11 @@ class Git:
 
 def find_repo_root(start: Path, env: Mapping[str, str] | None = None) -> Path | None:
     proc = subprocess.run(
-        ["git", "rev-parse", "--show-toplevel"], cwd=start, env=scrubbed_env(env),
-        capture_output=True, check=False,
+        ["git", "rev-parse", "--show-toplevel"],
+        cwd=start,
+        env=scrubbed_env(env),
+        capture_output=True,
+        check=False,
     )
     if proc.returncode != 0:
         return None

@@ -42,14 +42,17 @@ class Plan:
     description: str
 
 
-def hook_refs(from_flag: str | None, to_flag: str | None,
-              env: Mapping[str, str]) -> tuple[str | None, str | None]:
+def hook_refs(
+    from_flag: str | None, to_flag: str | None, env: Mapping[str, str]
+) -> tuple[str | None, str | None]:
     """FROM/TO from the flags, else from pre-commit's variables (new names, then legacy)."""
     from_ref = from_flag or env.get("PRE_COMMIT_FROM_REF") or env.get("PRE_COMMIT_ORIGIN")
     to_ref = to_flag or env.get("PRE_COMMIT_TO_REF") or env.get("PRE_COMMIT_SOURCE")
     if bool(from_ref) != bool(to_ref):
-        raise ReviewbotError("--from-ref and --to-ref go together",
-                             hint="pass both (or neither, to review the staged changes)")
+        raise ReviewbotError(
+            "--from-ref and --to-ref go together",
+            hint="pass both (or neither, to review the staged changes)",
+        )
     return from_ref or None, to_ref or None
 
 
@@ -68,8 +71,10 @@ def to_pathspecs(filenames: Sequence[str], cwd: Path, root: Path) -> tuple[str, 
         if rel == os.curdir:
             return ()  # the whole repository
         if rel == os.pardir or rel.startswith(os.pardir + os.sep):
-            raise ReviewbotError(f"{name} is outside the repository {root}",
-                                 hint="pass files inside the repository being committed")
+            raise ReviewbotError(
+                f"{name} is outside the repository {root}",
+                hint="pass files inside the repository being committed",
+            )
         out.append(":(literal)" + Path(rel).as_posix())
     return tuple(out)
 
@@ -82,8 +87,14 @@ def index_file(env: Mapping[str, str], cwd: Path) -> str | None:
     return os.path.normpath(cwd / value)
 
 
-def plan_review(root: Path, env: Mapping[str, str], cwd: Path, pathspecs: tuple[str, ...],
-                from_ref: str | None, to_ref: str | None) -> Plan:
+def plan_review(
+    root: Path,
+    env: Mapping[str, str],
+    cwd: Path,
+    pathspecs: tuple[str, ...],
+    from_ref: str | None,
+    to_ref: str | None,
+) -> Plan:
     if from_ref and to_ref:
         return _range_plan(root, env, pathspecs, from_ref, to_ref)
     local_branch = env.get("PRE_COMMIT_LOCAL_BRANCH")
@@ -95,15 +106,24 @@ def plan_review(root: Path, env: Mapping[str, str], cwd: Path, pathspecs: tuple[
         return Plan(staged, f"staged changes: {_count_files(staged.diff)}{_of_given(pathspecs)}")
     work = git_source(root, paths=pathspecs, env=env, index_file=index)
     if work.diff.strip():
-        return Plan(work, "uncommitted changes (nothing is staged), working tree vs HEAD: "
-                          f"{_count_files(work.diff)}{_of_given(pathspecs)}")
+        return Plan(
+            work,
+            "uncommitted changes (nothing is staged), working tree vs HEAD: "
+            f"{_count_files(work.diff)}{_of_given(pathspecs)}",
+        )
     if pathspecs:
         n = len(pathspecs)
         untracked = _untracked(root, env, pathspecs)
-        note = (f"; untracked, so not reviewed (`git add` them first): {', '.join(untracked)}"
-                if untracked else "")
-        return Plan(None, f"nothing is staged, and the {_plural(n, 'file')} given "
-                          f"{'has' if n == 1 else 'have'} no changes against HEAD{note}")
+        note = (
+            f"; untracked, so not reviewed (`git add` them first): {', '.join(untracked)}"
+            if untracked
+            else ""
+        )
+        return Plan(
+            None,
+            f"nothing is staged, and the {_plural(n, 'file')} given "
+            f"{'has' if n == 1 else 'have'} no changes against HEAD{note}",
+        )
     return Plan(None, "nothing is staged, and the working tree has no changes against HEAD")
 
 
@@ -112,8 +132,9 @@ def _untracked(root: Path, env: Mapping[str, str], pathspecs: tuple[str, ...]) -
     return [p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p]
 
 
-def _range_plan(root: Path, env: Mapping[str, str], pathspecs: tuple[str, ...],
-                from_ref: str, to_ref: str) -> Plan:
+def _range_plan(
+    root: Path, env: Mapping[str, str], pathspecs: tuple[str, ...], from_ref: str, to_ref: str
+) -> Plan:
     try:
         source = git_source(root, rev=f"{from_ref}...{to_ref}", paths=pathspecs, env=env)
         how = "diffed from their merge base"
@@ -127,21 +148,27 @@ def _range_plan(root: Path, env: Mapping[str, str], pathspecs: tuple[str, ...],
     return Plan(replace(source, label=label), f"commits {label}{target}, {how}: {files}")
 
 
-def _new_history_plan(root: Path, env: Mapping[str, str], pathspecs: tuple[str, ...],
-                      local_branch: str) -> Plan:
+def _new_history_plan(
+    root: Path, env: Mapping[str, str], pathspecs: tuple[str, ...], local_branch: str
+) -> Plan:
     git = Git(root, env)
     try:
         head = git.rev_parse(local_branch)
     except GitError:
-        raise ReviewbotError(f"cannot resolve the pushed ref {local_branch!r}",
-                             hint="push an existing branch or commit") from None
+        raise ReviewbotError(
+            f"cannot resolve the pushed ref {local_branch!r}",
+            hint="push an existing branch or commit",
+        ) from None
     tail = ["--", *pathspecs] if pathspecs else []
     diff = git.diff([EMPTY_TREE, head, *tail])
     remote = env.get("PRE_COMMIT_REMOTE_NAME", "the remote")
-    return Plan(ReviewSource(diff, GitObjectReader(git, head), f"{local_branch} (whole history)",
-                             head, None),
-                f"all of {local_branch} ({remote} has none of its history): "
-                f"{_count_files(diff)}{_of_given(pathspecs)}")
+    return Plan(
+        ReviewSource(
+            diff, GitObjectReader(git, head), f"{local_branch} (whole history)", head, None
+        ),
+        f"all of {local_branch} ({remote} has none of its history): "
+        f"{_count_files(diff)}{_of_given(pathspecs)}",
+    )
 
 
 def _count_files(diff: bytes) -> str:

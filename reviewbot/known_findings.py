@@ -38,8 +38,9 @@ def known_rows(chunk: Chunk, findings: Sequence[Finding]) -> list[str]:
     return rows
 
 
-def known_section(chunk: Chunk, findings: Sequence[Finding], budget: int,
-                  count: TokenCounter) -> str:
+def known_section(
+    chunk: Chunk, findings: Sequence[Finding], budget: int, count: TokenCounter
+) -> str:
     """The section to append to ``chunk``'s code ("" when none fits or none applies)."""
     rows = known_rows(chunk, findings)
     while rows:

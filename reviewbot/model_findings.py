@@ -36,8 +36,9 @@ _CATEGORIES = {c.value: c for c in Category}
 _SEVERITIES = {s.value: s for s in Severity}
 
 
-def _model_finding(raw: object, chunk: Chunk, files: dict[str, PreparedFile],
-                   model: str) -> Finding | str:
+def _model_finding(
+    raw: object, chunk: Chunk, files: dict[str, PreparedFile], model: str
+) -> Finding | str:
     """A Finding from one raw answer entry, or the reason it is dropped."""
     if not isinstance(raw, dict) or problem(raw, _FINDING_SCHEMA, "finding") is not None:
         return "malformed"
@@ -71,10 +72,16 @@ def _model_finding(raw: object, chunk: Chunk, files: dict[str, PreparedFile],
     pf = files[path]
     code, occurrence = anchor_identity(pf.source, pf.diff, line, end, Side.RIGHT)
     return Finding(
-        path=path, line=line, end_line=end, side=Side.RIGHT, category=category,
-        severity=severity, title=title or message[:80], message=message or title,
-        source=f"model:{model}", fingerprint=fingerprint(path, code, category, title or message,
-                                                           occurrence),
+        path=path,
+        line=line,
+        end_line=end,
+        side=Side.RIGHT,
+        category=category,
+        severity=severity,
+        title=title or message[:80],
+        message=message or title,
+        source=f"model:{model}",
+        fingerprint=fingerprint(path, code, category, title or message, occurrence),
         confidence=0.6,
         suggestion=suggestion if isinstance(suggestion, str) and suggestion.strip() else None,
     )
@@ -92,8 +99,11 @@ class ModelFindings:
 
 
 def model_findings(
-    chunks: Sequence[Chunk], results: Sequence[LLMResult], files: dict[str, PreparedFile],
-    config: Config, model: str,
+    chunks: Sequence[Chunk],
+    results: Sequence[LLMResult],
+    files: dict[str, PreparedFile],
+    config: Config,
+    model: str,
 ) -> ModelFindings:
     dropped: dict[str, int] = {}
     by_key = {r.key: r for r in results}
@@ -128,8 +138,11 @@ def model_findings(
         need = config.llm.consensus if len(samples) > 1 else 1
         for fs in votes.values():
             if len(fs) >= need:
-                out.append(fs[0] if len(samples) == 1 else replace(
-                    fs[0], confidence=round(len(fs) / len(samples), 2)))
+                out.append(
+                    fs[0]
+                    if len(samples) == 1
+                    else replace(fs[0], confidence=round(len(fs) / len(samples), 2))
+                )
             else:
                 dropped["no consensus"] = dropped.get("no consensus", 0) + 1
     return ModelFindings(out, failures, dropped)

@@ -26,21 +26,32 @@ from reviewbot.stage import Run
 __all__ = ["ModelStage", "ask_model", "open_backend", "review_requests"]
 
 
-def review_requests(chunks: Sequence[Chunk], config: Config,
-                    known: Sequence[str] = (), deadline: float | None = None
-                    ) -> list[LLMRequest]:
+def review_requests(
+    chunks: Sequence[Chunk],
+    config: Config,
+    known: Sequence[str] = (),
+    deadline: float | None = None,
+) -> list[LLMRequest]:
     """One request per chunk; ``known[i]``, when given, is chunk i's "already reported"
     section (:mod:`reviewbot.known_findings`), placed after its code."""
     system = render("review_system.txt")
     schema = findings_schema(config.llm.max_tokens, string_cap(config.effective_backend()))
-    return [LLMRequest(f"chunk-{c.index}", system,
-                       render("review_user.txt",
-                              items=c.render() + (known[i] if i < len(known) else "")),
-                       schema, config.llm.max_tokens, deadline) for i, c in enumerate(chunks)]
+    return [
+        LLMRequest(
+            f"chunk-{c.index}",
+            system,
+            render("review_user.txt", items=c.render() + (known[i] if i < len(known) else "")),
+            schema,
+            config.llm.max_tokens,
+            deadline,
+        )
+        for i, c in enumerate(chunks)
+    ]
 
 
-def open_backend(backend: Backend, config: Config
-                 ) -> tuple[BackendInfo | None, str | None, list[str]]:
+def open_backend(
+    backend: Backend, config: Config
+) -> tuple[BackendInfo | None, str | None, list[str]]:
     """The backend's server facts, or why the model is skipped (static checks go on)."""
     if backend.name == "static":
         return None, None, []
@@ -73,8 +84,14 @@ class ModelStage:
     """``{"model": seconds}`` when requests were sent."""
 
 
-def ask_model(run: Run, chunks: Sequence[Chunk], known: Sequence[Finding], budget: int,
-              files: dict[str, PreparedFile], info: BackendInfo | None) -> ModelStage:
+def ask_model(
+    run: Run,
+    chunks: Sequence[Chunk],
+    known: Sequence[Finding],
+    budget: int,
+    files: dict[str, PreparedFile],
+    info: BackendInfo | None,
+) -> ModelStage:
     """Send every chunk (with the findings already known on its lines) and read the
     answers. Nothing is sent once the deadline has passed, nor when the backend was not
     opened (``info`` None: static checks only)."""
@@ -85,9 +102,9 @@ def ask_model(run: Run, chunks: Sequence[Chunk], known: Sequence[Finding], budge
     config, backend, progress, clock = run.config, run.backend, run.progress, run.clock
     start = clock()
     count = backend.count_tokens
-    requests = review_requests(chunks, config,
-                               [known_section(c, known, budget, count) for c in chunks],
-                               run.deadline.at)
+    requests = review_requests(
+        chunks, config, [known_section(c, known, budget, count) for c in chunks], run.deadline.at
+    )
     progress.start(len(requests), "reviewing")
     try:
         results = backend.complete(requests, progress.advance)
@@ -104,7 +121,18 @@ def ask_model(run: Run, chunks: Sequence[Chunk], known: Sequence[Finding], budge
         error = f"the model answered no chunk ({failures[0][1]})"
         notes = (f"model failed on every chunk: {failures[0][1]}",)
     elif failures:
-        problems = (f"the model failed on {len(failures)} of {len(chunks)} chunks; "
-                    f"their lines got static checks only (first: {failures[0][1]})",)
-    return ModelStage(tuple(answered.found), dict(answered.dropped), failures, reviewed, late,
-                      error, notes, problems, {"model": clock() - start})
+        problems = (
+            f"the model failed on {len(failures)} of {len(chunks)} chunks; "
+            f"their lines got static checks only (first: {failures[0][1]})",
+        )
+    return ModelStage(
+        tuple(answered.found),
+        dict(answered.dropped),
+        failures,
+        reviewed,
+        late,
+        error,
+        notes,
+        problems,
+        {"model": clock() - start},
+    )

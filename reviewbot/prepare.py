@@ -56,24 +56,33 @@ def synthesize_source(fd: FileDiff) -> SourceFile:
     For added files this is the whole file; for modified files the tree is partial but
     tree-sitter recovers well enough for line-local checks.
     """
-    numbered = {ln.new_lineno: ln.text for h in fd.hunks for ln in h.lines
-                if ln.kind is not LineKind.REMOVED and ln.new_lineno is not None}
+    numbered = {
+        ln.new_lineno: ln.text
+        for h in fd.hunks
+        for ln in h.lines
+        if ln.kind is not LineKind.REMOVED and ln.new_lineno is not None
+    }
     last = max(numbered, default=0)
     text = "\n".join(numbered.get(i, "") for i in range(1, last + 1)) + "\n"
     return SourceFile.from_bytes(fd.path, text.encode("utf-8", "surrogateescape"))
 
 
-def prepare_files(diff: Diff, reader: FileReader, config: Config,
-                  deadline: Deadline = NO_DEADLINE
-                  ) -> tuple[list[PreparedFile], list[Skipped]]:
+def prepare_files(
+    diff: Diff, reader: FileReader, config: Config, deadline: Deadline = NO_DEADLINE
+) -> tuple[list[PreparedFile], list[Skipped]]:
     """Every reviewable file with its head source; the others (and, once ``deadline`` has
     passed, the rest) as Skipped with the reason."""
     prepared: list[PreparedFile] = []
     skipped: list[Skipped] = []
     prefetch = getattr(reader, "prefetch", None)
     if prefetch is not None:  # one git process for all head files, not one per file
-        prefetch([fd.path for fd in diff.files
-                  if skip_reason(fd, config.include, config.exclude) is None])
+        prefetch(
+            [
+                fd.path
+                for fd in diff.files
+                if skip_reason(fd, config.include, config.exclude) is None
+            ]
+        )
     for fd in diff.files:
         if deadline.expired():
             skipped.append(Skipped(fd.path, BUDGET_REASON, fd.changed_count()))
@@ -106,8 +115,10 @@ def _agrees(fd: FileDiff, src: SourceFile) -> bool:
     for h in fd.hunks:
         for ln in h.lines:
             no = ln.new_lineno
-            if no is not None and ln.kind is not LineKind.REMOVED and (
-                no > n or lines[no - 1] != ln.text
+            if (
+                no is not None
+                and ln.kind is not LineKind.REMOVED
+                and (no > n or lines[no - 1] != ln.text)
             ):
                 return False
     return True

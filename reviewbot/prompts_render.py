@@ -70,8 +70,8 @@ def nonce_for(text: str, draw: NonceSource = new_nonce) -> str:
 # CodeLlama ([INST], <<SYS>>, <s>), Gemma (<start_of_turn>), and every ``<|...|>`` special
 # token shape (ChatML, Llama 3, Phi, GPT; DeepSeek's full-width ``<｜...｜>`` too).
 _WORD_TOKENS = re.compile(
-    r"\[/?INST\]|<</?SYS>>|</?s>|<(?:start|end)_of_turn>|\[/?SYSTEM_PROMPT\]",
-    re.IGNORECASE)
+    r"\[/?INST\]|<</?SYS>>|</?s>|<(?:start|end)_of_turn>|\[/?SYSTEM_PROMPT\]", re.IGNORECASE
+)
 _PIPE_TOKENS = re.compile(r"<([|｜])([^|｜\n]{1,80})([|｜])>")
 _PIPE_OPEN = re.compile(r"<([|｜])")
 
@@ -105,8 +105,9 @@ def neutralised_lines(lines: Sequence[str]) -> dict[int, str] | None:
     one pass leaves with a token (which never happens; neutralise then takes a second
     pass over all of the text)."""
     joined = "\n".join(lines)
-    found = [m.start() for pattern in (_WORD_TOKENS, _PIPE_TOKENS)
-             for m in pattern.finditer(joined)]
+    found = [
+        m.start() for pattern in (_WORD_TOKENS, _PIPE_TOKENS) for m in pattern.finditer(joined)
+    ]
     if not found:
         return {}
     starts = list(accumulate((len(line) + 1 for line in lines), initial=0))

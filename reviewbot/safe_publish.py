@@ -39,14 +39,19 @@ from collections import Counter
 
 REDACTED = "[redacted]"
 
-_KNOWN = re.compile("|".join(f"(?:{p})" for p in (
-    r"-----BEGIN[A-Z0-9 ]{0,40}-----[\s\S]*?(?:-----END[A-Z0-9 ]{0,40}-----|$)",
-    r"(?<![A-Za-z0-9])(?:gh[pousr]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9_]{20,})",
-    r"(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])",
-    r"(?<![A-Za-z0-9])xox[abposr]-[A-Za-z0-9-]{10,}",
-    r"(?<![A-Za-z0-9])sk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}",
-    r"(?<![A-Za-z0-9])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*",
-)))
+_KNOWN = re.compile(
+    "|".join(
+        f"(?:{p})"
+        for p in (
+            r"-----BEGIN[A-Z0-9 ]{0,40}-----[\s\S]*?(?:-----END[A-Z0-9 ]{0,40}-----|$)",
+            r"(?<![A-Za-z0-9])(?:gh[pousr]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9_]{20,})",
+            r"(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])",
+            r"(?<![A-Za-z0-9])xox[abposr]-[A-Za-z0-9-]{10,}",
+            r"(?<![A-Za-z0-9])sk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}",
+            r"(?<![A-Za-z0-9])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*",
+        )
+    )
+)
 """Secrets of a known shape (found first, also inside a longer run such as ``X_ghp_...``)."""
 _RUN = re.compile(r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{40,}={0,2}")
 """A long base64 (or base64url) run: a secret when it looks random (:func:`_is_random`)."""
@@ -58,7 +63,8 @@ identifiers and paths of that length score about 4.0-4.2."""
 _INVISIBLE = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f"
     "\u200b-\u200f\u2028-\u202e\u2060-\u206f\u3164\ud800-\udfff\ufe00-\ufe0f\ufeff\uffa0"
-    "\ufff0-\ufffb\ufffe\uffff\U000e0000-\U000e0fff]")
+    "\ufff0-\ufffb\ufffe\uffff\U000e0000-\U000e0fff]"
+)
 
 _HAZARD = re.compile(
     r"(?:[a-z][a-z0-9+.-]{1,15}:/{1,3}[^\s`<>]+"  # scheme://host/...
@@ -69,13 +75,16 @@ _HAZARD = re.compile(
     r"|(?<![\w./-])[\w.-]+/[\w.-]+#\d+"  # owner/repo#2
     r"|#\d+"  # #1, whatever comes before or after it
     r"|GH-\d+)",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 _SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)")
 _BLOCK_START = re.compile(
     r"(?:(#)#{0,5}|([+-])|\d{1,9}([.)]))(?:[ \t]|$)"  # heading, list item
-    r"|([-=])[-= \t]*$")  # rule, setext underline
-_ESCAPES = str.maketrans({c: "\\" + c for c in "\\[]|!*_~`"}
-                         | {"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+    r"|([-=])[-= \t]*$"
+)  # rule, setext underline
+_ESCAPES = str.maketrans(
+    {c: "\\" + c for c in "\\[]|!*_~`"} | {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+)
 
 
 def _entropy(text: str) -> float:
@@ -145,7 +154,7 @@ def _prose(text: str, pieces: list[tuple[bool, str]]) -> None:
     """Untrusted prose outside code, split into plain pieces and hazards (shown as code)."""
     last = 0
     for m in _HAZARD.finditer(text):
-        pieces += [(False, text[last:m.start()]), (True, m.group(0))]
+        pieces += [(False, text[last : m.start()]), (True, m.group(0))]
         last = m.end()
     pieces.append((False, text[last:]))
 
@@ -156,7 +165,7 @@ def _inline(text: str) -> str:
     pieces: list[tuple[bool, str]] = []
     last = 0
     for m in _SPAN.finditer(text):
-        _prose(text[last:m.start()], pieces)
+        _prose(text[last : m.start()], pieces)
         pieces.append((True, m.group(2).strip() or " "))
         last = m.end()
     _prose(text[last:], pieces)

@@ -8,15 +8,51 @@ from pathlib import PurePosixPath
 
 from reviewbot.diff.model import FileDiff, FileStatus
 
-LOCK_FILES = frozenset({
-    "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "poetry.lock",
-    "Pipfile.lock", "uv.lock", "pdm.lock", "Cargo.lock", "go.sum", "composer.lock",
-    "Gemfile.lock", "mix.lock", "pubspec.lock", "packages.lock.json", "flake.lock",
-})
-VENDOR_DIRS = frozenset({"vendor", "node_modules", "third_party", "third-party", "external",
-                         "site-packages", ".venv", "bower_components"})
-GENERATED_GLOBS = ("*.min.js", "*.min.css", "*_pb2.py", "*_pb2_grpc.py", "*.pb.go", "*.pb.cc",
-                   "*.pb.h", "*.generated.*", "*.g.dart", "*.designer.cs", "*.map")
+LOCK_FILES = frozenset(
+    {
+        "package-lock.json",
+        "npm-shrinkwrap.json",
+        "yarn.lock",
+        "pnpm-lock.yaml",
+        "poetry.lock",
+        "Pipfile.lock",
+        "uv.lock",
+        "pdm.lock",
+        "Cargo.lock",
+        "go.sum",
+        "composer.lock",
+        "Gemfile.lock",
+        "mix.lock",
+        "pubspec.lock",
+        "packages.lock.json",
+        "flake.lock",
+    }
+)
+VENDOR_DIRS = frozenset(
+    {
+        "vendor",
+        "node_modules",
+        "third_party",
+        "third-party",
+        "external",
+        "site-packages",
+        ".venv",
+        "bower_components",
+    }
+)
+GENERATED_GLOBS = (
+    "*.min.js",
+    "*.min.css",
+    "*_pb2.py",
+    "*_pb2_grpc.py",
+    "*.pb.go",
+    "*.pb.cc",
+    "*.pb.h",
+    "*.generated.*",
+    "*.g.dart",
+    "*.designer.cs",
+    "*.map",
+)
 SUBMODULE_MODE = "160000"
 """A gitlink: the "file" is another repository's commit id."""
 SYMLINK_MODE = "120000"

@@ -126,11 +126,11 @@ def git_source(
     tail = ["--", *paths] if paths else []
     if untracked and not staged and (not rev or ".." not in rev):
         with _with_untracked(git, tail) as (work_git, count):
-            source = git_source(root, rev=rev, paths=paths, env=env,
-                                index_file=work_git.index_file)
+            source = git_source(root, rev=rev, paths=paths, env=env, index_file=work_git.index_file)
         if count:
-            source = replace(source, label=f"{source.label} (+{count} untracked "
-                                           f"file{'s' if count != 1 else ''})")
+            source = replace(
+                source, label=f"{source.label} (+{count} untracked file{'s' if count != 1 else ''})"
+            )
         return source
     if staged:
         base = ["--cached"] if git.has_head() else ["--cached", EMPTY_TREE]
@@ -138,10 +138,16 @@ def git_source(
     if rev:
         return _revision_source(git, root, rev, tail)
     if not git.has_head():
-        return ReviewSource(git.diff([EMPTY_TREE, *tail]), WorkingTreeReader(root),
-                            "working tree (no commits yet)")
-    return ReviewSource(git.diff(["HEAD", *tail]), WorkingTreeReader(root),
-                        "working tree vs HEAD", None, _resolve(git, "HEAD"))
+        return ReviewSource(
+            git.diff([EMPTY_TREE, *tail]), WorkingTreeReader(root), "working tree (no commits yet)"
+        )
+    return ReviewSource(
+        git.diff(["HEAD", *tail]),
+        WorkingTreeReader(root),
+        "working tree vs HEAD",
+        None,
+        _resolve(git, "HEAD"),
+    )
 
 
 def _revision_source(git: Git, root: Path, rev: str, tail: list[str]) -> ReviewSource:
@@ -156,19 +162,35 @@ def _revision_source(git: Git, root: Path, rev: str, tail: list[str]) -> ReviewS
         if not base_sha:  # a GitError: callers (the pre-push hook) fall back to A..B
             raise GitError(
                 f"{a or 'HEAD'} and {b} have no common ancestor, so {rev} is empty",
-                hint=f"compare the two trees directly: reviewbot diff {a or 'HEAD'}..{b}")
-        return ReviewSource(git.diff([base_sha, head, *tail]), GitObjectReader(git, head),
-                            f"{a}...{b}", head, base_sha)
+                hint=f"compare the two trees directly: reviewbot diff {a or 'HEAD'}..{b}",
+            )
+        return ReviewSource(
+            git.diff([base_sha, head, *tail]),
+            GitObjectReader(git, head),
+            f"{a}...{b}",
+            head,
+            base_sha,
+        )
     if ".." in rev:
         a, b = rev.split("..", 1)
         b = b or "HEAD"
         head = _resolve(git, b)
         base_sha = _resolve(git, a or "HEAD")
-        return ReviewSource(git.diff([base_sha, head, *tail]), GitObjectReader(git, head),
-                            f"{a}..{b}", head, base_sha)
+        return ReviewSource(
+            git.diff([base_sha, head, *tail]),
+            GitObjectReader(git, head),
+            f"{a}..{b}",
+            head,
+            base_sha,
+        )
     base_sha = _resolve(git, rev)
-    return ReviewSource(git.diff([base_sha, *tail]), WorkingTreeReader(root),
-                        f"working tree vs {rev}", None, base_sha)
+    return ReviewSource(
+        git.diff([base_sha, *tail]),
+        WorkingTreeReader(root),
+        f"working tree vs {rev}",
+        None,
+        base_sha,
+    )
 
 
 MAX_UNTRACKED = 2000
@@ -183,16 +205,19 @@ def _with_untracked(git: Git, tail: list[str]) -> Iterator[tuple[Git, int]]:
     if not files or len(files) > MAX_UNTRACKED:
         yield git, 0
         return
-    index = git.index_file or git.run(["rev-parse", "--path-format=absolute",
-                                       "--git-path", "index"]).decode().strip()
+    index = (
+        git.index_file
+        or git.run(["rev-parse", "--path-format=absolute", "--git-path", "index"]).decode().strip()
+    )
     with tempfile.TemporaryDirectory(prefix="reviewbot-index-") as tmp:
         copy = os.path.join(tmp, "index")
         if os.path.exists(index):
             shutil.copyfile(index, copy)
         temp = Git(git.root, git.env, copy)
         data = "".join(f + "\0" for f in files).encode("utf-8", "surrogateescape")
-        temp.run(["add", "--intent-to-add", "--pathspec-from-file=-", "--pathspec-file-nul"],
-                 input=data)
+        temp.run(
+            ["add", "--intent-to-add", "--pathspec-from-file=-", "--pathspec-file-nul"], input=data
+        )
         yield temp, len(files)
 
 

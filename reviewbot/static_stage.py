@@ -44,43 +44,62 @@ the children run, and the children's after they answer."""
 StaticJob = ForkMap[PreparedFile, FileChecks]
 
 
-def static_job(files: Sequence[PreparedFile], config: Config,
-               deadline: Deadline = NO_DEADLINE) -> StaticJob:
+def static_job(
+    files: Sequence[PreparedFile], config: Config, deadline: Deadline = NO_DEADLINE
+) -> StaticJob:
     """The static checks of ``files`` as a :class:`ForkMap`: for a large change, forked
     children (``config.jobs``; 0 = one per usable CPU) check part of the files while the
     parent checks its share and goes on building chunks."""
     disabled = expand_disabled(frozenset(config.disabled_rules))
-    weights = [float(len(pf.source.data)) if pf.source is not None and pf.source.language
-               else 0.0 for pf in files]
+    weights = [
+        float(len(pf.source.data)) if pf.source is not None and pf.source.language else 0.0
+        for pf in files
+    ]
     workers = config.jobs or usable_cpus()
     if sum(weights) < _FORK_MIN_BYTES or not can_fork():
         workers = 1
     if workers > 1:  # imported once, before the fork, not in the parent and each child
-        preload({pf.source.language for pf in files
-                 if pf.source is not None and pf.source.language})
-    return ForkMap(partial(_file_static, disabled=disabled, deadline_at=deadline.at), files,
-                   weights, workers=workers, parent_share=1.0 / _PARENT_SHARE)
+        preload(
+            {pf.source.language for pf in files if pf.source is not None and pf.source.language}
+        )
+    return ForkMap(
+        partial(_file_static, disabled=disabled, deadline_at=deadline.at),
+        files,
+        weights,
+        workers=workers,
+        parent_share=1.0 / _PARENT_SHARE,
+    )
 
 
 def _added_lines(pf: PreparedFile) -> frozenset[int]:
-    return frozenset(ln.new_lineno for h in pf.diff.hunks for ln in h.added()
-                     if ln.new_lineno is not None)
+    return frozenset(
+        ln.new_lineno for h in pf.diff.hunks for ln in h.added() if ln.new_lineno is not None
+    )
 
 
 def _static_finding(pf: PreparedFile, source: SourceFile, hit: StaticHit) -> Finding:
     code, occurrence = anchor_identity(source, pf.diff, hit.line, hit.end_line, Side.RIGHT)
     return Finding(
-        path=pf.diff.path, line=hit.line, end_line=hit.end_line, side=Side.RIGHT,
-        category=hit.category, severity=hit.severity, title=hit.title,
-        message=hit.message, source=hit.rule_id,
+        path=pf.diff.path,
+        line=hit.line,
+        end_line=hit.end_line,
+        side=Side.RIGHT,
+        category=hit.category,
+        severity=hit.severity,
+        title=hit.title,
+        message=hit.message,
+        source=hit.rule_id,
         fingerprint=fingerprint(pf.diff.path, code, hit.category, hit.rule_id, occurrence),
-        confidence=hit.confidence, suggestion=hit.suggestion, rule_id=hit.rule_id,
+        confidence=hit.confidence,
+        suggestion=hit.suggestion,
+        rule_id=hit.rule_id,
         cwe=hit.cwe,
     )
 
 
-def _file_static(pf: PreparedFile, disabled: frozenset[str],
-                 deadline_at: float | None = None) -> FileChecks:
+def _file_static(
+    pf: PreparedFile, disabled: frozenset[str], deadline_at: float | None = None
+) -> FileChecks:
     if past_deadline(deadline_at):  # monotonic: the same clock in a forked child
         return FileChecks([], {}, stopped=True)
     if pf.source is None:
@@ -101,14 +120,18 @@ def ruff_inputs(files: Sequence[PreparedFile]) -> list[tuple[str, bytes, bool]]:
     """(path, head bytes, whole file?) of the changed Python files for ruff. A modified
     file rebuilt from the diff is not whole: it has blank lines where the real code is,
     so ruff skips the checks that would find undefined names in it."""
-    return [(pf.diff.path, pf.source.data,
-             not pf.synthesized or pf.diff.status is FileStatus.ADDED)
-            for pf in files if pf.source is not None and pf.source.language == "python"
-            and any(True for h in pf.diff.hunks for _ in h.added())]
+    return [
+        (pf.diff.path, pf.source.data, not pf.synthesized or pf.diff.status is FileStatus.ADDED)
+        for pf in files
+        if pf.source is not None
+        and pf.source.language == "python"
+        and any(True for h in pf.diff.hunks for _ in h.added())
+    ]
 
 
-def ruff_findings(files: Sequence[PreparedFile], outcome: RuffOutcome,
-                  disabled: frozenset[str]) -> list[Finding]:
+def ruff_findings(
+    files: Sequence[PreparedFile], outcome: RuffOutcome, disabled: frozenset[str]
+) -> list[Finding]:
     """ruff's hits on added lines, as findings built like every other static finding."""
     out: list[Finding] = []
     for pf in files:
@@ -116,6 +139,9 @@ def ruff_findings(files: Sequence[PreparedFile], outcome: RuffOutcome,
         if not found or pf.source is None:
             continue
         added = _added_lines(pf)
-        out += [_static_finding(pf, pf.source, hit) for hit in to_hits(found, pf.source.lines)
-                if hit.rule_id not in disabled and touches(hit, added)]
+        out += [
+            _static_finding(pf, pf.source, hit)
+            for hit in to_hits(found, pf.source.lines)
+            if hit.rule_id not in disabled and touches(hit, added)
+        ]
     return out

@@ -31,10 +31,17 @@ class GitRepo:
 
     def git(self, *args: str, input: bytes | None = None) -> str:
         env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-        env.update({"GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.com",
-                    "GIT_COMMITTER_NAME": "T", "GIT_COMMITTER_EMAIL": "t@example.com"})
-        out = subprocess.run(["git", *args], cwd=self.root, env=env, input=input,
-                             capture_output=True, check=True)
+        env.update(
+            {
+                "GIT_AUTHOR_NAME": "T",
+                "GIT_AUTHOR_EMAIL": "t@example.com",
+                "GIT_COMMITTER_NAME": "T",
+                "GIT_COMMITTER_EMAIL": "t@example.com",
+            }
+        )
+        out = subprocess.run(
+            ["git", *args], cwd=self.root, env=env, input=input, capture_output=True, check=True
+        )
         return out.stdout.decode("utf-8", "surrogateescape")
 
     def write(self, path: str, content: str | bytes) -> Path:
@@ -74,8 +81,9 @@ class _BytesStdin(io.StringIO):
         self.buffer = io.BytesIO(data)
 
 
-def run_cli(args: list[str], cwd: Path, env: Mapping[str, str] | None = None,
-            stdin: bytes = b"") -> CliRun:
+def run_cli(
+    args: list[str], cwd: Path, env: Mapping[str, str] | None = None, stdin: bytes = b""
+) -> CliRun:
     out, err = io.StringIO(), io.StringIO()
     base = {k: v for k, v in os.environ.items() if not k.startswith("REVIEWBOT_")}
     base.update(env or {})
@@ -103,8 +111,10 @@ def llama() -> Iterator[LlamaServer]:
 
 def server_report(srv: LlamaServer) -> str:
     times = srv.generation_seconds()
-    head = (f"{len(times)} completions, server time {sum(times):.1f} s in all, longest "
-            f"{max(times, default=0.0):.1f} s\n")
+    head = (
+        f"{len(times)} completions, server time {sum(times):.1f} s in all, longest "
+        f"{max(times, default=0.0):.1f} s\n"
+    )
     return head + srv.log_text()[-4000:]
 
 

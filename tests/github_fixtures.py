@@ -18,8 +18,11 @@ from tests.github_support import file_patches, shop_repo
 TOKEN = "ghs_actionsTOKEN0123456789"
 REPO = "octo/shop"
 NUMBER = 7
-QUIET = {"REVIEWBOT_TESTS": "0", "REVIEWBOT_GITHUB_WRITE_DELAY": "0",
-         "REVIEWBOT_MARKER_KEY": "test-marker-key-0123456789abcdef"}
+QUIET = {
+    "REVIEWBOT_TESTS": "0",
+    "REVIEWBOT_GITHUB_WRITE_DELAY": "0",
+    "REVIEWBOT_MARKER_KEY": "test-marker-key-0123456789abcdef",
+}
 """Environment for most runs: no test suggestions (one test turns them on), no write delay."""
 
 
@@ -29,7 +32,8 @@ def fake() -> Iterator[FakeGitHub]:
         server.add_token(TOKEN, "github-actions[bot]", "actions")
         yield server
         assert server.violations == [], "outside GitHub's API description: " + "\n".join(
-            server.violations[:20])
+            server.violations[:20]
+        )
 
 
 @dataclass

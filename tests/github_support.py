@@ -90,14 +90,15 @@ def file_patches(repo: GitRepo, base: str, head: str) -> list[FakeFile]:
         code, path = parts[0], parts[-1]
         old = parts[1] if code.startswith("R") else None
         status = {"A": "added", "D": "removed", "M": "modified"}.get(code[0], "renamed")
-        args = ["diff", "-M", "--no-color", base, head, "--", *( [old, path] if old else [path])]
+        args = ["diff", "-M", "--no-color", base, head, "--", *([old, path] if old else [path])]
         text = repo.git(*args)
         m = _HEADER_END.search(text)
-        patch = text[m.start():].rstrip("\n") if m else None
+        patch = text[m.start() :].rstrip("\n") if m else None
         content = None
         if status != "removed":
-            content = subprocess.run(["git", "show", f"{head}:{path}"], cwd=repo.root,
-                                     capture_output=True, check=True).stdout
+            content = subprocess.run(
+                ["git", "show", f"{head}:{path}"], cwd=repo.root, capture_output=True, check=True
+            ).stdout
         out.append(FakeFile(path, status, patch, old, content))
     return out
 
@@ -115,5 +116,6 @@ def shop_repo(git_repo: GitRepo, config: str | None = None) -> tuple[str, str]:
 
 
 def client(base_url: str, token: str) -> github.Github:
-    return make_github(token, base_url, retry=safe_retry(backoff_factor=0.01),
-                       seconds_between_writes=0)
+    return make_github(
+        token, base_url, retry=safe_retry(backoff_factor=0.01), seconds_between_writes=0
+    )

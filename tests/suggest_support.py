@@ -40,13 +40,17 @@ def config(**overrides: Any) -> Config:
     return load_config(env={}, overrides={"static_checks": False, **overrides})
 
 
-def review(repo: GitRepo, cfg: Config, *, isolation: str = "auto",
-           env: Mapping[str, str] | None = None) -> ReviewResult:
+def review(
+    repo: GitRepo, cfg: Config, *, isolation: str = "auto", env: Mapping[str, str] | None = None
+) -> ReviewResult:
     backend = create_backend(cfg)
     try:
-        return run_review(git_source(repo.root, rev="HEAD~1..HEAD"), cfg, backend,
-                          suggester=partial(suggest_tests, isolation=isolation, env=env,
-                                            execute=True))
+        return run_review(
+            git_source(repo.root, rev="HEAD~1..HEAD"),
+            cfg,
+            backend,
+            suggester=partial(suggest_tests, isolation=isolation, env=env, execute=True),
+        )
     finally:
         backend.close()
 

@@ -47,37 +47,63 @@ class Runner:
     base: str
     head: str
 
-    def run(self, event: dict[str, Any], *, token: str = TOKEN, name: str = "pull_request",
-            extra: dict[str, str] | None = None) -> tuple[subprocess.CompletedProcess[str],
-                                                          dict[str, str], str]:
+    def run(
+        self,
+        event: dict[str, Any],
+        *,
+        token: str = TOKEN,
+        name: str = "pull_request",
+        extra: dict[str, str] | None = None,
+    ) -> tuple[subprocess.CompletedProcess[str], dict[str, str], str]:
         event_path = self.tmp / "event.json"
         event_path.write_text(json.dumps(event), encoding="utf-8")
         output, summary = self.tmp / "output.txt", self.tmp / "summary.md"
         output.write_text("")
         summary.write_text("")
         env = {
-            "PATH": os.environ.get("PATH", ""), "HOME": str(self.tmp), "CI": "true",
-            "GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": name,
-            "GITHUB_EVENT_PATH": str(event_path), "GITHUB_REPOSITORY": REPO,
-            "GITHUB_API_URL": self.fake.base_url, "GITHUB_TOKEN": token,
-            "GITHUB_WORKSPACE": str(self.repo.root), "GITHUB_OUTPUT": str(output),
-            "GITHUB_STEP_SUMMARY": str(summary), "REVIEWBOT_TESTS": "0",
-            "REVIEWBOT_GITHUB_WRITE_DELAY": "0", "REVIEWBOT_SARIF": "reviewbot.sarif",
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": str(self.tmp),
+            "CI": "true",
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_EVENT_NAME": name,
+            "GITHUB_EVENT_PATH": str(event_path),
+            "GITHUB_REPOSITORY": REPO,
+            "GITHUB_API_URL": self.fake.base_url,
+            "GITHUB_TOKEN": token,
+            "GITHUB_WORKSPACE": str(self.repo.root),
+            "GITHUB_OUTPUT": str(output),
+            "GITHUB_STEP_SUMMARY": str(summary),
+            "REVIEWBOT_TESTS": "0",
+            "REVIEWBOT_GITHUB_WRITE_DELAY": "0",
+            "REVIEWBOT_SARIF": "reviewbot.sarif",
             "REVIEWBOT_MARKER_KEY": MARKER_KEY,
             **(extra or {}),
         }
-        proc = subprocess.run([sys.executable, "-m", "reviewbot", "action"], cwd=self.repo.root,
-                              env=env, capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            [sys.executable, "-m", "reviewbot", "action"],
+            cwd=self.repo.root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         outputs = dict(line.split("=", 1) for line in output.read_text().splitlines() if line)
         return proc, outputs, summary.read_text()
 
-    def state(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]],
-                             list[dict[str, Any]]]:
+    def state(
+        self,
+    ) -> tuple[
+        list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]
+    ]:
         repo = self.fake.repos[REPO]
         pr = repo.pulls[NUMBER]
         r = self.fake.routes
-        return (r.review_comments(repo, pr), r._issue_comments(pr), r._reviews(pr),
-                r.check_runs(repo))
+        return (
+            r.review_comments(repo, pr),
+            r._issue_comments(pr),
+            r._reviews(pr),
+            r.check_runs(repo),
+        )
 
     def expected(self) -> tuple[Finding, ...]:
         return local_findings(self.repo, self.base, self.head)
@@ -88,8 +114,13 @@ def runner(fake: FakeGitHub, git_repo: GitRepo, tmp_path: Path) -> Runner:
     """The payload's PR #2 on the fake, its files from the shop change (real commits)."""
     base, head = shop_repo(git_repo)
     pr = payload("opened")["pull_request"]
-    fake.open_pr(REPO, NUMBER, file_patches(git_repo, base, head),
-                 base_sha=pr["base"]["sha"], head_sha=pr["head"]["sha"])
+    fake.open_pr(
+        REPO,
+        NUMBER,
+        file_patches(git_repo, base, head),
+        base_sha=pr["base"]["sha"],
+        head_sha=pr["head"]["sha"],
+    )
     return Runner(fake, git_repo, tmp_path, base, head)
 
 
@@ -169,8 +200,13 @@ def test_fork_pr_with_read_only_token_falls_back_to_annotations(runner: Runner) 
 def test_workspace_with_the_head_commit_is_read_locally(runner: Runner) -> None:
     event = payload("opened")
     runner.fake.repos[REPO].pulls.clear()
-    runner.fake.open_pr(REPO, NUMBER, file_patches(runner.repo, runner.base, runner.head),
-                        base_sha=runner.base, head_sha=runner.head)
+    runner.fake.open_pr(
+        REPO,
+        NUMBER,
+        file_patches(runner.repo, runner.base, runner.head),
+        base_sha=runner.base,
+        head_sha=runner.head,
+    )
     proc, _, _ = runner.run(event)
     assert proc.returncode == 1, proc.stderr
     assert not runner.fake.calls("GET", r"/contents/shop/orders\.py$")
@@ -189,7 +225,13 @@ def test_other_events_and_closed_prs_are_skipped(runner: Runner) -> None:
 
 def test_missing_runner_environment_is_a_usage_error(tmp_path: Path) -> None:
     env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path)}
-    proc = subprocess.run([sys.executable, "-m", "reviewbot", "action"], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "reviewbot", "action"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2 and "not inside GitHub Actions" in proc.stderr
     assert "reviewbot pr OWNER/REPO#NUMBER" in proc.stderr

@@ -15,18 +15,31 @@ from reviewbot.config import ENV_KEYS
 from reviewbot.github.flow import PublishOutcome
 
 ROOT = Path(__file__).parent.parent
-WORKFLOWS = [ROOT / ".github/workflows/ci.yml", ROOT / ".github/workflows/reviewbot-example.yml",
-             ROOT / "examples/workflows/reviewbot.yml"]
-ACTION_ENV = {"REVIEWBOT_GITHUB_TOKEN", "REVIEWBOT_CONFIG_PATH", "REVIEWBOT_SARIF",
-              "REVIEWBOT_MARKER_KEY", "REVIEWBOT_BOT_LOGIN", "REVIEWBOT_IMPORT"}
+WORKFLOWS = [
+    ROOT / ".github/workflows/ci.yml",
+    ROOT / ".github/workflows/reviewbot-example.yml",
+    ROOT / "examples/workflows/reviewbot.yml",
+]
+ACTION_ENV = {
+    "REVIEWBOT_GITHUB_TOKEN",
+    "REVIEWBOT_CONFIG_PATH",
+    "REVIEWBOT_SARIF",
+    "REVIEWBOT_MARKER_KEY",
+    "REVIEWBOT_BOT_LOGIN",
+    "REVIEWBOT_IMPORT",
+}
 
 
 def _check_jsonschema(schema: str, path: Path) -> subprocess.CompletedProcess[str]:
     exe = Path(sys.executable).with_name("check-jsonschema")
     if not exe.exists():
         pytest.fail("check-jsonschema is not installed: pip install -e '.[dev]'")
-    return subprocess.run([str(exe), "--builtin-schema", schema, str(path)],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [str(exe), "--builtin-schema", schema, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_action_yml_is_a_valid_action() -> None:
@@ -59,11 +72,20 @@ def test_action_inputs_map_to_settings_reviewbot_reads() -> None:
 
 def test_action_outputs_are_written_by_the_command() -> None:
     action = yaml.safe_load((ROOT / "action.yml").read_text())
-    outcome = PublishOutcome(head_sha="a" * 40, review_id=None, comments_posted=0,
-                             comments_skipped_existing=0, comments_moved_to_summary=0,
-                             comments_deleted_stale=0, summary_comment_id=None,
-                             check_run_id=None, findings_total=0, findings_by_severity={},
-                             findings_by_category={}, failed=False)
+    outcome = PublishOutcome(
+        head_sha="a" * 40,
+        review_id=None,
+        comments_posted=0,
+        comments_skipped_existing=0,
+        comments_moved_to_summary=0,
+        comments_deleted_stale=0,
+        summary_comment_id=None,
+        check_run_id=None,
+        findings_total=0,
+        findings_by_severity={},
+        findings_by_category={},
+        failed=False,
+    )
     written = set(outputs(outcome, None))
     for name, spec in action["outputs"].items():
         assert spec["value"] == f"${{{{ steps.review.outputs.{name} }}}}"
@@ -71,11 +93,16 @@ def test_action_outputs_are_written_by_the_command() -> None:
 
 
 def test_example_workflow_has_the_minimum_permissions() -> None:
-    for path in (ROOT / "examples/workflows/reviewbot.yml",
-                 ROOT / ".github/workflows/reviewbot-example.yml"):
+    for path in (
+        ROOT / "examples/workflows/reviewbot.yml",
+        ROOT / ".github/workflows/reviewbot-example.yml",
+    ):
         wf = yaml.safe_load(path.read_text())
-        assert wf["permissions"] == {"contents": "read", "pull-requests": "write",
-                                     "checks": "write"}
+        assert wf["permissions"] == {
+            "contents": "read",
+            "pull-requests": "write",
+            "checks": "write",
+        }
         assert "pull_request_target" not in wf[True]  # yaml reads the `on:` key as True
     text = (ROOT / "examples/workflows/reviewbot.yml").read_text()
     assert "pull_request_target" in text and "do NOT add a checkout of the PR head" in text

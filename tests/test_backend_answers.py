@@ -9,9 +9,17 @@ from hypothesis import strategies as st
 
 from reviewbot.backends.answers import TOO_DEEP, Choice, build_result, parse_answer
 
-F1 = {"path": "a.py", "line": 3, "end_line": 3, "category": "bug", "severity": "error",
-      "title": "t", "message": "m", "suggestion": None}
-F2 = {**F1, "line": 4, "end_line": 4, "title": "second {tricky] \"quote\""}
+F1 = {
+    "path": "a.py",
+    "line": 3,
+    "end_line": 3,
+    "category": "bug",
+    "severity": "error",
+    "title": "t",
+    "message": "m",
+    "suggestion": None,
+}
+F2 = {**F1, "line": 4, "end_line": 4, "title": 'second {tricky] "quote"'}
 
 
 def test_plain_object() -> None:
@@ -51,8 +59,9 @@ def test_truncated_after_complete_empty_list_is_an_answer() -> None:
 def test_one_repair_step_fixes_trailing_commas_and_python_literals() -> None:
     text = '{"findings": [{"path": "a.py", "line": 1, "ok": True, "s": None, "x": "a, ]",},],}'
     parsed = parse_answer(text)
-    assert parsed.value == {"findings": [{"path": "a.py", "line": 1, "ok": True, "s": None,
-                                          "x": "a, ]"}]}
+    assert parsed.value == {
+        "findings": [{"path": "a.py", "line": 1, "ok": True, "s": None, "x": "a, ]"}]
+    }
     assert parsed.note is not None and "repair" in parsed.note
 
 
@@ -68,10 +77,17 @@ def test_no_object_and_empty_answers() -> None:
 
 
 def test_build_result_keeps_every_parseable_sample_and_notes_the_rest() -> None:
-    res = build_result("chunk-1", [Choice(json.dumps({"findings": [F1]}), "stop"),
-                                   Choice("garbage", "stop"),
-                                   Choice(json.dumps({"findings": []}), "stop")], requested=3,
-                       prompt_tokens=10, completion_tokens=20)
+    res = build_result(
+        "chunk-1",
+        [
+            Choice(json.dumps({"findings": [F1]}), "stop"),
+            Choice("garbage", "stop"),
+            Choice(json.dumps({"findings": []}), "stop"),
+        ],
+        requested=3,
+        prompt_tokens=10,
+        completion_tokens=20,
+    )
     assert res.error is None
     assert res.samples == ({"findings": [F1]}, {"findings": []})
     assert res.notes == ("1 of 3 samples unusable: answer has no JSON object: 'garbage'",)
@@ -79,16 +95,21 @@ def test_build_result_keeps_every_parseable_sample_and_notes_the_rest() -> None:
     assert none.samples == () and none.error == "answer has no JSON object: 'nope'"
 
 
-_finding = st.fixed_dictionaries({
-    "path": st.text(min_size=1, max_size=12), "line": st.integers(1, 10_000),
-    "title": st.text(max_size=20), "suggestion": st.one_of(st.none(), st.text(max_size=20)),
-})
+_finding = st.fixed_dictionaries(
+    {
+        "path": st.text(min_size=1, max_size=12),
+        "line": st.integers(1, 10_000),
+        "title": st.text(max_size=20),
+        "suggestion": st.one_of(st.none(), st.text(max_size=20)),
+    }
+)
 
 
 @settings(max_examples=150, deadline=None)
 @given(st.lists(_finding, max_size=5), st.data())
 def test_any_truncation_yields_a_prefix_of_the_findings_or_an_error(
-        findings: list[dict[str, object]], data: st.DataObject) -> None:
+    findings: list[dict[str, object]], data: st.DataObject
+) -> None:
     full = json.dumps({"findings": findings}, ensure_ascii=data.draw(st.booleans()))
     cut = data.draw(st.integers(0, len(full)))
     parsed = parse_answer(full[:cut], "length")
@@ -104,19 +125,26 @@ def test_json_answer_whose_strings_contain_fences_is_parsed_whole() -> None:
 
     text = '{"tests": [{"code": "```python\\nassert f(1) == 2\\n```", "target": "m.f"}]}'
     parsed = parse_answer(text, "stop")
-    assert parsed.value == {"tests": [{"code": "```python\nassert f(1) == 2\n```",
-                                       "target": "m.f"}]}
+    assert parsed.value == {
+        "tests": [{"code": "```python\nassert f(1) == 2\n```", "target": "m.f"}]
+    }
 
 
 def test_repair_error_names_the_position_once() -> None:
     assert parse_answer('{"a": 1 2}').error == (
-        "answer is not valid JSON even after one repair (Expecting ',' delimiter at character 8)")
-    for text in ('{"a": 1 2}', '{a: [oops]}', '{"a": "\\u12zz"}', '{"a": "x\x01"} }'):
+        "answer is not valid JSON even after one repair (Expecting ',' delimiter at character 8)"
+    )
+    for text in ('{"a": 1 2}', "{a: [oops]}", '{"a": "\\u12zz"}', '{"a": "x\x01"} }'):
         error = parse_answer(text).error or ""
         assert " at at " not in error
 
 
 def test_build_result_turns_a_too_deep_answer_into_an_error() -> None:
-    res = build_result("chunk-0", [Choice("[" * 50_000 + "]" * 50_000, "stop"),
-                                   Choice('{"findings": ' + "[" * 50_000, "length")])
+    res = build_result(
+        "chunk-0",
+        [
+            Choice("[" * 50_000 + "]" * 50_000, "stop"),
+            Choice('{"findings": ' + "[" * 50_000, "length"),
+        ],
+    )
     assert res.samples == () and res.error == TOO_DEEP

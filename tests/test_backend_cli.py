@@ -13,11 +13,14 @@ from tests.conftest import GitRepo, run_cli
 from tests.fakes.vllm_server import FakeRequest, FakeVLLM, Reply, finding, on_changed_lines
 
 MODEL = "codellama/CodeLlama-7b-Instruct-hf"
-BASE = ("import os\n\n\ndef load(path):\n    return open(path).read()\n\n\n"
-        "def keep():\n    return 1\n")
-HEAD = ("import os\n\n\ndef load(path):\n    data = open(path).read()\n    return eval(data)\n\n\n"
-        "def keep():\n    return 1\n\n\ndef added(x):\n    total = 0\n    for i in range(x):\n"
-        "        total += i\n    return total\n")
+BASE = (
+    "import os\n\n\ndef load(path):\n    return open(path).read()\n\n\ndef keep():\n    return 1\n"
+)
+HEAD = (
+    "import os\n\n\ndef load(path):\n    data = open(path).read()\n    return eval(data)\n\n\n"
+    "def keep():\n    return 1\n\n\ndef added(x):\n    total = 0\n    for i in range(x):\n"
+    "        total += i\n    return total\n"
+)
 CONFIG = "llm:\n  retries: 1\n  read_timeout: 10\n"
 
 
@@ -30,8 +33,23 @@ def repo_with_change(git_repo: GitRepo) -> GitRepo:
 
 
 def review(repo: GitRepo, url: str, *extra: str, env: dict[str, str] | None = None) -> Any:
-    res = run_cli(["diff", "--backend", "vllm", "--llm-url", url, "--model", MODEL,
-                   "--format", "json", "--no-tests", *extra], repo.root, env=env)
+    res = run_cli(
+        [
+            "diff",
+            "--backend",
+            "vllm",
+            "--llm-url",
+            url,
+            "--model",
+            MODEL,
+            "--format",
+            "json",
+            "--no-tests",
+            *extra,
+        ],
+        repo.root,
+        env=env,
+    )
     data = json.loads(res.out) if res.out.strip().startswith("{") else None
     return res, data
 
@@ -66,13 +84,16 @@ def test_server_down_gives_static_findings_and_one_clear_line(git_repo: GitRepo)
     res, data = review(repo, url)
     assert res.code == 1
     assert [f.get("rule_id") for f in data["findings"]] == ["py.eval"]
-    assert res.err == (f"reviewbot: model skipped, static checks only: no LLM server at "
-                       f"{url}/models (connection refused)\n")
+    assert res.err == (
+        f"reviewbot: model skipped, static checks only: no LLM server at "
+        f"{url}/models (connection refused)\n"
+    )
     assert data["model_error"] == f"no LLM server at {url}/models (connection refused)"
     res_none, _ = review(repo, url, "--fail-on", "none")
     assert res_none.code == 0
-    text = run_cli(["diff", "--backend", "vllm", "--llm-url", url, "--model", MODEL,
-                    "--no-tests"], repo.root)
+    text = run_cli(
+        ["diff", "--backend", "vllm", "--llm-url", url, "--model", MODEL, "--no-tests"], repo.root
+    )
     assert text.code == 1 and text.err == ""
     assert f"note: model skipped: no LLM server at {url}/models (connection refused)" in text.out
 
@@ -90,8 +111,9 @@ def test_unknown_model_falls_back_with_the_served_list(git_repo: GitRepo) -> Non
     with FakeVLLM(model="other/model") as srv:
         res, data = review(repo, srv.url)
     assert res.code == 1
-    assert data["model_error"] == (f"model '{MODEL}' is not served at {srv.url}; "
-                                   "it serves: other/model")
+    assert data["model_error"] == (
+        f"model '{MODEL}' is not served at {srv.url}; it serves: other/model"
+    )
 
 
 def test_every_chunk_failing_still_delivers_static_findings(git_repo: GitRepo) -> None:
@@ -130,8 +152,13 @@ def test_samples_keep_findings_enough_samples_agree_on(git_repo: GitRepo) -> Non
         line = req.changed_lines()["app.py"][0]
         agreed = finding("app.py", line, "reads whole file", severity="warning")
         lone = finding("app.py", line + 1, "only one sample says this", severity="warning")
-        return Reply([json.dumps({"findings": [agreed, lone]}),
-                      json.dumps({"findings": [agreed]}), json.dumps({"findings": []})])
+        return Reply(
+            [
+                json.dumps({"findings": [agreed, lone]}),
+                json.dumps({"findings": [agreed]}),
+                json.dumps({"findings": []}),
+            ]
+        )
 
     with FakeVLLM(respond, model=MODEL) as srv:
         res, data = review(repo, srv.url)
@@ -148,9 +175,12 @@ def test_answer_paths_are_repaired_only_on_a_slash_boundary(git_repo: GitRepo) -
 
     def answer(req: FakeRequest) -> dict[str, Any]:
         line = req.changed_lines()["app.py"][0]
-        return {"findings": [
-            finding("src/app.py", line, "looks wrong"),  # prefixed: the same file
-            finding("xapp.py", line, "another file")]}  # a different file
+        return {
+            "findings": [
+                finding("src/app.py", line, "looks wrong"),  # prefixed: the same file
+                finding("xapp.py", line, "another file"),
+            ]
+        }  # a different file
 
     with FakeVLLM(answer, model=MODEL) as srv:
         res, data = review(repo, srv.url)
@@ -162,8 +192,9 @@ def test_answer_paths_are_repaired_only_on_a_slash_boundary(git_repo: GitRepo) -
 def test_some_chunks_failing_are_said_on_stderr_and_in_every_report(git_repo: GitRepo) -> None:
     """One chunk of two failing (the other answered) is not silent: one stderr line, and a
     note in the JSON, text and markdown reports; the test writer's failures likewise."""
-    git_repo.write(".reviewbot.yml", "llm:\n  retries: 0\n  read_timeout: 10\n"
-                                     "  max_prompt_tokens: 700\n")
+    git_repo.write(
+        ".reviewbot.yml", "llm:\n  retries: 0\n  read_timeout: 10\n  max_prompt_tokens: 700\n"
+    )
     git_repo.write("app.py", BASE)
     git_repo.write("other.py", "def keep():\n    return 1\n")
     git_repo.commit("base")
@@ -179,10 +210,37 @@ def test_some_chunks_failing_are_said_on_stderr_and_in_every_report(git_repo: Gi
 
     with FakeVLLM(respond, model=MODEL) as srv:
         res, data = review(git_repo, srv.url, "--fail-on", "none")
-        text = run_cli(["diff", "--backend", "vllm", "--llm-url", srv.url, "--model", MODEL,
-                        "--no-tests", "--fail-on", "none"], git_repo.root)
-        md = run_cli(["diff", "--backend", "vllm", "--llm-url", srv.url, "--model", MODEL,
-                      "--format", "markdown", "--fail-on", "none"], git_repo.root)
+        text = run_cli(
+            [
+                "diff",
+                "--backend",
+                "vllm",
+                "--llm-url",
+                srv.url,
+                "--model",
+                MODEL,
+                "--no-tests",
+                "--fail-on",
+                "none",
+            ],
+            git_repo.root,
+        )
+        md = run_cli(
+            [
+                "diff",
+                "--backend",
+                "vllm",
+                "--llm-url",
+                srv.url,
+                "--model",
+                MODEL,
+                "--format",
+                "markdown",
+                "--fail-on",
+                "none",
+            ],
+            git_repo.root,
+        )
     cov = data["coverage"]
     assert res.code == 0 and cov["chunks_total"] == 2 and cov["chunks_model_reviewed"] == 1, cov
     assert data["model_error"] is None  # the model was used: not a fallback
@@ -195,8 +253,7 @@ def test_some_chunks_failing_are_said_on_stderr_and_in_every_report(git_repo: Gi
     assert writer in md.err and writer in md.out, md.err
 
 
-def test_every_backend_flag_offers_the_registry_and_config_accepts_the_same(
-        tmp_path: Path) -> None:
+def test_every_backend_flag_offers_the_registry_and_config_accepts_the_same(tmp_path: Path) -> None:
     """The names come from ``reviewbot.backends.REGISTRY``: each command's ``--backend``
     lists them in that order, and ``backend:`` in the config accepts exactly those."""
     from reviewbot.backends import REGISTRY

@@ -40,10 +40,17 @@ def _requests(n: int) -> list[LLMRequest]:
 
 
 def _run(flavor: str, srv: FakeVLLM, n: int) -> list[str | None]:
-    config = load_config(env={}, overrides={"llm.url": srv.url, "llm.model": srv.model,
-                                            "llm.concurrency": 16, "llm.read_timeout": 2.0,
-                                            "llm.retries": 0,
-                                            "llm.structured_output": "json_schema"})
+    config = load_config(
+        env={},
+        overrides={
+            "llm.url": srv.url,
+            "llm.model": srv.model,
+            "llm.concurrency": 16,
+            "llm.read_timeout": 2.0,
+            "llm.retries": 0,
+            "llm.structured_output": "json_schema",
+        },
+    )
     backend = (make_openai if flavor == "openai" else make_vllm)(config)
     try:
         backend.open()
@@ -70,8 +77,9 @@ def test_without_the_gate_the_same_server_times_requests_out() -> None:
 def test_the_slot_count_llama_cpp_reports_is_the_starting_limit() -> None:
     props = {"default_generation_settings": {"n_ctx": 2048}, "total_slots": 4}
     with FakeVLLM(max_model_len=0, props=props) as srv:
-        config = load_config(env={}, overrides={"llm.url": srv.url, "llm.model": srv.model,
-                                                "llm.concurrency": 16})
+        config = load_config(
+            env={}, overrides={"llm.url": srv.url, "llm.model": srv.model, "llm.concurrency": 16}
+        )
         backend = make_openai(config)
         info = backend.open()
         assert info.max_model_len == 2048

@@ -41,11 +41,12 @@ def sleeps() -> Sleeps:
     return Sleeps()
 
 
-def backend(srv: FakeVLLM, sleeps: Sleeps | None = None, flavor: str = "vllm",
-            **extra: Any) -> OpenAICompatibleBackend:
-    b = (make_vllm if flavor == "vllm" else make_openai)(config(srv, **extra),
-                                                         sleep=sleeps if sleeps is not None
-                                                         else Sleeps())
+def backend(
+    srv: FakeVLLM, sleeps: Sleeps | None = None, flavor: str = "vllm", **extra: Any
+) -> OpenAICompatibleBackend:
+    b = (make_vllm if flavor == "vllm" else make_openai)(
+        config(srv, **extra), sleep=sleeps if sleeps is not None else Sleeps()
+    )
     return b
 
 
@@ -73,8 +74,9 @@ def test_unknown_model_lists_served_models() -> None:
         b = make_vllm(load_config(env={}, overrides={"llm.url": srv.url, "llm.model": "nope"}))
         with pytest.raises(BackendError) as exc:
             b.open()
-        assert exc.value.message == (f"model 'nope' is not served at {srv.url}; it serves: "
-                                     "served/one, served/two")
+        assert exc.value.message == (
+            f"model 'nope' is not served at {srv.url}; it serves: served/one, served/two"
+        )
         assert exc.value.hint is not None and "--served-model-name" in exc.value.hint
 
 
@@ -124,11 +126,15 @@ def test_chat_request_shape_for_vllm(chat_srv: FakeVLLM) -> None:
     assert res.error is None and res.samples == (GOOD,)
     assert res.prompt_tokens > 0 and res.completion_tokens > 0
     body = chat_srv.requests[0].body
-    assert body["messages"] == [{"role": "system", "content": "SYSTEM PROMPT"},
-                                {"role": "user", "content": "review this 0"}]
+    assert body["messages"] == [
+        {"role": "system", "content": "SYSTEM PROMPT"},
+        {"role": "user", "content": "review this 0"},
+    ]
     assert (body["temperature"], body["seed"], body["max_tokens"]) == (0.1, 1234, 1024)
-    assert body["response_format"] == {"type": "json_schema", "json_schema": {
-        "name": "reviewbot_answer", "schema": SCHEMA, "strict": True}}
+    assert body["response_format"] == {
+        "type": "json_schema",
+        "json_schema": {"name": "reviewbot_answer", "schema": SCHEMA, "strict": True},
+    }
     assert body["stop"] == ["\n\n\n\n"] and "n" not in body
 
 
@@ -168,8 +174,9 @@ def test_all_requests_are_in_flight_together_up_to_the_limit() -> None:
 
 
 def test_429_honours_retry_after(sleeps: Sleeps) -> None:
-    responder = scripted([Reply.error(429, "too many requests", retry_after=2.5)],
-                         then=lambda req: GOOD)
+    responder = scripted(
+        [Reply.error(429, "too many requests", retry_after=2.5)], then=lambda req: GOOD
+    )
     with FakeVLLM(responder, model=CHAT_MODEL) as srv:
         [res] = backend(srv, sleeps).complete(requests(1))
         assert res.samples == (GOOD,) and res.error is None
@@ -181,15 +188,17 @@ def test_5xx_is_retried_with_backoff_then_reported(sleeps: Sleeps) -> None:
     with FakeVLLM(lambda req: Reply.error(500, "CUDA out of memory"), model=CHAT_MODEL) as srv:
         [res] = backend(srv, sleeps).complete(requests(1))
         assert res.samples == ()
-        assert res.error == (f"HTTP 500 from {srv.url}/chat/completions: CUDA out of memory "
-                             "(after 4 attempts)")
+        assert res.error == (
+            f"HTTP 500 from {srv.url}/chat/completions: CUDA out of memory (after 4 attempts)"
+        )
         assert len(srv.requests) == 4 and len(sleeps) == 3
         assert all(0 <= s <= cap for s, cap in zip(sleeps, (0.5, 1.0, 2.0), strict=True))
 
 
 def test_5xx_then_success(sleeps: Sleeps) -> None:
-    responder = scripted([Reply.error(503, "warming up"), Reply.error(502, "gateway")],
-                         then=lambda req: GOOD)
+    responder = scripted(
+        [Reply.error(503, "warming up"), Reply.error(502, "gateway")], then=lambda req: GOOD
+    )
     with FakeVLLM(responder, model=CHAT_MODEL) as srv:
         [res] = backend(srv, sleeps).complete(requests(1))
         assert res.samples == (GOOD,) and len(sleeps) == 2
@@ -198,7 +207,8 @@ def test_5xx_then_success(sleeps: Sleeps) -> None:
 def test_4xx_is_not_retried_and_carries_vllm_message(sleeps: Sleeps) -> None:
     with FakeVLLM(lambda req: GOOD, model=CHAT_MODEL) as srv:
         [res] = backend(srv, sleeps, **{"llm.structured_output": "guided_json"}).complete(
-            requests(1))
+            requests(1)
+        )
         assert res.error is not None
         assert res.error.startswith(f"HTTP 400 from {srv.url}/chat/completions: ")
         assert "removed guided-decoding field(s) ['guided_json']" in res.error
@@ -300,8 +310,9 @@ def test_openai_flavor_sends_json_object_schema(chat_srv: FakeVLLM) -> None:
 def test_complete_is_thread_safe_across_calls(chat_srv: FakeVLLM) -> None:
     b = backend(chat_srv)
     out: list[int] = []
-    threads = [threading.Thread(target=lambda: out.append(len(b.complete(requests(4)))))
-               for _ in range(3)]
+    threads = [
+        threading.Thread(target=lambda: out.append(len(b.complete(requests(4))))) for _ in range(3)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -311,7 +322,10 @@ def test_complete_is_thread_safe_across_calls(chat_srv: FakeVLLM) -> None:
 
 @pytest.mark.parametrize("shape", ["nested", "flat"])
 def test_error_bodies_of_old_and_new_vllm_read_the_same(shape: str, sleeps: Sleeps) -> None:
-    with FakeVLLM(lambda req: Reply.error(503, "Service   is\nwarming up"), model=CHAT_MODEL,
-                  error_shape=shape) as srv:
+    with FakeVLLM(
+        lambda req: Reply.error(503, "Service   is\nwarming up"),
+        model=CHAT_MODEL,
+        error_shape=shape,
+    ) as srv:
         [res] = backend(srv, sleeps, **{"llm.retries": 0}).complete(requests(1))
         assert res.error == f"HTTP 503 from {srv.url}/chat/completions: Service is warming up"

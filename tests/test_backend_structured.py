@@ -31,35 +31,55 @@ def test_structured_form_defaults_per_backend_and_config_overrides() -> None:
 
 def test_structured_fields_for_each_form() -> None:
     assert structured_fields("json_schema", {**SCHEMA, "title": "Review findings!"}) == {
-        "response_format": {"type": "json_schema", "json_schema": {
-            "name": "Review_findings", "schema": {**SCHEMA, "title": "Review findings!"},
-            "strict": True}}}
+        "response_format": {
+            "type": "json_schema",
+            "json_schema": {
+                "name": "Review_findings",
+                "schema": {**SCHEMA, "title": "Review findings!"},
+                "strict": True,
+            },
+        }
+    }
     assert structured_fields("json_object", SCHEMA) == {
-        "response_format": {"type": "json_object", "schema": SCHEMA}}
+        "response_format": {"type": "json_object", "schema": SCHEMA}
+    }
     assert structured_fields("guided_json", SCHEMA) == {"guided_json": SCHEMA}
     assert structured_fields("none", SCHEMA) == {}
     assert schema_name({}) == "reviewbot_answer"
 
 
-@pytest.mark.parametrize(("configured", "model", "api"), [
-    ("auto", "codellama/CodeLlama-7b-Instruct-hf", "completions"),
-    ("auto", "TheBloke/CodeLlama-13B-Instruct-AWQ", "completions"),
-    ("auto", "Qwen/Qwen2.5-Coder-7B-Instruct", "chat"),
-    ("auto", None, "chat"),
-    ("chat", "codellama/CodeLlama-7b-Instruct-hf", "chat"),
-    ("completions", "anything", "completions"),
-])
+@pytest.mark.parametrize(
+    ("configured", "model", "api"),
+    [
+        ("auto", "codellama/CodeLlama-7b-Instruct-hf", "completions"),
+        ("auto", "TheBloke/CodeLlama-13B-Instruct-AWQ", "completions"),
+        ("auto", "Qwen/Qwen2.5-Coder-7B-Instruct", "chat"),
+        ("auto", None, "chat"),
+        ("chat", "codellama/CodeLlama-7b-Instruct-hf", "chat"),
+        ("completions", "anything", "completions"),
+    ],
+)
 def test_choose_api(configured: str, model: str | None, api: str) -> None:
     assert choose_api(configured, model) == api
 
 
 def test_body_for_llama_cpp_chat_with_samples_and_no_constraint() -> None:
     req = LLMRequest("k", "sys", "usr", SCHEMA, max_tokens=300)
-    body = build_body(req, LLMConfig(samples=3, consensus=2, seed=7, temperature=0.2),
-                      api="chat", model="m", form="none")
-    assert body == {"model": "m", "messages": [{"role": "system", "content": "sys"},
-                                               {"role": "user", "content": "usr"}],
-                    "temperature": 0.2, "seed": 7, "max_tokens": 300, "n": 3}
+    body = build_body(
+        req,
+        LLMConfig(samples=3, consensus=2, seed=7, temperature=0.2),
+        api="chat",
+        model="m",
+        form="none",
+    )
+    assert body == {
+        "model": "m",
+        "messages": [{"role": "system", "content": "sys"}, {"role": "user", "content": "usr"}],
+        "temperature": 0.2,
+        "seed": 7,
+        "max_tokens": 300,
+        "n": 3,
+    }
 
 
 def _response(status: int, **kwargs: object) -> httpx.Response:
@@ -67,8 +87,13 @@ def _response(status: int, **kwargs: object) -> httpx.Response:
 
 
 def test_error_message_reads_every_known_error_shape() -> None:
-    flat = {"object": "error", "message": "The model `x` does not exist.",
-            "type": "NotFoundError", "param": None, "code": 404}
+    flat = {
+        "object": "error",
+        "message": "The model `x` does not exist.",
+        "type": "NotFoundError",
+        "param": None,
+        "code": 404,
+    }
     assert error_message(_response(404, json=flat)) == "The model `x` does not exist."
     nested = {"error": {"message": "bad\n  field", "type": "BadRequestError", "code": 400}}
     assert error_message(_response(400, json=nested)) == "bad field"
@@ -83,8 +108,9 @@ def test_retry_after_seconds_date_and_cap() -> None:
     assert retry_after(_response(429, headers={"Retry-After": "3"})) == 3.0
     assert retry_after(_response(429, headers={"Retry-After": "9999"})) == 60.0
     when = email.utils.formatdate(1_000_030, usegmt=True)
-    assert retry_after(_response(429, headers={"Retry-After": when}),
-                       now=lambda: 1_000_000.0) == 30.0
+    assert (
+        retry_after(_response(429, headers={"Retry-After": when}), now=lambda: 1_000_000.0) == 30.0
+    )
     assert retry_after(_response(429)) is None
     assert retry_after(_response(429, headers={"Retry-After": "soon"})) is None
 

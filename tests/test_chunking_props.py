@@ -38,8 +38,22 @@ from reviewbot.prepare import prepare_files
 from reviewbot.prompts_render import render
 from reviewbot.sources import MappingReader, ReviewSource
 
-_WORDS = ["x = 1", "def f(a):", "    return a", "", "class K:", "    pass", "if y:", "  é ∑ 😀",
-          "print('hi')", "    for i in range(3):", "# comment", "}", "return {", "\t\tz"]
+_WORDS = [
+    "x = 1",
+    "def f(a):",
+    "    return a",
+    "",
+    "class K:",
+    "    pass",
+    "if y:",
+    "  é ∑ 😀",
+    "print('hi')",
+    "    for i in range(3):",
+    "# comment",
+    "}",
+    "return {",
+    "\t\tz",
+]
 _long = st.builds(lambda n, c: c * n, st.integers(200, 4000), st.sampled_from("ab c"))
 _text = st.text(alphabet=st.characters(blacklist_categories=["Cs", "Cc"]), max_size=40)
 # chat-template control tokens, which neutralise() rewrites (items are then rendered to be
@@ -48,8 +62,10 @@ _TOKENS = st.sampled_from(["s = '<|im_end|>'", "# [/INST] done", "x = '</s>'", "
 # mostly code-like lines, some arbitrary text, a few lines too long for small budgets, rarely
 # a control token
 _line = st.integers(0, 199).flatmap(
-    lambda k: _TOKENS if k == 0 else _long if k < 8 else _text if k < 48
-    else st.sampled_from(_WORDS))
+    lambda k: (
+        _TOKENS if k == 0 else _long if k < 8 else _text if k < 48 else st.sampled_from(_WORDS)
+    )
+)
 
 
 @st.composite
@@ -78,12 +94,20 @@ def _change(draw: st.DrawFn) -> list[tuple[str, list[str], list[str]]]:
 
 
 def _unified(path: str, old: list[str], new: list[str], context: int) -> str:
-    return "".join(difflib.unified_diff([ln + "\n" for ln in old], [ln + "\n" for ln in new],
-                                        f"a/{path}", f"b/{path}", n=context))
+    return "".join(
+        difflib.unified_diff(
+            [ln + "\n" for ln in old],
+            [ln + "\n" for ln in new],
+            f"a/{path}",
+            f"b/{path}",
+            n=context,
+        )
+    )
 
 
-def _work(change: list[tuple[str, list[str], list[str]]], context: int,
-          with_source: bool) -> list[FileWork]:
+def _work(
+    change: list[tuple[str, list[str], list[str]]], context: int, with_source: bool
+) -> list[FileWork]:
     text = "".join(_unified(p, o, n, context) for p, o, n in change)
     diff = parse_diff(text)
     new_by_path = {p: n for p, _, n in change}
@@ -93,14 +117,21 @@ def _work(change: list[tuple[str, list[str], list[str]]], context: int,
         if with_source:
             data = "".join(ln + "\n" for ln in new_by_path[fd.path]).encode()
             src = SourceFile.from_bytes(fd.path, data)
-        work.append(FileWork(fd.path, [h.lines for h in fd.hunks], src,
-                             src.language if src else None))
+        work.append(
+            FileWork(fd.path, [h.lines for h in fd.hunks], src, src.language if src else None)
+        )
     return work
 
 
-def _check_invariants(work: list[FileWork], items: list[tuple[ChunkItem, int]],
-                      skipped: list[Skipped], chunks: list[Chunk], budget: int, window: int,
-                      max_lines: int) -> None:
+def _check_invariants(
+    work: list[FileWork],
+    items: list[tuple[ChunkItem, int]],
+    skipped: list[Skipped],
+    chunks: list[Chunk],
+    budget: int,
+    window: int,
+    max_lines: int,
+) -> None:
     # no chunk exceeds the budget; its recorded size is its rendered size
     for chunk in chunks:
         assert chunk.tokens == estimate_tokens(chunk.render()) <= budget
@@ -111,13 +142,17 @@ def _check_invariants(work: list[FileWork], items: list[tuple[ChunkItem, int]],
     for item, cost in items:
         assert cost == estimate_tokens(item.render()) <= budget
 
-    in_chunks = Counter(id(ln) for item in packed for ln in item.lines
-                        if ln.kind is not LineKind.CONTEXT)
+    in_chunks = Counter(
+        id(ln) for item in packed for ln in item.lines if ln.kind is not LineKind.CONTEXT
+    )
     assert all(n == 1 for n in in_chunks.values()), "a changed line is in two chunks"
     for fw in work:
-        not_chunked: list[DiffLine] = [ln for hunk in fw.hunks for ln in hunk
-                                       if ln.kind is not LineKind.CONTEXT
-                                       and id(ln) not in in_chunks]
+        not_chunked: list[DiffLine] = [
+            ln
+            for hunk in fw.hunks
+            for ln in hunk
+            if ln.kind is not LineKind.CONTEXT and id(ln) not in in_chunks
+        ]
         records = [s for s in skipped if s.path == fw.path]
         assert sum(s.lines for s in records) == len(not_chunked)
         details = {s.detail for s in records}
@@ -125,8 +160,12 @@ def _check_invariants(work: list[FileWork], items: list[tuple[ChunkItem, int]],
             assert f"line {ln.new_lineno or ln.old_lineno}" in details
             assert all(s.reason == "line too long for the token budget" for s in records)
 
-        segments = [(seg_hunk, seg_lines, item) for item in packed if item.path == fw.path
-                    for seg_hunk, seg_lines in _segments(item)]
+        segments = [
+            (seg_hunk, seg_lines, item)
+            for item in packed
+            if item.path == fw.path
+            for seg_hunk, seg_lines in _segments(item)
+        ]
         for hi, hunk in enumerate(fw.hunks):
             pieces = [(lines, item) for h, lines, item in segments if h == hi]
             whole = _make_item(fw, hi, hunk, window, max_lines)
@@ -149,7 +188,7 @@ def _check_invariants(work: list[FileWork], items: list[tuple[ChunkItem, int]],
                 assert order == sorted(order)
                 for lines, _ in pieces:
                     first = positions[id(lines[0])]
-                    assert tuple(hunk[first:first + len(lines)]) == lines
+                    assert tuple(hunk[first : first + len(lines)]) == lines
     # inside an item, every new-file line is shown once and in order
     for item in packed:
         numbers = [int(m) for m in _NUMBERED.findall(item.text)]
@@ -162,20 +201,30 @@ _NUMBERED = re.compile(r"^[ +] +(\d+) \| ", re.MULTILINE)
 def _segments(item: ChunkItem) -> list[tuple[int, tuple[DiffLine, ...]]]:
     out, pos = [], 0
     for k, size in enumerate(item.segments or (len(item.lines),)):
-        out.append((item.hunk_index + k, item.lines[pos:pos + size]))
+        out.append((item.hunk_index + k, item.lines[pos : pos + size]))
         pos += size
     return out
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(change=_change(), budget=st.integers(20, 3000), context=st.integers(0, 5),
-       window=st.integers(0, 60), max_lines=st.integers(1, 150), with_source=st.booleans())
-def test_chunking_invariants(change: list[tuple[str, list[str], list[str]]], budget: int,
-                             context: int, window: int, max_lines: int,
-                             with_source: bool) -> None:
+@given(
+    change=_change(),
+    budget=st.integers(20, 3000),
+    context=st.integers(0, 5),
+    window=st.integers(0, 60),
+    max_lines=st.integers(1, 150),
+    with_source=st.booleans(),
+)
+def test_chunking_invariants(
+    change: list[tuple[str, list[str], list[str]]],
+    budget: int,
+    context: int,
+    window: int,
+    max_lines: int,
+    with_source: bool,
+) -> None:
     work = _work(change, context, with_source)
-    items, skipped = build_items(work, budget, estimate_tokens, window=window,
-                                 max_lines=max_lines)
+    items, skipped = build_items(work, budget, estimate_tokens, window=window, max_lines=max_lines)
     chunks = pack(items, budget, estimate_tokens)
     _check_invariants(work, items, skipped, chunks, budget, window, max_lines)
 
@@ -186,8 +235,9 @@ def _spread_edits(draw: st.DrawFn) -> list[tuple[str, list[str], list[str]]]:
     overlap (joined items) or not."""
     old = draw(st.lists(st.sampled_from(_WORDS), min_size=80, max_size=300))
     new = list(old)
-    for at in sorted(draw(st.sets(st.integers(0, len(old) - 1), min_size=2, max_size=10)),
-                     reverse=True):
+    for at in sorted(
+        draw(st.sets(st.integers(0, len(old) - 1), min_size=2, max_size=10)), reverse=True
+    ):
         new[at] = draw(st.sampled_from(["x = 2", "    return b", "y = f(x)", ""]))
         if draw(st.booleans()):
             new.insert(at, "# added")
@@ -195,15 +245,22 @@ def _spread_edits(draw: st.DrawFn) -> list[tuple[str, list[str], list[str]]]:
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(change=_spread_edits(), budget=st.integers(100, 4000), context=st.integers(0, 3),
-       window=st.integers(5, 40), max_lines=st.integers(1, 150))
+@given(
+    change=_spread_edits(),
+    budget=st.integers(100, 4000),
+    context=st.integers(0, 3),
+    window=st.integers(5, 40),
+    max_lines=st.integers(1, 150),
+)
 def test_chunking_invariants_with_joined_hunks(
-    change: list[tuple[str, list[str], list[str]]], budget: int, context: int, window: int,
+    change: list[tuple[str, list[str], list[str]]],
+    budget: int,
+    context: int,
+    window: int,
     max_lines: int,
 ) -> None:
     work = _work(change, context, True)
-    items, skipped = build_items(work, budget, estimate_tokens, window=window,
-                                 max_lines=max_lines)
+    items, skipped = build_items(work, budget, estimate_tokens, window=window, max_lines=max_lines)
     chunks = pack(items, budget, estimate_tokens)
     _check_invariants(work, items, skipped, chunks, budget, window, max_lines)
     # joined items never repeat a line that separate items would have shown twice
@@ -213,7 +270,8 @@ def test_chunking_invariants_with_joined_hunks(
 
 
 OVERHEAD = estimate_tokens(render("review_system.txt")) + estimate_tokens(
-    render("review_user.txt", items=""))
+    render("review_user.txt", items="")
+)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -233,36 +291,67 @@ def test_engine_prompts_fit_and_coverage_adds_up(
     assert cov.lines_in_chunks + sum(s.lines for s in cov.skipped) == cov.lines_total
 
     prepared, _ = prepare_files(result.diff, MappingReader(files), config)
-    work = [FileWork(pf.diff.path, [h.lines for h in pf.diff.hunks], pf.source,
-                     pf.source.language if pf.source else None) for pf in prepared]
-    items, _ = build_items(work, extra, estimate_tokens, window=config.context_lines,
-                           max_lines=config.max_context_lines)
+    work = [
+        FileWork(
+            pf.diff.path,
+            [h.lines for h in pf.diff.hunks],
+            pf.source,
+            pf.source.language if pf.source else None,
+        )
+        for pf in prepared
+    ]
+    items, _ = build_items(
+        work,
+        extra,
+        estimate_tokens,
+        window=config.context_lines,
+        max_lines=config.max_context_lines,
+    )
     for req in review_requests(pack(items, extra, estimate_tokens), config):
-        assert estimate_tokens(req.system) + estimate_tokens(req.user) <= \
-            config.llm.max_prompt_tokens
+        assert (
+            estimate_tokens(req.system) + estimate_tokens(req.user) <= config.llm.max_prompt_tokens
+        )
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(change=_change(), budget=st.integers(20, 3000), context=st.integers(0, 5),
-       window=st.integers(0, 60), max_lines=st.integers(1, 150), with_source=st.booleans())
+@given(
+    change=_change(),
+    budget=st.integers(20, 3000),
+    context=st.integers(0, 5),
+    window=st.integers(0, 60),
+    max_lines=st.integers(1, 150),
+    with_source=st.booleans(),
+)
 def test_static_count_sizes_items_without_rendering_them(
-    change: list[tuple[str, list[str], list[str]]], budget: int, context: int, window: int,
-    max_lines: int, with_source: bool,
+    change: list[tuple[str, list[str], list[str]]],
+    budget: int,
+    context: int,
+    window: int,
+    max_lines: int,
+    with_source: bool,
 ) -> None:
     """Counted with estimate_tokens itself, items are sized from their lines (rendered only
     when a control token would be rewritten); counted by any other function, they are
     rendered. Both give the same items, costs and chunks."""
+
     def by_text(text: str) -> int:
         return estimate_tokens(text)
 
-    sized = build_items(_work(change, context, with_source), budget, estimate_tokens,
-                        window=window, max_lines=max_lines)
-    rendered = build_items(_work(change, context, with_source), budget, by_text,
-                           window=window, max_lines=max_lines)
+    sized = build_items(
+        _work(change, context, with_source),
+        budget,
+        estimate_tokens,
+        window=window,
+        max_lines=max_lines,
+    )
+    rendered = build_items(
+        _work(change, context, with_source), budget, by_text, window=window, max_lines=max_lines
+    )
     assert sized == rendered
     chunks = pack(sized[0], budget, estimate_tokens)
-    assert [(c.items, c.tokens) for c in chunks] == \
-        [(c.items, c.tokens) for c in pack(rendered[0], budget, by_text)]
+    assert [(c.items, c.tokens) for c in chunks] == [
+        (c.items, c.tokens) for c in pack(rendered[0], budget, by_text)
+    ]
     for item, _ in sized[0]:
         assert (item._text is None) == (item.sizes is not None and item.sizes.exact())
     for chunk in chunks:
@@ -274,7 +363,8 @@ def test_single_huge_line_is_recorded_not_dropped() -> None:
     items, skipped = build_items(work, 100, estimate_tokens)
     chunks = pack(items, 100, estimate_tokens)
     assert [(s.path, s.reason, s.lines, s.detail) for s in skipped] == [
-        ("a.py", "line too long for the token budget", 1, "line 1")]
+        ("a.py", "line too long for the token budget", 1, "line 1")
+    ]
     assert [ln.kind for c in chunks for i in c.items for ln in i.lines] == [LineKind.REMOVED]
 
 
@@ -310,17 +400,33 @@ def test_neighbouring_hunks_share_one_item_and_findings_stay_in_one_hunk() -> No
     assert (item.context.start_line, item.context.end_line, item.context.symbol) == (1, 31, "big")
     numbers = [int(m) for m in _NUMBERED.findall(item.text)]
     assert numbers == list(range(1, 32))  # the function once, hunks in place
-    assert [sorted(s) for s in item.hunk_line_sets()] == [list(range(3, 10)),
-                                                         list(range(23, 30))]
+    assert [sorted(s) for s in item.hunk_line_sets()] == [list(range(3, 10)), list(range(23, 30))]
     chunks = pack(items, 2000, estimate_tokens)
     diff = parse_diff(_unified("a.py", old[:-1], new[:-1], 3))
     files = {"a.py": PreparedFile(diff.files[0], work[0].source, False)}
-    raw = [{"path": "a.py", "line": 6, "end_line": 26, "category": "bug", "severity": "error",
-            "title": "spans two hunks", "message": "m"},
-           {"path": "a.py", "line": 26, "end_line": 27, "category": "bug",
-            "severity": "warning", "title": "inside one hunk", "message": "m"}]
-    answered = model_findings(chunks, [LLMResult("chunk-0", ({"findings": raw},))], files,
-                              Config(), "tiny")
+    raw = [
+        {
+            "path": "a.py",
+            "line": 6,
+            "end_line": 26,
+            "category": "bug",
+            "severity": "error",
+            "title": "spans two hunks",
+            "message": "m",
+        },
+        {
+            "path": "a.py",
+            "line": 26,
+            "end_line": 27,
+            "category": "bug",
+            "severity": "warning",
+            "title": "inside one hunk",
+            "message": "m",
+        },
+    ]
+    answered = model_findings(
+        chunks, [LLMResult("chunk-0", ({"findings": raw},))], files, Config(), "tiny"
+    )
     found, failures, dropped = answered.found, answered.failures, answered.dropped
     assert failures == [] and dropped == {"outside chunk": 1}
     assert [(f.line, f.end_line, f.title) for f in found] == [(26, 27, "inside one hunk")]
@@ -333,13 +439,17 @@ def test_patch_without_files_sends_no_invented_context() -> None:
     new = list(old)
     new[30] = "v30 = 'x'"
     text = _unified("a.py", old, new, 3)
-    result = run_review(ReviewSource(text.encode(), MappingReader({}), "p"), Config(),
-                        StaticBackend())
+    result = run_review(
+        ReviewSource(text.encode(), MappingReader({}), "p"), Config(), StaticBackend()
+    )
     fd = result.diff.files[0]
     from reviewbot.prepare import synthesize_source
 
-    work = [FileWork("a.py", [h.lines for h in fd.hunks], synthesize_source(fd), "python",
-                     show_source=False)]
+    work = [
+        FileWork(
+            "a.py", [h.lines for h in fd.hunks], synthesize_source(fd), "python", show_source=False
+        )
+    ]
     items, _ = build_items(work, 2000, estimate_tokens, window=20)
     numbers = [int(m) for m in _NUMBERED.findall(items[0][0].text)]
     assert numbers == list(range(28, 35))  # the hunk only, not a 20-line window of blanks
@@ -359,10 +469,21 @@ def test_model_findings_on_identical_lines_are_not_merged() -> None:
     assert len(chunks) == 1
     diff = parse_diff(_unified("a.py", old, new, 3))
     files = {"a.py": PreparedFile(diff.files[0], work[0].source, False)}
-    raw = [{"path": "a.py", "line": n, "end_line": n, "category": "bug", "severity": "warning",
-            "title": "possible overflow", "message": "m"} for n in (6, 21, 21)]
-    answered = model_findings(chunks, [LLMResult("chunk-0", ({"findings": raw},))], files,
-                              Config(), "tiny")
+    raw = [
+        {
+            "path": "a.py",
+            "line": n,
+            "end_line": n,
+            "category": "bug",
+            "severity": "warning",
+            "title": "possible overflow",
+            "message": "m",
+        }
+        for n in (6, 21, 21)
+    ]
+    answered = model_findings(
+        chunks, [LLMResult("chunk-0", ({"findings": raw},))], files, Config(), "tiny"
+    )
     found, dropped = answered.found, answered.dropped
     assert sorted(f.line for f in found) == [6, 21]  # the repeat of 21 is one finding
     assert len({f.fingerprint for f in found}) == 2
@@ -384,8 +505,7 @@ def test_pieces_of_a_split_hunk_show_their_neighbours_as_added_and_accept_findin
     assert skipped == [] and len(items) > 1 and all(i.hunk for i, _ in items)
     first = items[0][0]
     own = {ln.new_lineno for ln in first.lines}
-    shown = dict((int(n), mark) for mark, n in re.findall(r"^([+ ]) +(\d+) \|", first.text,
-                                                            re.M))
+    shown = dict((int(n), mark) for mark, n in re.findall(r"^([+ ]) +(\d+) \|", first.text, re.M))
     neighbours = {n for n in shown if n not in own and 21 <= n <= 140}
     assert neighbours and all(shown[n] == "+" for n in neighbours)
     assert all(shown[n] == " " for n in shown if n < 21 or n > 140)
@@ -394,10 +514,20 @@ def test_pieces_of_a_split_hunk_show_their_neighbours_as_added_and_accept_findin
     diff = parse_diff(_unified("a.py", old, new, 3))
     files = {"a.py": PreparedFile(diff.files[0], work[0].source, False)}
     target = max(neighbours)
-    raw = [{"path": "a.py", "line": target, "end_line": target, "category": "bug",
-            "severity": "error", "title": "on a neighbour's line", "message": "m"}]
-    answered = model_findings(chunks, [LLMResult("chunk-0", ({"findings": raw},))], files,
-                              Config(), "tiny")
+    raw = [
+        {
+            "path": "a.py",
+            "line": target,
+            "end_line": target,
+            "category": "bug",
+            "severity": "error",
+            "title": "on a neighbour's line",
+            "message": "m",
+        }
+    ]
+    answered = model_findings(
+        chunks, [LLMResult("chunk-0", ({"findings": raw},))], files, Config(), "tiny"
+    )
     found, dropped = answered.found, answered.dropped
     assert dropped == {} and [f.line for f in found] == [target]
 

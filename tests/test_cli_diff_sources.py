@@ -16,8 +16,9 @@ BASE = "def f(x):\n    return x\n"
 
 
 def _json(args: list[str], cwd: Path, stdin: bytes = b"") -> dict[str, Any]:
-    res = run_cli(["diff", *args, "--format", "json", "--fail-on", "none", "--no-tests"], cwd,
-                  stdin=stdin)
+    res = run_cli(
+        ["diff", *args, "--format", "json", "--fail-on", "none", "--no-tests"], cwd, stdin=stdin
+    )
     assert res.code == 0, res.err
     data: dict[str, Any] = json.loads(res.out)
     return data
@@ -41,8 +42,9 @@ def history(git_repo: GitRepo) -> dict[str, str]:
     c2 = git_repo.commit("c2")
     git_repo.write("c.py", "def g(items=[]):\n    return items\n")
     git_repo.git("add", "c.py")
-    git_repo.write("a.py", "def f(x):\n    try:\n        return eval(x)\n    except:\n"
-                           "        pass\n")
+    git_repo.write(
+        "a.py", "def f(x):\n    try:\n        return eval(x)\n    except:\n        pass\n"
+    )
     return {"c1": c1, "c2": c2, "c3": c3}
 
 
@@ -50,8 +52,11 @@ def test_default_is_working_tree_vs_head(git_repo: GitRepo, history: dict[str, s
     data = _json([], git_repo.root)
     assert data["label"] == "working tree vs HEAD"
     # the staged c.py is part of the working tree too; the re-indented eval is a new line
-    assert _hits(data) == [("a.py", 3, "py.eval"), ("a.py", 4, "ruff.E722"),
-                           ("c.py", 1, "ruff.B006")]
+    assert _hits(data) == [
+        ("a.py", 3, "py.eval"),
+        ("a.py", 4, "ruff.E722"),
+        ("c.py", 1, "ruff.B006"),
+    ]
 
 
 def test_staged_reviews_only_the_index(git_repo: GitRepo, history: dict[str, str]) -> None:
@@ -63,8 +68,11 @@ def test_staged_reviews_only_the_index(git_repo: GitRepo, history: dict[str, str
 def test_single_rev_is_working_tree_vs_rev(git_repo: GitRepo, history: dict[str, str]) -> None:
     data = _json([history["c1"]], git_repo.root)
     assert data["label"] == f"working tree vs {history['c1']}"
-    assert _hits(data) == [("a.py", 3, "py.eval"), ("a.py", 4, "ruff.E722"),
-                           ("c.py", 1, "ruff.B006")]
+    assert _hits(data) == [
+        ("a.py", 3, "py.eval"),
+        ("a.py", 4, "ruff.E722"),
+        ("c.py", 1, "ruff.B006"),
+    ]
 
 
 def test_two_dot_range(git_repo: GitRepo, history: dict[str, str]) -> None:
@@ -103,9 +111,23 @@ def test_patch_file_and_stdin(git_repo: GitRepo, history: dict[str, str], tmp_pa
 
 def test_patch_via_real_stdin_subprocess(git_repo: GitRepo, history: dict[str, str]) -> None:
     patch = git_repo.git("diff", "HEAD~1", "HEAD").encode()
-    proc = subprocess.run([sys.executable, "-m", "reviewbot", "diff", "--patch", "-",
-                           "--format", "json", "--no-tests"], input=patch, capture_output=True,
-                          cwd=git_repo.root, check=False)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "reviewbot",
+            "diff",
+            "--patch",
+            "-",
+            "--format",
+            "json",
+            "--no-tests",
+        ],
+        input=patch,
+        capture_output=True,
+        cwd=git_repo.root,
+        check=False,
+    )
     assert proc.returncode == 1, proc.stderr  # py.eval is an error; fail_on defaults to error
     assert _hits(json.loads(proc.stdout)) == [("a.py", 2, "py.eval")]
 
@@ -127,16 +149,20 @@ def test_outside_a_repository_is_exit_2(tmp_path: Path) -> None:
     assert "Traceback" not in res.err
 
 
-@pytest.mark.parametrize("args, needle", [
-    (["no-such-rev"], "unknown revision 'no-such-rev'"),
-    (["main..nope"], "unknown revision 'nope'"),
-    (["nope...main"], "unknown revision 'nope'"),
-    (["--patch", "/no/such/file.patch"], "cannot read patch file"),
-    (["--patch", "x.patch", "HEAD"], "cannot be combined"),
-    (["--staged", "--patch", "-"], "not allowed with argument"),
-])
-def test_bad_sources_are_exit_2(git_repo: GitRepo, history: dict[str, str], args: list[str],
-                                needle: str) -> None:
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["no-such-rev"], "unknown revision 'no-such-rev'"),
+        (["main..nope"], "unknown revision 'nope'"),
+        (["nope...main"], "unknown revision 'nope'"),
+        (["--patch", "/no/such/file.patch"], "cannot read patch file"),
+        (["--patch", "x.patch", "HEAD"], "cannot be combined"),
+        (["--staged", "--patch", "-"], "not allowed with argument"),
+    ],
+)
+def test_bad_sources_are_exit_2(
+    git_repo: GitRepo, history: dict[str, str], args: list[str], needle: str
+) -> None:
     res = run_cli(["diff", *args], git_repo.root)
     assert res.code == 2, res.err
     assert "Traceback" not in res.err

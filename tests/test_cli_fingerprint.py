@@ -14,8 +14,11 @@ BODY = "def handler(request):\n    data = request.body\n    return eval(data)\n"
 def _eval_finding(repo: GitRepo) -> tuple[int, str]:
     res = run_cli(["diff", "--format", "json", "--fail-on", "none", "--no-tests"], repo.root)
     assert res.code == 0, res.err
-    hits = [(f["line"], f["fingerprint"]) for f in json.loads(res.out)["findings"]
-            if f["rule_id"] == "py.eval"]
+    hits = [
+        (f["line"], f["fingerprint"])
+        for f in json.loads(res.out)["findings"]
+        if f["rule_id"] == "py.eval"
+    ]
     assert len(hits) == 1, hits
     return hits[0]
 
@@ -31,8 +34,10 @@ def test_fingerprint_survives_lines_inserted_above(git_repo: GitRepo) -> None:
     moved_line, moved_fp = _eval_finding(git_repo)
     assert moved_line == 13 and moved_fp == fp
     # re-indented into a class: whitespace is normalised away
-    git_repo.write("app.py", "import os\n\n\nclass H:\n" + "".join(
-        "    " + ln + "\n" for ln in BODY.splitlines()))
+    git_repo.write(
+        "app.py",
+        "import os\n\n\nclass H:\n" + "".join("    " + ln + "\n" for ln in BODY.splitlines()),
+    )
     assert _eval_finding(git_repo)[1] == fp
     # the same code in another file is another finding
     git_repo.write("app.py", "import os\n")
@@ -61,12 +66,14 @@ def test_fingerprint_function_properties() -> None:
 def _eval_findings(repo: GitRepo) -> list[tuple[int, str]]:
     res = run_cli(["diff", "--format", "json", "--fail-on", "none", "--no-tests"], repo.root)
     assert res.code == 0, res.err
-    return [(f["line"], f["fingerprint"]) for f in json.loads(res.out)["findings"]
-            if f["rule_id"] == "py.eval"]
+    return [
+        (f["line"], f["fingerprint"])
+        for f in json.loads(res.out)["findings"]
+        if f["rule_id"] == "py.eval"
+    ]
 
 
-def test_identical_lines_are_distinct_findings_that_keep_their_identity(
-        git_repo: GitRepo) -> None:
+def test_identical_lines_are_distinct_findings_that_keep_their_identity(git_repo: GitRepo) -> None:
     """The same code line twice in a file is two findings, not one deduped away; each keeps
     its fingerprint when unrelated lines are inserted above, and the first one's is the
     fingerprint a unique line would have (comments posted before still match)."""

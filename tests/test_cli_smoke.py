@@ -12,8 +12,9 @@ EXAMPLE = Path(__file__).parent.parent / "examples" / "shop-change.patch"
 
 
 def test_version_subprocess() -> None:
-    out = subprocess.run([sys.executable, "-m", "reviewbot", "--version"], capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "reviewbot", "--version"], capture_output=True, text=True, check=True
+    )
     assert out.stdout.startswith("reviewbot ")
 
 
@@ -48,12 +49,13 @@ def test_malformed_patch_is_exit_2(tmp_path: Path) -> None:
 def test_start_up_imports_nothing_heavy() -> None:
     """`reviewbot --version` must start fast: the CLI module and the package import no
     parser, grammar, HTTP or YAML library, and --version builds no command parsers."""
-    code = ("import sys; from reviewbot.cli import main; main(['--version']); "
-            "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in "
-            "{'tree_sitter', 'unidiff', 'yaml', 'httpx', 'github', 'jsonschema'} "
-            "or m.startswith('reviewbot.commands.') or m.startswith('reviewbot.engine'))))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    code = (
+        "import sys; from reviewbot.cli import main; main(['--version']); "
+        "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "{'tree_sitter', 'unidiff', 'yaml', 'httpx', 'github', 'jsonschema'} "
+        "or m.startswith('reviewbot.commands.') or m.startswith('reviewbot.engine'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.splitlines() == [f"reviewbot {__version__}", ""]
 
 

@@ -60,8 +60,11 @@ def test_no_module_is_over_500_lines() -> None:
 
 
 def test_no_function_is_over_60_lines() -> None:
-    long = {f"{p.relative_to(PACKAGE)}:{name}": n for p in _modules()
-            for name, n in long_functions(p.read_text(encoding="utf-8"), FUNCTION_LINES)}
+    long = {
+        f"{p.relative_to(PACKAGE)}:{name}": n
+        for p in _modules()
+        for name, n in long_functions(p.read_text(encoding="utf-8"), FUNCTION_LINES)
+    }
     assert long == {}
 
 

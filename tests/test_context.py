@@ -14,15 +14,25 @@ from tests.conftest import GitRepo
 
 # (file name, source, probe line, [(kind, qualified name, start, end), ...] innermost first)
 CASES: list[tuple[str, str, int, list[tuple[str, str, int, int]]]] = [
-    ("cart.py", """\
+    (
+        "cart.py",
+        """\
         class Cart:
             def total(self):
                 def tax(x):
                     return x * 0.2
                 return sum(self.items)
-        """, 4, [("function_definition", "Cart.total.tax", 3, 4),
-                 ("function_definition", "Cart.total", 2, 5), ("class_definition", "Cart", 1, 5)]),
-    ("cart.js", """\
+        """,
+        4,
+        [
+            ("function_definition", "Cart.total.tax", 3, 4),
+            ("function_definition", "Cart.total", 2, 5),
+            ("class_definition", "Cart", 1, 5),
+        ],
+    ),
+    (
+        "cart.js",
+        """\
         class Cart {
           total() {
             return this.items.length;
@@ -31,14 +41,24 @@ CASES: list[tuple[str, str, int, list[tuple[str, str, int, int]]]] = [
         const mul = (a, b) => {
           return a * b;
         };
-        """, 3, [("method_definition", "Cart.total", 2, 4), ("class_declaration", "Cart", 1, 5)]),
-    ("cart.js", """\
+        """,
+        3,
+        [("method_definition", "Cart.total", 2, 4), ("class_declaration", "Cart", 1, 5)],
+    ),
+    (
+        "cart.js",
+        """\
         class Cart {}
         const mul = (a, b) => {
           return a * b;
         };
-        """, 2, [("arrow_function", "mul", 2, 4)]),
-    ("geo.ts", """\
+        """,
+        2,
+        [("arrow_function", "mul", 2, 4)],
+    ),
+    (
+        "geo.ts",
+        """\
         interface Shape { area(): number; }
         export class Circle implements Shape {
           constructor(private r: number) {}
@@ -51,24 +71,38 @@ CASES: list[tuple[str, str, int, list[tuple[str, str, int, int]]]] = [
             return a;
           }
         }
-        """, 5, [("method_definition", "Circle.area", 4, 6),
-                 ("class_declaration", "Circle", 2, 7)]),
-    ("geo.ts", """\
+        """,
+        5,
+        [("method_definition", "Circle.area", 4, 6), ("class_declaration", "Circle", 2, 7)],
+    ),
+    (
+        "geo.ts",
+        """\
         namespace Geo {
           export function dist(a: number): number {
             return a;
           }
         }
-        """, 3, [("function_declaration", "Geo.dist", 2, 4), ("internal_module", "Geo", 1, 5)]),
-    ("hello.tsx", """\
+        """,
+        3,
+        [("function_declaration", "Geo.dist", 2, 4), ("internal_module", "Geo", 1, 5)],
+    ),
+    (
+        "hello.tsx",
+        """\
         import React from "react";
         export class Box extends React.Component<{ n: number }> {
           render() {
             return <span>{this.props.n}</span>;
           }
         }
-        """, 4, [("method_definition", "Box.render", 3, 5), ("class_declaration", "Box", 2, 6)]),
-    ("server.go", """\
+        """,
+        4,
+        [("method_definition", "Box.render", 3, 5), ("class_declaration", "Box", 2, 6)],
+    ),
+    (
+        "server.go",
+        """\
         package main
 
         type Server struct{ port int }
@@ -79,8 +113,13 @@ CASES: list[tuple[str, str, int, list[tuple[str, str, int, int]]]] = [
             }()
             return nil
         }
-        """, 9, [("method_declaration", "Server.Run", 5, 10)]),
-    ("server.go", """\
+        """,
+        9,
+        [("method_declaration", "Server.Run", 5, 10)],
+    ),
+    (
+        "server.go",
+        """\
         package main
 
         type Stack[T any] struct{ items []T }
@@ -88,8 +127,13 @@ CASES: list[tuple[str, str, int, list[tuple[str, str, int, int]]]] = [
         func (s *Stack[T]) Push(v T) {
             s.items = append(s.items, v)
         }
-        """, 6, [("method_declaration", "Stack.Push", 5, 7)]),
-    ("Shop.java", """\
+        """,
+        6,
+        [("method_declaration", "Stack.Push", 5, 7)],
+    ),
+    (
+        "Shop.java",
+        """\
         package p;
         public class Shop {
           static class Inner {
@@ -98,24 +142,42 @@ CASES: list[tuple[str, str, int, list[tuple[str, str, int, int]]]] = [
             }
           }
         }
-        """, 5, [("method_declaration", "Shop.Inner.go", 4, 6),
-                 ("class_declaration", "Shop.Inner", 3, 7), ("class_declaration", "Shop", 2, 8)]),
-    ("cart.rs", """\
+        """,
+        5,
+        [
+            ("method_declaration", "Shop.Inner.go", 4, 6),
+            ("class_declaration", "Shop.Inner", 3, 7),
+            ("class_declaration", "Shop", 2, 8),
+        ],
+    ),
+    (
+        "cart.rs",
+        """\
         struct Cart { items: Vec<u32> }
         impl Cart {
             fn total(&self) -> u32 {
                 self.items.iter().sum()
             }
         }
-        """, 4, [("function_item", "Cart.total", 3, 5), ("impl_item", "Cart", 2, 6)]),
-    ("point.c", """\
+        """,
+        4,
+        [("function_item", "Cart.total", 3, 5), ("impl_item", "Cart", 2, 6)],
+    ),
+    (
+        "point.c",
+        """\
         #include <stdio.h>
         struct point { int x; int y; };
         static int add(int a, int b) {
             return a + b;
         }
-        """, 4, [("function_definition", "add", 3, 5)]),
-    ("cart.cpp", """\
+        """,
+        4,
+        [("function_definition", "add", 3, 5)],
+    ),
+    (
+        "cart.cpp",
+        """\
         namespace shop {
         class Cart {
          public:
@@ -127,9 +189,16 @@ CASES: list[tuple[str, str, int, list[tuple[str, str, int, int]]]] = [
           return x;
         }
         }  // namespace shop
-        """, 9, [("function_definition", "shop.Cart.helper", 8, 10),
-                 ("namespace_definition", "shop", 1, 11)]),
-    ("cart.cpp", """\
+        """,
+        9,
+        [
+            ("function_definition", "shop.Cart.helper", 8, 10),
+            ("namespace_definition", "shop", 1, 11),
+        ],
+    ),
+    (
+        "cart.cpp",
+        """\
         namespace shop {
         class Cart {
           int total() const {
@@ -137,15 +206,21 @@ CASES: list[tuple[str, str, int, list[tuple[str, str, int, int]]]] = [
           }
         };
         }
-        """, 4, [("function_definition", "shop.Cart.total", 3, 5),
-                 ("class_specifier", "shop.Cart", 2, 6), ("namespace_definition", "shop", 1, 7)]),
+        """,
+        4,
+        [
+            ("function_definition", "shop.Cart.total", 3, 5),
+            ("class_specifier", "shop.Cart", 2, 6),
+            ("namespace_definition", "shop", 1, 7),
+        ],
+    ),
 ]
 
 
-@pytest.mark.parametrize("name, code, line, expected", CASES,
-                         ids=[f"{c[0]}:{c[2]}" for c in CASES])
-def test_enclosing_definitions(name: str, code: str, line: int,
-                               expected: list[tuple[str, str, int, int]]) -> None:
+@pytest.mark.parametrize("name, code, line, expected", CASES, ids=[f"{c[0]}:{c[2]}" for c in CASES])
+def test_enclosing_definitions(
+    name: str, code: str, line: int, expected: list[tuple[str, str, int, int]]
+) -> None:
     src = SourceFile.from_bytes(name, textwrap.dedent(code).encode())
     assert src.tree is not None, f"grammar for {src.language} missing"
     defs = src.definitions_at(line, line)
@@ -161,8 +236,9 @@ def test_every_supported_language_has_a_grammar_and_a_case() -> None:
 
 
 def test_definition_opening_mid_line_encloses_its_first_line() -> None:
-    src = SourceFile.from_bytes("a.ts", b"export class A {\n  x = 1;\n}\n"
-                                        b"export const f = () => {\n  return 1;\n};\n")
+    src = SourceFile.from_bytes(
+        "a.ts", b"export class A {\n  x = 1;\n}\nexport const f = () => {\n  return 1;\n};\n"
+    )
     assert [d.qualified_name for d in src.definitions_at(1, 1)] == ["A"]
     assert [d.qualified_name for d in src.definitions_at(4, 5)] == ["f"]
 
@@ -175,21 +251,30 @@ def test_range_spanning_two_functions_has_only_their_common_parent() -> None:
 
 
 def _py_function(name: str, body_lines: int) -> str:
-    return f"def {name}(x):\n" + "".join(f"    x = x + {i}\n" for i in range(body_lines)) + \
-        "    return x\n"
+    return (
+        f"def {name}(x):\n"
+        + "".join(f"    x = x + {i}\n" for i in range(body_lines))
+        + "    return x\n"
+    )
 
 
 def test_small_function_is_sent_whole() -> None:
     code = "import os\n\n\n" + _py_function("small", 10) + "\n\n" + _py_function("other", 3)
     src = SourceFile.from_bytes("m.py", code.encode())
     ctx = context_for(src, 8, 8, window=3, max_lines=40)
-    assert (ctx.start_line, ctx.end_line, ctx.whole_definition, ctx.symbol) == (4, 15, True,
-                                                                                 "small")
+    assert (ctx.start_line, ctx.end_line, ctx.whole_definition, ctx.symbol) == (
+        4,
+        15,
+        True,
+        "small",
+    )
 
 
 def test_outermost_small_function_wins_over_an_inner_one() -> None:
-    code = "class C:\n    def m(self):\n        def inner():\n            return 1\n" \
-           "        return inner()\n"
+    code = (
+        "class C:\n    def m(self):\n        def inner():\n            return 1\n"
+        "        return inner()\n"
+    )
     src = SourceFile.from_bytes("c.py", code.encode())
     ctx = context_for(src, 4, 4, window=5, max_lines=40)
     assert (ctx.start_line, ctx.end_line, ctx.symbol) == (2, 5, "C.m.inner")
@@ -253,8 +338,15 @@ def test_head_files_come_from_git_objects_for_ranges(git_repo: GitRepo) -> None:
 def test_batched_git_reads_match_single_reads(git_repo: GitRepo) -> None:
     from reviewbot.sources import MAX_FILE_BYTES, CachingReader
 
-    names = ["plain.py", "with space.py", "ünï/cödé.py", 'q"uote.py', "tab\tname.py",
-             "new\nline.py", "empty.py"]
+    names = [
+        "plain.py",
+        "with space.py",
+        "ünï/cödé.py",
+        'q"uote.py',
+        "tab\tname.py",
+        "new\nline.py",
+        "empty.py",
+    ]
     for i, name in enumerate(names):
         git_repo.write(name, "" if name == "empty.py" else f"x = {i}\n")
     git_repo.write("big.txt", b"y" * (MAX_FILE_BYTES + 1))

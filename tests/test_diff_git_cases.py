@@ -43,8 +43,11 @@ def test_rename_without_edits(git_repo: GitRepo) -> None:
     git_repo.commit()
     git_repo.git("mv", "old_name.py", "pkg_new_name.py")
     fd = _one(_staged(git_repo))
-    assert (fd.old_path, fd.new_path, fd.status) == ("old_name.py", "pkg_new_name.py",
-                                                     FileStatus.RENAMED)
+    assert (fd.old_path, fd.new_path, fd.status) == (
+        "old_name.py",
+        "pkg_new_name.py",
+        FileStatus.RENAMED,
+    )
     assert fd.similarity == 100 and fd.hunks == () and fd.anchors() == []
     assert skip_reason(fd, (), ()) == "no content change"
 
@@ -53,8 +56,9 @@ def test_rename_with_edits_anchors_on_new_path(git_repo: GitRepo) -> None:
     git_repo.write("a.py", "".join(f"line{i}\n" for i in range(1, 21)))
     git_repo.commit()
     git_repo.git("mv", "a.py", "b.py")
-    git_repo.write("b.py", "".join(("CHANGED\n" if i == 10 else f"line{i}\n")
-                                   for i in range(1, 21)))
+    git_repo.write(
+        "b.py", "".join(("CHANGED\n" if i == 10 else f"line{i}\n") for i in range(1, 21))
+    )
     fd = _one(_staged(git_repo))
     assert (fd.old_path, fd.new_path, fd.status) == ("a.py", "b.py", FileStatus.RENAMED)
     assert fd.similarity is not None and 50 <= fd.similarity < 100
@@ -112,8 +116,12 @@ def test_mode_changes(git_repo: GitRepo) -> None:
     assert set(by) == {"run.sh", "dir b/tool.sh", "both.sh"}
     for p in ("run.sh", "dir b/tool.sh"):
         fd = by[p]
-        assert (fd.old_path, fd.old_mode, fd.new_mode, fd.mode_changed) == (p, "100644",
-                                                                           "100755", True)
+        assert (fd.old_path, fd.old_mode, fd.new_mode, fd.mode_changed) == (
+            p,
+            "100644",
+            "100755",
+            True,
+        )
         assert fd.hunks == () and skip_reason(fd, (), ()) == "no content change"
     assert by["both.sh"].mode_changed
     assert by["both.sh"].anchors() == [("both.sh", 1, L), ("both.sh", 1, R)]
@@ -128,8 +136,10 @@ def test_binary_files(git_repo: GitRepo) -> None:
     git_repo.git("rm", "-q", "old.bin")
     by = _staged(git_repo).by_path()
     assert {p: (fd.status, fd.is_binary) for p, fd in by.items()} == {
-        "img.bin": (FileStatus.MODIFIED, True), "new.bin": (FileStatus.ADDED, True),
-        "old.bin": (FileStatus.DELETED, True)}
+        "img.bin": (FileStatus.MODIFIED, True),
+        "new.bin": (FileStatus.ADDED, True),
+        "old.bin": (FileStatus.DELETED, True),
+    }
     for fd in by.values():
         assert fd.hunks == () and fd.anchors() == []
         assert skip_reason(fd, (), ()) == "binary"
@@ -147,14 +157,20 @@ def test_no_newline_at_end_of_file(git_repo: GitRepo) -> None:
     fd = _one(_staged(git_repo))
     lines = fd.hunks[0].lines
     assert [(ln.kind.value, ln.text, ln.no_newline_at_eof) for ln in lines] == [
-        (" ", "a = 1", False), ("-", "b = 2", True), ("+", "b = 3", True)]
+        (" ", "a = 1", False),
+        ("-", "b = 2", True),
+        ("+", "b = 3", True),
+    ]
     assert fd.anchors() == [("n.py", 2, L), ("n.py", 2, R)]
     # adding the missing newline: the old last line lacks it, the new one has it
     git_repo.commit()
     git_repo.write("n.py", "a = 1\nb = 3\n")
     fd = _one(_staged(git_repo))
     assert [(ln.kind.value, ln.no_newline_at_eof) for ln in fd.hunks[0].lines] == [
-        (" ", False), ("-", True), ("+", False)]
+        (" ", False),
+        ("-", True),
+        ("+", False),
+    ]
 
 
 def test_crlf_lines(git_repo: GitRepo) -> None:
@@ -163,7 +179,11 @@ def test_crlf_lines(git_repo: GitRepo) -> None:
     git_repo.write("w.py", b"a = 1\r\nb = 20\r\nc = 3\r\n")
     fd = _one(_staged(git_repo))
     assert [(ln.kind.value, ln.text, ln.crlf) for ln in fd.hunks[0].lines] == [
-        (" ", "a = 1", True), ("-", "b = 2", True), ("+", "b = 20", True), (" ", "c = 3", True)]
+        (" ", "a = 1", True),
+        ("-", "b = 2", True),
+        ("+", "b = 20", True),
+        (" ", "c = 3", True),
+    ]
     assert fd.anchors() == [("w.py", 2, L), ("w.py", 2, R)]
     assert skip_reason(fd, (), ()) is None
 
@@ -180,10 +200,19 @@ def test_non_utf8_bytes_are_kept_and_file_skipped(git_repo: GitRepo) -> None:
     assert skip_reason(fd, (), ()) == "not UTF-8"
 
 
-@pytest.mark.parametrize("name", [
-    "with space.py", "dir with space/mod.py", "tést/ünïcode.py", "日本語.py",
-    'q"uote.py', "back\\slash.py", TAB_NAME, "a b/c b/d.py",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "with space.py",
+        "dir with space/mod.py",
+        "tést/ünïcode.py",
+        "日本語.py",
+        'q"uote.py',
+        "back\\slash.py",
+        TAB_NAME,
+        "a b/c b/d.py",
+    ],
+)
 def test_awkward_paths(git_repo: GitRepo, name: str) -> None:
     git_repo.write(name, "x = 1\n")
     git_repo.commit()
@@ -235,8 +264,13 @@ def test_multi_hunk_ranges_stay_within_one_hunk(git_repo: GitRepo) -> None:
     fd = _one(_staged(git_repo))
     assert len(fd.hunks) == 2
     h1, h2 = fd.hunks
-    assert fd.anchors() == [("m.py", 5, L), ("m.py", 5, R), ("m.py", 31, L), ("m.py", 31, R),
-                            ("m.py", 32, R)]
+    assert fd.anchors() == [
+        ("m.py", 5, L),
+        ("m.py", 5, R),
+        ("m.py", 31, L),
+        ("m.py", 31, R),
+        ("m.py", 32, R),
+    ]
     assert fd.accepts_range(h1.new_start, h1.new_end, R)
     assert fd.accepts_range(31, 32, R) and not fd.accepts_range(5, 31, R)
     assert not fd.accepts_range(32, 31, R)
@@ -270,8 +304,12 @@ def test_whole_working_tree_diff_accounts_for_every_line(git_repo: GitRepo) -> N
     result = run_review(git_source(git_repo.root), Config(), StaticBackend())
     cov = result.coverage
     skipped = {s.path: s.reason for s in cov.skipped}
-    assert skipped == {"gone.py": "deleted file", "bin.dat": "binary", "moved.py":
-                       "no content change", "latin.txt": "not UTF-8"}
+    assert skipped == {
+        "gone.py": "deleted file",
+        "bin.dat": "binary",
+        "moved.py": "no content change",
+        "latin.txt": "not UTF-8",
+    }
     # untracked files are not part of `git diff HEAD`; tracked ones are all accounted for
     assert cov.lines_in_chunks + sum(s.lines for s in cov.skipped) == cov.lines_total
     assert [(f.path, f.line, f.side) for f in result.findings] == [("keep.py", 2, R)]
@@ -292,10 +330,14 @@ def test_git_runner_ignores_user_diff_config(git_repo: GitRepo, tmp_path: Path) 
     git_repo.commit()
     git_repo.write("a.py", "x = 2\n")
     marker = tmp_path / "ext-diff-ran"
-    for key, value in (("diff.external", f"touch {marker}; false"),
-                       ("diff.weird.textconv", "tr a-z A-Z <"), ("diff.noprefix", "true"),
-                       ("diff.mnemonicPrefix", "true"), ("color.ui", "always"),
-                       ("core.quotePath", "true")):
+    for key, value in (
+        ("diff.external", f"touch {marker}; false"),
+        ("diff.weird.textconv", "tr a-z A-Z <"),
+        ("diff.noprefix", "true"),
+        ("diff.mnemonicPrefix", "true"),
+        ("color.ui", "always"),
+        ("core.quotePath", "true"),
+    ):
         git_repo.git("config", key, value)
     fd = _one(parse_diff(git_source(git_repo.root).diff))
     assert not marker.exists()
@@ -310,8 +352,7 @@ def test_submodule_pointer_change_is_skipped(git_repo: GitRepo, tmp_path: Path) 
     sub.commit()
     git_repo.write("x.py", "x = 1\n")
     git_repo.commit()
-    git_repo.git("-c", "protocol.file.allow=always", "submodule", "add", "-q", str(sub.root),
-                 "sub")
+    git_repo.git("-c", "protocol.file.allow=always", "submodule", "add", "-q", str(sub.root), "sub")
     git_repo.commit("add submodule")
     (git_repo.root / "sub" / "a.txt").write_text("b\n")
     GitRepo(git_repo.root / "sub").commit("move")
@@ -354,8 +395,10 @@ def test_copies_are_looked_for_only_while_affordable(git_repo: GitRepo) -> None:
 
 
 def test_copy_candidates_count_new_files_and_sources() -> None:
-    patch = (b"diff --git a/a.py b/a.py\nindex 1..2 100644\n"
-             b"diff --git a/n.py b/n.py\nnew file mode 100644\n"
-             b"diff --git a/o.py b/p.py\nrename from o.py\n")
+    patch = (
+        b"diff --git a/a.py b/a.py\nindex 1..2 100644\n"
+        b"diff --git a/n.py b/n.py\nnew file mode 100644\n"
+        b"diff --git a/o.py b/p.py\nrename from o.py\n"
+    )
     assert copy_candidates(patch) == (1, 2)
     assert copy_candidates(b"") == (0, 0)

@@ -33,8 +33,9 @@ def whole(data: bytes | str) -> Diff:
     except UnidiffParseError as exc:
         raise DiffError(f"cannot parse the diff: {exc}") from exc
     if not patch and text.strip() and not any(ln.startswith(("diff ", "--- ")) for ln in lines):
-        raise DiffError("the input is not a unified diff (no 'diff --git' or '---/+++' "
-                        "header found)")
+        raise DiffError(
+            "the input is not a unified diff (no 'diff --git' or '---/+++' header found)"
+        )
     invalid = P._SURROGATE.search(text) is not None
     return Diff(files=tuple(P._convert_file(pf, invalid) for pf in patch))
 
@@ -64,8 +65,7 @@ def _git_change(repo: GitRepo) -> bytes:
     repo.write("keep.py", "".join(f"v{i} = {i * (i % 7 != 0)}\n" for i in range(40)))
     (repo.root / "b" / "new b").mkdir(parents=True)
     repo.git("mv", "old name.py", "b/new b/name.py")
-    repo.write("b/new b/name.py", "".join(("X\n" if i == 9 else f"line{i}\n")
-                                          for i in range(30)))
+    repo.write("b/new b/name.py", "".join(("X\n" if i == 9 else f"line{i}\n") for i in range(30)))
     (repo.root / "gone.txt").unlink()
     (repo.root / "tool.sh").chmod(0o755)
     repo.write("img.bin", b"\x89PNG\x00\x03")
@@ -98,8 +98,9 @@ def test_malformed_cases_fail_alike(name: str) -> None:
 
 
 _NAME = st.sampled_from(["a.py", "pkg/x y.py", "b/c.py", "d b/e.py", '"q\\tu.py"', "f.txt"])
-_TEXT = st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\n\x00"),
-                max_size=12)
+_TEXT = st.text(
+    st.characters(blacklist_categories=["Cs"], blacklist_characters="\n\x00"), max_size=12
+)
 
 
 @st.composite
@@ -118,8 +119,7 @@ def _hunk(draw: st.DrawFn, start: int) -> tuple[list[str], int]:
 def _file(draw: st.DrawFn) -> list[str]:
     a, b = draw(_NAME), draw(_NAME)
     out = [f"diff --git a/{a} b/{b}\n"]
-    kind = draw(st.sampled_from(["modify", "rename", "new", "deleted", "mode", "binary",
-                                 "plain"]))
+    kind = draw(st.sampled_from(["modify", "rename", "new", "deleted", "mode", "binary", "plain"]))
     if kind == "plain":
         out = []
     elif kind == "rename":
@@ -133,11 +133,12 @@ def _file(draw: st.DrawFn) -> list[str]:
         if draw(st.booleans()):
             return out
     elif kind == "binary":
-        return [*out, "index 1234567..89abcde 100644\n",
-                f"Binary files a/{a} and b/{b} differ\n"]
+        return [*out, "index 1234567..89abcde 100644\n", f"Binary files a/{a} and b/{b} differ\n"]
     out.append("index 1234567..89abcde 100644\n" if kind != "plain" else "")
-    out += [f"--- {'/dev/null' if kind == 'new' else 'a/' + a}\n",
-            f"+++ {'/dev/null' if kind == 'deleted' else 'b/' + b}\n"]
+    out += [
+        f"--- {'/dev/null' if kind == 'new' else 'a/' + a}\n",
+        f"+++ {'/dev/null' if kind == 'deleted' else 'b/' + b}\n",
+    ]
     start = 1
     for _ in range(draw(st.integers(0 if kind != "plain" else 1, 3))):
         lines, start = draw(_hunk(start))

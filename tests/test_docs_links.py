@@ -42,8 +42,11 @@ def _links(page: Path) -> list[str]:
 def test_docs_pages_exist_and_each_is_linked_from_the_readme() -> None:
     pages = doc_pages()
     assert len(pages) >= 10
-    linked = {(README.parent / unquote(t.split("#", 1)[0])).resolve() for t in _links(README)
-              if not re.match(r"[a-z]+:", t)}
+    linked = {
+        (README.parent / unquote(t.split("#", 1)[0])).resolve()
+        for t in _links(README)
+        if not re.match(r"[a-z]+:", t)
+    }
     missing = [p.name for p in pages if p.resolve() not in linked]
     assert missing == []
 
@@ -58,16 +61,22 @@ def test_relative_links_in_readme_and_docs_point_at_files_and_headings() -> None
             dest = (page.parent / unquote(path)).resolve() if path else page.resolve()
             if not dest.exists() or not dest.is_relative_to(ROOT):
                 broken.append(f"{page.name}: {target}")
-            elif anchor and dest.suffix == ".md" and anchor not in _anchors(
-                    dest.read_text(encoding="utf-8")):
+            elif (
+                anchor
+                and dest.suffix == ".md"
+                and anchor not in _anchors(dest.read_text(encoding="utf-8"))
+            ):
                 broken.append(f"{page.name}: {target} (no such heading)")
     assert broken == []
 
 
 def test_the_link_checker_reads_links_and_headings(tmp_path: Path) -> None:
     page = tmp_path / "p.md"
-    page.write_text("# A title: `x`\n\n[ok](#a-title-x) [gone](missing.md)\n"
-                    "```\n[code](no.md)\n# not a heading\n```\n", encoding="utf-8")
+    page.write_text(
+        "# A title: `x`\n\n[ok](#a-title-x) [gone](missing.md)\n"
+        "```\n[code](no.md)\n# not a heading\n```\n",
+        encoding="utf-8",
+    )
     assert _links(page) == ["#a-title-x", "missing.md"]
     assert _anchors(page.read_text(encoding="utf-8")) == {"a-title-x"}
     assert DOCS.is_dir()

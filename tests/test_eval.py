@@ -16,14 +16,23 @@ from tests.conftest import FIXTURES, run_cli
 SLICE = FIXTURES / "eval" / "sven-slice.jsonl"
 
 
-def row(rid: str, cwe: str, before: str, after: str, vulnerable: list[int],
-        added: list[int]) -> dict[str, Any]:
-    return {"id": rid, "cwe": cwe, "file_name": "pkg/mod.py", "func_name": "f",
-            "func_src_before": before, "func_src_after": after,
-            "vulnerable_lines_in_before": vulnerable,
-            "line_changes": {"deleted": [{"line_no": n} for n in vulnerable],
-                             "added": [{"line_no": n} for n in added]},
-            "commit_link": "https://example.invalid/commit"}
+def row(
+    rid: str, cwe: str, before: str, after: str, vulnerable: list[int], added: list[int]
+) -> dict[str, Any]:
+    return {
+        "id": rid,
+        "cwe": cwe,
+        "file_name": "pkg/mod.py",
+        "func_name": "f",
+        "func_src_before": before,
+        "func_src_after": after,
+        "vulnerable_lines_in_before": vulnerable,
+        "line_changes": {
+            "deleted": [{"line_no": n} for n in vulnerable],
+            "added": [{"line_no": n} for n in added],
+        },
+        "commit_link": "https://example.invalid/commit",
+    }
 
 
 # A: SQL built with % (hit; the fix binds parameters: no false positive).
@@ -31,20 +40,32 @@ def row(rid: str, cwe: str, before: str, after: str, vulnerable: list[int],
 # C: a path that is the caller's own parameter (not request data, not joined onto a base
 #    directory, so no finding: a miss).
 TINY = [
-    row("A", "CWE-089",
+    row(
+        "A",
+        "CWE-089",
         "def get(cur, name):\n    cur.execute(\"SELECT * FROM t WHERE name = '%s'\" % name)\n",
-        "def get(cur, name):\n    cur.execute(\"SELECT * FROM t WHERE name = %s\", (name,))\n",
-        [2], [2]),
-    row("B", "CWE-078",
+        'def get(cur, name):\n    cur.execute("SELECT * FROM t WHERE name = %s", (name,))\n',
+        [2],
+        [2],
+    ),
+    row(
+        "B",
+        "CWE-078",
         "    def clean(self, name):\r\n        log('cleaning')\r\n"
         "        os.system('rm -rf /tmp/' + name)\r\n",
         "    def clean(self, name):\r\n        log('cleaning')\r\n"
         "        subprocess.call('rm -rf /tmp/%s' % name, shell=True)\r\n",
-        [3], [3]),
-    row("C", "CWE-022",
+        [3],
+        [3],
+    ),
+    row(
+        "C",
+        "CWE-022",
         "def read(path):\n    return open(path).read()\n",
         "def read(path):\n    return open(safe_join(BASE, path)).read()\n",
-        [2], [2]),
+        [2],
+        [2],
+    ),
 ]
 
 
@@ -53,8 +74,9 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
     return path
 
 
-def eval_json(cwd: Path, dataset: Path, *extra: str, env: dict[str, str] | None = None
-              ) -> dict[str, Any]:
+def eval_json(
+    cwd: Path, dataset: Path, *extra: str, env: dict[str, str] | None = None
+) -> dict[str, Any]:
     res = run_cli(["eval", str(dataset), "--format", "json", *extra], cwd, env=env)
     assert res.code == 0, res.err
     data: dict[str, Any] = json.loads(res.out)
@@ -63,10 +85,22 @@ def eval_json(cwd: Path, dataset: Path, *extra: str, env: dict[str, str] | None 
 
 def test_metrics_on_a_dataset_with_a_known_answer(tmp_path: Path) -> None:
     data = eval_json(tmp_path, write_jsonl(tmp_path / "tiny.jsonl", TINY), "--backend", "static")
-    assert data["overall"] == {"cases": 3, "hits": 2, "false_positives": 1,
-                               "recall": 0.6667, "fp_rate": 0.3333, "precision": 0.6667}
-    assert data["by_label"]["CWE-089"] == {"cases": 1, "hits": 1, "false_positives": 0,
-                                           "recall": 1.0, "fp_rate": 0.0, "precision": 1.0}
+    assert data["overall"] == {
+        "cases": 3,
+        "hits": 2,
+        "false_positives": 1,
+        "recall": 0.6667,
+        "fp_rate": 0.3333,
+        "precision": 0.6667,
+    }
+    assert data["by_label"]["CWE-089"] == {
+        "cases": 1,
+        "hits": 1,
+        "false_positives": 0,
+        "recall": 1.0,
+        "fp_rate": 0.0,
+        "precision": 1.0,
+    }
     assert data["by_label"]["CWE-078"]["precision"] == 0.5
     assert data["by_label"]["CWE-022"]["precision"] is None
     cases = {c["id"]: c for c in data["cases"]}
@@ -77,8 +111,10 @@ def test_metrics_on_a_dataset_with_a_known_answer(tmp_path: Path) -> None:
     assert data["by_source"]["py.shell-injection"] == {"hits": 1, "false_positives": 1}
     # ruff's F821 on names the extracted functions use without importing (os, log,
     # subprocess, safe_join) are bug findings; they never count as hits
-    assert data["by_category"] == {"security": {"introduce": 2, "fix": 1},
-                                   "bug": {"introduce": 1, "fix": 2}}
+    assert data["by_category"] == {
+        "security": {"introduce": 2, "fix": 1},
+        "bug": {"introduce": 1, "fix": 2},
+    }
     assert data["backend"] == "static" and data["model"] is None
 
 
@@ -97,12 +133,36 @@ def test_table_report_and_limit(tmp_path: Path) -> None:
 def test_thresholds_and_output_file(tmp_path: Path) -> None:
     dataset = write_jsonl(tmp_path / "tiny.jsonl", TINY)
     out = tmp_path / "report.json"
-    res = run_cli(["eval", str(dataset), "--backend", "static", "--format", "json",
-                   "--output", str(out), "--min-recall", "0.9"], tmp_path)
+    res = run_cli(
+        [
+            "eval",
+            str(dataset),
+            "--backend",
+            "static",
+            "--format",
+            "json",
+            "--output",
+            str(out),
+            "--min-recall",
+            "0.9",
+        ],
+        tmp_path,
+    )
     assert res.code == 1 and res.out == ""
     assert json.loads(out.read_text())["overall"]["recall"] == 0.6667
-    ok = run_cli(["eval", str(dataset), "--backend", "static", "--min-recall", "0.6",
-                  "--max-fp-rate", "0.4"], tmp_path)
+    ok = run_cli(
+        [
+            "eval",
+            str(dataset),
+            "--backend",
+            "static",
+            "--min-recall",
+            "0.6",
+            "--max-fp-rate",
+            "0.4",
+        ],
+        tmp_path,
+    )
     assert ok.code == 0, ok.err
 
 
@@ -131,15 +191,24 @@ def test_real_rows_from_sven(tmp_path: Path) -> None:
 def test_score_case_counts_only_security_findings_on_labelled_lines() -> None:
     case = EvalCase("x", "CWE-089", "a/b.py", "v\n", "f\n", frozenset({3, 4}), frozenset({7}))
 
-    def f(line: int, end: int, category: Category = Category.SECURITY, path: str = "a/b.py",
-          source: str = "py.sql-injection") -> Finding:
-        return Finding(path, line, end, Side.RIGHT, category, Severity.ERROR, "t", "m", source,
-                       "fp")
+    def f(
+        line: int,
+        end: int,
+        category: Category = Category.SECURITY,
+        path: str = "a/b.py",
+        source: str = "py.sql-injection",
+    ) -> Finding:
+        return Finding(
+            path, line, end, Side.RIGHT, category, Severity.ERROR, "t", "m", source, "fp"
+        )
 
     hit = score_case(case, [f(1, 3), f(4, 4, Category.BUG, source="py.bug")], [f(6, 6)])
     assert hit.hit_by == ("py.sql-injection",) and not hit.false_positive
-    miss = score_case(case, [f(5, 9), f(3, 3, path="other.py"), f(3, 3, Category.STYLE)],
-                      [f(5, 8, source="model:m")])
+    miss = score_case(
+        case,
+        [f(5, 9), f(3, 3, path="other.py"), f(3, 3, Category.STYLE)],
+        [f(5, 8, source="model:m")],
+    )
     assert not miss.hit and miss.flagged_fix_by == ("model:m",)
     report = Report.of([hit, miss])
     assert report.overall.recall == 0.5 and report.overall.precision == 0.5

@@ -71,8 +71,9 @@ def test_one_worker_never_forks() -> None:
         assert job.results() == [1, 4, 9]
 
 
-@pytest.mark.parametrize("fn, expected", [(_dies_in_child, lambda x: x + 1),
-                                          (_raises_in_child, lambda x: -x)])
+@pytest.mark.parametrize(
+    "fn, expected", [(_dies_in_child, lambda x: x + 1), (_raises_in_child, lambda x: -x)]
+)
 def test_a_failing_child_costs_time_not_results(fn, expected) -> None:  # type: ignore[no-untyped-def]
     items = list(range(12))
     with ForkMap(fn, items, [1.0] * 12, workers=2) as job:
@@ -107,10 +108,12 @@ def _big_change(repo: GitRepo, files: int = 48) -> tuple[str, str]:
     for n in range(files):
         path = repo.root / f"pkg/mod_{n}.py"
         text = path.read_text().replace("    return total\n", "    return (total)\n")
-        text += (f"\n\ndef handler_{n}(cur, query, payload, seen=[]):\n"
-                 f"    try:\n        value = eval(payload)\n    except:\n        pass\n"
-                 f"    cur.execute(f\"SELECT * FROM t WHERE name = '{{query}}'\")\n"
-                 f"    seen.append(value)\n    return yaml.load(payload)\n")
+        text += (
+            f"\n\ndef handler_{n}(cur, query, payload, seen=[]):\n"
+            f"    try:\n        value = eval(payload)\n    except:\n        pass\n"
+            f"    cur.execute(f\"SELECT * FROM t WHERE name = '{{query}}'\")\n"
+            f"    seen.append(value)\n    return yaml.load(payload)\n"
+        )
         path.write_text(text)
     head = repo.commit("head")
     return base, head
@@ -126,8 +129,7 @@ def test_forked_review_equals_single_process_review(git_repo: GitRepo) -> None:
         return run_review(source, Config(jobs=jobs), StaticBackend())
 
     source = git_source(Path(git_repo.root), rev=f"{base}..{head}", env=env)
-    prepared, _ = prepare_files(parse_diff(source.diff), CachingReader(source.reader),
-                                Config())
+    prepared, _ = prepare_files(parse_diff(source.diff), CachingReader(source.reader), Config())
     with static_job(prepared, Config(jobs=2)) as job:
         # the change is large enough to be split (unless a thread another test left
         # running makes forking unsafe: then it runs in one process, same results)
@@ -138,6 +140,5 @@ def test_forked_review_equals_single_process_review(git_repo: GitRepo) -> None:
     assert one.findings == two.findings
     assert one.coverage == two.coverage
     rules = {f.rule_id for f in two.findings}
-    assert {"py.eval", "ruff.E722", "py.sql-injection", "py.yaml-load",
-            "ruff.B006"} <= rules
+    assert {"py.eval", "ruff.E722", "py.sql-injection", "py.yaml-load", "ruff.B006"} <= rules
     assert {f.path for f in two.findings} == {f"pkg/mod_{n}.py" for n in range(48)}

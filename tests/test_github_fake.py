@@ -30,8 +30,9 @@ def pr(fake: FakeGitHub) -> tuple[FakeGitHub, github.Github, str]:
     return fake, client(fake.base_url, TOKEN), head
 
 
-def _post_review(gh: github.Github, head: str, comment: dict[str, object],
-                 event: str | None = "COMMENT") -> dict[str, object]:
+def _post_review(
+    gh: github.Github, head: str, comment: dict[str, object], event: str | None = "COMMENT"
+) -> dict[str, object]:
     body: dict[str, object] = {"commit_id": head, "body": "b", "comments": [comment]}
     if event:
         body["event"] = event
@@ -39,12 +40,15 @@ def _post_review(gh: github.Github, head: str, comment: dict[str, object],
     return dict(data)
 
 
-@pytest.mark.parametrize("comment, error", [
-    ({"path": "f.py", "line": 5, "side": "RIGHT", "body": "x"}, "must be part of the diff"),
-    ({"path": "f.py", "start_line": 2, "line": 12, "side": "RIGHT", "body": "x"}, "same hunk"),
-    ({"path": "f.py", "start_line": 3, "line": 2, "side": "RIGHT", "body": "x"}, "precede"),
-    ({"path": "g.py", "line": 2, "side": "RIGHT", "body": "x"}, "Path could not be resolved"),
-])
+@pytest.mark.parametrize(
+    "comment, error",
+    [
+        ({"path": "f.py", "line": 5, "side": "RIGHT", "body": "x"}, "must be part of the diff"),
+        ({"path": "f.py", "start_line": 2, "line": 12, "side": "RIGHT", "body": "x"}, "same hunk"),
+        ({"path": "f.py", "start_line": 3, "line": 2, "side": "RIGHT", "body": "x"}, "precede"),
+        ({"path": "g.py", "line": 2, "side": "RIGHT", "body": "x"}, "Path could not be resolved"),
+    ],
+)
 def test_review_comments_outside_the_diff_are_422(pr, comment, error) -> None:
     fake, gh, head = pr
     with pytest.raises(github.GithubException) as exc:
@@ -55,8 +59,18 @@ def test_review_comments_outside_the_diff_are_422(pr, comment, error) -> None:
 
 def test_valid_multiline_comment_and_one_pending_review_per_user(pr) -> None:
     fake, gh, head = pr
-    _post_review(gh, head, {"path": "f.py", "start_line": 1, "line": 2, "side": "RIGHT",
-                            "start_side": "RIGHT", "body": "ok"})
+    _post_review(
+        gh,
+        head,
+        {
+            "path": "f.py",
+            "start_line": 1,
+            "line": 2,
+            "side": "RIGHT",
+            "start_side": "RIGHT",
+            "body": "ok",
+        },
+    )
     pending = _post_review(gh, head, {"path": "f.py", "line": 2, "body": "p"}, event=None)
     assert pending["state"] == "PENDING"
     with pytest.raises(github.GithubException) as exc:
@@ -88,12 +102,25 @@ def test_files_are_paginated_and_capped_at_3000(fake: FakeGitHub) -> None:
 
 def test_annotation_limit_read_only_tokens_and_faults(pr) -> None:
     fake, gh, head = pr
-    too_many = [{"path": "f.py", "start_line": 1, "end_line": 1, "annotation_level": "notice",
-                 "message": "m"}] * 51
+    too_many = [
+        {
+            "path": "f.py",
+            "start_line": 1,
+            "end_line": 1,
+            "annotation_level": "notice",
+            "message": "m",
+        }
+    ] * 51
     with pytest.raises(github.GithubException) as exc:
-        gh.requester.requestJsonAndCheck("POST", "/repos/o/r/check-runs", input={
-            "name": "x", "head_sha": head, "output": {"title": "t", "summary": "s",
-                                                      "annotations": too_many}})
+        gh.requester.requestJsonAndCheck(
+            "POST",
+            "/repos/o/r/check-runs",
+            input={
+                "name": "x",
+                "head_sha": head,
+                "output": {"title": "t", "summary": "s", "annotations": too_many},
+            },
+        )
     assert exc.value.status == 422 and "50 annotations" in str(exc.value.data)
     fake.violations.clear()  # the schema's maxItems flagged it too: that is the point
     fake.add_token("ro", write=False)
@@ -117,8 +144,12 @@ def test_write_once_looks_for_the_write_before_repeating_it(pr) -> None:
         found = [c for c in issue.get_issue_comments() if c.body == "marker-1"]
         return found[0].id if found else None
 
-    cid = write_once(lambda: issue.create_issue_comment("marker-1").id, what="comment",
-                     landed=landed, sleep=slept.append)
+    cid = write_once(
+        lambda: issue.create_issue_comment("marker-1").id,
+        what="comment",
+        landed=landed,
+        sleep=slept.append,
+    )
     comments = fake.routes._issue_comments(fake.repos["o/r"].pulls[1])
     assert [c["id"] for c in comments] == [cid] and len(slept) == 1
 
@@ -127,16 +158,21 @@ def test_write_once_gives_up_on_a_long_rate_limit(pr) -> None:
     fake, gh, _ = pr
     fake.inject("POST", r"/issues/1/comments$", 403, headers={"Retry-After": "3600"})
     with pytest.raises(GitHubError, match="rate limit"):
-        write_once(lambda: gh.get_repo("o/r").get_pull(1).create_issue_comment("x"),
-                   what="comment", sleep=lambda s: None)
+        write_once(
+            lambda: gh.get_repo("o/r").get_pull(1).create_issue_comment("x"),
+            what="comment",
+            sleep=lambda s: None,
+        )
 
 
 def _key() -> tuple[str, str]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                           serialization.PublicFormat.SubjectPublicKeyInfo)
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     return private, public.decode()
 
 

@@ -30,8 +30,12 @@ def _anchors(findings: tuple[Finding, ...]) -> set[tuple[int, str]]:
 def _state(fake: FakeGitHub) -> tuple[list[dict], list[dict], list[dict], list[dict]]:
     repo = fake.repos[REPO]
     pr = repo.pulls[NUMBER]
-    return (fake.routes.review_comments(repo, pr), fake.routes._issue_comments(pr),
-            fake.routes._reviews(pr), fake.routes.check_runs(repo))
+    return (
+        fake.routes.review_comments(repo, pr),
+        fake.routes._issue_comments(pr),
+        fake.routes._reviews(pr),
+        fake.routes.check_runs(repo),
+    )
 
 
 def _review(fake: FakeGitHub, **kwargs: object):
@@ -61,9 +65,13 @@ def test_first_run_posts_one_comment_review_summary_and_check(shop_pr: ShopPR) -
     assert len(runs) == 1 and runs[0]["conclusion"] == "failure"  # fail_on error
     level = {"error": "failure", "warning": "warning", "info": "notice"}
     assert {(a["start_line"], a["annotation_level"]) for a in runs[0]["annotations"]} == {
-        (f.line, level[f.severity.value]) for f in expected}
-    assert (out.comments_posted, out.review_id, out.failed) == (len(expected), reviews[0]["id"],
-                                                                True)
+        (f.line, level[f.severity.value]) for f in expected
+    }
+    assert (out.comments_posted, out.review_id, out.failed) == (
+        len(expected),
+        reviews[0]["id"],
+        True,
+    )
     assert out.findings_total == len(expected)
 
 
@@ -80,7 +88,8 @@ def test_second_run_on_same_commit_adds_nothing(shop_pr: ShopPR) -> None:
 
 
 def test_model_finding_with_suggestion_is_a_multiline_suggestion_comment(
-        fake: FakeGitHub, git_repo) -> None:
+    fake: FakeGitHub, git_repo
+) -> None:
     from tests.fakes.vllm_server import FakeVLLM, finding
 
     git_repo.write("app.py", "def f(x):\n    return x\n")
@@ -88,10 +97,10 @@ def test_model_finding_with_suggestion_is_a_multiline_suggestion_comment(
     git_repo.write("app.py", "def f(x):\n    y = x\n    y = y * 2\n    return y / 0\n")
     head = git_repo.commit("head")
     fake.open_pr(REPO, NUMBER, file_patches(git_repo, base, head), base_sha=base, head_sha=head)
-    ranged = dict(finding("app.py", 2, "dead store", end_line=3),
-                  suggestion="    y = x * 2\n")
-    single = dict(finding("app.py", 4, "division by zero", severity="error"),
-                  suggestion="    return y\n")
+    ranged = dict(finding("app.py", 2, "dead store", end_line=3), suggestion="    y = x * 2\n")
+    single = dict(
+        finding("app.py", 4, "division by zero", severity="error"), suggestion="    return y\n"
+    )
 
     with FakeVLLM(lambda req: {"findings": [ranged, single]}) as llm:
         out = _review(fake, env={"REVIEWBOT_LLM_URL": llm.url})
@@ -122,8 +131,14 @@ def test_config_comes_from_the_base_branch(fake: FakeGitHub, git_repo) -> None:
     git_repo.write(".reviewbot.yml", "max_comments: 50\nfail_on: none\n")  # the PR's attempt
     git_repo.write("shop/orders.py", SHOP_HEAD)
     head = git_repo.commit("head")
-    fake.open_pr(REPO, NUMBER, file_patches(git_repo, base, head), base_sha=base, head_sha=head,
-                 base_contents={".reviewbot.yml": b"max_comments: 1\nfail_on: none\n"})
+    fake.open_pr(
+        REPO,
+        NUMBER,
+        file_patches(git_repo, base, head),
+        base_sha=base,
+        head_sha=head,
+        base_contents={".reviewbot.yml": b"max_comments: 1\nfail_on: none\n"},
+    )
     out = _review(fake)
     assert out.comments_posted == 1 and out.failed is False
     assert _state(fake)[3][0]["conclusion"] == "neutral"
@@ -192,8 +207,11 @@ def test_more_than_50_annotations_are_batched(fake: FakeGitHub, git_repo) -> Non
     comments, issue_comments, _, runs = _state(fake)
     assert out.findings_total == 60 and len(comments) == 30  # default cap
     assert len(runs) == 1 and len(runs[0]["annotations"]) == 60
-    sizes = [len(x.body["output"]["annotations"]) for x in fake.log if "/check-runs" in x.path
-             and x.method in ("POST", "PATCH")]
+    sizes = [
+        len(x.body["output"]["annotations"])
+        for x in fake.log
+        if "/check-runs" in x.path and x.method in ("POST", "PATCH")
+    ]
     assert sizes == [50, 10]
     _review(fake)  # a re-run adds none of them again
     assert len(_state(fake)[3][0]["annotations"]) == 60 and len(_state(fake)[0]) == 30
@@ -209,8 +227,10 @@ def test_read_only_token_writes_nothing(shop_pr: ShopPR) -> None:
 
 
 def test_truncated_file_list_is_recorded(fake: FakeGitHub) -> None:
-    files = [FakeFile(f"docs/f{i:04}.txt", "added", "@@ -0,0 +1 @@\n+x", content=b"x\n")
-             for i in range(3003)]
+    files = [
+        FakeFile(f"docs/f{i:04}.txt", "added", "@@ -0,0 +1 @@\n+x", content=b"x\n")
+        for i in range(3003)
+    ]
     config = {".reviewbot.yml": b"exclude: [docs/**]\n"}
     pr = fake.open_pr(REPO, NUMBER, files, base_contents=config)
     out = _review(fake)
@@ -248,11 +268,19 @@ def test_stale_comments_are_deleted_unless_someone_replied(shop_pr: ShopPR) -> N
     fake.add_token("human", "octo-dev", "user")
     gh_human = client(fake.base_url, "human")
     gh_human.requester.requestJsonAndCheck(
-        "POST", f"/repos/{REPO}/pulls/{NUMBER}/comments",
-        input={"body": "we need this", "in_reply_to": yml["id"], "commit_id": shop_pr.head,
-               "path": yml["path"]})
-    fixed = SHOP_HEAD.replace("f\"SELECT id, total FROM orders WHERE customer = '{customer}'\"",
-                              "\"SELECT id, total FROM orders WHERE customer = ?\", (customer,)")
+        "POST",
+        f"/repos/{REPO}/pulls/{NUMBER}/comments",
+        input={
+            "body": "we need this",
+            "in_reply_to": yml["id"],
+            "commit_id": shop_pr.head,
+            "path": yml["path"],
+        },
+    )
+    fixed = SHOP_HEAD.replace(
+        "f\"SELECT id, total FROM orders WHERE customer = '{customer}'\"",
+        '"SELECT id, total FROM orders WHERE customer = ?", (customer,)',
+    )
     fixed = fixed.replace("yaml.load(fh)", "yaml.safe_load(fh)")
     repo.write("shop/orders.py", fixed)
     new_head = repo.commit("fix")
@@ -326,7 +354,8 @@ def test_personal_token_identity_and_no_check_run(shop_pr: ShopPR) -> None:
 
     fake_summary = f"## reviewbot review\n\n{SUMMARY_MARKER}\n{reviewed_marker('ab' * 20)}\n"
     client(fake.base_url, "human").get_repo(REPO).get_pull(NUMBER).create_issue_comment(
-        fake_summary)
+        fake_summary
+    )
     out = review_pull_request(client(fake.base_url, "pat"), REPO, NUMBER, env=dict(QUIET))
     _, issue_comments, _, runs = _state(fake)
     assert issue_comments[0]["body"] == fake_summary  # someone else's: never edited
@@ -336,8 +365,9 @@ def test_personal_token_identity_and_no_check_run(shop_pr: ShopPR) -> None:
     assert "no check run: the token lacks checks: write" in out.notes
 
 
-def test_a_broken_base_config_fails_the_check_run_naming_the_problem(fake: FakeGitHub,
-                                                                     git_repo) -> None:
+def test_a_broken_base_config_fails_the_check_run_naming_the_problem(
+    fake: FakeGitHub, git_repo
+) -> None:
     from reviewbot.errors import ConfigError
     from reviewbot.github.publish_step import CONFIG_ERROR_TITLE
 
@@ -346,8 +376,14 @@ def test_a_broken_base_config_fails_the_check_run_naming_the_problem(fake: FakeG
     git_repo.write("ok.py", "def f(x):\n    return x + 1\n")
     head = git_repo.commit("head")
     broken = b"max_comments: '[evil](http://x.example) #1'\n"  # quoted in the error
-    fake.open_pr(REPO, NUMBER, file_patches(git_repo, base, head), base_sha=base, head_sha=head,
-                 base_contents={".reviewbot.yml": broken})
+    fake.open_pr(
+        REPO,
+        NUMBER,
+        file_patches(git_repo, base, head),
+        base_sha=base,
+        head_sha=head,
+        base_contents={".reviewbot.yml": broken},
+    )
     with pytest.raises(ConfigError, match="max_comments"):
         _review(fake)
     comments, issue_comments, reviews, runs = _state(fake)

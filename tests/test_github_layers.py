@@ -26,11 +26,14 @@ def _imports(path: Path) -> set[str]:
 
 
 def _graph() -> dict[str, set[str]]:
-    modules = {f"reviewbot.github.{p.stem}": p for p in PACKAGE.glob("*.py")
-               if p.stem != "__init__"}
-    return {name: {m for m in _imports(path) if m in modules} | {
-        m for m in _imports(path) if not m.startswith("reviewbot.github")}
-        for name, path in modules.items()}
+    modules = {
+        f"reviewbot.github.{p.stem}": p for p in PACKAGE.glob("*.py") if p.stem != "__init__"
+    }
+    return {
+        name: {m for m in _imports(path) if m in modules}
+        | {m for m in _imports(path) if not m.startswith("reviewbot.github")}
+        for name, path in modules.items()
+    }
 
 
 def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
@@ -42,7 +45,7 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
         stack.append(node)
         for nxt in sorted(graph.get(node, set()) & graph.keys()):
             if state.get(nxt) == 1:
-                return [*stack[stack.index(nxt):], nxt]
+                return [*stack[stack.index(nxt) :], nxt]
             if nxt not in state and (found := visit(nxt)) is not None:
                 return found
         stack.pop()
@@ -57,8 +60,13 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 def test_the_package_is_read_whole() -> None:
     graph = _graph()
-    assert {"reviewbot.github.flow", "reviewbot.github.pipeline", "reviewbot.github.outcome",
-            "reviewbot.github.reader", "reviewbot.github.publisher"} <= graph.keys()
+    assert {
+        "reviewbot.github.flow",
+        "reviewbot.github.pipeline",
+        "reviewbot.github.outcome",
+        "reviewbot.github.reader",
+        "reviewbot.github.publisher",
+    } <= graph.keys()
     assert "reviewbot.github.outcome" in graph["reviewbot.github.pipeline"]
 
 
@@ -72,8 +80,10 @@ def test_the_cycle_finder_finds_one() -> None:
 
 
 def test_nothing_in_github_imports_the_commands_or_the_cli() -> None:
-    upward = {name: sorted(m for m in deps if m.startswith(("reviewbot.commands", "reviewbot.cli")))
-              for name, deps in _graph().items()}
+    upward = {
+        name: sorted(m for m in deps if m.startswith(("reviewbot.commands", "reviewbot.cli")))
+        for name, deps in _graph().items()
+    }
     assert {name: deps for name, deps in upward.items() if deps} == {}
 
 
@@ -83,17 +93,29 @@ def test_the_pipeline_does_not_import_the_entry_point() -> None:
 
 def test_reading_does_not_import_writing() -> None:
     graph = _graph()
-    writing = {"reviewbot.github.publisher", "reviewbot.github.checks",
-               "reviewbot.github.publish_step", "reviewbot.github.pipeline",
-               "reviewbot.github.flow"}
-    for reading in ("reviewbot.github.reader", "reviewbot.github.state",
-                    "reviewbot.github.read_step"):
+    writing = {
+        "reviewbot.github.publisher",
+        "reviewbot.github.checks",
+        "reviewbot.github.publish_step",
+        "reviewbot.github.pipeline",
+        "reviewbot.github.flow",
+    }
+    for reading in (
+        "reviewbot.github.reader",
+        "reviewbot.github.state",
+        "reviewbot.github.read_step",
+    ):
         assert not graph[reading] & writing, reading
     assert "reviewbot.github.state" in graph["reviewbot.github.publisher"]
 
 
 def test_the_outcome_is_built_in_one_place() -> None:
     tree = ast.parse((PACKAGE / "pipeline.py").read_text(encoding="utf-8"))
-    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)
-             and isinstance(n.func, ast.Name) and n.func.id == "PublishOutcome"]
+    calls = [
+        n
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call)
+        and isinstance(n.func, ast.Name)
+        and n.func.id == "PublishOutcome"
+    ]
     assert len(calls) == 1

@@ -18,26 +18,52 @@ from reviewbot.github.markers import (
 from reviewbot.github.plan import ExistingComment, comment_body, make_plan
 from reviewbot.github.reader import PRFile, build_diff
 
-PATCH = ("@@ -1,3 +1,4 @@\n a = 1\n-b = 2\n+b = 3\n+c = 4\n d = 5\n"
-         "@@ -20,2 +21,3 @@\n x = 1\n+y = 2\n z = 3")
+PATCH = (
+    "@@ -1,3 +1,4 @@\n a = 1\n-b = 2\n+b = 3\n+c = 4\n d = 5\n"
+    "@@ -20,2 +21,3 @@\n x = 1\n+y = 2\n z = 3"
+)
 DIFF = parse_diff(build_diff([PRFile("m.py", None, "modified", PATCH, 4)]))
 
 
-def finding(line: int, end: int | None = None, *, sev: Severity = Severity.WARNING,
-            fp: str | None = None, side: Side = Side.RIGHT, suggestion: str | None = None,
-            title: str = "t") -> Finding:
-    return Finding("m.py", line, end or line, side, Category.BUG, sev, title, "msg", "rule",
-                   fp or f"{line:06x}{(end or line):06x}", suggestion=suggestion)
+def finding(
+    line: int,
+    end: int | None = None,
+    *,
+    sev: Severity = Severity.WARNING,
+    fp: str | None = None,
+    side: Side = Side.RIGHT,
+    suggestion: str | None = None,
+    title: str = "t",
+) -> Finding:
+    return Finding(
+        "m.py",
+        line,
+        end or line,
+        side,
+        Category.BUG,
+        sev,
+        title,
+        "msg",
+        "rule",
+        fp or f"{line:06x}{(end or line):06x}",
+        suggestion=suggestion,
+    )
 
 
 def test_anchors_are_checked_against_the_diff() -> None:
-    plan = make_plan([finding(2, 3), finding(3, 22), finding(10), finding(2, side=Side.LEFT),
-                      finding(22)], DIFF, [], cap=30, reviewed_paths={"m.py"})
+    plan = make_plan(
+        [finding(2, 3), finding(3, 22), finding(10), finding(2, side=Side.LEFT), finding(22)],
+        DIFF,
+        [],
+        cap=30,
+        reviewed_paths={"m.py"},
+    )
     placed = {(c.start_line, c.line, c.side.value) for c in plan.inline}
     assert placed == {(2, 3, "RIGHT"), (None, 22, "RIGHT"), (None, 2, "LEFT")}
     # 3..22 spans two hunks: placed on its last line; 10 is in no hunk: summary
-    assert [(f.line, why) for f, why in plan.to_summary] == [(10, "no line of the diff to "
-                                                              "attach it to")]
+    assert [(f.line, why) for f, why in plan.to_summary] == [
+        (10, "no line of the diff to attach it to")
+    ]
 
 
 def test_a_range_that_cannot_be_kept_drops_its_suggestion() -> None:
@@ -54,8 +80,7 @@ def test_a_range_that_cannot_be_kept_drops_its_suggestion() -> None:
 
 def test_cap_counts_comments_already_on_the_pr_and_keeps_the_most_severe() -> None:
     findings = [finding(2), finding(3, sev=Severity.ERROR), finding(4), finding(22)]
-    existing = [ExistingComment(1, "m.py", findings[0].fingerprint, "warning", "bug", False,
-                                False)]
+    existing = [ExistingComment(1, "m.py", findings[0].fingerprint, "warning", "bug", False, False)]
     plan = make_plan(findings, DIFF, existing, cap=2, reviewed_paths={"m.py"})
     assert [c.finding.line for c in plan.inline] == [3]
     assert [f.line for f in plan.existing] == [2]
@@ -87,15 +112,38 @@ def test_markers_round_trip_and_only_trailing_markers_count() -> None:
 
 
 def test_untrusted_text_is_escaped() -> None:
-    f = Finding("m.py", 2, 2, Side.RIGHT, Category.BUG, Severity.ERROR,
-                "<!-- reviewbot:summary --> @admin", "<img src=x> ping @team", "model:m", "ab" * 12)
+    f = Finding(
+        "m.py",
+        2,
+        2,
+        Side.RIGHT,
+        Category.BUG,
+        Severity.ERROR,
+        "<!-- reviewbot:summary --> @admin",
+        "<img src=x> ping @team",
+        "model:m",
+        "ab" * 12,
+    )
     body = comment_body(f, True)
     outside_code = re.sub(r"`[^`]*`", "", body)
     assert "<img" not in body and "@admin" not in outside_code and "`@admin`" in body
     assert body.count("<!-- reviewbot") == 1
-    (cmd,) = workflow_commands([Finding("a,b:c.py", 1, 1, Side.RIGHT, Category.BUG,
-                                        Severity.ERROR, "x", "line1\n::set-env name=X::1",
-                                        "r", "cd" * 12)])
+    (cmd,) = workflow_commands(
+        [
+            Finding(
+                "a,b:c.py",
+                1,
+                1,
+                Side.RIGHT,
+                Category.BUG,
+                Severity.ERROR,
+                "x",
+                "line1\n::set-env name=X::1",
+                "r",
+                "cd" * 12,
+            )
+        ]
+    )
     assert cmd == "::error file=a%2Cb%3Ac.py,line=1,endLine=1,title=x::line1%0A::set-env name=X::1"
     assert "\n" not in cmd
 

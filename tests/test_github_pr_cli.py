@@ -17,11 +17,14 @@ fake = github_fixtures.fake
 shop_pr = github_fixtures.shop_pr
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("octo/shop#7", ("octo/shop", 7)),
-    ("https://github.com/octo/shop/pull/7", ("octo/shop", 7)),
-    ("https://ghe.example.com/octo/shop.py/pull/12/files", ("octo/shop.py", 12)),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("octo/shop#7", ("octo/shop", 7)),
+        ("https://github.com/octo/shop/pull/7", ("octo/shop", 7)),
+        ("https://ghe.example.com/octo/shop.py/pull/12/files", ("octo/shop.py", 12)),
+    ],
+)
 def test_targets(text: str, expected: tuple[str, int]) -> None:
     assert parse_target(text) == expected
 
@@ -36,8 +39,7 @@ def _env(shop_pr: ShopPR, **extra: str) -> dict[str, str]:
 
 
 def test_dry_run_prints_the_plan_and_writes_nothing(shop_pr: ShopPR, tmp_path: Path) -> None:
-    res = run_cli(["pr", "octo/shop#7", "--dry-run"], tmp_path,
-                  _env(shop_pr, GITHUB_TOKEN=TOKEN))
+    res = run_cli(["pr", "octo/shop#7", "--dry-run"], tmp_path, _env(shop_pr, GITHUB_TOKEN=TOKEN))
     n = len(shop_pr.expected())
     assert res.code == 1, res.err
     assert res.out.count("would post: inline shop/orders.py:") == n
@@ -47,8 +49,9 @@ def test_dry_run_prints_the_plan_and_writes_nothing(shop_pr: ShopPR, tmp_path: P
 
 def test_posts_with_a_token_and_never_prints_it(shop_pr: ShopPR, tmp_path: Path) -> None:
     url = "https://github.com/octo/shop/pull/7"
-    res = run_cli(["pr", url, "--fail-on", "none"], tmp_path,
-                  _env(shop_pr, REVIEWBOT_GITHUB_TOKEN=TOKEN))
+    res = run_cli(
+        ["pr", url, "--fail-on", "none"], tmp_path, _env(shop_pr, REVIEWBOT_GITHUB_TOKEN=TOKEN)
+    )
     n = len(shop_pr.expected())
     assert res.code == 0, res.err
     assert f"{n} comment(s) posted" in res.err
@@ -71,15 +74,26 @@ def test_outcome_describes_itself_in_one_line() -> None:
     """``reviewbot pr`` and the Action print the same line, which the outcome writes."""
     from reviewbot.github.flow import PublishOutcome
 
-    done = PublishOutcome(head_sha="a" * 40, review_id=1, comments_posted=2,
-                          comments_skipped_existing=3, comments_moved_to_summary=4,
-                          comments_deleted_stale=0, summary_comment_id=None, check_run_id=None,
-                          findings_total=9, findings_by_severity={}, findings_by_category={},
-                          failed=True)
-    assert done.describe() == ("9 finding(s); 2 comment(s) posted; 3 already on the PR; "
-                               "4 in the summary only")
+    done = PublishOutcome(
+        head_sha="a" * 40,
+        review_id=1,
+        comments_posted=2,
+        comments_skipped_existing=3,
+        comments_moved_to_summary=4,
+        comments_deleted_stale=0,
+        summary_comment_id=None,
+        check_run_id=None,
+        findings_total=9,
+        findings_by_severity={},
+        findings_by_category={},
+        failed=True,
+    )
+    assert done.describe() == (
+        "9 finding(s); 2 comment(s) posted; 3 already on the PR; 4 in the summary only"
+    )
     later = replace(done, comments_deleted_stale=1, incremental_since="0123456789abcdef")
     assert later.describe().endswith("; 1 stale removed; changes since 0123456789ab")
     assert replace(done, read_only=True).describe() == "read-only token: nothing was posted"
     assert replace(done, dry_run=True, read_only=True, planned=("x", "y")).describe() == (
-        "dry run: 2 planned change(s), nothing written")
+        "dry run: 2 planned change(s), nothing written"
+    )

@@ -88,8 +88,10 @@ def test_nothing_staged_reviews_uncommitted_changes_of_the_given_files(repo: Git
     repo.write("app.py", CLEAN + BAD)
     r = run_cli(["hook", "README.md", "app.py"], repo.root)
     assert r.code == 1
-    assert ("reviewing uncommitted changes (nothing is staged), working tree vs HEAD: "
-            "1 file (of 2 files given)") in r.out
+    assert (
+        "reviewing uncommitted changes (nothing is staged), working tree vs HEAD: "
+        "1 file (of 2 files given)"
+    ) in r.out
     assert EVAL_TITLE in r.out
 
 
@@ -97,8 +99,10 @@ def test_nothing_changed_says_so_and_passes(repo: GitRepo) -> None:
     repo.write("new.py", BAD)  # untracked: not part of any commit yet
     r = run_cli(["hook", "README.md", "app.py"], repo.root)
     assert r.code == 0
-    assert r.out == ("reviewbot hook: nothing to review: nothing is staged, and the 2 files "
-                     "given have no changes against HEAD\n")
+    assert r.out == (
+        "reviewbot hook: nothing to review: nothing is staged, and the 2 files "
+        "given have no changes against HEAD\n"
+    )
     r = run_cli(["hook", "new.py"], repo.root)
     assert r.code == 0 and "untracked, so not reviewed (`git add` them first): new.py" in r.out
     r = run_cli(["hook"], repo.root)
@@ -144,10 +148,17 @@ def _snapshot(repo: GitRepo) -> tuple[str, str, dict[str, bytes]]:
     index = hashlib.sha256((repo.root / ".git" / "index").read_bytes()).hexdigest()
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     status = subprocess.run(  # GIT_OPTIONAL_LOCKS=0: status itself must not refresh the index
-        ["git", "status", "--porcelain=v1", "--untracked-files=all"], cwd=repo.root,
-        env={**env, "GIT_OPTIONAL_LOCKS": "0"}, capture_output=True, check=True).stdout.decode()
-    files = {str(p.relative_to(repo.root)): p.read_bytes() for p in repo.root.rglob("*")
-             if p.is_file() and ".git" not in p.parts}
+        ["git", "status", "--porcelain=v1", "--untracked-files=all"],
+        cwd=repo.root,
+        env={**env, "GIT_OPTIONAL_LOCKS": "0"},
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    files = {
+        str(p.relative_to(repo.root)): p.read_bytes()
+        for p in repo.root.rglob("*")
+        if p.is_file() and ".git" not in p.parts
+    }
     return index, status, files
 
 
@@ -171,13 +182,21 @@ def test_pre_push_refs_review_only_the_pushed_commits(repo: GitRepo) -> None:
     bad = repo.commit("add eval")
     repo.write("ok.py", CLEAN)
     tip = repo.commit("clean")
-    r = run_cli(["hook"], repo.root, {"PRE_COMMIT_FROM_REF": bad, "PRE_COMMIT_TO_REF": tip,
-                                      "PRE_COMMIT_REMOTE_NAME": "origin",
-                                      "PRE_COMMIT_REMOTE_BRANCH": "refs/heads/main"})
+    r = run_cli(
+        ["hook"],
+        repo.root,
+        {
+            "PRE_COMMIT_FROM_REF": bad,
+            "PRE_COMMIT_TO_REF": tip,
+            "PRE_COMMIT_REMOTE_NAME": "origin",
+            "PRE_COMMIT_REMOTE_BRANCH": "refs/heads/main",
+        },
+    )
     assert r.code == 0, r.out
     assert r.out.startswith(
         f"reviewbot hook: reviewing commits {bad[:10]}..{tip[:10]} (push to origin "
-        "refs/heads/main), diffed from their merge base: 1 file")
+        "refs/heads/main), diffed from their merge base: 1 file"
+    )
     r = run_cli(["hook"], repo.root, {"PRE_COMMIT_FROM_REF": base, "PRE_COMMIT_TO_REF": tip})
     assert r.code == 1 and "bad.py\n" in r.out and EVAL_TITLE in r.out
     r = run_cli(["hook", "--from-ref", base, "--to-ref", tip, "ok.py"], repo.root)
@@ -199,8 +218,11 @@ def test_pre_push_range_without_a_merge_base(repo: GitRepo) -> None:
 def test_push_of_a_branch_the_remote_has_none_of(repo: GitRepo) -> None:
     repo.write("bad.py", BAD)
     repo.commit("eval")
-    env = {"PRE_COMMIT_LOCAL_BRANCH": "refs/heads/main", "PRE_COMMIT_REMOTE_NAME": "origin",
-           "PRE_COMMIT_REMOTE_BRANCH": "refs/heads/main"}
+    env = {
+        "PRE_COMMIT_LOCAL_BRANCH": "refs/heads/main",
+        "PRE_COMMIT_REMOTE_NAME": "origin",
+        "PRE_COMMIT_REMOTE_BRANCH": "refs/heads/main",
+    }
     r = run_cli(["hook", "README.md", "app.py", "bad.py"], repo.root, env)
     assert r.code == 1
     assert "all of refs/heads/main (origin has none of its history): 3 files" in r.out

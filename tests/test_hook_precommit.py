@@ -35,45 +35,81 @@ def manifest_hook() -> dict[str, object]:
 class Hooked:
     """A repository with pre-commit installed for the pre-commit and pre-push stages."""
 
-    def __init__(self, repo: GitRepo, home: Path, args: list[str] | None = None,
-                 env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        repo: GitRepo,
+        home: Path,
+        args: list[str] | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.repo = repo
         self.root = repo.root
-        base = {k: v for k, v in os.environ.items()
-                if not k.startswith(("GIT_", "REVIEWBOT_", "PRE_COMMIT"))}
-        self.env = {**base, "PRE_COMMIT_HOME": str(home), "NO_COLOR": "1",
-                    "GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.com",
-                    "GIT_COMMITTER_NAME": "T", "GIT_COMMITTER_EMAIL": "t@example.com",
-                    **(env or {})}
-        hook = {**manifest_hook(), "language": "system",
-                "entry": f"{shlex.quote(str(REVIEWBOT))} hook",
-                "stages": ["pre-commit", "pre-push", "manual"],
-                "verbose": True}  # show the report when the hook passes too
+        base = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("GIT_", "REVIEWBOT_", "PRE_COMMIT"))
+        }
+        self.env = {
+            **base,
+            "PRE_COMMIT_HOME": str(home),
+            "NO_COLOR": "1",
+            "GIT_AUTHOR_NAME": "T",
+            "GIT_AUTHOR_EMAIL": "t@example.com",
+            "GIT_COMMITTER_NAME": "T",
+            "GIT_COMMITTER_EMAIL": "t@example.com",
+            **(env or {}),
+        }
+        hook = {
+            **manifest_hook(),
+            "language": "system",
+            "entry": f"{shlex.quote(str(REVIEWBOT))} hook",
+            "stages": ["pre-commit", "pre-push", "manual"],
+            "verbose": True,
+        }  # show the report when the hook passes too
         if args:
             hook["args"] = args
-        repo.write(".pre-commit-config.yaml",
-                   yaml.safe_dump({"repos": [{"repo": "local", "hooks": [hook]}]}))
+        repo.write(
+            ".pre-commit-config.yaml",
+            yaml.safe_dump({"repos": [{"repo": "local", "hooks": [hook]}]}),
+        )
         repo.write("README.md", "hello\n")
         repo.write("app.py", CLEAN)
         repo.commit("init")
-        self.run("-m", "pre_commit", "install", "--hook-type", "pre-commit",
-                 "--hook-type", "pre-push", check=True)
+        self.run(
+            "-m",
+            "pre_commit",
+            "install",
+            "--hook-type",
+            "pre-commit",
+            "--hook-type",
+            "pre-push",
+            check=True,
+        )
 
-    def run(self, *argv: str, check: bool = False,
-            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *argv: str, check: bool = False, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         return self._run([sys.executable, *argv], check, env)
 
-    def git(self, *argv: str,
-            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    def git(
+        self, *argv: str, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         return self._run(["git", *argv], False, env)
 
     def pre_commit(self, *argv: str) -> subprocess.CompletedProcess[str]:
         return self.run("-m", "pre_commit", "run", *argv)
 
-    def _run(self, cmd: list[str], check: bool,
-             env: dict[str, str] | None) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run(cmd, cwd=self.root, env={**self.env, **(env or {})},
-                              capture_output=True, text=True, timeout=120)
+    def _run(
+        self, cmd: list[str], check: bool, env: dict[str, str] | None
+    ) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(
+            cmd,
+            cwd=self.root,
+            env={**self.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         if check and proc.returncode != 0:
             raise AssertionError(f"{cmd} failed:\n{proc.stdout}\n{proc.stderr}")
         return proc
@@ -94,8 +130,11 @@ def closed_port() -> int:
 
 
 def test_manifest_is_valid_and_defaults_to_push_and_manual() -> None:
-    proc = subprocess.run([sys.executable, "-m", "pre_commit", "validate-manifest", str(MANIFEST)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "validate-manifest", str(MANIFEST)],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     hook = manifest_hook()
     assert hook["entry"] == "reviewbot hook" and hook["language"] == "python"
@@ -176,15 +215,17 @@ def test_pre_push_stage_reviews_from_ref_to_ref(hooked: Hooked) -> None:
     tip = hooked.head()
     proc = hooked.pre_commit("--hook-stage", "pre-push", "--from-ref", bad, "--to-ref", tip)
     assert proc.returncode == 0, proc.stdout
-    proc = hooked.pre_commit("--hook-stage", "pre-push", "--from-ref", base, "--to-ref", tip,
-                             "--verbose")
+    proc = hooked.pre_commit(
+        "--hook-stage", "pre-push", "--from-ref", base, "--to-ref", tip, "--verbose"
+    )
     assert proc.returncode == 1, proc.stdout
     assert f"reviewing commits {base[:10]}..{tip[:10]}, diffed from their merge base" in proc.stdout
     assert EVAL_TITLE in proc.stdout
 
 
-def test_git_push_is_blocked_by_a_finding_in_the_pushed_commits(hooked: Hooked,
-                                                               tmp_path: Path) -> None:
+def test_git_push_is_blocked_by_a_finding_in_the_pushed_commits(
+    hooked: Hooked, tmp_path: Path
+) -> None:
     remote = tmp_path / "remote.git"
     subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
     hooked.git("remote", "add", "origin", str(remote))
@@ -199,8 +240,12 @@ def test_git_push_is_blocked_by_a_finding_in_the_pushed_commits(hooked: Hooked,
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0 and EVAL_TITLE in out, out
     assert "(push to origin refs/heads/main)" in out
-    remote_head = subprocess.run(["git", "--git-dir", str(remote), "rev-parse", "main"],
-                                 capture_output=True, text=True, check=True).stdout.strip()
+    remote_head = subprocess.run(
+        ["git", "--git-dir", str(remote), "rev-parse", "main"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     assert remote_head == pushed
 
 
@@ -208,7 +253,8 @@ def test_all_files_reviews_uncommitted_changes_or_says_nothing_changed(hooked: H
     proc = hooked.pre_commit("--all-files", "--verbose")
     assert proc.returncode == 0, proc.stdout
     assert "nothing to review: nothing is staged, and the 3 files given have no changes" in (
-        proc.stdout)
+        proc.stdout
+    )
     hooked.repo.write("app.py", CLEAN + BAD)  # modified, not staged
     proc = hooked.pre_commit("--all-files")
     assert proc.returncode == 1, proc.stdout

@@ -11,9 +11,11 @@ from tests import linter_tools
 from tests.conftest import GitRepo, run_cli
 
 BASE_PY = "import os\n\n\ndef q(db, name):\n    y = 2\n    return db\n"
-HEAD_PY = ("import os\nimport sqlite3\n\n\ndef q(db, name):\n    y = 2\n    cur = db.cursor()\n"
-           "    cur.execute(f\"SELECT * FROM t WHERE n = {name}\")\n"
-           "    os.system(\"ls \" + name)\n    x = 1\n    return cur\n")
+HEAD_PY = (
+    "import os\nimport sqlite3\n\n\ndef q(db, name):\n    y = 2\n    cur = db.cursor()\n"
+    '    cur.execute(f"SELECT * FROM t WHERE n = {name}")\n'
+    '    os.system("ls " + name)\n    x = 1\n    return cur\n'
+)
 ADDED_PY = {2, 7, 8, 9, 10}
 BASE_SH = "#!/bin/sh\necho $1\n"
 HEAD_SH = "#!/bin/sh\necho $1\nfor f in $(ls *.txt); do\n  cat $f\ndone\n"
@@ -21,8 +23,10 @@ ADDED_SH = {3, 4, 5}
 BASE_JS = "var x = 1\nfunction f(a) { return }\n"
 HEAD_JS = "var x = 1\nif (x == 2) { eval(y) }\nfunction f(a) { return }\n"
 ADDED_JS = {2}
-ESLINT_CONFIG = ('export default [{ rules: { eqeqeq: "error", "no-eval": "error", '
-                 '"no-unused-vars": "warn", "no-undef": "error" } }];\n')
+ESLINT_CONFIG = (
+    'export default [{ rules: { eqeqeq: "error", "no-eval": "error", '
+    '"no-unused-vars": "warn", "no-undef": "error" } }];\n'
+)
 
 
 def _repo(git_repo: GitRepo, base: dict[str, str], head: dict[str, str]) -> GitRepo:
@@ -44,17 +48,20 @@ def _review(repo: GitRepo, *imports: Path, builtin_ruff: bool = True) -> dict[st
     return data
 
 
-def _check_placement(data: dict[str, object], results: list[tuple[str, int, str]],
-                     added: dict[str, set[int]]) -> None:
+def _check_placement(
+    data: dict[str, object], results: list[tuple[str, int, str]], added: dict[str, set[int]]
+) -> None:
     """Every result on an added line is a finding, or the duplicate of a built-in one; the
     others are counted as dropped."""
     findings = data["findings"]
     assert isinstance(findings, list)
     dropped = data["dropped"]
     assert isinstance(dropped, dict)
-    imported = {(f["path"], f["line"], f["rule_id"]) for f in findings
-                if f["source"] == f.get("rule_id") and not f["source"].startswith(
-                    ("py.", "js.", "tpl."))}
+    imported = {
+        (f["path"], f["line"], f["rule_id"])
+        for f in findings
+        if f["source"] == f.get("rule_id") and not f["source"].startswith(("py.", "js.", "tpl."))
+    }
     touching = [r for r in results if r[1] in added[r[0]]]
     off = [r for r in results if r[1] not in added[r[0]]]
     assert touching and off  # the scenario has both
@@ -63,8 +70,9 @@ def _check_placement(data: dict[str, object], results: list[tuple[str, int, str]
     assert len(imported) + duplicates == len(set(touching))
     assert dropped.get("imported, not on an added line", 0) == len(off)
     notes = data["coverage"]["notes"]  # type: ignore[index]
-    assert any(f"{len(imported)} kept" in n and f"{len(off)} not on an added line" in n
-               for n in notes)
+    assert any(
+        f"{len(imported)} kept" in n and f"{len(off)} not on an added line" in n for n in notes
+    )
 
 
 def _results(repo: GitRepo, data: bytes) -> list[tuple[str, int, str]]:
@@ -76,8 +84,9 @@ def _results(repo: GitRepo, data: bytes) -> list[tuple[str, int, str]]:
 def test_diff_import_real_ruff_sarif_and_rdjson(git_repo: GitRepo) -> None:
     repo = _repo(git_repo, {"app.py": BASE_PY}, {"app.py": HEAD_PY})
     for fmt in ("sarif", "rdjson"):
-        out = linter_tools.output(linter_tools.ruff() + ["--select", "F,S", "--output-format",
-                                                         fmt, "app.py"], repo.root)
+        out = linter_tools.output(
+            linter_tools.ruff() + ["--select", "F,S", "--output-format", fmt, "app.py"], repo.root
+        )
         target = repo.root.parent / f"ruff.{fmt}"
         target.write_bytes(out)
         # the import's own accounting, without the built-in ruff run finding the same
@@ -106,8 +115,11 @@ def test_diff_import_real_shellcheck_checkstyle_and_json(git_repo: GitRepo) -> N
 
 
 def test_diff_import_real_eslint_json_sarif_and_two_files_at_once(git_repo: GitRepo) -> None:
-    repo = _repo(git_repo, {"a.js": BASE_JS, "eslint.config.mjs": ESLINT_CONFIG,
-                            "s.sh": BASE_SH}, {"a.js": HEAD_JS, "s.sh": HEAD_SH})
+    repo = _repo(
+        git_repo,
+        {"a.js": BASE_JS, "eslint.config.mjs": ESLINT_CONFIG, "s.sh": BASE_SH},
+        {"a.js": HEAD_JS, "s.sh": HEAD_SH},
+    )
     out = linter_tools.output(linter_tools.eslint() + ["-f", "json", "a.js"], repo.root)
     target = repo.root.parent / "eslint.json"
     target.write_bytes(out)
@@ -121,8 +133,7 @@ def test_diff_import_real_eslint_json_sarif_and_two_files_at_once(git_repo: GitR
     from_sarif = _review(repo, repo.root.parent / "eslint.sarif")
     _check_placement(from_sarif, _results(repo, sarif), {"a.js": ADDED_JS})
     assert {(f["line"], f["source"]) for f in from_sarif["findings"]} == rules  # type: ignore[attr-defined]
-    sc = linter_tools.output(linter_tools.shellcheck() + ["-f", "checkstyle", "s.sh"],
-                             repo.root)
+    sc = linter_tools.output(linter_tools.shellcheck() + ["-f", "checkstyle", "s.sh"], repo.root)
     (repo.root.parent / "sc.xml").write_bytes(sc)
     both = _review(repo, target, repo.root.parent / "sc.xml")
     paths = {f["path"] for f in both["findings"]}  # type: ignore[attr-defined]
@@ -134,8 +145,7 @@ def test_every_report_format_carries_the_import_drop_count(git_repo: GitRepo) ->
     out = linter_tools.output(linter_tools.shellcheck() + ["-f", "json", "s.sh"], repo.root)
     (repo.root.parent / "sc.json").write_bytes(out)
     for fmt in ("text", "markdown", "json", "sarif"):
-        res = run_cli(["diff", "--format", fmt, "--no-tests", "--import", "../sc.json"],
-                      repo.root)
+        res = run_cli(["diff", "--format", fmt, "--no-tests", "--import", "../sc.json"], repo.root)
         assert res.code in (0, 1), res.err
         assert "1 not on an added line" in res.out, fmt
 
@@ -151,8 +161,7 @@ def test_bad_import_file_is_a_usage_error_naming_it(git_repo: GitRepo) -> None:
 def test_hook_takes_import_files(git_repo: GitRepo) -> None:
     repo = _repo(git_repo, {"s.sh": BASE_SH}, {"s.sh": HEAD_SH})
     repo.git("add", "s.sh")
-    out = linter_tools.output(linter_tools.shellcheck() + ["-f", "checkstyle", "s.sh"],
-                              repo.root)
+    out = linter_tools.output(linter_tools.shellcheck() + ["-f", "checkstyle", "s.sh"], repo.root)
     (repo.root.parent / "sc.xml").write_bytes(out)
     res = run_cli(["hook", "--import", str(repo.root.parent / "sc.xml"), "s.sh"], repo.root)
     assert res.code == 1, res.err  # SC2045 is an error on an added line

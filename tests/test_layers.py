@@ -27,24 +27,53 @@ import reviewbot
 ROOT = Path(reviewbot.__file__).parent
 
 LAYERS: dict[str, int] = {
-    "reviewbot.cli": 4, "reviewbot.__main__": 4, "reviewbot.commands": 4,
-    "reviewbot.github": 3, "reviewbot.server": 3, "reviewbot.suggest": 3,
+    "reviewbot.cli": 4,
+    "reviewbot.__main__": 4,
+    "reviewbot.commands": 4,
+    "reviewbot.github": 3,
+    "reviewbot.server": 3,
+    "reviewbot.suggest": 3,
     "reviewbot.evaluation": 3,
-    "reviewbot.engine": 2, "reviewbot.prepare": 2, "reviewbot.static_stage": 2,
-    "reviewbot.model_stage": 2, "reviewbot.stage": 2,
-    "reviewbot.chunking": 2, "reviewbot.chunk_item": 2, "reviewbot.budget": 2,
+    "reviewbot.engine": 2,
+    "reviewbot.prepare": 2,
+    "reviewbot.static_stage": 2,
+    "reviewbot.model_stage": 2,
+    "reviewbot.stage": 2,
+    "reviewbot.chunking": 2,
+    "reviewbot.chunk_item": 2,
+    "reviewbot.budget": 2,
     "reviewbot.model_findings": 2,
-    "reviewbot.known_findings": 2, "reviewbot.filtering": 2, "reviewbot.answer_budget": 2,
-    "reviewbot.backends": 1, "reviewbot.reporters": 1, "reviewbot.static": 1,
-    "reviewbot.imports": 1, "reviewbot.linters": 1, "reviewbot.diff": 1,
-    "reviewbot.context": 1, "reviewbot.config": 1, "reviewbot.config_values": 1,
+    "reviewbot.known_findings": 2,
+    "reviewbot.filtering": 2,
+    "reviewbot.answer_budget": 2,
+    "reviewbot.backends": 1,
+    "reviewbot.reporters": 1,
+    "reviewbot.static": 1,
+    "reviewbot.imports": 1,
+    "reviewbot.linters": 1,
+    "reviewbot.diff": 1,
+    "reviewbot.context": 1,
+    "reviewbot.config": 1,
+    "reviewbot.config_values": 1,
     "reviewbot.config_yaml": 1,
-    "reviewbot.sources": 1, "reviewbot.hook_sources": 1, "reviewbot.gitio": 1,
-    "reviewbot.selection": 1, "reviewbot.placement": 1, "reviewbot.anchoring": 1,
-    "reviewbot.prompts_render": 1, "reviewbot.safe_publish": 1, "reviewbot.forking": 1,
-    "reviewbot.result": 1, "reviewbot.token_estimate": 1,
-    "reviewbot.errors": 0, "reviewbot.findings": 0, "reviewbot.coverage": 0,
-    "reviewbot.deadline": 0, "reviewbot.progress": 0, "reviewbot.io": 0, "reviewbot": 0,
+    "reviewbot.sources": 1,
+    "reviewbot.hook_sources": 1,
+    "reviewbot.gitio": 1,
+    "reviewbot.selection": 1,
+    "reviewbot.placement": 1,
+    "reviewbot.anchoring": 1,
+    "reviewbot.prompts_render": 1,
+    "reviewbot.safe_publish": 1,
+    "reviewbot.forking": 1,
+    "reviewbot.result": 1,
+    "reviewbot.token_estimate": 1,
+    "reviewbot.errors": 0,
+    "reviewbot.findings": 0,
+    "reviewbot.coverage": 0,
+    "reviewbot.deadline": 0,
+    "reviewbot.progress": 0,
+    "reviewbot.io": 0,
+    "reviewbot": 0,
 }
 
 
@@ -116,7 +145,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
                 continue
             nxt = todo.pop()
             if state.get(nxt) == 1:
-                return [*path[path.index(nxt):], nxt]
+                return [*path[path.index(nxt) :], nxt]
             if nxt not in state and nxt in graph:
                 state[nxt] = 1
                 path.append(nxt)
@@ -130,8 +159,12 @@ def upward_imports(graph: dict[str, set[str]]) -> list[str]:
         own = layer_of(name)
         for dep in sorted(deps):
             theirs = layer_of(dep)
-            if own is not None and theirs is not None and theirs > own and \
-                    not dep.startswith(name + "."):  # a package may re-export its modules
+            if (
+                own is not None
+                and theirs is not None
+                and theirs > own
+                and not dep.startswith(name + ".")
+            ):  # a package may re-export its modules
                 out.append(f"{name} (layer {own}) imports {dep} (layer {theirs})")
     return out
 
@@ -149,8 +182,13 @@ def test_every_module_has_a_layer() -> None:
 
 def test_the_graph_is_read_whole() -> None:
     graph = _graph()
-    assert {"reviewbot.engine", "reviewbot.github.pipeline", "reviewbot.static.python",
-            "reviewbot.commands.diff", "reviewbot.server.ledger"} <= graph.keys()
+    assert {
+        "reviewbot.engine",
+        "reviewbot.github.pipeline",
+        "reviewbot.static.python",
+        "reviewbot.commands.diff",
+        "reviewbot.server.ledger",
+    } <= graph.keys()
     assert "reviewbot.prepare" in graph["reviewbot.engine"]
     assert "reviewbot.anchoring" in graph["reviewbot.imports.place"]  # a relative or lazy
     assert "reviewbot.engine" in graph["reviewbot.commands.review_flow"]
@@ -164,11 +202,14 @@ def test_no_module_imports_from_a_layer_above_it() -> None:
     assert upward_imports(_graph()) == []
 
 
-@pytest.mark.parametrize(("graph", "has_cycle"), [
-    ({"a": {"b"}, "b": {"c"}, "c": {"a"}}, True),
-    ({"a": {"b", "c"}, "b": {"c"}, "c": set()}, False),
-    ({"a": {"a"}}, True),
-])
+@pytest.mark.parametrize(
+    ("graph", "has_cycle"),
+    [
+        ({"a": {"b"}, "b": {"c"}, "c": {"a"}}, True),
+        ({"a": {"b", "c"}, "b": {"c"}, "c": set()}, False),
+        ({"a": {"a"}}, True),
+    ],
+)
 def test_the_cycle_finder_finds_cycles(graph: dict[str, set[str]], has_cycle: bool) -> None:
     found = find_cycle(graph)
     assert (found is not None) == has_cycle
@@ -177,7 +218,10 @@ def test_the_cycle_finder_finds_cycles(graph: dict[str, set[str]], has_cycle: bo
 
 
 def test_an_upward_import_is_named() -> None:
-    graph = {"reviewbot.static.python": {"reviewbot.engine"},
-             "reviewbot.engine": {"reviewbot.static.python"}}
+    graph = {
+        "reviewbot.static.python": {"reviewbot.engine"},
+        "reviewbot.engine": {"reviewbot.static.python"},
+    }
     assert upward_imports(graph) == [
-        "reviewbot.static.python (layer 1) imports reviewbot.engine (layer 2)"]
+        "reviewbot.static.python (layer 1) imports reviewbot.engine (layer 2)"
+    ]

@@ -28,13 +28,17 @@ def _yaml_list(argv: list[str]) -> str:
 def test_diff_runs_configured_linters_on_matching_changed_files(git_repo: GitRepo) -> None:
     sc = linter_tools.shellcheck()
     ruff = linter_tools.ruff() + ["--select", "F", "--output-format", "sarif"]
-    git_repo.write(".reviewbot.yml", (
-        "linters:\n"
-        f"  - name: shellcheck\n    command: {_yaml_list(sc + ['-f', 'checkstyle'])}\n"
-        "    files: ['*.sh']\n"
-        f"  - name: ruff\n    command: {_yaml_list(ruff)}\n"
-        "    format: sarif\n    timeout: 60\n"
-        "    files: ['*.py']\n"))
+    git_repo.write(
+        ".reviewbot.yml",
+        (
+            "linters:\n"
+            f"  - name: shellcheck\n    command: {_yaml_list(sc + ['-f', 'checkstyle'])}\n"
+            "    files: ['*.sh']\n"
+            f"  - name: ruff\n    command: {_yaml_list(ruff)}\n"
+            "    format: sarif\n    timeout: 60\n"
+            "    files: ['*.py']\n"
+        ),
+    )
     git_repo.write("s.sh", "#!/bin/sh\necho $1\n")
     git_repo.commit("base")
     git_repo.write("s.sh", SH)
@@ -52,15 +56,20 @@ def test_diff_runs_configured_linters_on_matching_changed_files(git_repo: GitRep
     assert "linter shellcheck (checkstyle)" in notes and "linter ruff (sarif)" in notes
 
 
-def test_a_linter_that_hangs_is_killed_and_the_review_goes_on(git_repo: GitRepo,
-                                                              tmp_path: Path) -> None:
+def test_a_linter_that_hangs_is_killed_and_the_review_goes_on(
+    git_repo: GitRepo, tmp_path: Path
+) -> None:
     marker = tmp_path / "late"
     script = f"import time, pathlib; time.sleep(20); pathlib.Path({str(marker)!r}).touch()"
-    git_repo.write(".reviewbot.yml", (
-        "linters:\n"
-        f"  - name: slow\n    command: {_yaml_list([sys.executable, '-c', script])}\n"
-        "    timeout: 0.5\n"
-        "  - name: missing\n    command: [no-such-linter-here]\n"))
+    git_repo.write(
+        ".reviewbot.yml",
+        (
+            "linters:\n"
+            f"  - name: slow\n    command: {_yaml_list([sys.executable, '-c', script])}\n"
+            "    timeout: 0.5\n"
+            "  - name: missing\n    command: [no-such-linter-here]\n"
+        ),
+    )
     git_repo.commit("base")
     git_repo.write("a.py", "def f(x=[]):\n    return x\n")
     res = run_cli(["diff", "--no-tests"], git_repo.root)
@@ -72,20 +81,24 @@ def test_a_linter_that_hangs_is_killed_and_the_review_goes_on(git_repo: GitRepo,
     assert not marker.exists()
 
 
-@pytest.mark.parametrize(("text", "match"), [
-    ("linters:\n  - name: a\n    command: 'sh -c x'\n", r"command' must be a list"),
-    ("linters:\n  - name: a\n    command: [a]\n    timeout: 99999\n", r"between 0\.1 and 3600"),
-    ("linters:\n  - name: a\n    command: [a]\n    format: xml\n", r"'format' must be one of"),
-    ("linters:\n  - name: a\n    command: []\n", r"has no command"),
-    ("linters:\n  - name: a\n    command: [a]\n  - name: a\n    command: [b]\n", r"used twice"),
-])
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("linters:\n  - name: a\n    command: 'sh -c x'\n", r"command' must be a list"),
+        ("linters:\n  - name: a\n    command: [a]\n    timeout: 99999\n", r"between 0\.1 and 3600"),
+        ("linters:\n  - name: a\n    command: [a]\n    format: xml\n", r"'format' must be one of"),
+        ("linters:\n  - name: a\n    command: []\n", r"has no command"),
+        ("linters:\n  - name: a\n    command: [a]\n  - name: a\n    command: [b]\n", r"used twice"),
+    ],
+)
 def test_bad_linter_entries_are_config_errors(text: str, match: str) -> None:
     with pytest.raises(ConfigError, match=match):
         load_config(text=text)
 
 
-def test_action_never_runs_a_linter_from_the_config(fake: object, git_repo: GitRepo,
-                                                    tmp_path: Path) -> None:
+def test_action_never_runs_a_linter_from_the_config(
+    fake: object, git_repo: GitRepo, tmp_path: Path
+) -> None:
     """A linter in the base branch's config (and in the checked-out PR head's) would create
     a marker file: the Action runs neither, and says so in the report."""
     marker = tmp_path / "ran"
@@ -94,9 +107,14 @@ def test_action_never_runs_a_linter_from_the_config(fake: object, git_repo: GitR
     config = f"linters:\n  - name: evil\n    command: {argv}\n"
     base, head = shop_repo(git_repo, config=config)
     pr = payload("opened")["pull_request"]
-    fake.open_pr(REPO, NUMBER, file_patches(git_repo, base, head),  # type: ignore[attr-defined]
-                 base_sha=pr["base"]["sha"], head_sha=pr["head"]["sha"],
-                 base_contents={".reviewbot.yml": config.encode()})
+    fake.open_pr(
+        REPO,
+        NUMBER,
+        file_patches(git_repo, base, head),  # type: ignore[attr-defined]
+        base_sha=pr["base"]["sha"],
+        head_sha=pr["head"]["sha"],
+        base_contents={".reviewbot.yml": config.encode()},
+    )
     runner = Runner(fake, git_repo, tmp_path, base, head)  # type: ignore[arg-type]
     proc, _, summary = runner.run(payload("opened"))
     assert proc.returncode == 1, proc.stderr

@@ -29,8 +29,7 @@ def _without_bounds(node: object) -> object:
     enums and string lengths of a schema but not ``minimum`` / ``maximum`` (SmolLM2 has
     answered ``"line": 0``); reviewbot's own check drops such entries as malformed."""
     if isinstance(node, dict):
-        return {k: _without_bounds(v) for k, v in node.items()
-                if k not in ("minimum", "maximum")}
+        return {k: _without_bounds(v) for k, v in node.items() if k not in ("minimum", "maximum")}
     if isinstance(node, list):
         return [_without_bounds(v) for v in node]
     return node
@@ -39,8 +38,10 @@ def _without_bounds(node: object) -> object:
 GRAMMAR_SCHEMA = _without_bounds(SCHEMA)
 LLM_CONFIG = "llm:\n  max_tokens: 800\n  max_prompt_tokens: 1200\n  read_timeout: 300\n"
 BASE = "import subprocess\n\n\ndef run(cmd):\n    return subprocess.run(cmd).returncode\n"
-HEAD = ("import subprocess\n\n\ndef run(cmd):\n    out = subprocess.run(cmd, shell=True)\n"
-        "    return out.returncode\n\n\ndef first(items):\n    return items[0]\n")
+HEAD = (
+    "import subprocess\n\n\ndef run(cmd):\n    out = subprocess.run(cmd, shell=True)\n"
+    "    return out.returncode\n\n\ndef first(items):\n    return items[0]\n"
+)
 
 
 def make_change(repo: GitRepo, config: str) -> set[tuple[str, int]]:
@@ -49,8 +50,13 @@ def make_change(repo: GitRepo, config: str) -> set[tuple[str, int]]:
     repo.commit("base")
     repo.write("tool.py", HEAD)
     diff = parse_diff(repo.git("diff", "--no-ext-diff").encode())
-    return {(fd.path, ln.new_lineno) for fd in diff.files for h in fd.hunks for ln in h.added()
-            if ln.new_lineno is not None}
+    return {
+        (fd.path, ln.new_lineno)
+        for fd in diff.files
+        for h in fd.hunks
+        for ln in h.added()
+        if ln.new_lineno is not None
+    }
 
 
 def check_findings_on_changed_lines(data: dict[str, object], changed: set[tuple[str, int]]) -> None:
@@ -64,8 +70,23 @@ def check_findings_on_changed_lines(data: dict[str, object], changed: set[tuple[
 def test_openai_backend_against_llama_cpp_server(git_repo: GitRepo, llama: LlamaServer) -> None:
     changed = make_change(git_repo, LLM_CONFIG)
     with RecordingProxy(llama.url.removesuffix("/v1")) as proxy:
-        res = run_cli(["diff", "--backend", "openai", "--llm-url", proxy.url, "--model", ALIAS,
-                       "--format", "json", "--no-tests", "--fail-on", "none"], git_repo.root)
+        res = run_cli(
+            [
+                "diff",
+                "--backend",
+                "openai",
+                "--llm-url",
+                proxy.url,
+                "--model",
+                ALIAS,
+                "--format",
+                "json",
+                "--no-tests",
+                "--fail-on",
+                "none",
+            ],
+            git_repo.root,
+        )
         exchanges = list(proxy.exchanges)
     assert res.code == 0, res.err
     data = json.loads(res.out)
@@ -100,8 +121,10 @@ def test_local_backend_with_the_same_model(git_repo: GitRepo) -> None:
         require_slow(why)
     gguf = gguf_path()
     assert gguf is not None
-    config = (f"backend: local\nlocal:\n  model_path: {json.dumps(str(gguf))}\n  n_ctx: 2048\n"
-              f"  n_threads: 2\n" + LLM_CONFIG)
+    config = (
+        f"backend: local\nlocal:\n  model_path: {json.dumps(str(gguf))}\n  n_ctx: 2048\n"
+        f"  n_threads: 2\n" + LLM_CONFIG
+    )
     changed = make_change(git_repo, config)
     res = run_cli(["diff", "--format", "json", "--no-tests", "--fail-on", "none"], git_repo.root)
     assert res.code == 0, res.err
@@ -121,16 +144,26 @@ def test_local_backend_answers_follow_the_schema() -> None:
     from reviewbot.backends.local import make_local
     from reviewbot.config import load_config
 
-    cfg = load_config(env={}, overrides={"backend": "local", "local.model_path": str(gguf_path()),
-                                         "local.n_ctx": 2048, "local.n_threads": 2,
-                                         "llm.samples": 2, "llm.max_tokens": 400})
+    cfg = load_config(
+        env={},
+        overrides={
+            "backend": "local",
+            "local.model_path": str(gguf_path()),
+            "local.n_ctx": 2048,
+            "local.n_threads": 2,
+            "llm.samples": 2,
+            "llm.max_tokens": 400,
+        },
+    )
     backend = make_local(cfg)
     try:
         info = backend.open()
         assert info.max_model_len == 2048
         assert 0 < backend.count_tokens("def f(x):\n    return x\n") < 20
-        user = ("File: a.py (python)\n+ 1 | def div(a, b):\n+ 2 |     return a / b\n"
-                "Answer with the findings JSON.")
+        user = (
+            "File: a.py (python)\n+ 1 | def div(a, b):\n+ 2 |     return a / b\n"
+            "Answer with the findings JSON."
+        )
         schema = findings_schema(400)
         [res] = backend.complete([LLMRequest("chunk-0", "You review code.", user, schema)])
     finally:
@@ -148,9 +181,13 @@ def test_llama_cpp_server_takes_every_schema_we_send(llama: LlamaServer) -> None
 
     cap = GRAMMAR_SAFE_STRING
     for schema in (findings_schema(4096, cap), findings_schema(800, cap), suggestions_schema(cap)):
-        body = {"model": ALIAS, "max_tokens": 16, "temperature": 0,
-                "messages": [{"role": "user", "content": "Answer with JSON."}],
-                "response_format": {"type": "json_object", "schema": schema}}
+        body = {
+            "model": ALIAS,
+            "max_tokens": 16,
+            "temperature": 0,
+            "messages": [{"role": "user", "content": "Answer with JSON."}],
+            "response_format": {"type": "json_object", "schema": schema},
+        }
         res = httpx.post(f"{llama.url}/chat/completions", json=body, timeout=120)
         assert res.status_code == 200, res.text[:300]
     assert httpx.get(f"{llama.url}/models", timeout=10).status_code == 200, llama.log_text()

@@ -39,12 +39,15 @@ def _edit(draw: st.DrawFn) -> FileDiff:
             new[at:at] = draw(st.lists(_line, min_size=1, max_size=5))
         elif at < len(new):
             n = draw(st.integers(1, 5))
-            new[at:at + n] = [] if op == "delete" else draw(st.lists(_line, max_size=4))
+            new[at : at + n] = [] if op == "delete" else draw(st.lists(_line, max_size=4))
     if new == old:
         new.append("appended")
     context = draw(st.integers(0, 4))
-    text = "".join(difflib.unified_diff([s + "\n" for s in old], [s + "\n" for s in new],
-                                        "a/m.py", "b/m.py", n=context))
+    text = "".join(
+        difflib.unified_diff(
+            [s + "\n" for s in old], [s + "\n" for s in new], "a/m.py", "b/m.py", n=context
+        )
+    )
     (fd,) = parse_diff(text).files
     return fd
 
@@ -57,23 +60,40 @@ def _findings(draw: st.DrawFn) -> list[Finding]:
         end = line + draw(st.integers(0, 60))
         side = draw(st.sampled_from([Side.RIGHT, Side.LEFT]))
         title = f"f{i}"
-        out.append(Finding("m.py", line, end, side, Category.BUG, Severity.WARNING, title,
-                           "m", "py.rule", fingerprint("m.py", title, Category.BUG, title),
-                           suggestion="fixed\n"))
+        out.append(
+            Finding(
+                "m.py",
+                line,
+                end,
+                side,
+                Category.BUG,
+                Severity.WARNING,
+                title,
+                "m",
+                "py.rule",
+                fingerprint("m.py", title, Category.BUG, title),
+                suggestion="fixed\n",
+            )
+        )
     return out
 
 
 def _hunk_lines(fd: FileDiff, side: Side) -> set[int]:
     """The lines of ``fd``'s hunks on ``side`` (context lines are on both)."""
     other = LineKind.ADDED if side is Side.LEFT else LineKind.REMOVED
-    return {(ln.old_lineno if side is Side.LEFT else ln.new_lineno) or 0
-            for h in fd.hunks for ln in h.lines if ln.kind is not other}
+    return {
+        (ln.old_lineno if side is Side.LEFT else ln.new_lineno) or 0
+        for h in fd.hunks
+        for ln in h.lines
+        if ln.kind is not other
+    }
 
 
 @settings(max_examples=300, deadline=None)
 @given(_edit(), _findings())
-def test_filtered_findings_sit_at_anchors_github_accepts(fd: FileDiff,
-                                                        findings: list[Finding]) -> None:
+def test_filtered_findings_sit_at_anchors_github_accepts(
+    fd: FileDiff, findings: list[Finding]
+) -> None:
     diff = Diff((fd,))
     for mode in FilterMode:
         out = filter_findings(findings, diff, Config(filter_mode=mode)).findings
@@ -84,8 +104,9 @@ def test_filtered_findings_sit_at_anchors_github_accepts(fd: FileDiff,
                 placed = anchor(f, diff)
                 assert placed is not None and placed[2], (mode, f)
             if mode is FilterMode.ADDED:
-                changed = {ln.anchor_line for h in fd.hunks for ln in h.changed()
-                           if ln.side is f.side}
+                changed = {
+                    ln.anchor_line for h in fd.hunks for ln in h.changed() if ln.side is f.side
+                }
                 assert changed & set(range(f.line, f.end_line + 1)), f
             original = next(g for g in findings if g.title == f.title)
             assert original.line <= f.line <= f.end_line <= original.end_line
@@ -95,8 +116,9 @@ def test_filtered_findings_sit_at_anchors_github_accepts(fd: FileDiff,
 
 @settings(max_examples=200, deadline=None)
 @given(_edit(), st.integers(1, 100), st.integers(-2, 40), st.sampled_from(list(Side)))
-def test_hunk_index_agrees_with_the_diff_model(fd: FileDiff, start: int, span: int,
-                                               side: Side) -> None:
+def test_hunk_index_agrees_with_the_diff_model(
+    fd: FileDiff, start: int, span: int, side: Side
+) -> None:
     assert HunkIndex(fd).accepts_range(start, start + span, side) == fd.accepts_range(
-        start, start + span, side)
-
+        start, start + span, side
+    )

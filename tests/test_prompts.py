@@ -38,14 +38,23 @@ from reviewbot.prompts_render import codellama_prompt, load_schema, nonce_for, r
 from tests.conftest import FIXTURES
 
 GOLDEN = FIXTURES / "prompts" / "review_chunk.golden.txt"
-TEMPLATES = ["review_system.txt", "review_user.txt", "item.txt", "codellama.txt",
-             "tests_system.txt", "tests_user.txt", "tests_item.txt", "known_findings.txt"]
+TEMPLATES = [
+    "review_system.txt",
+    "review_user.txt",
+    "item.txt",
+    "codellama.txt",
+    "tests_system.txt",
+    "tests_user.txt",
+    "tests_item.txt",
+    "known_findings.txt",
+]
 _NONCE = re.compile(r"(?<=UNTRUSTED-)[0-9a-f]{16}(?=>>>)")
 
 
 def masked(text: str) -> str:
     """``text`` with every fence nonce replaced by NONCE (nonces are random per render)."""
     return _NONCE.sub("NONCE", text)
+
 
 HEAD = b"""import sqlite3
 
@@ -71,12 +80,14 @@ DIFF = b"""diff --git a/shop/orders.py b/shop/orders.py
 """
 
 
-def _requests(diff: bytes = DIFF, head: bytes = HEAD, budget: int = 3000,
-              config: Config | None = None) -> list[LLMRequest]:
+def _requests(
+    diff: bytes = DIFF, head: bytes = HEAD, budget: int = 3000, config: Config | None = None
+) -> list[LLMRequest]:
     fd = parse_diff(diff).files[0]
     src = SourceFile.from_bytes(fd.path, head)
-    items, _ = build_items([FileWork(fd.path, [h.lines for h in fd.hunks], src, src.language)],
-                           budget, estimate_tokens)
+    items, _ = build_items(
+        [FileWork(fd.path, [h.lines for h in fd.hunks], src, src.language)], budget, estimate_tokens
+    )
     return review_requests(pack(items, budget, estimate_tokens), config or Config())
 
 
@@ -106,8 +117,9 @@ def test_stable_instructions_first_varying_code_last() -> None:
     assert prefix.startswith("Review this change.")
     for r in reqs:
         assert r.user.rstrip().endswith(">>>")  # the fenced code is the last thing
-        assert r.schema == findings_schema(Config().llm.max_tokens,
-                                           string_cap(Config().effective_backend()))
+        assert r.schema == findings_schema(
+            Config().llm.max_tokens, string_cap(Config().effective_backend())
+        )
     # the raw completion prompt keeps the same order: instructions, then the change
     raw = codellama_prompt(reqs[0].system, reqs[0].user)
     assert raw.index("You are reviewbot") < raw.index("<<<UNTRUSTED-") < raw.index("[/INST]")
@@ -117,15 +129,17 @@ def test_code_is_fenced_as_data_with_new_file_line_numbers() -> None:
     user = _requests()[0].user.rstrip()
     lines = user.splitlines()
     opening = next(ln for ln in lines if ln.startswith("<<<UNTRUSTED-"))
-    nonce = opening[len("<<<UNTRUSTED-"):-3]
+    nonce = opening[len("<<<UNTRUSTED-") : -3]
     assert lines[-1] == f"<<<END-UNTRUSTED-{nonce}>>>"
-    body = user[user.index(opening) + len(opening):user.rindex("<<<END-UNTRUSTED-")]
+    body = user[user.index(opening) + len(opening) : user.rindex("<<<END-UNTRUSTED-")]
     assert nonce not in body
     assert "File: shop/orders.py (python) in `Orders`" in body  # the hunk starts at `class`
-    assert "+ 7 |         cur.execute(f\"SELECT * FROM orders WHERE customer = '{customer}'\")" \
-        in body
-    assert "-   |         cur.execute(\"SELECT * FROM orders WHERE customer = ?\", (customer,))" \
-        in body
+    assert (
+        "+ 7 |         cur.execute(f\"SELECT * FROM orders WHERE customer = '{customer}'\")" in body
+    )
+    assert (
+        '-   |         cur.execute("SELECT * FROM orders WHERE customer = ?", (customer,))' in body
+    )
     assert "  5 |     def find(self, conn, customer):" in body
     assert body.index("  4 | class Orders:") < body.index("-   |") < body.index("+ 7 |")
     system = _requests()[0].system
@@ -149,13 +163,27 @@ def test_answer_schema_is_valid_and_matches_the_instructions() -> None:
     item = schema["properties"]["findings"]["items"]
     assert set(item["properties"]["category"]["enum"]) == {c.value for c in Category}
     assert set(item["properties"]["severity"]["enum"]) == {s.value for s in Severity}
-    good = {"findings": [{"path": "a.py", "line": 3, "end_line": 4, "category": "bug",
-                          "severity": "warning", "title": "t", "message": "m",
-                          "suggestion": None}]}
+    good = {
+        "findings": [
+            {
+                "path": "a.py",
+                "line": 3,
+                "end_line": 4,
+                "category": "bug",
+                "severity": "warning",
+                "title": "t",
+                "message": "m",
+                "suggestion": None,
+            }
+        ]
+    }
     jsonschema.validate(good, schema)
-    for bad in ({"findings": [{**good["findings"][0], "extra": 1}]},
-                {"findings": [{**good["findings"][0], "category": "typo"}]},
-                {"findings": [{**good["findings"][0], "line": 0}]}, {}):
+    for bad in (
+        {"findings": [{**good["findings"][0], "extra": 1}]},
+        {"findings": [{**good["findings"][0], "category": "typo"}]},
+        {"findings": [{**good["findings"][0], "line": 0}]},
+        {},
+    ):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(bad, schema)
     system = render("review_system.txt")
@@ -172,7 +200,8 @@ def test_rendered_prompt_matches_the_golden_file() -> None:
         GOLDEN.write_text(got, encoding="utf-8")
     assert got == GOLDEN.read_text(encoding="utf-8"), (
         "the rendered prompt changed; if intended, rerun with REVIEWBOT_UPDATE_GOLDEN=1 and "
-        "review tests/fixtures/prompts/review_chunk.golden.txt")
+        "review tests/fixtures/prompts/review_chunk.golden.txt"
+    )
 
 
 @pytest.mark.parametrize("max_tokens", [200, 400, 600, 800, 1024, 2048, 8192])
@@ -183,11 +212,16 @@ def test_answer_schema_leaves_room_for_one_whole_finding(max_tokens: int) -> Non
     jsonschema.Draft7Validator.check_schema(schema)
     props = schema["properties"]["findings"]["items"]["properties"]
     base = load_schema("findings.schema.json")["properties"]["findings"]["items"]["properties"]
-    entry = {"path": "p" * props["path"]["maxLength"], "line": 123456, "end_line": 123457,
-             "category": "performance", "severity": "warning",
-             "title": "t" * props["title"]["maxLength"],
-             "message": "m" * props["message"]["maxLength"],
-             "suggestion": None}
+    entry = {
+        "path": "p" * props["path"]["maxLength"],
+        "line": 123456,
+        "end_line": 123457,
+        "category": "performance",
+        "severity": "warning",
+        "title": "t" * props["title"]["maxLength"],
+        "message": "m" * props["message"]["maxLength"],
+        "suggestion": None,
+    }
     if props["suggestion"] != {"type": "null"}:
         [text] = [o for o in props["suggestion"]["anyOf"] if o["type"] == "string"]
         entry["suggestion"] = "s" * text["maxLength"]
@@ -200,8 +234,9 @@ def test_answer_schema_leaves_room_for_one_whole_finding(max_tokens: int) -> Non
     else:
         assert len(text) / 2.5 <= max_tokens * 0.85, (len(text), max_tokens)
         assert props["message"]["maxLength"] < base["message"]["maxLength"]
-    assert entry_chars(schema) <= entry_chars({"properties": {"findings": {"items": {
-        "properties": base}}}})
+    assert entry_chars(schema) <= entry_chars(
+        {"properties": {"findings": {"items": {"properties": base}}}}
+    )
     assert props["message"]["maxLength"] >= 80
 
 
@@ -226,8 +261,7 @@ def test_llama_cpp_grammar_bounds_every_string(name: str) -> None:
     from llama_cpp.llama_grammar import SchemaConverter
 
     for schema in (load_schema(name), findings_schema(800)):
-        conv = SchemaConverter(prop_order={}, allow_fetch=False, dotall=False,
-                               raw_pattern=False)
+        conv = SchemaConverter(prop_order={}, allow_fetch=False, dotall=False, raw_pattern=False)
         conv.visit(schema, "")
         grammar = conv.format_grammar()
         rules = dict(line.split(" ::= ", 1) for line in grammar.splitlines() if " ::= " in line)

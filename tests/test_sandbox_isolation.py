@@ -46,22 +46,31 @@ def need(mode: str) -> None:
         pytest.skip("unprivileged user namespaces are not available here")
 
 
-def check(calc: tuple[dict[str, Target], HeadFiles], code: str, mode: str,
-          timeout: float = 20) -> tuple[TestSuggestion, list[RunReport]]:
+def check(
+    calc: tuple[dict[str, Target], HeadFiles], code: str, mode: str, timeout: float = 20
+) -> tuple[TestSuggestion, list[RunReport]]:
     targets, head = calc
     (result,), reports = check_candidates(
-        [Candidate("tests/test_divide.py", targets["divide"], code, "model:test")], head.read,
-        frozenset(), SuggestConfig(run=True, timeout=timeout), run=True,
-        base_env={"PATH": os.environ.get("PATH", os.defpath)}, isolation=mode, execute=True)
+        [Candidate("tests/test_divide.py", targets["divide"], code, "model:test")],
+        head.read,
+        frozenset(),
+        SuggestConfig(run=True, timeout=timeout),
+        run=True,
+        base_env={"PATH": os.environ.get("PATH", os.defpath)},
+        isolation=mode,
+        execute=True,
+    )
     return result, reports
 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_isolation_used_is_recorded_on_each_executed_suggestion(
-        calc: tuple[dict[str, Target], HeadFiles], mode: str) -> None:
+    calc: tuple[dict[str, Target], HeadFiles], mode: str
+) -> None:
     need(mode)
-    result, reports = check(calc, "from calc.ops import divide\n\ndef test_d():\n"
-                                  "    assert divide(4, 2) == 2.0\n", mode)
+    result, reports = check(
+        calc, "from calc.ops import divide\n\ndef test_d():\n    assert divide(4, 2) == 2.0\n", mode
+    )
     assert (result.level, result.outcome) == (CheckLevel.RAN, PASSES)
     iso = result.isolation
     assert iso.startswith(NAMESPACES if mode == "namespaces" else PROCESS), iso
@@ -72,11 +81,14 @@ def test_isolation_used_is_recorded_on_each_executed_suggestion(
 def test_describe_says_when_there_is_no_process_limit() -> None:
     assert describe(False, cgroup=False, rlimit_holds=False, processes=64) == (
         "rlimits only: no namespaces (unshare unavailable); no process limit (RLIMIT_NPROC "
-        "does not bind root and no pids cgroup could be made)")
+        "does not bind root and no pids cgroup could be made)"
+    )
     assert describe(True, cgroup=True, rlimit_holds=False, processes=64) == (
-        "namespaces (user+pid+net+mount); at most 64 processes (pids cgroup)")
+        "namespaces (user+pid+net+mount); at most 64 processes (pids cgroup)"
+    )
     assert describe(False, cgroup=False, rlimit_holds=True, processes=8).endswith(
-        "at most 8 processes more than the user's (RLIMIT_NPROC)")
+        "at most 8 processes more than the user's (RLIMIT_NPROC)"
+    )
 
 
 def test_weak_mode_is_in_the_reports(git_repo: GitRepo) -> None:
@@ -92,7 +104,8 @@ def test_weak_mode_is_in_the_reports(git_repo: GitRepo) -> None:
 
 
 def test_reviewbot_diff_says_on_stderr_when_namespaces_are_missing(
-        git_repo: GitRepo, tmp_path: Path) -> None:
+    git_repo: GitRepo, tmp_path: Path
+) -> None:
     repo = calc_repo(git_repo)
     bin_dir = tmp_path / "bin"  # PATH with git and python but no unshare
     bin_dir.mkdir()
@@ -100,11 +113,30 @@ def test_reviewbot_diff_says_on_stderr_when_namespaces_are_missing(
         found = shutil.which(tool) if tool == "git" else sys.executable
         assert found is not None
         (bin_dir / tool).symlink_to(found)
-    env = {"PATH": str(bin_dir), "HOME": str(tmp_path), "LANG": "C.UTF-8",
-           "PYTHONPATH": str(REPO_ROOT)}
-    done = subprocess.run([sys.executable, "-m", "reviewbot", "diff", "HEAD~1..HEAD", "--format",
-                           "json", "--fail-on", "none"], cwd=repo.root, env=env,
-                          capture_output=True, text=True, timeout=300)
+    env = {
+        "PATH": str(bin_dir),
+        "HOME": str(tmp_path),
+        "LANG": "C.UTF-8",
+        "PYTHONPATH": str(REPO_ROOT),
+    }
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "reviewbot",
+            "diff",
+            "HEAD~1..HEAD",
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+        ],
+        cwd=repo.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert data["test_isolation"].startswith(PROCESS)
@@ -114,7 +146,8 @@ def test_reviewbot_diff_says_on_stderr_when_namespaces_are_missing(
 
 @pytest.mark.parametrize("mode", MODES)
 def test_test_cannot_read_reviewbots_environment(
-        calc: tuple[dict[str, Target], HeadFiles], mode: str) -> None:
+    calc: tuple[dict[str, Target], HeadFiles], mode: str
+) -> None:
     need(mode)
     code = f"""\
 import os
@@ -134,9 +167,11 @@ def test_parent_environ():
 
 def test_token_in_a_test_id_is_redacted(calc: tuple[dict[str, Target], HeadFiles]) -> None:
     token = "ghp_" + "Zz9Yy8Xx7Ww6Vv5Uu4Tt3"
-    code = ("import pytest\nfrom calc.ops import divide\n\n"
-            f"@pytest.mark.parametrize('x', [{token!r}])\ndef test_d(x):\n"
-            "    assert divide(1, 1) == 2\n")
+    code = (
+        "import pytest\nfrom calc.ops import divide\n\n"
+        f"@pytest.mark.parametrize('x', [{token!r}])\ndef test_d(x):\n"
+        "    assert divide(1, 1) == 2\n"
+    )
     result, _ = check(calc, code, "process")
     reason = result.reason
     assert "test_d[" in reason and token not in reason and "[redacted]" in reason, reason
@@ -189,8 +224,10 @@ def hard_limit() -> Iterator[tuple[PidsCgroup | None, int | None]]:
     a pids cgroup (works for root), else RLIMIT_NPROC (binds everyone else)."""
     outer = PidsCgroup.create(400)
     if outer is None and os.geteuid() == 0:
-        pytest.skip("no hard process limit can be set for this test here: running as root "
-                    "(RLIMIT_NPROC does not bind root) and no pids cgroup can be made")
+        pytest.skip(
+            "no hard process limit can be set for this test here: running as root "
+            "(RLIMIT_NPROC does not bind root) and no pids cgroup can be made"
+        )
     nproc = None
     if outer is None:
         nproc = len([p for p in os.listdir("/proc") if p.isdigit()]) + 400
@@ -203,7 +240,8 @@ def hard_limit() -> Iterator[tuple[PidsCgroup | None, int | None]]:
 
 @pytest.mark.parametrize("mode", MODES)
 def test_fork_bomb_is_contained_and_rejected(
-        hard_limit: tuple[PidsCgroup | None, int | None], tmp_path: Path, mode: str) -> None:
+    hard_limit: tuple[PidsCgroup | None, int | None], tmp_path: Path, mode: str
+) -> None:
     need(mode)
     outer, nproc = hard_limit
 
@@ -213,12 +251,22 @@ def test_fork_bomb_is_contained_and_rejected(
         if nproc is not None:
             resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
 
-    env = {"PATH": os.environ.get("PATH", os.defpath), "PYTHONPATH": str(REPO_ROOT),
-           "HOME": str(tmp_path), "LANG": "C.UTF-8"}
-    proc = subprocess.Popen([sys.executable, "-c", HARNESS, mode, str(tmp_path / "repo"), BOMB],
-                            cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, preexec_fn=contain,
-                            start_new_session=True)
+    env = {
+        "PATH": os.environ.get("PATH", os.defpath),
+        "PYTHONPATH": str(REPO_ROOT),
+        "HOME": str(tmp_path),
+        "LANG": "C.UTF-8",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HARNESS, mode, str(tmp_path / "repo"), BOMB],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=contain,
+        start_new_session=True,
+    )
     try:
         out, err = proc.communicate(timeout=120)
     finally:

@@ -34,8 +34,11 @@ class Running:
 
 
 def _settings(tmp_path: Path, **changes: object) -> Settings:
-    base = Settings(queue=QueueURL("sqlite", str(tmp_path / "queue.db")),
-                    webhook_secret=SECRET.encode(), max_body_bytes=64 * 1024)
+    base = Settings(
+        queue=QueueURL("sqlite", str(tmp_path / "queue.db")),
+        webhook_secret=SECRET.encode(),
+        max_body_bytes=64 * 1024,
+    )
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 
@@ -56,8 +59,10 @@ def test_accepted_delivery_is_recorded_before_202(server: Running) -> None:
 
 
 def test_redelivery_is_a_duplicate(server: Running) -> None:
-    assert server.post("pull_request", payload("pull_request.opened"),
-                       delivery_id="d-1").status_code == 202
+    assert (
+        server.post("pull_request", payload("pull_request.opened"), delivery_id="d-1").status_code
+        == 202
+    )
     r = server.post("pull_request", payload("pull_request.opened"), delivery_id="d-1")
     assert (r.status_code, r.json()["status"]) == (200, "duplicate")
     assert server.jobs() == 1 and server.queue.huey.pending_count() == 1
@@ -120,8 +125,10 @@ def test_health_ready_and_metrics(server: Running) -> None:
     server.post("pull_request", payload("pull_request.opened"), secret="forged")
     text = server.client.get(server.url + "/metrics").text
     assert 'reviewbot_webhook_deliveries_total{event="pull_request",outcome="accepted"} 1.0' in text
-    assert 'reviewbot_webhook_deliveries_total{event="pull_request",outcome="bad_signature"} 1.0' \
+    assert (
+        'reviewbot_webhook_deliveries_total{event="pull_request",outcome="bad_signature"} 1.0'
         in text
+    )
     assert 'reviewbot_queue_jobs{state="queued"} 1.0' in text
     assert "reviewbot_webhook_ack_seconds_bucket" in text
 
@@ -181,8 +188,9 @@ def test_logs_are_json_with_the_delivery_id_and_no_secret(server: Running) -> No
 
 def _post_two(server: Running) -> None:
     server.post("pull_request", payload("pull_request.opened"), delivery_id="d-log")
-    server.post("pull_request", payload("pull_request.opened"), secret="forged",
-                delivery_id="d-forged")
+    server.post(
+        "pull_request", payload("pull_request.opened"), secret="forged", delivery_id="d-forged"
+    )
 
 
 def test_concurrent_deliveries_and_redeliveries_share_commits(server: Running) -> None:

@@ -54,8 +54,13 @@ class World:
         if api_url:
             full["REVIEWBOT_GITHUB_API_URL"] = api_url
         log = open(self.tmp / f"{args[0]}-{len(self.procs)}.log", "wb")  # noqa: SIM115
-        proc = subprocess.Popen([sys.executable, "-m", "reviewbot", *args], env=full,
-                                cwd=self.tmp, stdout=log, stderr=log)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "reviewbot", *args],
+            env=full,
+            cwd=self.tmp,
+            stdout=log,
+            stderr=log,
+        )
         log.close()
         self.procs.append(proc)
         return proc
@@ -78,11 +83,14 @@ class World:
         repo = self.fake.repos[REPO]
         pr = repo.pulls[number]
         routes = self.fake.routes
-        return {"reviews": len(routes._reviews(pr)),
-                "comments": len(routes.review_comments(repo, pr)),
-                "summaries": sum(SUMMARY_MARKER in c["body"] for c in routes._issue_comments(pr)),
-                "check_runs": sum(1 for r in routes.check_runs(repo)
-                                  if r["head_sha"] == self.heads[number])}
+        return {
+            "reviews": len(routes._reviews(pr)),
+            "comments": len(routes.review_comments(repo, pr)),
+            "summaries": sum(SUMMARY_MARKER in c["body"] for c in routes._issue_comments(pr)),
+            "check_runs": sum(
+                1 for r in routes.check_runs(repo) if r["head_sha"] == self.heads[number]
+            ),
+        }
 
     def opened(self, number: int = NUMBER) -> dict[str, Any]:
         return opened(number, self.heads[number])
@@ -112,25 +120,33 @@ def world(tmp_path: Path, git_repo: GitRepo) -> Iterator[World]:
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
-    public = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                           serialization.PublicFormat.SubjectPublicKeyInfo)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     (tmp_path / "app.pem").write_bytes(pem)
     base, head = shop_repo(git_repo)
     with FakeGitHub() as fake:
         fake.app = (APP_ID, public.decode())
         heads = {NUMBER: head, 8: "8" * 40, 9: "9" * 40}
         for number, sha in heads.items():
-            fake.open_pr(REPO, number, file_patches(git_repo, base, head), base_sha=base,
-                         head_sha=sha)
+            fake.open_pr(
+                REPO, number, file_patches(git_repo, base, head), base_sha=base, head_sha=sha
+            )
         env = {k: v for k, v in os.environ.items() if not k.startswith(("REVIEWBOT_", "GITHUB_"))}
-        env.update(REVIEWBOT_WEBHOOK_SECRET=SECRET, REVIEWBOT_GITHUB_APP_ID=APP_ID,
-                   REVIEWBOT_GITHUB_PRIVATE_KEY_FILE=str(tmp_path / "app.pem"),
-                   REVIEWBOT_GITHUB_API_URL=fake.base_url,
-                   REVIEWBOT_QUEUE_URL=str(tmp_path / "queue.db"),
-                   REVIEWBOT_GITHUB_WRITE_DELAY="0", REVIEWBOT_TESTS="0",
-                   REVIEWBOT_BACKEND="static", REVIEWBOT_JOB_LEASE_SECONDS="2")
+        env.update(
+            REVIEWBOT_WEBHOOK_SECRET=SECRET,
+            REVIEWBOT_GITHUB_APP_ID=APP_ID,
+            REVIEWBOT_GITHUB_PRIVATE_KEY_FILE=str(tmp_path / "app.pem"),
+            REVIEWBOT_GITHUB_API_URL=fake.base_url,
+            REVIEWBOT_QUEUE_URL=str(tmp_path / "queue.db"),
+            REVIEWBOT_GITHUB_WRITE_DELAY="0",
+            REVIEWBOT_TESTS="0",
+            REVIEWBOT_BACKEND="static",
+            REVIEWBOT_JOB_LEASE_SECONDS="2",
+        )
         w = World(tmp_path, fake, heads, env)
         try:
             yield w
@@ -144,8 +160,9 @@ def world(tmp_path: Path, git_repo: GitRepo) -> Iterator[World]:
 def test_opened_pr_gets_exactly_one_review_and_redelivery_nothing(world: World) -> None:
     with FakeVLLM(responder=on_changed_lines(title="model finding")) as llm:
         # The embedded default (SQLite queue, one worker thread), reviewing with the "vLLM".
-        url = world.serve(REVIEWBOT_BACKEND="vllm", REVIEWBOT_LLM_URL=llm.url,
-                          REVIEWBOT_MODEL=llm.model)
+        url = world.serve(
+            REVIEWBOT_BACKEND="vllm", REVIEWBOT_LLM_URL=llm.url, REVIEWBOT_MODEL=llm.model
+        )
         r = post(url, world.opened(), delivery_id="e2e-1")
         assert (r.status_code, r.json()["status"]) == (202, "queued")
         wait_for(lambda: world.state("e2e-1") == "done", timeout=60)
@@ -156,7 +173,7 @@ def test_opened_pr_gets_exactly_one_review_and_redelivery_nothing(world: World) 
     metrics = httpx.get(url + "/metrics").text
     assert 'reviewbot_jobs_total{outcome="done"} 1.0' in metrics
     assert "reviewbot_llm_request_seconds_count" in metrics
-    assert 'reviewbot_llm_request_seconds_count 0.0' not in metrics
+    assert "reviewbot_llm_request_seconds_count 0.0" not in metrics
 
 
 def _redelivery_and_forgery_change_nothing(world: World, url: str) -> None:
@@ -209,15 +226,26 @@ class StallingProxy:
 
             def _handle(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                stall = (self.command == proxy.method and proxy.pattern.search(self.path)
-                         and not proxy.held.is_set())
+                stall = (
+                    self.command == proxy.method
+                    and proxy.pattern.search(self.path)
+                    and not proxy.held.is_set()
+                )
                 if stall:
                     proxy.held.set()
                     proxy.release.wait(60)
-                headers = {k: v for k, v in self.headers.items()
-                           if k.lower() in ("authorization", "content-type", "accept")}
-                resp = httpx.request(self.command, proxy.upstream + self.path, content=body,
-                                     headers=headers, timeout=30)
+                headers = {
+                    k: v
+                    for k, v in self.headers.items()
+                    if k.lower() in ("authorization", "content-type", "accept")
+                }
+                resp = httpx.request(
+                    self.command,
+                    proxy.upstream + self.path,
+                    content=body,
+                    headers=headers,
+                    timeout=30,
+                )
                 if stall:
                     proxy.forwarded.set()
                 # GitHub's answers carry absolute URLs PyGithub follows: make them ours.
@@ -225,8 +253,12 @@ class StallingProxy:
                 try:
                     self.send_response(resp.status_code)
                     for k, v in resp.headers.items():
-                        if k.lower() not in ("content-length", "transfer-encoding",
-                                             "connection", "content-encoding"):
+                        if k.lower() not in (
+                            "content-length",
+                            "transfer-encoding",
+                            "connection",
+                            "content-encoding",
+                        ):
                             self.send_header(k, v.replace(proxy.upstream, proxy.url))
                     self.send_header("Content-Length", str(len(content)))
                     self.end_headers()
@@ -239,8 +271,9 @@ class StallingProxy:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                         daemon=True).start()
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
 
     def close(self) -> None:
         self.release.set()
@@ -282,8 +315,7 @@ def test_redis_queue_with_two_worker_processes(world: World) -> None:
         ids = {n: f"redis-{n}" for n in (NUMBER, 8, 9)}
         for number, job_id in ids.items():
             assert post(url, world.opened(number), delivery_id=job_id).status_code == 202
-        assert post(url, world.opened(8), delivery_id="redis-8").json()["status"] == \
-            "duplicate"
+        assert post(url, world.opened(8), delivery_id="redis-8").json()["status"] == "duplicate"
         from reviewbot.server.ledger.redis import RedisLedger
 
         ledger = RedisLedger(redis_url, ttl=3600)

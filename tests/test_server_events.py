@@ -10,8 +10,9 @@ from reviewbot.server.events import JobMode, JobSpec, parse_command, route
 from tests.test_server_support import payload
 
 
-@pytest.mark.parametrize("name", ["pull_request.opened", "pull_request.synchronize",
-                                  "pull_request.reopened"])
+@pytest.mark.parametrize(
+    "name", ["pull_request.opened", "pull_request.synchronize", "pull_request.reopened"]
+)
 def test_pr_actions_make_a_review_job(name: str) -> None:
     d = route("pull_request", payload(name))
     assert d.outcome == "job" and d.job is not None
@@ -55,9 +56,15 @@ def _pr_comment(body: str, association: str = "OWNER") -> dict[str, object]:
     return p
 
 
-@pytest.mark.parametrize(("body", "mode"), [
-    ("/review", "review"), ("/review full", "full"), ("/tests", "tests"),
-    ("  /Review  FULL \nthanks", "full")])
+@pytest.mark.parametrize(
+    ("body", "mode"),
+    [
+        ("/review", "review"),
+        ("/review full", "full"),
+        ("/tests", "tests"),
+        ("  /Review  FULL \nthanks", "full"),
+    ],
+)
 def test_comment_commands_on_a_pr(body: str, mode: str) -> None:
     d = route("issue_comment", _pr_comment(body))
     assert d.job is not None
@@ -102,9 +109,13 @@ def test_ping_installation_and_unknown_events() -> None:
 
 
 def test_malformed_payloads_are_ignored_not_crashing() -> None:
-    for p in ({}, {"action": "opened"}, {"action": "opened", "pull_request": []},
-              {"action": "opened", "pull_request": {"number": "2"}, "repository": {}},
-              {"action": "created", "issue": {"pull_request": {}}, "comment": {"body": 3}}):
+    for p in (
+        {},
+        {"action": "opened"},
+        {"action": "opened", "pull_request": []},
+        {"action": "opened", "pull_request": {"number": "2"}, "repository": {}},
+        {"action": "created", "issue": {"pull_request": {}}, "comment": {"body": 3}},
+    ):
         assert route("pull_request", p).job is None
         assert route("issue_comment", p).job is None
 

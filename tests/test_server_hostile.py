@@ -38,14 +38,20 @@ class Live:
 
     def answered(self, outcome: str) -> float:
         value = self.metrics.registry.get_sample_value(
-            "reviewbot_webhook_deliveries_total", {"event": "ping", "outcome": outcome})
+            "reviewbot_webhook_deliveries_total", {"event": "ping", "outcome": outcome}
+        )
         return value or 0.0
 
 
 def _settings(tmp_path: Path, **changes: object) -> Settings:
-    base = Settings(queue=QueueURL("sqlite", str(tmp_path / "queue.db")),
-                    webhook_secret=SECRET.encode(), max_body_bytes=64 * 1024,
-                    header_timeout=0.6, body_timeout=0.6, keepalive_timeout=0.6)
+    base = Settings(
+        queue=QueueURL("sqlite", str(tmp_path / "queue.db")),
+        webhook_secret=SECRET.encode(),
+        max_body_bytes=64 * 1024,
+        header_timeout=0.6,
+        body_timeout=0.6,
+        keepalive_timeout=0.6,
+    )
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 
@@ -80,7 +86,7 @@ def _closed_within(sock: socket.socket, seconds: float, trickle: bytes = b"") ->
             continue  # an answer (e.g. 408); the close follows
         if sent < len(trickle):
             try:
-                sock.send(trickle[sent:sent + 1])
+                sock.send(trickle[sent : sent + 1])
             except (BrokenPipeError, ConnectionResetError):
                 return time.monotonic() - start
             sent += 1
@@ -94,9 +100,12 @@ def _post(live: Live, event: str, raw: bytes, **kw: str) -> httpx.Response:
 
 # -- JSON --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("raw", [b"[" * 100_000 + b"]" * 100_000,
-                                 b'{"a":' * 100_000 + b"1" + b"}" * 100_000],
-                         ids=["array", "object"])
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 100_000 + b"1" + b"}" * 100_000],
+    ids=["array", "object"],
+)
 def test_signed_deeply_nested_json_is_400_not_500(tmp_path: Path, raw: bytes) -> None:
     settings = _settings(tmp_path, max_body_bytes=1024 * 1024)
     queue = JobQueue(settings)
@@ -119,6 +128,7 @@ def test_nan_and_infinity_are_rejected(live: Live, constant: bytes) -> None:
 
 # -- slow clients ------------------------------------------------------------------------
 
+
 def test_a_client_that_sends_nothing_is_cut_off(live: Live) -> None:
     with _connect(live) as sock:
         took = _closed_within(sock, 5.0)
@@ -127,8 +137,10 @@ def test_a_client_that_sends_nothing_is_cut_off(live: Live) -> None:
 
 
 def test_a_client_that_trickles_headers_is_cut_off(live: Live) -> None:
-    request = (b"POST /webhook HTTP/1.1\r\nHost: x\r\nX-GitHub-Event: ping\r\n"
-               b"X-Padding: " + b"a" * 200 + b"\r\n\r\n")
+    request = (
+        b"POST /webhook HTTP/1.1\r\nHost: x\r\nX-GitHub-Event: ping\r\n"
+        b"X-Padding: " + b"a" * 200 + b"\r\n\r\n"
+    )
     with _connect(live) as sock:
         took = _closed_within(sock, 5.0, trickle=request)
     assert took is not None, "the trickling client was never cut off"
@@ -139,8 +151,10 @@ def test_a_client_that_trickles_its_body_gets_408_and_is_cut_off(live: Live) -> 
     body, headers = delivery("ping", json.dumps({"zen": "x" * 500}).encode())
     head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
     with _connect(live) as sock:
-        sock.sendall(f"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n"
-                     f"{head}\r\n".encode())
+        sock.sendall(
+            f"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n"
+            f"{head}\r\n".encode()
+        )
         start = time.monotonic()
         answer = b""
         sent = 0
@@ -153,7 +167,7 @@ def test_a_client_that_trickles_its_body_gets_408_and_is_cut_off(live: Live) -> 
                     if not chunk:
                         break
                     continue
-                sock.send(body[sent:sent + 1])
+                sock.send(body[sent : sent + 1])
             except (BrokenPipeError, ConnectionResetError):
                 break  # closed with our unread bytes: a reset, which may eat the 408
             sent += 1
@@ -173,9 +187,13 @@ def test_an_idle_kept_alive_connection_is_closed(live: Live) -> None:
 
 
 def test_timeouts_and_budget_are_settings_with_checks() -> None:
-    env = {"REVIEWBOT_HEADER_TIMEOUT_SECONDS": "3", "REVIEWBOT_BODY_TIMEOUT_SECONDS": "4.5",
-           "REVIEWBOT_KEEPALIVE_TIMEOUT_SECONDS": "2", "REVIEWBOT_MAX_BODY_TOTAL_BYTES": "9000",
-           "REVIEWBOT_MAX_BODY_BYTES": "4096"}
+    env = {
+        "REVIEWBOT_HEADER_TIMEOUT_SECONDS": "3",
+        "REVIEWBOT_BODY_TIMEOUT_SECONDS": "4.5",
+        "REVIEWBOT_KEEPALIVE_TIMEOUT_SECONDS": "2",
+        "REVIEWBOT_MAX_BODY_TOTAL_BYTES": "9000",
+        "REVIEWBOT_MAX_BODY_BYTES": "4096",
+    }
     s = load_settings(env)
     assert (s.header_timeout, s.body_timeout, s.keepalive_timeout) == (3.0, 4.5, 2.0)
     assert (s.max_body_bytes, s.max_body_total_bytes) == (4096, 9000)
@@ -191,8 +209,9 @@ def test_serve_flags_override_the_environment(tmp_path: Path) -> None:
     from reviewbot.cli import build_parser
     from reviewbot.commands.serve import _env_with_flags
 
-    args = build_parser().parse_args(["serve", "--header-timeout", "2.5", "--max-body-total",
-                                      "50000000"])
+    args = build_parser().parse_args(
+        ["serve", "--header-timeout", "2.5", "--max-body-total", "50000000"]
+    )
     env = _env_with_flags(args, {"REVIEWBOT_HEADER_TIMEOUT_SECONDS": "9"})
     s = load_settings(env)
     assert s.header_timeout == 2.5 and s.max_body_total_bytes == 50_000_000
@@ -201,16 +220,23 @@ def test_serve_flags_override_the_environment(tmp_path: Path) -> None:
 
 # -- memory: a budget across requests ----------------------------------------------------
 
-@pytest.mark.parametrize("live", [{"max_body_bytes": 2048, "max_body_total_bytes": 3000,
-                                   "body_timeout": 10.0}], indirect=True)
+
+@pytest.mark.parametrize(
+    "live",
+    [{"max_body_bytes": 2048, "max_body_total_bytes": 3000, "body_timeout": 10.0}],
+    indirect=True,
+)
 def test_body_bytes_held_at_once_are_bounded(live: Live) -> None:
     raw = json.dumps({"zen": "x" * 1900}).encode()
     body, headers = delivery("ping", raw)
     head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
     with _connect(live) as slow:
         # one request declares 1.9 kB and holds it while its body trickles in
-        slow.sendall(f"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n"
-                     f"{head}\r\n".encode() + body[:100])
+        slow.sendall(
+            f"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n"
+            f"{head}\r\n".encode()
+            + body[:100]
+        )
         time.sleep(0.3)
         other = _post(live, "ping", raw)
         assert other.status_code == 503
@@ -223,16 +249,24 @@ def test_body_bytes_held_at_once_are_bounded(live: Live) -> None:
     assert _post(live, "ping", raw).status_code == 200, "413s and 503s give their bytes back"
 
 
-@pytest.mark.parametrize("live", [{"max_body_bytes": 2048, "max_body_total_bytes": 3000,
-                                   "body_timeout": 10.0}], indirect=True)
+@pytest.mark.parametrize(
+    "live",
+    [{"max_body_bytes": 2048, "max_body_total_bytes": 3000, "body_timeout": 10.0}],
+    indirect=True,
+)
 def test_a_chunked_body_is_counted_as_it_arrives(live: Live) -> None:
     raw = json.dumps({"zen": "x" * 1900}).encode()
     body, headers = delivery("ping", raw)
     head = "".join(f"{k}: {v}\r\n" for k, v in headers.items() if k != "Content-Length")
 
     with _connect(live) as slow:
-        slow.sendall(f"POST /webhook HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
-                     f"{head}\r\n".encode() + f"{1500:x}\r\n".encode() + body[:1500] + b"\r\n")
+        slow.sendall(
+            f"POST /webhook HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+            f"{head}\r\n".encode()
+            + f"{1500:x}\r\n".encode()
+            + body[:1500]
+            + b"\r\n"
+        )
         time.sleep(0.3)
         assert _post(live, "ping", raw).status_code == 503
         rest = body[1500:]
@@ -242,6 +276,7 @@ def test_a_chunked_body_is_counted_as_it_arrives(live: Live) -> None:
 
 
 # -- a denied command keeps the push review (worker level) -------------------------------
+
 
 class PermissionRunner:
     """Denies commands from ``bob`` the way GitHubJobRunner does; records what ran."""
@@ -261,18 +296,35 @@ class PermissionRunner:
 def test_pr_is_reviewed_at_its_head_after_a_denied_command(tmp_path: Path) -> None:
     settings = _settings(tmp_path, lease_seconds=2.0)
     queue = JobQueue(settings)
-    push = JobSpec(repo="o/r", number=1, installation_id=1, mode="review",
-                   trigger="pull_request.synchronize", head_sha="b" * 40)
-    bob = JobSpec(repo="o/r", number=1, installation_id=1, mode="full",
-                  trigger="issue_comment./review full", requested_by="bob")
+    push = JobSpec(
+        repo="o/r",
+        number=1,
+        installation_id=1,
+        mode="review",
+        trigger="pull_request.synchronize",
+        head_sha="b" * 40,
+    )
+    bob = JobSpec(
+        repo="o/r",
+        number=1,
+        installation_id=1,
+        mode="full",
+        trigger="issue_comment./review full",
+        requested_by="bob",
+    )
     queue.submit([("push", push), ("bob", bob)])
     runner = PermissionRunner()
-    pool = WorkerPool(queue, JobHandler(queue, runner, Metrics()), threads=1, embedded=True,
-                      shutdown_timeout=5)
+    pool = WorkerPool(
+        queue, JobHandler(queue, runner, Metrics()), threads=1, embedded=True, shutdown_timeout=5
+    )
     pool.start()
     try:
-        wait_for(lambda: queue.ledger.state("push") in ("done", "superseded")
-                 and queue.ledger.state("bob") == "denied")
+        wait_for(
+            lambda: (
+                queue.ledger.state("push") in ("done", "superseded")
+                and queue.ledger.state("bob") == "denied"
+            )
+        )
     finally:
         pool.stop()
     assert queue.ledger.state("push") == "done" and runner.ran == ["push"]
@@ -299,54 +351,73 @@ sys.exit(main(sys.argv[2:]))
 """
 
 
-def _cli_without(modules: str, args: list[str], tmp_path: Path,
-                 env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _cli_without(
+    modules: str, args: list[str], tmp_path: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("REVIEWBOT_")}
-    return subprocess.run([sys.executable, "-c", BLOCKER, modules, *args], cwd=tmp_path,
-                          env={**clean, **(env or {})}, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", BLOCKER, modules, *args],
+        cwd=tmp_path,
+        env={**clean, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
-@pytest.mark.parametrize(("blocked", "command", "extra"), [
-    ("starlette", ["serve"], "server"),
-    ("uvicorn", ["serve"], "server"),
-    ("httptools", ["serve"], "server"),
-    ("huey", ["worker"], "server"),
-    ("prometheus_client", ["worker"], "server"),
-    ("jwt", ["serve"], "server"),
-])
-def test_server_commands_without_the_server_extra(tmp_path: Path, blocked: str,
-                                                  command: list[str], extra: str) -> None:
-    proc = _cli_without(blocked, command, tmp_path,
-                        {"REVIEWBOT_WEBHOOK_SECRET": "s", "REVIEWBOT_GITHUB_TOKEN": "t"})
+@pytest.mark.parametrize(
+    ("blocked", "command", "extra"),
+    [
+        ("starlette", ["serve"], "server"),
+        ("uvicorn", ["serve"], "server"),
+        ("httptools", ["serve"], "server"),
+        ("huey", ["worker"], "server"),
+        ("prometheus_client", ["worker"], "server"),
+        ("jwt", ["serve"], "server"),
+    ],
+)
+def test_server_commands_without_the_server_extra(
+    tmp_path: Path, blocked: str, command: list[str], extra: str
+) -> None:
+    proc = _cli_without(
+        blocked, command, tmp_path, {"REVIEWBOT_WEBHOOK_SECRET": "s", "REVIEWBOT_GITHUB_TOKEN": "t"}
+    )
     assert proc.returncode == 2, proc.stderr
     assert "internal error" not in proc.stderr
     assert blocked in proc.stderr and f"pip install 'reviewbot[{extra}]'" in proc.stderr
 
 
 def test_redis_queue_without_the_redis_extra(tmp_path: Path) -> None:
-    proc = _cli_without("redis", ["serve", "--workers", "0", "--port", "1"], tmp_path,
-                        {"REVIEWBOT_WEBHOOK_SECRET": "s",
-                         "REVIEWBOT_QUEUE_URL": "redis://127.0.0.1:1/0"})
+    proc = _cli_without(
+        "redis",
+        ["serve", "--workers", "0", "--port", "1"],
+        tmp_path,
+        {"REVIEWBOT_WEBHOOK_SECRET": "s", "REVIEWBOT_QUEUE_URL": "redis://127.0.0.1:1/0"},
+    )
     assert proc.returncode == 2, proc.stderr
     assert "internal error" not in proc.stderr
     assert "pip install 'reviewbot[redis]'" in proc.stderr
 
 
-@pytest.mark.parametrize(("blocked", "env", "extra"), [
-    ("llama_cpp", {"REVIEWBOT_BACKEND": "local", "REVIEWBOT_LOCAL_MODEL": "m.gguf"}, "local"),
-    ("vllm", {"REVIEWBOT_BACKEND": "vllm-offline", "REVIEWBOT_MODEL": "m"}, "vllm"),
-])
-def test_model_backends_without_their_extra(tmp_path: Path, blocked: str, env: dict[str, str],
-                                            extra: str) -> None:
+@pytest.mark.parametrize(
+    ("blocked", "env", "extra"),
+    [
+        ("llama_cpp", {"REVIEWBOT_BACKEND": "local", "REVIEWBOT_LOCAL_MODEL": "m.gguf"}, "local"),
+        ("vllm", {"REVIEWBOT_BACKEND": "vllm-offline", "REVIEWBOT_MODEL": "m"}, "vllm"),
+    ],
+)
+def test_model_backends_without_their_extra(
+    tmp_path: Path, blocked: str, env: dict[str, str], extra: str
+) -> None:
     (tmp_path / "m.gguf").write_bytes(b"GGUF")
-    (tmp_path / "p.patch").write_text("diff --git a/a.py b/a.py\n--- a/a.py\n+++ b/a.py\n"
-                                      "@@ -1 +1,2 @@\n x = 1\n+y = 2\n")
-    strict = _cli_without(blocked, ["diff", "--patch", "p.patch"], tmp_path,
-                          {**env, "REVIEWBOT_REQUIRE_MODEL": "1"})
+    (tmp_path / "p.patch").write_text(
+        "diff --git a/a.py b/a.py\n--- a/a.py\n+++ b/a.py\n@@ -1 +1,2 @@\n x = 1\n+y = 2\n"
+    )
+    strict = _cli_without(
+        blocked, ["diff", "--patch", "p.patch"], tmp_path, {**env, "REVIEWBOT_REQUIRE_MODEL": "1"}
+    )
     assert strict.returncode == 2, strict.stderr
     assert "internal error" not in strict.stderr
     assert f"pip install 'reviewbot[{extra}]'" in strict.stderr
     lenient = _cli_without(blocked, ["diff", "--patch", "p.patch"], tmp_path, env)
     assert f"the '{extra}' extra" in lenient.stdout + lenient.stderr, "the note names the extra"
-

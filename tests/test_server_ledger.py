@@ -16,8 +16,9 @@ TTL = 3600.0
 
 
 def spec(number: int = 2, repo: str = "Codertocat/Hello-World", mode: str = "review") -> JobSpec:
-    return JobSpec(repo=repo, number=number, installation_id=1, mode=mode,
-                   trigger="pull_request.opened")
+    return JobSpec(
+        repo=repo, number=number, installation_id=1, mode=mode, trigger="pull_request.opened"
+    )
 
 
 @pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
@@ -41,8 +42,11 @@ def ledger(queue_url: QueueURL) -> Iterator[Ledger]:
 
 def test_accept_dedupes_by_delivery_id_across_reopen(queue_url: QueueURL) -> None:
     first = open_ledger(queue_url, ttl=TTL, name="t")
-    assert first.accept([("d1", spec()), ("d2", spec(3)), ("d1", spec())], 100.0) == \
-        [True, True, False]
+    assert first.accept([("d1", spec()), ("d2", spec(3)), ("d1", spec())], 100.0) == [
+        True,
+        True,
+        False,
+    ]
     first.close()
     again = open_ledger(queue_url, ttl=TTL, name="t")  # a restarted server
     assert again.accept([("d1", spec()), ("d3", spec(4))], 200.0) == [False, True]
@@ -65,8 +69,7 @@ def test_claim_run_finish(ledger: Ledger) -> None:
     assert ledger.claim("nope", "w2", 112.0, 30.0, 5).status == "finished"
 
 
-def test_claim_statuses_are_members_and_outcomes_are_stored_as_their_text(
-        ledger: Ledger) -> None:
+def test_claim_statuses_are_members_and_outcomes_are_stored_as_their_text(ledger: Ledger) -> None:
     ledger.accept([("d1", spec()), ("d2", spec())], 100.0)
     assert ledger.claim("d1", "w1", 101.0, 30.0, 5).status is ClaimStatus.SUPERSEDED
     assert ledger.claim("d2", "w1", 101.0, 30.0, 5).status is ClaimStatus.CLAIMED
@@ -162,8 +165,14 @@ def test_sqlite_prune_forgets_old_deliveries(tmp_path: Path) -> None:
 
 def command(mode: str = "review", by: str = "bob") -> JobSpec:
     words = {"review": "/review", "full": "/review full", "tests": "/tests"}[mode]
-    return JobSpec(repo="Codertocat/Hello-World", number=2, installation_id=1, mode=mode,
-                   trigger=f"issue_comment.{words}", requested_by=by)
+    return JobSpec(
+        repo="Codertocat/Hello-World",
+        number=2,
+        installation_id=1,
+        mode=mode,
+        trigger=f"issue_comment.{words}",
+        requested_by=by,
+    )
 
 
 @pytest.mark.parametrize("mode", ["review", "full", "tests"])
@@ -201,8 +210,9 @@ def test_a_command_that_ran_supersedes_only_what_was_queued_before_it(ledger: Le
 def test_a_queued_command_is_superseded_only_by_newer_jobs(ledger: Ledger) -> None:
     ledger.accept([("push", spec())], 100.0)
     ledger.accept([("cmd", command(by="mia"))], 101.0)
-    assert ledger.claim("cmd", "w1", 102.0, 30.0, 5).status == "claimed", \
+    assert ledger.claim("cmd", "w1", 102.0, 30.0, 5).status == "claimed", (
         "an older push does not cancel a newer /review"
+    )
     assert ledger.finish("cmd", "w1", "done", "", 103.0)
     ledger.accept([("cmd2", command(by="mia"))], 104.0)
     ledger.accept([("push2", spec())], 105.0)
@@ -215,10 +225,12 @@ def test_sqlite_queue_file_of_an_older_version_is_upgraded(tmp_path: Path) -> No
 
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path)
-    conn.execute("create table rb_job (job_id text primary key, pr_key text not null, "
-                 "spec text not null, state text not null, attempts integer not null default 0, "
-                 "lease_owner text, lease_until real, created_at real not null, "
-                 "enqueued_at real not null, finished_at real, detail text)")
+    conn.execute(
+        "create table rb_job (job_id text primary key, pr_key text not null, "
+        "spec text not null, state text not null, attempts integer not null default 0, "
+        "lease_owner text, lease_until real, created_at real not null, "
+        "enqueued_at real not null, finished_at real, detail text)"
+    )
     conn.commit()
     conn.close()
     led = open_ledger(QueueURL("sqlite", str(path)), ttl=TTL)
@@ -235,8 +247,11 @@ def test_the_stores_depend_on_the_contract_only() -> None:
     import reviewbot.server.ledger as package
 
     folder = Path(package.__file__).parent
-    for name, allowed in (("base", set()), ("sqlite", {"reviewbot.server.ledger.base"}),
-                          ("redis", {"reviewbot.server.ledger.base"})):
+    for name, allowed in (
+        ("base", set()),
+        ("sqlite", {"reviewbot.server.ledger.base"}),
+        ("redis", {"reviewbot.server.ledger.base"}),
+    ):
         tree = ast.parse((folder / f"{name}.py").read_text(encoding="utf-8"))
         used = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
         used |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}

@@ -42,12 +42,20 @@ class PermissionAPI:
                 base = f"http://127.0.0.1:{api.port}"
                 user = self.path.rsplit("/", 2)[-2]
                 if self.path == "/repos/o/r":
-                    status, body = 200, {"id": 1, "name": "r", "full_name": "o/r",
-                                         "url": f"{base}/repos/o/r"}
+                    status, body = (
+                        200,
+                        {"id": 1, "name": "r", "full_name": "o/r", "url": f"{base}/repos/o/r"},
+                    )
                 elif self.path.endswith("/permission") and user in PERMISSIONS:
                     perm, role = PERMISSIONS[user]
-                    status, body = 200, {"permission": perm, "role_name": role,
-                                         "user": {"login": user, "type": "User"}}
+                    status, body = (
+                        200,
+                        {
+                            "permission": perm,
+                            "role_name": role,
+                            "user": {"login": user, "type": "User"},
+                        },
+                    )
                 else:
                     status, body = 404, {"message": "Not Found"}
                 data = json.dumps(body).encode()
@@ -59,8 +67,9 @@ class PermissionAPI:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                         daemon=True).start()
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
 
 
 @pytest.fixture
@@ -82,11 +91,20 @@ class Flow:
         self.calls.append({"repo": repo, "number": number, **kw})
         if self.error is not None:
             raise self.error
-        return PublishOutcome(head_sha="a" * 40, review_id=1, comments_posted=3,
-                              comments_skipped_existing=1, comments_moved_to_summary=0,
-                              comments_deleted_stale=0, summary_comment_id=2, check_run_id=3,
-                              findings_total=4, findings_by_severity={},
-                              findings_by_category={}, failed=False)
+        return PublishOutcome(
+            head_sha="a" * 40,
+            review_id=1,
+            comments_posted=3,
+            comments_skipped_existing=1,
+            comments_moved_to_summary=0,
+            comments_deleted_stale=0,
+            summary_comment_id=2,
+            check_run_id=3,
+            findings_total=4,
+            findings_by_severity={},
+            findings_by_category={},
+            failed=False,
+        )
 
 
 def runner(api: PermissionAPI, flow: Flow, **settings: Any) -> tuple[GitHubJobRunner, Metrics]:
@@ -98,9 +116,14 @@ def runner(api: PermissionAPI, flow: Flow, **settings: Any) -> tuple[GitHubJobRu
 
 
 def spec(mode: str = "review", by: str | None = None) -> JobSpec:
-    return JobSpec(repo="o/r", number=5, installation_id=9, mode=mode,
-                   trigger="issue_comment./review" if by else "pull_request.opened",
-                   requested_by=by)
+    return JobSpec(
+        repo="o/r",
+        number=5,
+        installation_id=9,
+        mode=mode,
+        trigger="issue_comment./review" if by else "pull_request.opened",
+        requested_by=by,
+    )
 
 
 def test_pr_event_reviews_with_tests_never_run(api: PermissionAPI) -> None:
@@ -124,31 +147,42 @@ def test_operator_may_enable_running_tests(api: PermissionAPI) -> None:
     assert flow.calls[0]["overrides"]["tests.run"] is True
 
 
-def test_server_config_file_defaults_and_pinned_llm_settings(api: PermissionAPI,
-                                                             tmp_path: Path) -> None:
+def test_server_config_file_defaults_and_pinned_llm_settings(
+    api: PermissionAPI, tmp_path: Path
+) -> None:
     (tmp_path / "server.yml").write_text(
-        "filter_mode: file\nmax_comments: 7\nllm:\n  url: http://gpu:8000/v1\n"
-        "  model: codellama\n")
+        "filter_mode: file\nmax_comments: 7\nllm:\n  url: http://gpu:8000/v1\n  model: codellama\n"
+    )
     settings = load_settings({"REVIEWBOT_LLM_API_KEY": "sk-x"}, Path("server.yml"), tmp_path)
     flow = Flow()
     run, _ = runner(api, flow, config=settings.config, config_file=settings.config_file)
     run("job", spec())
     call = flow.calls[0]
     # Repositories may refine the server's review settings ...
-    assert call["base_config_defaults"] == {"filter_mode": "file", "max_comments": 7,
-                                            "llm.url": "http://gpu:8000/v1",
-                                            "llm.model": "codellama", "tests.run": False}
+    assert call["base_config_defaults"] == {
+        "filter_mode": "file",
+        "max_comments": 7,
+        "llm.url": "http://gpu:8000/v1",
+        "llm.model": "codellama",
+        "tests.run": False,
+    }
     # ... but the LLM endpoint, its key and the model are the operator's.
     pinned = call["overrides"]
     assert (pinned["llm.url"], pinned["llm.model"], pinned["llm.api_key"]) == (
-        "http://gpu:8000/v1", "codellama", "sk-x")
+        "http://gpu:8000/v1",
+        "codellama",
+        "sk-x",
+    )
     assert "filter_mode" not in pinned
 
 
-@pytest.mark.parametrize(("mode", "full", "extra"), [
-    ("review", False, {}), ("full", True, {}), ("tests", True, {"tests.enabled": True})])
-def test_commands_from_users_with_write_access(api: PermissionAPI, mode: str, full: bool,
-                                               extra: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    ("mode", "full", "extra"),
+    [("review", False, {}), ("full", True, {}), ("tests", True, {"tests.enabled": True})],
+)
+def test_commands_from_users_with_write_access(
+    api: PermissionAPI, mode: str, full: bool, extra: dict[str, Any]
+) -> None:
     for user in ("alice", "mia"):
         flow = Flow()
         run, _ = runner(api, flow)
@@ -172,8 +206,10 @@ def test_unknown_commenter_fails_permanently(api: PermissionAPI) -> None:
     run, metrics = runner(api, Flow())
     with pytest.raises(PermanentJobError):
         run("job", spec(by="mallory"))
-    assert metrics.registry.get_sample_value("reviewbot_github_api_errors_total",
-                                             {"status": "404"}) == 1.0
+    assert (
+        metrics.registry.get_sample_value("reviewbot_github_api_errors_total", {"status": "404"})
+        == 1.0
+    )
 
 
 def test_github_errors_are_counted_and_retryable(api: PermissionAPI) -> None:
@@ -183,10 +219,14 @@ def test_github_errors_are_counted_and_retryable(api: PermissionAPI) -> None:
     run2, metrics2 = runner(api, Flow(error=GitHubError("refused")))
     with pytest.raises(GitHubError):
         run2("job", spec())
-    assert metrics.registry.get_sample_value("reviewbot_github_api_errors_total",
-                                             {"status": "502"}) == 1.0
-    assert metrics2.registry.get_sample_value("reviewbot_github_api_errors_total",
-                                              {"status": "error"}) == 1.0
+    assert (
+        metrics.registry.get_sample_value("reviewbot_github_api_errors_total", {"status": "502"})
+        == 1.0
+    )
+    assert (
+        metrics2.registry.get_sample_value("reviewbot_github_api_errors_total", {"status": "error"})
+        == 1.0
+    )
 
 
 def test_a_broken_base_config_ends_the_job_without_retries(api: PermissionAPI) -> None:

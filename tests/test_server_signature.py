@@ -18,8 +18,11 @@ def test_githubs_documented_test_vector() -> None:
 
 
 def test_vector_rejects_any_change() -> None:
-    secret, body, header = VECTOR["secret"].encode(), VECTOR["payload"].encode(), \
-        VECTOR["X-Hub-Signature-256"]
+    secret, body, header = (
+        VECTOR["secret"].encode(),
+        VECTOR["payload"].encode(),
+        VECTOR["X-Hub-Signature-256"],
+    )
     assert not verify(secret, body + b" ", header)
     assert not verify(secret + b"!", body, header)
     flipped = header[:-1] + ("0" if header[-1] != "0" else "1")

@@ -32,9 +32,14 @@ def payload(name: str) -> dict[str, Any]:
     return copy.deepcopy(json.loads((WEBHOOKS / f"{name}.json").read_text(encoding="utf-8")))
 
 
-def delivery(event: str, body: dict[str, Any] | bytes, *, secret: str = SECRET,
-             delivery_id: str | None = None, signature: str | None = None
-             ) -> tuple[bytes, dict[str, str]]:
+def delivery(
+    event: str,
+    body: dict[str, Any] | bytes,
+    *,
+    secret: str = SECRET,
+    delivery_id: str | None = None,
+    signature: str | None = None,
+) -> tuple[bytes, dict[str, str]]:
     """Body bytes and the headers GitHub would send for them."""
     raw = body if isinstance(body, bytes) else json.dumps(body).encode("utf-8")
     headers = {
@@ -82,9 +87,24 @@ def start_redis(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
     assert binary is not None
     port = free_port()
     proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "yes", "--appendfsync", "always", "--dir", str(tmp)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "always",
+            "--dir",
+            str(tmp),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     import redis
 
     url = f"redis://127.0.0.1:{port}/0"
@@ -136,8 +156,14 @@ class ThreadedServer:
         if settings is not None:
             config = uvicorn_config(app, settings, host="127.0.0.1", port=self.port)
         else:
-            config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None,
-                                    access_log=False, lifespan="on")
+            config = uvicorn.Config(
+                app,
+                host="127.0.0.1",
+                port=self.port,
+                log_config=None,
+                access_log=False,
+                lifespan="on",
+            )
         self.server = uvicorn.Server(config)
         self.server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -20,8 +20,9 @@ from tests.test_server_support import wait_for
 
 
 def spec(number: int = 2, mode: str = "review") -> JobSpec:
-    return JobSpec(repo="o/r", number=number, installation_id=1, mode=mode,
-                   trigger="pull_request.synchronize")
+    return JobSpec(
+        repo="o/r", number=number, installation_id=1, mode=mode, trigger="pull_request.synchronize"
+    )
 
 
 class Recorder:
@@ -48,16 +49,22 @@ class Recorder:
 
 @pytest.fixture
 def queue(tmp_path: Path) -> Iterator[JobQueue]:
-    settings = Settings(queue=QueueURL("sqlite", str(tmp_path / "q.db")), lease_seconds=2.0,
-                        max_attempts=3)
+    settings = Settings(
+        queue=QueueURL("sqlite", str(tmp_path / "q.db")), lease_seconds=2.0, max_attempts=3
+    )
     q = JobQueue(settings)
     yield q
     q.close()
 
 
 def pool_for(queue: JobQueue, runner: Recorder, threads: int = 2) -> WorkerPool:
-    return WorkerPool(queue, JobHandler(queue, runner, Metrics()), threads=threads,
-                      embedded=True, shutdown_timeout=5)
+    return WorkerPool(
+        queue,
+        JobHandler(queue, runner, Metrics()),
+        threads=threads,
+        embedded=True,
+        shutdown_timeout=5,
+    )
 
 
 def test_pool_runs_a_submitted_job_once(queue: JobQueue) -> None:

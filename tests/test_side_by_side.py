@@ -53,8 +53,10 @@ def _consistent(run: Any) -> None:
     assert sum(t.hits for t in r.by_label.values()) == r.overall.hits
     assert sum(t.false_positives for t in r.by_label.values()) == r.overall.false_positives
     for o in r.outcomes:
-        assert all(s.startswith(f"{run.tool}.") for s in (*o.hit_by, *o.flagged_fix_by)) \
+        assert (
+            all(s.startswith(f"{run.tool}.") for s in (*o.hit_by, *o.flagged_fix_by))
             or run.tool == "reviewbot"
+        )
 
 
 def test_reviewbot_matches_reviewbot_eval(bench: ModuleType, three: Path, tmp_path: Path) -> None:
@@ -66,8 +68,9 @@ def test_reviewbot_matches_reviewbot_eval(bench: ModuleType, three: Path, tmp_pa
     want = json.loads(res.out)
     assert run.report.overall.as_dict() == want["overall"]
     assert {k: t.as_dict() for k, t in run.report.by_label.items()} == want["by_label"]
-    assert {k: {"hits": h, "false_positives": f}
-            for k, (h, f) in run.report.by_source.items()} == want["by_source"]
+    assert {
+        k: {"hits": h, "false_positives": f} for k, (h, f) in run.report.by_source.items()
+    } == want["by_source"]
     # the rows were picked for this: every vulnerable version found (the XSS row since
     # py.xss-response reads a caught exception's text), two fixes still flagged
     assert (run.report.overall.hits, run.report.overall.false_positives) == (3, 2)
@@ -92,8 +95,9 @@ def test_bandit_when_installed(bench: ModuleType, three: Path) -> None:
     assert run.report.by_source["bandit.B608"] == (1, 0)
 
 
-def test_cli_json_and_semgrep_skipped_without_rules(bench: ModuleType, three: Path,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_json_and_semgrep_skipped_without_rules(
+    bench: ModuleType, three: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert bench.main([str(three), "--tools", "ruff,semgrep", "--format", "json"]) == 0
     captured = capsys.readouterr()
     data = json.loads(captured.out)
@@ -116,8 +120,9 @@ def test_table_names_every_tool(bench: ModuleType, three: Path) -> None:
     assert table.count("overall") == 2
 
 
-def test_unreadable_dataset_is_a_message(bench: ModuleType, tmp_path: Path,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_unreadable_dataset_is_a_message(
+    bench: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert bench.main([str(tmp_path / "missing.jsonl"), "--tools", "ruff"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("side_by_side: cannot read dataset") and "Traceback" not in err

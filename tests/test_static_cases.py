@@ -25,8 +25,15 @@ from tests import (
 from tests.static_cases import rule_ids
 
 CASE_MODULES: tuple[ModuleType, ...] = (
-    test_static_bugs, test_static_crypto, test_static_injection, test_static_javascript,
-    test_static_paths, test_static_security, test_static_sinks, test_static_web)
+    test_static_bugs,
+    test_static_crypto,
+    test_static_injection,
+    test_static_javascript,
+    test_static_paths,
+    test_static_security,
+    test_static_sinks,
+    test_static_web,
+)
 
 
 def _cases(table: str) -> list[object]:

@@ -13,110 +13,169 @@ _MD5_PASSWORD = """
 """
 
 POSITIVE: list[Case] = [
-    ("py.weak-hash", """
+    (
+        "py.weak-hash",
+        """
         import hashlib
         def sign(secret, body):
             return hashlib.md5(secret + body).hexdigest()
-    """),
-    ("py.weak-hash", """
+    """,
+    ),
+    (
+        "py.weak-hash",
+        """
         import hashlib
         def reset_link(user):
             token = hashlib.sha1(user.email.encode()).hexdigest()
             return "/reset/" + token
-    """),
-    ("py.weak-hash", """
+    """,
+    ),
+    (
+        "py.weak-hash",
+        """
         from cryptography.hazmat.primitives import hashes
         from cryptography.hazmat.primitives.asymmetric import padding
         def sign(key, data):
             return key.sign(data, padding.PKCS1v15(), hashes.SHA1())
-    """),
-    ("py.weak-cipher", """
+    """,
+    ),
+    (
+        "py.weak-cipher",
+        """
         from Crypto.Cipher import DES
         def encrypt(key, data):
             return DES.new(key, DES.MODE_CBC).encrypt(data)
-    """),
-    ("py.weak-cipher", """
+    """,
+    ),
+    (
+        "py.weak-cipher",
+        """
         from Crypto.Cipher import AES
         def encrypt(key, data):
             return AES.new(key, AES.MODE_ECB).encrypt(data)
-    """),
-    ("py.weak-cipher", """
+    """,
+    ),
+    (
+        "py.weak-cipher",
+        """
         from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
         def encrypt(key, data):
             return Cipher(algorithms.AES(key), modes.ECB()).encryptor().update(data)
-    """),
-    ("py.weak-cipher", """
+    """,
+    ),
+    (
+        "py.weak-cipher",
+        """
         from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
         def stream(key):
             return Cipher(algorithms.ARC4(key), mode=None)
-    """),
-    ("py.weak-key", """
+    """,
+    ),
+    (
+        "py.weak-key",
+        """
         from cryptography.hazmat.primitives.asymmetric import rsa
         def make():
             return rsa.generate_private_key(public_exponent=65537, key_size=1024)
-    """),
-    ("py.weak-key", """
+    """,
+    ),
+    (
+        "py.weak-key",
+        """
         from Crypto.PublicKey import DSA
         def make():
             return DSA.generate(1024)
-    """),
-    ("py.insecure-random", """
+    """,
+    ),
+    (
+        "py.insecure-random",
+        """
         import random, string
         def new_password():
             return "".join(random.choice(string.ascii_letters) for _ in range(12))
-    """),
-    ("py.insecure-random", """
+    """,
+    ),
+    (
+        "py.insecure-random",
+        """
         import random
         def issue(user):
             user.api_key = "%032x" % random.getrandbits(128)
-    """),
-    ("py.cleartext-transport", """
+    """,
+    ),
+    (
+        "py.cleartext-transport",
+        """
         import requests
         def login(user, pw):
             return requests.post("http://api.example.com/login", data={"password": pw})
-    """),
-    ("py.cleartext-transport", """
+    """,
+    ),
+    (
+        "py.cleartext-transport",
+        """
         import ftplib
         def upload(user, pw):
             ftp = ftplib.FTP("ftp.example.com")
             ftp.login(user, pw)
-    """),
-    ("py.cleartext-transport", """
+    """,
+    ),
+    (
+        "py.cleartext-transport",
+        """
         import smtplib
         def send(user, pw, msg):
             s = smtplib.SMTP("mail.example.com", 587)
             s.login(user, pw)
             s.send_message(msg)
-    """),
-    ("py.cleartext-transport", """
+    """,
+    ),
+    (
+        "py.cleartext-transport",
+        """
         import telnetlib
         def connect(host):
             return telnetlib.Telnet(host, 23)
-    """),
-    ("py.debug-mode", """
+    """,
+    ),
+    (
+        "py.debug-mode",
+        """
         from flask import Flask
         app = Flask(__name__)
         if __name__ == "__main__":
             app.run(host="0.0.0.0", debug=True)
-    """),
-    ("py.debug-mode", """
+    """,
+    ),
+    (
+        "py.debug-mode",
+        """
         def create_app(app):
             app.config["DEBUG"] = True
             return app
-    """),
-    ("py.insecure-tempfile", """
+    """,
+    ),
+    (
+        "py.insecure-tempfile",
+        """
         import tempfile
         def scratch():
             path = tempfile.mktemp(suffix=".txt")
             return open(path, "w")
-    """),
-    ("py.xml-external-entities", """
+    """,
+    ),
+    (
+        "py.xml-external-entities",
+        """
         from lxml import etree
         def parse(data):
             parser = etree.XMLParser(resolve_entities=True)
             return etree.fromstring(data, parser)
-    """),
-    ("py.xml-external-entities", """
+    """,
+    ),
+    (
+        "py.xml-external-entities",
+        """
         import xml.sax
         from xml.sax.handler import feature_external_ges
         def parse(stream, handler):
@@ -124,7 +183,8 @@ POSITIVE: list[Case] = [
             parser.setFeature(feature_external_ges, True)
             parser.setContentHandler(handler)
             parser.parse(stream)
-    """),
+    """,
+    ),
     # DEBUG = True only in a production settings module, app.run(debug=True) outside tests
     ("py.debug-mode", "mysite/settings.py", _DEBUG),
     ("py.debug-mode", "mysite/settings/production.py", _DEBUG),
@@ -133,64 +193,93 @@ POSITIVE: list[Case] = [
 ]
 
 NEGATIVE: list[Case] = [
-    ("py.weak-hash", """
+    (
+        "py.weak-hash",
+        """
         import hashlib
         def sign(secret, body):
             return hashlib.md5(secret + body, usedforsecurity=False).hexdigest()
-    """),
+    """,
+    ),
     # near misses: MD5 for a cache key and an ETag
-    ("py.weak-hash", """
+    (
+        "py.weak-hash",
+        """
         import hashlib
         def cache_key(session_id, url):
             return hashlib.md5((session_id + url).encode()).hexdigest()
         def respond(resp, body):
             etag = hashlib.md5(body).hexdigest()
             resp.headers["ETag"] = etag
-    """),
-    ("py.weak-hash", """
+    """,
+    ),
+    (
+        "py.weak-hash",
+        """
         import hashlib
         def sign(secret, body):
             return hashlib.sha256(secret + body).hexdigest()
-    """),
+    """,
+    ),
     # near misses: a function named after sessions that hashes a URL; a certificate
     # fingerprint for display
-    ("py.weak-hash", """
+    (
+        "py.weak-hash",
+        """
         import hashlib
         def get_session(url):
             key = hashlib.md5(url.encode()).hexdigest()
             return SESSIONS[key]
         def show(cert_der):
             print(hashlib.sha1(cert_der).hexdigest())
-    """),
-    ("py.weak-cipher", """
+    """,
+    ),
+    (
+        "py.weak-cipher",
+        """
         import os
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
         def encrypt(key, data):
             nonce = os.urandom(12)
             return nonce + AESGCM(key).encrypt(nonce, data, None)
-    """),
-    ("py.weak-cipher", """
+    """,
+    ),
+    (
+        "py.weak-cipher",
+        """
         from Crypto.Cipher import AES
         def encrypt(key, data):
             return AES.new(key, AES.MODE_GCM).encrypt_and_digest(data)
-    """),
-    ("py.weak-key", """
+    """,
+    ),
+    (
+        "py.weak-key",
+        """
         from cryptography.hazmat.primitives.asymmetric import rsa
         def make():
             return rsa.generate_private_key(public_exponent=65537, key_size=4096)
-    """),
-    ("py.weak-key", """
+    """,
+    ),
+    (
+        "py.weak-key",
+        """
         from cryptography.hazmat.primitives.asymmetric import rsa
         def make(bits):
             return rsa.generate_private_key(public_exponent=65537, key_size=bits)
-    """),
-    ("py.insecure-random", """
+    """,
+    ),
+    (
+        "py.insecure-random",
+        """
         import secrets
         def new_token():
             return secrets.token_hex(16)
-    """),
+    """,
+    ),
     # near misses: jitter, a random pick that is no secret
-    ("py.insecure-random", """
+    (
+        "py.insecure-random",
+        """
         import random, time
         def retry(fn, attempt):
             delay = 2 ** attempt + random.random()
@@ -198,9 +287,12 @@ NEGATIVE: list[Case] = [
             return fn()
         def pick(items):
             return random.choice(items)
-    """),
+    """,
+    ),
     # near miss: a token drawn from a vocabulary is a word, not a secret
-    ("py.insecure-random", """
+    (
+        "py.insecure-random",
+        """
         import random
         def babble(vocab, n):
             out = []
@@ -208,47 +300,68 @@ NEGATIVE: list[Case] = [
                 token = random.choice(vocab)
                 out.append(token)
             return out
-    """),
-    ("py.cleartext-transport", """
+    """,
+    ),
+    (
+        "py.cleartext-transport",
+        """
         import requests
         def login(user, pw):
             return requests.post("https://api.example.com/login", data={"password": pw})
-    """),
-    ("py.cleartext-transport", """
+    """,
+    ),
+    (
+        "py.cleartext-transport",
+        """
         import requests
         def health():
             return requests.get("http://localhost:8080/health")
         def page():
             return requests.get("http://example.org/index.html")
-    """),
-    ("py.cleartext-transport", """
+    """,
+    ),
+    (
+        "py.cleartext-transport",
+        """
         import ftplib
         def upload(user, pw):
             ftp = ftplib.FTP_TLS("ftp.example.com")
             ftp.login(user, pw)
             ftp.prot_p()
-    """),
-    ("py.cleartext-transport", """
+    """,
+    ),
+    (
+        "py.cleartext-transport",
+        """
         import smtplib
         def send(user, pw, msg):
             s = smtplib.SMTP("mail.example.com", 587)
             s.starttls()
             s.login(user, pw)
             s.send_message(msg)
-    """),
-    ("py.debug-mode", """
+    """,
+    ),
+    (
+        "py.debug-mode",
+        """
         import os
         from flask import Flask
         app = Flask(__name__)
         if __name__ == "__main__":
             app.run(debug=os.environ.get("FLASK_DEBUG") == "1")
-    """),
-    ("py.debug-mode", """
+    """,
+    ),
+    (
+        "py.debug-mode",
+        """
         def run(job, pipeline):
             job.run(debug=False)
             pipeline.run(debug=True)
-    """),
-    ("py.insecure-tempfile", """
+    """,
+    ),
+    (
+        "py.insecure-tempfile",
+        """
         import os, tempfile
         def scratch():
             fd, path = tempfile.mkstemp(suffix=".txt")
@@ -256,21 +369,28 @@ NEGATIVE: list[Case] = [
             with tempfile.NamedTemporaryFile() as f:
                 f.write(b"x")
             return path
-    """),
-    ("py.xml-external-entities", """
+    """,
+    ),
+    (
+        "py.xml-external-entities",
+        """
         from lxml import etree
         def parse(data):
             parser = etree.XMLParser(resolve_entities=False, no_network=True)
             return etree.fromstring(data, parser)
-    """),
-    ("py.xml-external-entities", """
+    """,
+    ),
+    (
+        "py.xml-external-entities",
+        """
         import xml.sax
         from xml.sax.handler import feature_external_ges
         def parse(stream):
             parser = xml.sax.make_parser()
             parser.setFeature(feature_external_ges, False)
             parser.parse(stream)
-    """),
+    """,
+    ),
     ("py.debug-mode", "mysite/settings/dev.py", _DEBUG),
     ("py.debug-mode", "mysite/views.py", _DEBUG),
     ("py.debug-mode", "tests/test_server.py", _RUN_APP),

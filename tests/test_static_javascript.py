@@ -12,16 +12,28 @@ POSITIVE: list[tuple[str, str, str]] = [
     ("js.inner-html", "app.ts", "el.outerHTML += html;\n"),
     ("js.inner-html", "app.js", "document.write('<p>' + msg + '</p>');\n"),
     ("js.inner-html", "app.js", "el.insertAdjacentHTML('beforeend', row);\n"),
-    ("js.dangerous-html", "App.jsx",
-     "const A = () => <div dangerouslySetInnerHTML={{__html: post.body}} />;\n"),
-    ("js.child-process-exec", "run.js",
-     "const cp = require('child_process');\ncp.exec('ls ' + dir, cb);\n"),
-    ("js.child-process-exec", "run.ts",
-     "import { execSync } from 'child_process';\nexecSync(`git log ${ref}`);\n"),
+    (
+        "js.dangerous-html",
+        "App.jsx",
+        "const A = () => <div dangerouslySetInnerHTML={{__html: post.body}} />;\n",
+    ),
+    (
+        "js.child-process-exec",
+        "run.js",
+        "const cp = require('child_process');\ncp.exec('ls ' + dir, cb);\n",
+    ),
+    (
+        "js.child-process-exec",
+        "run.ts",
+        "import { execSync } from 'child_process';\nexecSync(`git log ${ref}`);\n",
+    ),
     ("js.eqeqeq", "app.js", "if (a == b) { go(); }\n"),
     ("tpl.safe-filter", "templates/page.html", "<div>{{ comment.body|safe }}</div>\n"),
-    ("tpl.safe-filter", "templates/page.jinja",
-     "{% autoescape false %}{{ x }}{% endautoescape %}\n"),
+    (
+        "tpl.safe-filter",
+        "templates/page.jinja",
+        "{% autoescape false %}{{ x }}{% endautoescape %}\n",
+    ),
 ]
 
 NEGATIVE: list[tuple[str, str, str]] = [
@@ -31,12 +43,18 @@ NEGATIVE: list[tuple[str, str, str]] = [
     ("js.inner-html", "app.js", "el.textContent = name;\n"),
     ("js.inner-html", "app.js", "el.innerHTML = '<b>fixed</b>';\n"),
     ("js.inner-html", "app.js", "el.innerHTML = `<b>static</b>`;\n"),
-    ("js.dangerous-html", "App.jsx",
-     "const A = () => <div dangerouslySetInnerHTML={{__html: '<br/>'}} />;\n"),
+    (
+        "js.dangerous-html",
+        "App.jsx",
+        "const A = () => <div dangerouslySetInnerHTML={{__html: '<br/>'}} />;\n",
+    ),
     # near miss: a method named exec that is not child_process
     ("js.child-process-exec", "re.js", "const m = pattern.exec(input);\n"),
-    ("js.child-process-exec", "run.js",
-     "const cp = require('child_process');\ncp.execFile('ls', [dir], cb);\n"),
+    (
+        "js.child-process-exec",
+        "run.js",
+        "const cp = require('child_process');\ncp.execFile('ls', [dir], cb);\n",
+    ),
     ("js.eqeqeq", "app.js", "if (a === b) { go(); }\n"),
     # near miss: `== null` is the idiom for null or undefined
     ("js.eqeqeq", "app.js", "if (a == null) { go(); }\n"),

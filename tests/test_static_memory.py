@@ -56,14 +56,16 @@ def test_engine_drops_each_tree_after_its_checks_and_keeps_the_definitions() -> 
     from reviewbot.static_stage import _file_static
 
     head = CODE.decode()
-    patch = ("diff --git a/app.py b/app.py\nnew file mode 100644\n--- /dev/null\n+++ b/app.py\n"
-             "@@ -0,0 +1,8 @@\n" + "".join(f"+{ln}\n" for ln in head.splitlines()))
+    patch = (
+        "diff --git a/app.py b/app.py\nnew file mode 100644\n--- /dev/null\n+++ b/app.py\n"
+        "@@ -0,0 +1,8 @@\n" + "".join(f"+{ln}\n" for ln in head.splitlines())
+    )
     fd = parse_diff(patch).files[0]
     src = SourceFile.from_bytes("app.py", CODE)
     checks = _file_static(PreparedFile(fd, src, False), frozenset())
     assert checks.findings and checks.definitions
     assert src._tree is None and not src._parsed  # released: memory stays bounded
     # what chunking asks next is answered without parsing again
-    (span, defs), = checks.definitions.items()
+    ((span, defs),) = checks.definitions.items()
     assert span == (1, 8) and tuple(src.definitions_at(*span)) == defs
     assert src._tree is None

@@ -7,64 +7,93 @@ import time
 from tests.static_cases import run
 
 POSITIVE: list[tuple[str, str]] = [
-    ("py.path-traversal", """
+    (
+        "py.path-traversal",
+        """
         import os
         from flask import request, send_file
         def download():
             name = request.args.get("file")
             return send_file(os.path.join("/srv/files", name))
-    """),
-    ("py.path-traversal", """
+    """,
+    ),
+    (
+        "py.path-traversal",
+        """
         import os
         @app.route('/delete_video/<filename>')
         def delete_video(filename):
             os.remove("static/videos/{}".format(filename))
-    """),
-    ("py.path-traversal", """
+    """,
+    ),
+    (
+        "py.path-traversal",
+        """
         import os
         from flask import request
         def upload():
             f = request.files["file"]
             f.save(os.path.join(UPLOAD_FOLDER, f.filename))
-    """),
-    ("py.path-traversal", """
+    """,
+    ),
+    (
+        "py.path-traversal",
+        """
         from pathlib import Path
         def view(request, name):
             return (Path("/data") / name).read_text()
-    """),
+    """,
+    ),
     # a parameter joined onto a base directory: the name is meant to stay inside it
-    ("py.path-traversal", """
+    (
+        "py.path-traversal",
+        """
         import os
         class Store:
             def delete(self, key):
                 self.backend.delete(os.path.join(self.root, key))
-    """),
-    ("py.path-traversal", """
+    """,
+    ),
+    (
+        "py.path-traversal",
+        """
         import os
         def remove_upload(name):
             os.remove(f"{UPLOAD_DIR}/{name}")
-    """),
-    ("py.path-traversal", """
+    """,
+    ),
+    (
+        "py.path-traversal",
+        """
         import os, subprocess
         def purge(base, name):
             subprocess.run(["rm", "-f", os.path.join(base, name)], check=True)
-    """),
-    ("py.path-traversal", """
+    """,
+    ),
+    (
+        "py.path-traversal",
+        """
         def sizes(root, names):
             total = 0
             for name in names:
                 target = "%s/%s" % (root, name)
                 total += len(open(target).read())
             return total
-    """),
-    ("py.path-traversal", """
+    """,
+    ),
+    (
+        "py.path-traversal",
+        """
         import os
         from flask import request
         def exists():
             return os.path.exists(os.path.join(BASE, request.args["f"]))
-    """),
+    """,
+    ),
     # through a helper of the same file: the helper's parameter reaches the sink
-    ("py.path-traversal", """
+    (
+        "py.path-traversal",
+        """
         import os
         from flask import request
         def download():
@@ -73,9 +102,12 @@ POSITIVE: list[tuple[str, str]] = [
         def _read(name):
             with open(os.path.join(BASE, "public", name)) as fh:
                 return fh.read()
-    """),
+    """,
+    ),
     # a local "safe_join" that only joins is judged by its body, not its name
-    ("py.path-traversal", """
+    (
+        "py.path-traversal",
+        """
         import os
         from flask import request, send_file
         def safe_join(base, name):
@@ -83,26 +115,35 @@ POSITIVE: list[tuple[str, str]] = [
 
         def download():
             return send_file(safe_join(BASE, request.args["f"]))
-    """),
-    ("py.tar-extract", """
+    """,
+    ),
+    (
+        "py.tar-extract",
+        """
         import tarfile
         def unpack(path, dest):
             with tarfile.open(path) as tf:
                 tf.extractall(dest)
-    """),
+    """,
+    ),
 ]
 
 NEGATIVE: list[tuple[str, str]] = [
-    ("py.path-traversal", """
+    (
+        "py.path-traversal",
+        """
         import os
         from flask import request, send_file
         from werkzeug.utils import secure_filename
         def download():
             name = secure_filename(request.args.get("file"))
             return send_file(os.path.join("/srv/files", name))
-    """),
+    """,
+    ),
     # near miss: containment checked before use
-    ("py.path-traversal", """
+    (
+        "py.path-traversal",
+        """
         import os
         from flask import request, abort
         def download():
@@ -110,91 +151,130 @@ NEGATIVE: list[tuple[str, str]] = [
             if not path.startswith(BASE):
                 abort(404)
             return open(path).read()
-    """),
+    """,
+    ),
     # near miss: a path from the command line is the local user's own choice
-    ("py.path-traversal", """
+    (
+        "py.path-traversal",
+        """
         import sys
         def main():
             with open(sys.argv[1]) as fh:
                 return fh.read()
-    """),
-    ("py.path-traversal", """
+    """,
+    ),
+    (
+        "py.path-traversal",
+        """
         def read(path):
             return open(path).read()
-    """),
-    ("py.path-traversal", """
+    """,
+    ),
+    (
+        "py.path-traversal",
+        """
         import os
         from flask import request
         from werkzeug.utils import secure_filename
         def upload():
             f = request.files["file"]
             f.save(os.path.join(UPLOAD_FOLDER, secure_filename(f.filename)))
-    """),
+    """,
+    ),
     # containment checks, sanitisers, and paths that are the caller's own
-    ("py.path-traversal", """
+    (
+        "py.path-traversal",
+        """
         import os
         def read(base, name):
             full = os.path.realpath(os.path.join(base, name))
             if not full.startswith(base + os.sep):
                 raise ValueError(name)
             return open(full).read()
-    """),
-    ("py.path-traversal", """
+    """,
+    ),
+    (
+        "py.path-traversal",
+        """
         from pathlib import Path
         def read(base: Path, name):
             p = (base / name).resolve()
             if not p.is_relative_to(base):
                 raise ValueError(name)
             return open(p).read()
-    """),
-    ("py.path-traversal", """
+    """,
+    ),
+    (
+        "py.path-traversal",
+        """
         import os
         from werkzeug.utils import secure_filename
         def store(upload, name):
             upload.save(os.path.join(UPLOAD_DIR, secure_filename(name)))
-    """),
-    ("py.path-traversal", """
+    """,
+    ),
+    (
+        "py.path-traversal",
+        """
         import os
         def passwd(root):
             return open(os.path.join(root, "etc", "passwd")).read()
-    """),
-    ("py.path-traversal", """
+    """,
+    ),
+    (
+        "py.path-traversal",
+        """
         import requests
         def fetch(self, name):
             return requests.get(f"{self.base_url}/{name}")
-    """),
+    """,
+    ),
     # near miss: names listed from a directory carry no separator
-    ("py.path-traversal", """
+    (
+        "py.path-traversal",
+        """
         import os, shutil
         def mirror(src, dst):
             for name in os.listdir(src):
                 shutil.copy(os.path.join(src, name), os.path.join(dst, name))
-    """),
+    """,
+    ),
     # near miss: the helper only probes; a parameter probed along a search path is no leak
-    ("py.path-traversal", """
+    (
+        "py.path-traversal",
+        """
         import os
         def compare(a, b, common):
             return [_same(os.path.join(a, x), os.path.join(b, x)) for x in common]
 
         def _same(x, y):
             return os.stat(x).st_size == os.stat(y).st_size
-    """),
+    """,
+    ),
     # near misses: a search along a list of directories; a directory from the environment
-    ("py.path-traversal", """
+    (
+        "py.path-traversal",
+        """
         import os
         def find_program(name, dirs):
             for d in dirs:
                 candidate = os.path.join(d, name)
                 if os.path.isfile(candidate):
                     return candidate
-    """),
-    ("py.path-traversal", """
+    """,
+    ),
+    (
+        "py.path-traversal",
+        """
         import os
         def cache_file():
             return open(os.path.join(HOME, os.environ.get("CACHE_NAME", "cache"))).read()
-    """),
+    """,
+    ),
     # a helper of the same file that checks containment before returning the path
-    ("py.path-traversal", """
+    (
+        "py.path-traversal",
+        """
         import os
         from flask import abort, request, send_file
         def _contained(base, name):
@@ -205,18 +285,23 @@ NEGATIVE: list[tuple[str, str]] = [
 
         def download():
             return send_file(_contained(BASE, request.args["f"]))
-    """),
-    ("py.tar-extract", """
+    """,
+    ),
+    (
+        "py.tar-extract",
+        """
         import tarfile
         def unpack(path, dest):
             with tarfile.open(path) as tf:
                 tf.extractall(dest, filter="data")
-    """),
+    """,
+    ),
 ]
 
 
 def test_flow_through_a_helper_names_the_sink_inside_it() -> None:
-    hits = run("""
+    hits = run(
+        """
         import os
         from flask import request
         def download():
@@ -227,7 +312,9 @@ def test_flow_through_a_helper_names_the_sink_inside_it() -> None:
 
         def _open_in(base, name):
             return open(os.path.join(base, name)).read()
-    """, changed={4})
+    """,
+        changed={4},
+    )
     (hit,) = [h for h in hits if h.rule_id == "py.path-traversal"]
     assert hit.line == 4 and "through `open` at line 10" in hit.message
 
@@ -250,11 +337,14 @@ def test_joined_parameter_is_a_warning_request_data_an_error() -> None:
 
 def test_pathological_file_of_mutually_calling_helpers_finishes_with_the_fallback() -> None:
     n = 1500
-    parts = ["import os\nfrom flask import request\n\ndef view():\n"
-             "    return h0(request.args['f'])\n"]
-    parts += [f"\ndef h{i}(a, b=None):\n    x = h{(i + 1) % n}(a) + h{(i * 7 + 3) % n}(b, a)\n"
-              f"    open(os.path.join('/srv', x))\n    return h{(i - 1) % n}(x, a)\n"
-              for i in range(n)]
+    parts = [
+        "import os\nfrom flask import request\n\ndef view():\n    return h0(request.args['f'])\n"
+    ]
+    parts += [
+        f"\ndef h{i}(a, b=None):\n    x = h{(i + 1) % n}(a) + h{(i * 7 + 3) % n}(b, a)\n"
+        f"    open(os.path.join('/srv', x))\n    return h{(i - 1) % n}(x, a)\n"
+        for i in range(n)
+    ]
     started = time.monotonic()
     hits = run("".join(parts))
     assert time.monotonic() - started < 30

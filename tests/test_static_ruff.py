@@ -43,93 +43,144 @@ def ruff_ids(code: str, config: RuffConfig | None = None, whole: bool = True) ->
 
 
 POSITIVE: list[tuple[str, str]] = [
-    ("ruff.B006", """
+    (
+        "ruff.B006",
+        """
         def add(item, items=[]):
             items.append(item)
             return items
-    """),
-    ("ruff.B006", """
+    """,
+    ),
+    (
+        "ruff.B006",
+        """
         def add(item, seen=dict()):
             return seen
-    """),
-    ("ruff.F632", """
+    """,
+    ),
+    (
+        "ruff.F632",
+        """
         def check(x):
             return x is "yes"
-    """),
-    ("ruff.F632", """
+    """,
+    ),
+    (
+        "ruff.F632",
+        """
         def check(x):
             if x is not 3:
                 return 1
-    """),
-    ("ruff.E722", """
+    """,
+    ),
+    (
+        "ruff.E722",
+        """
         def load():
             try:
                 return read()
             except:
                 pass
-    """),
-    ("ruff.E711", """
+    """,
+    ),
+    (
+        "ruff.E711",
+        """
         def check(x):
             if x == None:
                 return 0
-    """),
-    ("ruff.F631", """
+    """,
+    ),
+    (
+        "ruff.F631",
+        """
         def f(x):
             assert (x > 0, "x must be positive")
-    """),
-    ("ruff.F821", """
+    """,
+    ),
+    (
+        "ruff.F821",
+        """
         def f(x):
             return x + offest
-    """),
-    ("ruff.F841", """
+    """,
+    ),
+    (
+        "ruff.F841",
+        """
         def f(x):
             result = x * 2
             return x
-    """),
-    ("ruff.F811", """
+    """,
+    ),
+    (
+        "ruff.F811",
+        """
         def f():
             return 1
 
         def f():
             return 2
-    """),
+    """,
+    ),
 ]
 
 NEGATIVE: list[tuple[str, str]] = [
-    ("ruff.B006", """
+    (
+        "ruff.B006",
+        """
         def add(item, items=None):
             items = [] if items is None else items
             return items
-    """),
-    ("ruff.B006", """
+    """,
+    ),
+    (
+        "ruff.B006",
+        """
         def add(item, items=()):
             return items
-    """),
-    ("ruff.F632", """
+    """,
+    ),
+    (
+        "ruff.F632",
+        """
         def check(x):
             return x is None or x is True
-    """),
-    ("ruff.E722", """
+    """,
+    ),
+    (
+        "ruff.E722",
+        """
         def load():
             try:
                 return read()
             except OSError:
                 pass
-    """),
-    ("ruff.E711", """
+    """,
+    ),
+    (
+        "ruff.E711",
+        """
         def check(x):
             return x is None
-    """),
-    ("ruff.F631", """
+    """,
+    ),
+    (
+        "ruff.F631",
+        """
         def f(x):
             assert x > 0, "x must be positive"
-    """),
-    ("ruff.F821", """
+    """,
+    ),
+    (
+        "ruff.F821",
+        """
         import os
 
         def f(x):
             return os.path.join(x, "a")
-    """),
+    """,
+    ),
     # the selection is reviewbot's: line length, quotes and imports order are not reported
     ("ruff.E501", "def f(x):\n    return '" + "." * 120 + "'\n"),
 ]
@@ -209,8 +260,9 @@ def test_safe_one_line_fix_becomes_the_suggestion() -> None:
 
 def test_the_rule_table_is_ruffs_stable_rules_and_documented() -> None:
     assert RUFF is not None
-    out = subprocess.run([RUFF, "rule", "--all", "--output-format", "json"],
-                         capture_output=True, check=True).stdout
+    out = subprocess.run(
+        [RUFF, "rule", "--all", "--output-format", "json"], capture_output=True, check=True
+    ).stdout
     known = {r["code"]: r for r in json.loads(out)}
     readme = docs_text()
     for code, rule in RUFF_RULES.items():
@@ -247,8 +299,11 @@ def changed(git_repo: GitRepo) -> GitRepo:
     (the existing `keep` has a mutable default too, on a line the change does not touch)."""
     git_repo.write("app.py", BASE + "\n\ndef old(items=[]):\n    return items\n")
     git_repo.commit("base")
-    git_repo.write("app.py", BASE + "\n\ndef old(items=[]):\n    return items\n"
-                   "\n\ndef new(x, seen=[]):\n    return eval(x)\n")
+    git_repo.write(
+        "app.py",
+        BASE + "\n\ndef old(items=[]):\n    return items\n"
+        "\n\ndef new(x, seen=[]):\n    return eval(x)\n",
+    )
     return git_repo
 
 
@@ -256,18 +311,26 @@ def test_findings_only_on_changed_lines(changed: GitRepo) -> None:
     result = _review(changed)
     assert _ids(result) == [("app.py", 12, "ruff.B006"), ("app.py", 13, "py.eval")]
     b006 = result.findings[0]
-    assert (b006.category.value, b006.severity.value, b006.source) == ("bug", "warning",
-                                                                      "ruff.B006")
+    assert (b006.category.value, b006.severity.value, b006.source) == (
+        "bug",
+        "warning",
+        "ruff.B006",
+    )
     assert b006.title == "a mutable default argument is shared by every call"
-    assert b006.message == ("Do not use mutable data structures for argument defaults "
-                            "(ruff B006 mutable-argument-default).")
+    assert b006.message == (
+        "Do not use mutable data structures for argument defaults "
+        "(ruff B006 mutable-argument-default)."
+    )
     assert result.coverage.notes == ()
 
 
 def test_repository_ruff_config_is_not_applied(changed: GitRepo) -> None:
     before = _ids(_review(changed))
-    changed.write("pyproject.toml", '[tool.ruff]\nselect = []\nextend-exclude = ["*.py"]\n'
-                                    '[tool.ruff.lint]\nselect = ["E501"]\nignore = ["B"]\n')
+    changed.write(
+        "pyproject.toml",
+        '[tool.ruff]\nselect = []\nextend-exclude = ["*.py"]\n'
+        '[tool.ruff.lint]\nselect = ["E501"]\nignore = ["B"]\n',
+    )
     changed.write("ruff.toml", 'exclude = ["app.py"]\n[lint]\nignore = ["ALL"]\n')
     changed.write(".ruff.toml", '[lint]\nignore = ["B006"]\n')
     assert _ids(_review(changed)) == before
@@ -297,12 +360,18 @@ def test_ruff_timeout_is_a_note(changed: GitRepo, tmp_path: Path) -> None:
     assert any("ruff took longer than 0.5s" in n for n in result.coverage.notes)
 
 
-@pytest.mark.parametrize(("body", "why"), [
-    ("sys.stderr.write('ruff: error: boom\\n'); sys.exit(2)", "ruff failed (ruff: error: boom)"),
-    ("print('this is not json')", "ruff's output was not understood"),
-    ("print('[{\"code\": \"B006\"}]')", "ruff's output was not understood"),
-    ("print('{\"a\": 1}')", "ruff's output was not understood"),
-])
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        (
+            "sys.stderr.write('ruff: error: boom\\n'); sys.exit(2)",
+            "ruff failed (ruff: error: boom)",
+        ),
+        ("print('this is not json')", "ruff's output was not understood"),
+        ('print(\'[{"code": "B006"}]\')', "ruff's output was not understood"),
+        ("print('{\"a\": 1}')", "ruff's output was not understood"),
+    ],
+)
 def test_ruff_failure_is_a_note(changed: GitRepo, tmp_path: Path, body: str, why: str) -> None:
     exe = _fake_ruff(tmp_path, body)
     result = _review(changed, find_ruff=lambda: exe)
@@ -312,9 +381,11 @@ def test_ruff_failure_is_a_note(changed: GitRepo, tmp_path: Path, body: str, why
 
 def test_disabled_rules_take_ruff_ids_and_old_ids(changed: GitRepo) -> None:
     assert _ids(_review(changed, Config(disabled_rules=("ruff.B006",)))) == [
-        ("app.py", 13, "py.eval")]
-    changed.write("app.py", BASE + "\n\ndef f():\n    try:\n        return 1\n    except:\n"
-                  "        pass\n")
+        ("app.py", 13, "py.eval")
+    ]
+    changed.write(
+        "app.py", BASE + "\n\ndef f():\n    try:\n        return 1\n    except:\n        pass\n"
+    )
     assert ("app.py", 11, "ruff.E722") in _ids(_review(changed))
     assert _ids(_review(changed, Config(disabled_rules=("py.bare-except",)))) == []
 
@@ -329,8 +400,16 @@ def test_ruff_can_be_turned_off(changed: GitRepo) -> None:
 def test_odd_file_names_map_back(git_repo: GitRepo) -> None:
     git_repo.write("keep.txt", "x\n")
     git_repo.commit("base")
-    names = ["we ird$(x).py", "pkg/__init__.py", "a/b/c/-n.py", "ünï.py", "..py",
-             "one/dup.py", "two/dup.py", "three/dup.py"]
+    names = [
+        "we ird$(x).py",
+        "pkg/__init__.py",
+        "a/b/c/-n.py",
+        "ünï.py",
+        "..py",
+        "one/dup.py",
+        "two/dup.py",
+        "three/dup.py",
+    ]
     for name in names:
         git_repo.write(name, "def f(items=[]):\n    return items\n")
     git_repo.write("stub.pyi", "def f(x: Missing) -> None: ...\n")  # checked as a stub
@@ -339,8 +418,10 @@ def test_odd_file_names_map_back(git_repo: GitRepo) -> None:
 
 
 def test_patch_without_files_keeps_local_checks() -> None:
-    patch = (b"diff --git a/m.py b/m.py\n--- a/m.py\n+++ b/m.py\n@@ -10,2 +10,3 @@\n"
-             b" def f(x):\n-    return x\n+    y = helper(x)\n+    return x is 'a'\n")
+    patch = (
+        b"diff --git a/m.py b/m.py\n--- a/m.py\n+++ b/m.py\n@@ -10,2 +10,3 @@\n"
+        b" def f(x):\n-    return x\n+    y = helper(x)\n+    return x is 'a'\n"
+    )
     result = run_review(patch_source(patch, "patch"), Config(), StaticBackend())
     # F632 is local; F821 (helper is defined in lines the patch does not show) and F841
     # would be guesses on a file rebuilt from the diff
@@ -348,26 +429,31 @@ def test_patch_without_files_keeps_local_checks() -> None:
 
 
 def test_reviewbot_diff_end_to_end_shows_ruff(changed: GitRepo) -> None:
-    res = run_cli(["diff", "--format", "json", "--fail-on", "none", "--no-tests"],
-                  changed.root)
+    res = run_cli(["diff", "--format", "json", "--fail-on", "none", "--no-tests"], changed.root)
     assert res.code == 0, res.err
     data = json.loads(res.out)
     hits = [(f["path"], f["line"], f["rule_id"], f["severity"]) for f in data["findings"]]
     assert ("app.py", 12, "ruff.B006", "warning") in hits
-    res = run_cli(["diff", "--format", "json", "--fail-on", "none", "--no-tests"],
-                  changed.root, env={"REVIEWBOT_RUFF": "0"})
+    res = run_cli(
+        ["diff", "--format", "json", "--fail-on", "none", "--no-tests"],
+        changed.root,
+        env={"REVIEWBOT_RUFF": "0"},
+    )
     assert [f["rule_id"] for f in json.loads(res.out)["findings"]] == ["py.eval"]
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("ruff:\n  extend_select: [b006]\n", "'ruff.extend_select' entry 1 must be a ruff code"),
-    ("ruff:\n  ignore: ['B006,E501']\n", "'ruff.ignore' entry 1 must be a ruff code"),
-    ("ruff:\n  ignore: B006\n", "'ruff.ignore' must be a list"),
-    ("ruff:\n  timeout: 0\n", "'ruff.timeout' must be at least 0.1"),
-    ("ruff:\n  timeout: 100000\n", "'ruff.timeout' must be at most 3600"),
-    ("ruff:\n  enabled: 'yes'\n", "'ruff.enabled' must be true or false"),
-    ("ruff:\n  select: [F]\n", "unknown key 'ruff.select'"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("ruff:\n  extend_select: [b006]\n", "'ruff.extend_select' entry 1 must be a ruff code"),
+        ("ruff:\n  ignore: ['B006,E501']\n", "'ruff.ignore' entry 1 must be a ruff code"),
+        ("ruff:\n  ignore: B006\n", "'ruff.ignore' must be a list"),
+        ("ruff:\n  timeout: 0\n", "'ruff.timeout' must be at least 0.1"),
+        ("ruff:\n  timeout: 100000\n", "'ruff.timeout' must be at most 3600"),
+        ("ruff:\n  enabled: 'yes'\n", "'ruff.enabled' must be true or false"),
+        ("ruff:\n  select: [F]\n", "unknown key 'ruff.select'"),
+    ],
+)
 def test_ruff_config_is_checked(text: str, message: str) -> None:
     with pytest.raises(ConfigError) as err:
         load_config(None, None, {}, text=text)
@@ -375,8 +461,12 @@ def test_ruff_config_is_checked(text: str, message: str) -> None:
 
 
 def test_ruff_config_reads_codes() -> None:
-    cfg = load_config(None, None, {}, text="ruff:\n  extend_select: [PLR1704, SIM]\n"
-                                           "  ignore: [B905]\n  timeout: 5\n")
+    cfg = load_config(
+        None,
+        None,
+        {},
+        text="ruff:\n  extend_select: [PLR1704, SIM]\n  ignore: [B905]\n  timeout: 5\n",
+    )
     assert cfg.ruff == RuffConfig(True, ("PLR1704", "SIM"), ("B905",), 5.0)
 
 
@@ -396,9 +486,10 @@ def test_files_are_not_siblings_of_each_other() -> None:
     # Each copy has a folder of its own: next to another file's __init__.py, ftplib.py
     # would become module `<folder>.ftplib`, and ruff would no longer see FTP() as
     # ftplib.FTP (S321).
-    files = [("pkg/__init__.py", b"X = 1\n", True),
-             ("ftplib.py", b"class FTP:\n    pass\n\n\ndef connect():\n    return FTP('h')\n",
-              True)]
+    files = [
+        ("pkg/__init__.py", b"X = 1\n", True),
+        ("ftplib.py", b"class FTP:\n    pass\n\n\ndef connect():\n    return FTP('h')\n", True),
+    ]
     with RuffJob(files, RuffConfig(), RUFF) as job:
         hits = job.collect().hits
     assert [(h.code, h.line) for h in hits["ftplib.py"]] == [("S321", 6)]

@@ -38,8 +38,7 @@ def _every_scope(src: SourceFile, changed: frozenset[int]) -> list[StaticHit]:
     return sorted(best.values(), key=lambda h: (h.line, h.end_line, h.rule_id))
 
 
-_PY_CASES = [c for c in _cases("POSITIVE") + _cases("NEGATIVE")
-             if str(c.values[1]).endswith(".py")]  # type: ignore[attr-defined]
+_PY_CASES = [c for c in _cases("POSITIVE") + _cases("NEGATIVE") if str(c.values[1]).endswith(".py")]  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(("rule", "path", "code"), _PY_CASES)
@@ -54,10 +53,7 @@ def test_findings_equal_every_scope_analysed(rule: str, path: str, code: str) ->
 
 
 def test_change_inside_a_function_leaves_module_findings_out_and_in() -> None:
-    code = ("import yaml\n"
-            "CONFIG = yaml.load(open('c.yml'))\n"
-            "def f(x):\n"
-            "    return yaml.load(x)\n")
+    code = "import yaml\nCONFIG = yaml.load(open('c.yml'))\ndef f(x):\n    return yaml.load(x)\n"
     data = code.encode()
     in_fn = python.analyze(SourceFile.from_bytes("app.py", data), frozenset({4}))
     at_top = python.analyze(SourceFile.from_bytes("app.py", data), frozenset({2}))

@@ -16,123 +16,188 @@ from reviewbot.static.sink_flow import FIELDS, SinkRow
 from tests.static_cases import run
 
 POSITIVE: list[tuple[str, str]] = [
-    ("py.open-redirect", """
+    (
+        "py.open-redirect",
+        """
         from flask import redirect, request
         def go():
             return redirect(request.args["next"])
-    """),
-    ("py.open-redirect", """
+    """,
+    ),
+    (
+        "py.open-redirect",
+        """
         from django.http import HttpResponseRedirect
         def done(request):
             target = request.GET.get("next", "/")
             return HttpResponseRedirect(target)
-    """),
+    """,
+    ),
     # "/" + value: "//evil.example" is another host
-    ("py.open-redirect", """
+    (
+        "py.open-redirect",
+        """
         from flask import redirect, request
         def go():
             return redirect("/" + request.args.get("to", ""))
-    """),
-    ("py.ssrf", """
+    """,
+    ),
+    (
+        "py.ssrf",
+        """
         import requests
         from flask import request
         def proxy():
             return requests.get(request.args["url"]).text
-    """),
-    ("py.ssrf", """
+    """,
+    ),
+    (
+        "py.ssrf",
+        """
         import httpx
         def status(host):
             return httpx.get(f"http://{host}:8080/status").json()
-    """),
-    ("py.ssrf", """
+    """,
+    ),
+    (
+        "py.ssrf",
+        """
         import urllib.request
         from flask import request
         def fetch():
             url = "https://" + request.form["host"] + "/feed"
             return urllib.request.urlopen(url).read()
-    """),
-    ("py.ssrf", """
+    """,
+    ),
+    (
+        "py.ssrf",
+        """
         import aiohttp
         async def fetch(request):
             async with aiohttp.ClientSession() as session:
                 async with session.get(request.query["url"]) as resp:
                     return await resp.text()
-    """),
-    ("py.xml-untrusted", """
+    """,
+    ),
+    (
+        "py.xml-untrusted",
+        """
         import xml.etree.ElementTree as ET
         from flask import request
         def upload():
             return ET.fromstring(request.data).tag
-    """),
-    ("py.ssrf", """
+    """,
+    ),
+    (
+        "py.ssrf",
+        """
         from requests import get
         def proxy(request):
             return get(request.GET["url"]).text
-    """),
-    ("py.xml-untrusted", """
+    """,
+    ),
+    (
+        "py.xml-untrusted",
+        """
         from lxml import etree
         def upload(request):
             return etree.fromstring(request.body)
-    """),
-    ("py.ldap-injection", """
+    """,
+    ),
+    (
+        "py.ldap-injection",
+        """
         import ldap
         def find(conn, user):
             return conn.search_s("dc=example,dc=com", ldap.SCOPE_SUBTREE, f"(uid={user})")
-    """),
-    ("py.ldap-injection", """
+    """,
+    ),
+    (
+        "py.ldap-injection",
+        """
         def find(conn, request):
             flt = "(&(objectClass=person)(cn=%s))" % request.GET["name"]
             conn.search("dc=example,dc=com", flt)
-    """),
-    ("py.xpath-injection", """
+    """,
+    ),
+    (
+        "py.xpath-injection",
+        """
         def find(tree, name):
             return tree.xpath("//user[@name='" + name + "']")
-    """),
-    ("py.xpath-injection", """
+    """,
+    ),
+    (
+        "py.xpath-injection",
+        """
         from lxml import etree
         def finder(request):
             return etree.XPath("//book[author='%s']" % request.args["author"])
-    """),
-    ("py.command-split", """
+    """,
+    ),
+    (
+        "py.command-split",
+        """
         import subprocess
         def run_tool(cmd):
             return subprocess.run(cmd.split(), capture_output=True)
-    """),
-    ("py.command-split", """
+    """,
+    ),
+    (
+        "py.command-split",
+        """
         import shlex, subprocess
         def run_tool(request):
             argv = shlex.split(request.POST["cmd"])
             subprocess.Popen(argv)
-    """),
-    ("py.shell-injection", """
+    """,
+    ),
+    (
+        "py.shell-injection",
+        """
         import subprocess
         def run_tool(tool, arg):
             subprocess.call([tool, arg], shell=True)
-    """),
-    ("py.sql-injection", """
+    """,
+    ),
+    (
+        "py.sql-injection",
+        """
         def count(cur, table):
             cur.execute("SELECT COUNT(*) FROM " + table)
-    """),
-    ("py.sql-injection", """
+    """,
+    ),
+    (
+        "py.sql-injection",
+        """
         from flask import request
         def add(cur, value):
             cur.execute("INSERT INTO " + request.args["t"] + " VALUES (%s)", (value,))
-    """),
+    """,
+    ),
 ]
 
 NEGATIVE: list[tuple[str, str]] = [
-    ("py.open-redirect", """
+    (
+        "py.open-redirect",
+        """
         from flask import redirect, url_for, request
         def go():
             return redirect(url_for("item", id=request.args["id"]))
-    """),
+    """,
+    ),
     # near miss: a constant path pins the host
-    ("py.open-redirect", """
+    (
+        "py.open-redirect",
+        """
         from flask import redirect, request
         def go():
             return redirect("/items/" + request.args["id"])
-    """),
-    ("py.open-redirect", """
+    """,
+    ),
+    (
+        "py.open-redirect",
+        """
         from django.utils.http import url_has_allowed_host_and_scheme
         from django.shortcuts import redirect
         def done(request):
@@ -140,92 +205,138 @@ NEGATIVE: list[tuple[str, str]] = [
             if not url_has_allowed_host_and_scheme(target, allowed_hosts=None):
                 raise ValueError(target)
             return redirect(target)
-    """),
-    ("py.ssrf", """
+    """,
+    ),
+    (
+        "py.ssrf",
+        """
         import requests
         API = "https://api.example.com/v1/status"
         def status():
             return requests.get(API).json()
-    """),
+    """,
+    ),
     # near misses: a wrapper that forwards its parameter; a value only in the path
-    ("py.ssrf", """
+    (
+        "py.ssrf",
+        """
         import requests
         def fetch(url, timeout=10):
             return requests.get(url, timeout=timeout)
         def user(uid):
             return requests.get(f"https://api.example.com/users/{uid}").json()
-    """),
+    """,
+    ),
     # near miss: the host from the operator's environment, not from an outsider
-    ("py.ssrf", """
+    (
+        "py.ssrf",
+        """
         import os, requests
         def status():
             base = os.environ["API_URL"]
             return requests.get(f"{base}/status").json()
-    """),
+    """,
+    ),
     # near miss: session.get on a Flask session, not an HTTP client
-    ("py.ssrf", """
+    (
+        "py.ssrf",
+        """
         from flask import session, request
         def show():
             return session.get(request.args["key"])
-    """),
-    ("py.xml-untrusted", """
+    """,
+    ),
+    (
+        "py.xml-untrusted",
+        """
         import defusedxml.ElementTree as ET
         from flask import request
         def upload():
             return ET.fromstring(request.data).tag
-    """),
-    ("py.xml-untrusted", """
+    """,
+    ),
+    (
+        "py.xml-untrusted",
+        """
         from defusedxml.ElementTree import fromstring
         def upload(request):
             return fromstring(request.body)
-    """),
-    ("py.xml-untrusted", """
+    """,
+    ),
+    (
+        "py.xml-untrusted",
+        """
         import xml.etree.ElementTree as ET
         def load(path):
             return ET.parse(path).getroot()
-    """),
-    ("py.ldap-injection", """
+    """,
+    ),
+    (
+        "py.ldap-injection",
+        """
         from ldap.filter import escape_filter_chars
         def find(conn, user):
             return conn.search_s("dc=x", 2, "(uid=%s)" % escape_filter_chars(user))
-    """),
-    ("py.ldap-injection", """
+    """,
+    ),
+    (
+        "py.ldap-injection",
+        """
         import re
         def find(user):
             return re.search(f"(uid={user})", "text")
-    """),
-    ("py.xpath-injection", """
+    """,
+    ),
+    (
+        "py.xpath-injection",
+        """
         def find(tree, name):
             return tree.xpath("//user[@name=$name]", name=name)
-    """),
-    ("py.command-split", """
+    """,
+    ),
+    (
+        "py.command-split",
+        """
         import shlex, subprocess
         def listing():
             return subprocess.run(shlex.split("ls -l /tmp"))
-    """),
-    ("py.command-split", """
+    """,
+    ),
+    (
+        "py.command-split",
+        """
         import subprocess
         def listing(path):
             return subprocess.run(["ls", "-l", path])
-    """),
-    ("py.shell-injection", """
+    """,
+    ),
+    (
+        "py.shell-injection",
+        """
         import subprocess
         def run_tool(arg):
             subprocess.call(["ls", arg], shell=True)
-    """),
+    """,
+    ),
     # near miss: the identifier checked against an allow-list
-    ("py.sql-injection", """
+    (
+        "py.sql-injection",
+        """
         TABLES = {"users", "groups"}
         def count(cur, table):
             if table not in TABLES:
                 raise ValueError(table)
             cur.execute("SELECT COUNT(*) FROM " + table)
-    """),
+    """,
+    ),
     # near miss: values bound, the table from the caller (the dynamic-table idiom)
-    ("py.sql-injection", """
+    (
+        "py.sql-injection",
+        """
         def add(cur, table, value):
             cur.execute("INSERT INTO " + table + " VALUES (%s)", (value,))
-    """),
+    """,
+    ),
 ]
 
 
@@ -269,11 +380,21 @@ def test_every_sink_row_names_a_catalogued_rule() -> None:
     assert all(row.callees or row.methods for row in SINK_ROWS)
 
 
-@pytest.mark.parametrize(("prefix", "fixed"), [
-    ("/items/", True), ("https://api.example.com/", True), ("http://h?x=", True),
-    ("/", False), ("//", False), ("https://", False), ("https://example.com", False),
-    ("https://user@", False), ("", False), ("/\\", False),
-])
+@pytest.mark.parametrize(
+    ("prefix", "fixed"),
+    [
+        ("/items/", True),
+        ("https://api.example.com/", True),
+        ("http://h?x=", True),
+        ("/", False),
+        ("//", False),
+        ("https://", False),
+        ("https://example.com", False),
+        ("https://user@", False),
+        ("", False),
+        ("/\\", False),
+    ],
+)
 def test_fixed_destination(prefix: str, fixed: bool) -> None:
     assert fixed_destination(prefix) is fixed
 

@@ -56,43 +56,56 @@ def test_divide_by_zero():
 """
 
 
-@pytest.mark.parametrize(("code", "reason"), [
-    ("def test_x(:\n", "does not parse: invalid syntax (line 1)"),
-    ("import numpy_not_here\nfrom calc.ops import divide\ndef test_x():\n    divide(1, 2)\n",
-     "imports numpy_not_here, which is neither the module under test (calc.ops), "
-     "pytest, the standard library nor a declared dependency"),
-    ("from calc.rounding import round_to\nfrom calc.ops import divide\n"
-     "def test_x():\n    divide(1, 2)\n", "imports calc.rounding"),
-    ("from . import ops\ndef test_x():\n    ops.divide(1, 2)\n", "uses a relative import"),
-    ("from calc.ops import divide\nX = divide(1, 2)\n", "has no test function"),
-    ("from calc.ops import add\ndef test_x():\n    add(1, 2)\n", "never refers to divide"),
-])
-def test_level1_rejects(calc: tuple[dict[str, Target], HeadFiles, GitRepo], code: str,
-                        reason: str) -> None:
+@pytest.mark.parametrize(
+    ("code", "reason"),
+    [
+        ("def test_x(:\n", "does not parse: invalid syntax (line 1)"),
+        (
+            "import numpy_not_here\nfrom calc.ops import divide\ndef test_x():\n    divide(1, 2)\n",
+            "imports numpy_not_here, which is neither the module under test (calc.ops), "
+            "pytest, the standard library nor a declared dependency",
+        ),
+        (
+            "from calc.rounding import round_to\nfrom calc.ops import divide\n"
+            "def test_x():\n    divide(1, 2)\n",
+            "imports calc.rounding",
+        ),
+        ("from . import ops\ndef test_x():\n    ops.divide(1, 2)\n", "uses a relative import"),
+        ("from calc.ops import divide\nX = divide(1, 2)\n", "has no test function"),
+        ("from calc.ops import add\ndef test_x():\n    add(1, 2)\n", "never refers to divide"),
+    ],
+)
+def test_level1_rejects(
+    calc: tuple[dict[str, Target], HeadFiles, GitRepo], code: str, reason: str
+) -> None:
     targets, _, _ = calc
     got = level1_reason(cand(targets["divide"], code), ImportPolicy(frozenset()))
     assert got is not None and got.startswith(reason)
 
 
 def test_level1_accepts_stdlib_pytest_parent_package_and_declared(
-        calc: tuple[dict[str, Target], HeadFiles, GitRepo]) -> None:
+    calc: tuple[dict[str, Target], HeadFiles, GitRepo],
+) -> None:
     targets, _, _ = calc
-    code = ("import json, os.path\nimport pytest\nimport calc\nimport yaml\n"
-            "from calc.ops import divide\n\nclass TestDivide:\n    def test_it(self):\n"
-            "        assert calc.ops.divide(4, 2) == divide(4, 2)\n")
+    code = (
+        "import json, os.path\nimport pytest\nimport calc\nimport yaml\n"
+        "from calc.ops import divide\n\nclass TestDivide:\n    def test_it(self):\n"
+        "        assert calc.ops.divide(4, 2) == divide(4, 2)\n"
+    )
     assert level1_reason(cand(targets["divide"], code), ImportPolicy(frozenset({"yaml"}))) is None
-    assert "imports yaml" in str(level1_reason(cand(targets["divide"], code),
-                                               ImportPolicy(frozenset())))
+    assert "imports yaml" in str(
+        level1_reason(cand(targets["divide"], code), ImportPolicy(frozenset()))
+    )
 
 
 def test_declared_dependencies_from_pyproject_and_requirements() -> None:
     files = {
         "pyproject.toml": b'[project]\ndependencies = ["PyYAML>=6", "httpx[http2]; python_version'
-                          b'>\'3\'"]\n[project.optional-dependencies]\nfast = ["ujson"]\n'
-                          b'[dependency-groups]\ndev = ["hypothesis"]\n'
-                          b'[tool.poetry.dependencies]\npython = "^3.11"\nrich = "*"\n',
+        b'>\'3\'"]\n[project.optional-dependencies]\nfast = ["ujson"]\n'
+        b'[dependency-groups]\ndev = ["hypothesis"]\n'
+        b'[tool.poetry.dependencies]\npython = "^3.11"\nrich = "*"\n',
         "requirements-dev.txt": b"# tools\n-r requirements.txt\nattrs==23.1 # pinned\n"
-                                b"--index-url x\nPython-Dateutil\n",
+        b"--index-url x\nPython-Dateutil\n",
     }
     names = declared_imports(MappingReader(files).read)
     assert {"yaml", "httpx", "ujson", "hypothesis", "rich", "attrs", "python_dateutil"} <= names
@@ -107,13 +120,23 @@ def test_head_closure_takes_packages_and_project_imports() -> None:
         "src/app/api.py": b"import os\nfrom . import util\nimport yaml\n",
         "src/app/unused.py": b"",
     }
-    got, error = head_closure("src", "app.api", "src/app/api.py", MappingReader(files).read,
-                              frozenset(sys.stdlib_module_names) | {"yaml"})
+    got, error = head_closure(
+        "src",
+        "app.api",
+        "src/app/api.py",
+        MappingReader(files).read,
+        frozenset(sys.stdlib_module_names) | {"yaml"},
+    )
     assert error is None
-    assert set(got) == {"src/app/api.py", "src/app/__init__.py", "src/app/util.py",
-                        "src/app/deep/__init__.py"}
-    _, error = head_closure("src", "app.gone", "src/app/gone.py", MappingReader(files).read,
-                            frozenset())
+    assert set(got) == {
+        "src/app/api.py",
+        "src/app/__init__.py",
+        "src/app/util.py",
+        "src/app/deep/__init__.py",
+    }
+    _, error = head_closure(
+        "src", "app.gone", "src/app/gone.py", MappingReader(files).read, frozenset()
+    )
     assert error is not None and "head version of src/app/gone.py is unavailable" in error
 
 
@@ -124,33 +147,67 @@ def test_clean_message_keeps_one_line_and_redacts_tokens() -> None:
 
 
 def test_one_pytest_process_for_all_suggestions(
-        calc: tuple[dict[str, Target], HeadFiles, GitRepo]) -> None:
+    calc: tuple[dict[str, Target], HeadFiles, GitRepo],
+) -> None:
     targets, head, _ = calc
     failing = GOOD.replace("== 0.25", "== 0.3")
-    cands = [cand(targets["divide"], GOOD), cand(targets["divide"], failing),
-             cand(targets["add"], "from calc.ops import add\n\ndef test_add():\n"
-                                  "    assert add(0.1, 0.2) == 0.3\n"),
-             cand(targets["push"], "def test_x(:\n")]
+    cands = [
+        cand(targets["divide"], GOOD),
+        cand(targets["divide"], failing),
+        cand(
+            targets["add"],
+            "from calc.ops import add\n\ndef test_add():\n    assert add(0.1, 0.2) == 0.3\n",
+        ),
+        cand(targets["push"], "def test_x(:\n"),
+    ]
     cfg = SuggestConfig(run=True, timeout=30)
-    collected, reports = check_candidates(cands, head.read, frozenset(), cfg, run=False,
-                                          base_env={"PATH": "/usr/bin:/bin"}, execute=True)
+    collected, reports = check_candidates(
+        cands,
+        head.read,
+        frozenset(),
+        cfg,
+        run=False,
+        base_env={"PATH": "/usr/bin:/bin"},
+        execute=True,
+    )
     assert len(reports) == 1
     assert [(t.level, t.outcome) for t in collected] == [
-        (CheckLevel.COLLECTED, "collected")] * 3 + [(CheckLevel.UNCHECKED, "rejected")]
+        (CheckLevel.COLLECTED, "collected")
+    ] * 3 + [(CheckLevel.UNCHECKED, "rejected")]
     assert [t.shown for t in collected] == [True, True, True, False]
 
-    ran, reports = check_candidates(cands, head.read, frozenset(), cfg, run=True,
-                                    base_env={"PATH": "/usr/bin:/bin"}, execute=True)
+    ran, reports = check_candidates(
+        cands,
+        head.read,
+        frozenset(),
+        cfg,
+        run=True,
+        base_env={"PATH": "/usr/bin:/bin"},
+        execute=True,
+    )
     assert len(reports) == 1
     assert [(t.level, t.outcome) for t in ran[:3]] == [
-        (CheckLevel.RAN, PASSES), (CheckLevel.RAN, FAILS), (CheckLevel.RAN, PASSES)]
+        (CheckLevel.RAN, PASSES),
+        (CheckLevel.RAN, FAILS),
+        (CheckLevel.RAN, PASSES),
+    ]
     assert ran[1].reason.startswith("test_divide: assert 0.25 == 0.3")
     assert ran[1].shown  # shown, as a possible bug
 
-    dropped, _ = check_candidates(cands[1:2], head.read, frozenset(),
-                                  replace(cfg, on_fail="drop"), run=True, base_env={}, execute=True)
+    dropped, _ = check_candidates(
+        cands[1:2],
+        head.read,
+        frozenset(),
+        replace(cfg, on_fail="drop"),
+        run=True,
+        base_env={},
+        execute=True,
+    )
     assert (dropped[0].level, dropped[0].outcome, dropped[0].shown) == (
-        CheckLevel.RAN, "rejected", False)
+        CheckLevel.RAN,
+        "rejected",
+        False,
+    )
     assert "tests.on_fail: drop" in dropped[0].reason
 
 
@@ -218,17 +275,41 @@ def test_own_loopback_server_works():
     srv.close()
 """
     out = [
-        ("env", cand(t, env)), ("net", cand(t, net)),
-        ("hang_collect", cand(t, "import time\nfrom calc.ops import divide\n"
-                                 "time.sleep(600)\n\ndef test_x():\n    divide(1, 2)\n")),
-        ("hang_test", cand(t, "import time\nfrom calc.ops import divide\n\ndef test_first():"
-                              "\n    divide(1, 2)\n\ndef test_slow():\n    time.sleep(600)\n")),
-        ("exit", cand(t, "import os\nfrom calc.ops import divide\n\ndef test_exit():\n"
-                         "    divide(1, 2)\n    os._exit(3)\n")),
+        ("env", cand(t, env)),
+        ("net", cand(t, net)),
+        (
+            "hang_collect",
+            cand(
+                t,
+                "import time\nfrom calc.ops import divide\n"
+                "time.sleep(600)\n\ndef test_x():\n    divide(1, 2)\n",
+            ),
+        ),
+        (
+            "hang_test",
+            cand(
+                t,
+                "import time\nfrom calc.ops import divide\n\ndef test_first():"
+                "\n    divide(1, 2)\n\ndef test_slow():\n    time.sleep(600)\n",
+            ),
+        ),
+        (
+            "exit",
+            cand(
+                t,
+                "import os\nfrom calc.ops import divide\n\ndef test_exit():\n"
+                "    divide(1, 2)\n    os._exit(3)\n",
+            ),
+        ),
         ("good", cand(t, GOOD)),
     ]
     if isolation == "namespaces":
-        out.append(("readonly", cand(t, f"""\
+        out.append(
+            (
+                "readonly",
+                cand(
+                    t,
+                    f"""\
 import pathlib
 import pytest
 from calc.ops import divide
@@ -239,14 +320,20 @@ def test_repository_and_home_are_read_only(tmp_path):
     for where in ({str(repo)!r}, "/tmp", str(pathlib.Path.home().parent.parent)):
         with pytest.raises(OSError):
             (pathlib.Path(where) / "written-by-a-test").write_text("x")
-""")))
+""",
+                ),
+            )
+        )
     return out
 
 
 @pytest.mark.parametrize("isolation", ["process", "namespaces"])
-def test_sandbox_limits_and_watchdog(calc: tuple[dict[str, Target], HeadFiles, GitRepo],
-                                     host_server: int, isolation: str,
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sandbox_limits_and_watchdog(
+    calc: tuple[dict[str, Target], HeadFiles, GitRepo],
+    host_server: int,
+    isolation: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     if isolation == "namespaces" and not namespaces_available(sys.executable):
         pytest.skip("unprivileged user namespaces are not available here")
     targets, head, repo = calc
@@ -254,15 +341,24 @@ def test_sandbox_limits_and_watchdog(calc: tuple[dict[str, Target], HeadFiles, G
     named = hostile(targets["divide"], host_server, repo.root, isolation)
     cfg = SuggestConfig(run=True, timeout=3)
     t0 = time.monotonic()
-    results, reports = check_candidates([c for _, c in named], head.read, frozenset(), cfg,
-                                        run=True, base_env=dict(__import__("os").environ),
-                                        isolation=isolation, execute=True)
+    results, reports = check_candidates(
+        [c for _, c in named],
+        head.read,
+        frozenset(),
+        cfg,
+        run=True,
+        base_env=dict(__import__("os").environ),
+        isolation=isolation,
+        execute=True,
+    )
     elapsed = time.monotonic() - t0
     got = {name: r for (name, _), r in zip(named, results, strict=True)}
     assert {r.isolation for r in reports} == {isolation}
     for name in ("env", "net", "good", *(["readonly"] if isolation == "namespaces" else [])):
         assert (got[name].level, got[name].outcome) == (CheckLevel.RAN, PASSES), (
-            name, got[name].reason)
+            name,
+            got[name].reason,
+        )
     hc = got["hang_collect"]
     assert (hc.level, hc.outcome, hc.shown) == (CheckLevel.PARSED, "rejected", False)
     assert hc.reason == "collecting it did not finish within 3s; killed"
@@ -279,15 +375,23 @@ def test_sandbox_limits_and_watchdog(calc: tuple[dict[str, Target], HeadFiles, G
 
 
 def test_without_pytest_nothing_passes_level_two(
-        calc: tuple[dict[str, Target], HeadFiles, GitRepo], tmp_path: Path) -> None:
+    calc: tuple[dict[str, Target], HeadFiles, GitRepo], tmp_path: Path
+) -> None:
     venv = tmp_path / "bare"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True,
-                   timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120
+    )
     targets, head, _ = calc
-    results, reports = check_candidates([cand(targets["divide"], GOOD)], head.read, frozenset(),
-                                        SuggestConfig(timeout=10), run=True,
-                                        base_env={"PATH": "/usr/bin:/bin"},
-                                        python=str(venv / "bin" / "python"), execute=True)
+    results, reports = check_candidates(
+        [cand(targets["divide"], GOOD)],
+        head.read,
+        frozenset(),
+        SuggestConfig(timeout=10),
+        run=True,
+        base_env={"PATH": "/usr/bin:/bin"},
+        python=str(venv / "bin" / "python"),
+        execute=True,
+    )
     assert len(reports) == 1 and not reports[0].events
     (only,) = results
     assert (only.level, only.outcome, only.shown) == (CheckLevel.PARSED, "rejected", False)

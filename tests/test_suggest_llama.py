@@ -33,12 +33,28 @@ static_checks: false
 
 
 def test_pipeline_completes_and_records_a_level_for_every_suggestion(
-        git_repo: GitRepo, llama: LlamaServer) -> None:
+    git_repo: GitRepo, llama: LlamaServer
+) -> None:
     git_repo.write(".reviewbot.yml", CONFIG)
     repo = calc_repo(git_repo)
     with RecordingProxy(llama.url.removesuffix("/v1")) as proxy:
-        res = run_cli(["diff", "HEAD~1..HEAD", "--backend", "openai", "--llm-url", proxy.url,
-                       "--model", ALIAS, "--format", "json", "--fail-on", "none"], repo.root)
+        res = run_cli(
+            [
+                "diff",
+                "HEAD~1..HEAD",
+                "--backend",
+                "openai",
+                "--llm-url",
+                proxy.url,
+                "--model",
+                ALIAS,
+                "--format",
+                "json",
+                "--fail-on",
+                "none",
+            ],
+            repo.root,
+        )
         exchanges = list(proxy.exchanges)
     assert res.code == 0, res.err
     asked = [e for e in exchanges if e.path == "/v1/chat/completions"]

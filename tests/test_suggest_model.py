@@ -42,10 +42,14 @@ def test_divide_by_zero():
 """
 FAILING = "from calc.ops import divide\n\n\ndef test_third():\n    assert divide(1, 3) == 0.3333\n"
 SYNTAX = "from calc.ops import add\n\ndef test_add(:\n    assert add(1, 2) == 3\n"
-HANGS = ("import time\nfrom calc.ops import add\n\n\ndef test_add_slowly():\n"
-         "    time.sleep(600)\n    assert add(1, 2) == 3\n")
-UNKNOWN = ("import numpy_not_installed\nfrom calc.ops import Accumulator\n\n\ndef test_push():\n"
-           "    assert Accumulator().push(numpy_not_installed.float64(2)) == 2\n")
+HANGS = (
+    "import time\nfrom calc.ops import add\n\n\ndef test_add_slowly():\n"
+    "    time.sleep(600)\n    assert add(1, 2) == 3\n"
+)
+UNKNOWN = (
+    "import numpy_not_installed\nfrom calc.ops import Accumulator\n\n\ndef test_push():\n"
+    "    assert Accumulator().push(numpy_not_installed.float64(2)) == 2\n"
+)
 ENV = f"""\
 import os
 from calc.ops import Accumulator
@@ -58,12 +62,18 @@ def test_push_sees_no_token():
     assert "{TOKEN}" not in repr(dict(os.environ))
 """
 CANNED: dict[str, list[dict[str, str]]] = {
-    "calc.ops.divide": [{"path": "tests/test_divide.py", "code": VALID},
-                        {"path": "tests/test_divide.py", "code": FAILING}],
-    "calc.ops.add": [{"path": "tests/test_add.py", "code": SYNTAX},
-                     {"path": "../../etc/evil.sh", "code": HANGS}],
-    "calc.ops.Accumulator.push": [{"path": "tests/test_acc.py", "code": UNKNOWN},
-                                  {"path": "test_acc_env.py", "code": ENV}],
+    "calc.ops.divide": [
+        {"path": "tests/test_divide.py", "code": VALID},
+        {"path": "tests/test_divide.py", "code": FAILING},
+    ],
+    "calc.ops.add": [
+        {"path": "tests/test_add.py", "code": SYNTAX},
+        {"path": "../../etc/evil.sh", "code": HANGS},
+    ],
+    "calc.ops.Accumulator.push": [
+        {"path": "tests/test_acc.py", "code": UNKNOWN},
+        {"path": "test_acc_env.py", "code": ENV},
+    ],
     "calc.rounding.round_to": [],
 }
 
@@ -80,8 +90,9 @@ def responder(req: FakeRequest) -> dict[str, Any] | Reply:
 
 
 def model_config(srv: FakeVLLM, **extra: Any) -> Config:
-    return config(**{"llm.url": srv.url, "llm.model": MODEL, "tests.run": True,
-                     "tests.timeout": 3, **extra})
+    return config(
+        **{"llm.url": srv.url, "llm.model": MODEL, "tests.run": True, "tests.timeout": 3, **extra}
+    )
 
 
 @pytest.fixture
@@ -90,7 +101,8 @@ def calc(git_repo: GitRepo) -> GitRepo:
 
 
 def test_canned_suggestions_reach_the_levels_they_deserve(
-        calc: GitRepo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    calc: GitRepo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
     with FakeVLLM(responder, model=MODEL, max_model_len=8192) as srv:
         t0 = time.monotonic()
@@ -110,8 +122,7 @@ def test_canned_suggestions_reach_the_levels_they_deserve(
     assert (failing.level, failing.outcome, failing.shown) == (CheckLevel.RAN, FAILS, True)
     assert failing.reason.startswith("test_third: assert 0.33 == 0.3333")
     syntax = got["calc.ops.add", "tests/test_add.py"]
-    assert (syntax.level, syntax.outcome, syntax.shown) == (CheckLevel.UNCHECKED, "rejected",
-                                                            False)
+    assert (syntax.level, syntax.outcome, syntax.shown) == (CheckLevel.UNCHECKED, "rejected", False)
     assert syntax.reason.startswith("does not parse")
     hang = got["calc.ops.add", "tests/test_ops_add.py"]  # unsafe path replaced
     assert (hang.level, hang.outcome, hang.shown) == (CheckLevel.COLLECTED, "rejected", False)
@@ -123,8 +134,7 @@ def test_canned_suggestions_reach_the_levels_they_deserve(
     assert (env.level, env.outcome) == (CheckLevel.RAN, PASSES), env.reason
     # no model test for round_to: it gets a skeleton, checked to level 2
     skel = got["calc.rounding.round_to", "tests/test_rounding_round_to.py"]
-    assert (skel.source, skel.level, skel.outcome) == ("skeleton", CheckLevel.COLLECTED,
-                                                       "skeleton")
+    assert (skel.source, skel.level, skel.outcome) == ("skeleton", CheckLevel.COLLECTED, "skeleton")
     assert elapsed < 30  # one hang costs the 3 s timeout, not the test's 600 s
 
     doc = result_to_json(result)
@@ -137,22 +147,25 @@ def test_canned_suggestions_reach_the_levels_they_deserve(
     assert "fails on this change — possible bug" in render_text(result)
     written = write_tests(result, tmp_path / "out")
     assert sorted(p.name for p in written) == [
-        "test_acc_env.py", "test_divide.py", "test_divide_2.py", "test_rounding_round_to.py"]
+        "test_acc_env.py",
+        "test_divide.py",
+        "test_divide_2.py",
+        "test_rounding_round_to.py",
+    ]
 
 
 def test_failing_tests_are_dropped_when_configured(calc: GitRepo) -> None:
     with FakeVLLM(responder, model=MODEL) as srv:
-        result = review(calc, model_config(srv, **{"tests.on_fail": "drop",
-                                                   "tests.max_functions": 2}))
+        result = review(
+            calc, model_config(srv, **{"tests.on_fail": "drop", "tests.max_functions": 2})
+        )
     failing = next(t for t in result.tests if t.code == FAILING)
-    assert (failing.level, failing.outcome, failing.shown) == (CheckLevel.RAN, "rejected",
-                                                               False)
+    assert (failing.level, failing.outcome, failing.shown) == (CheckLevel.RAN, "rejected", False)
 
 
 def test_without_run_suggestions_stop_at_collected(calc: GitRepo) -> None:
     with FakeVLLM(responder, model=MODEL) as srv:
-        result = review(calc, model_config(srv, **{"tests.run": False,
-                                                   "tests.max_functions": 2}))
+        result = review(calc, model_config(srv, **{"tests.run": False, "tests.max_functions": 2}))
     by_code = {t.code: t for t in result.tests}
     assert (by_code[VALID].level, by_code[VALID].outcome) == (CheckLevel.COLLECTED, "collected")
     assert (by_code[HANGS].level, by_code[HANGS].outcome) == (CheckLevel.COLLECTED, "collected")
@@ -176,8 +189,9 @@ def test_unknown_target_is_rejected_at_level_one(calc: GitRepo) -> None:
     def wrong(req: FakeRequest) -> dict[str, Any]:
         if "test writer" not in req.system:
             return {"findings": []}
-        return {"tests": [{"target": "calc.ops.multiply", "path": "tests/test_m.py",
-                           "code": VALID}]}
+        return {
+            "tests": [{"target": "calc.ops.multiply", "path": "tests/test_m.py", "code": VALID}]
+        }
 
     with FakeVLLM(wrong, model=MODEL) as srv:
         result = review(calc, model_config(srv, **{"tests.max_functions": 1}))
@@ -196,16 +210,19 @@ def test_user_prompt_golden(calc: GitRepo) -> None:
 def test_answer_entries_become_candidates(calc: GitRepo) -> None:
     targets, _ = head_targets(calc)
     divide, push = targets[1], targets[2]
-    answer = {"tests": [
-        {"target": "divide", "path": "/abs/test_x.py", "code": "```python\n" + VALID + "```"},
-        {"target": "Accumulator.push", "path": "tests/push_cases.py", "code": "  "},
-        {"target": "calc.ops.divide", "path": "tests/test_more.py", "code": VALID},
-        {"target": "calc.ops.divide", "path": "tests/test_third.py", "code": VALID},
-        "not an entry",
-    ]}
+    answer = {
+        "tests": [
+            {"target": "divide", "path": "/abs/test_x.py", "code": "```python\n" + VALID + "```"},
+            {"target": "Accumulator.push", "path": "tests/push_cases.py", "code": "  "},
+            {"target": "calc.ops.divide", "path": "tests/test_more.py", "code": VALID},
+            {"target": "calc.ops.divide", "path": "tests/test_third.py", "code": VALID},
+            "not an entry",
+        ]
+    }
     results = [LLMResult("tests-0", samples=(answer,)), LLMResult("tests-1", error="timeout")]
-    found, notes = candidates_from(results, [[(divide, 120), (push, 120)], [(targets[0], 120)]],
-                                   "m")
+    found, notes = candidates_from(
+        results, [[(divide, 120), (push, 120)], [(targets[0], 120)]], "m"
+    )
     assert [(c.target.name, c.path, c.rejected) for c in found] == [
         ("divide", "tests/test_ops_divide.py", ""),  # absolute path replaced
         ("push", "tests/test_push_cases.py", "the answer has no code"),

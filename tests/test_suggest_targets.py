@@ -24,11 +24,18 @@ def targets_of(repo: GitRepo, limit: int = 20) -> list[Target]:
 def test_changed_public_functions_and_methods_of_the_example(git_repo: GitRepo) -> None:
     targets = targets_of(calc_repo(git_repo))
     assert [t.full_name for t in targets] == [
-        "calc.ops.add", "calc.ops.divide", "calc.ops.Accumulator.push", "calc.rounding.round_to"]
+        "calc.ops.add",
+        "calc.ops.divide",
+        "calc.ops.Accumulator.push",
+        "calc.rounding.round_to",
+    ]
     # subtract is unchanged, _check is private, __init__ is not public API
     add, divide, push, _ = targets
-    assert add.params == (Param("a", "positional"), Param("b", "positional"),
-                          Param("precision", "positional", "2"))
+    assert add.params == (
+        Param("a", "positional"),
+        Param("b", "positional"),
+        Param("precision", "positional", "2"),
+    )
     assert divide.params[-1] == Param("precision", "keyword_only", "2")
     assert divide.raises == ("ZeroDivisionError",)
     assert (push.kind, push.class_name, push.raises) == ("method", "Accumulator", ("ValueError",))
@@ -42,8 +49,10 @@ def test_kinds_params_raises_and_what_is_left_out(git_repo: GitRepo) -> None:
     git_repo.write("pkg/__init__.py", "")
     git_repo.write("pkg/mod.py", base)
     git_repo.commit("base")
-    git_repo.write("pkg/mod.py", base.replace("def touched_by_decorator", "@staticmethod\ndef "
-                                              "touched_by_decorator") + '''
+    git_repo.write(
+        "pkg/mod.py",
+        base.replace("def touched_by_decorator", "@staticmethod\ndef touched_by_decorator")
+        + """
 
 class Box:
     @property
@@ -75,20 +84,34 @@ class Box:
 def outer():
     def nested():
         pass
-''')
+""",
+    )
     git_repo.commit("change")
     targets = {t.qualname: t for t in targets_of(git_repo)}
-    assert set(targets) == {"touched_by_decorator", "Box.size", "Box.make", "Box.check",
-                            "Box.fetch", "outer"}
+    assert set(targets) == {
+        "touched_by_decorator",
+        "Box.size",
+        "Box.make",
+        "Box.check",
+        "Box.fetch",
+        "outer",
+    }
     assert targets["Box.size"].kind == "property"
     make = targets["Box.make"]
     assert make.kind == "classmethod"
-    assert [p.kind for p in make.params] == ["positional", "var_positional", "keyword_only",
-                                             "var_keyword"]
+    assert [p.kind for p in make.params] == [
+        "positional",
+        "var_positional",
+        "keyword_only",
+        "var_keyword",
+    ]
     assert make.raises == ("errors.BoxError",)
     check = targets["Box.check"]
     assert [(p.name, p.kind) for p in check.params] == [
-        ("a", "positional_only"), ("b", "positional"), ("c", "keyword_only")]
+        ("a", "positional_only"),
+        ("b", "positional"),
+        ("c", "keyword_only"),
+    ]
     assert check.raises == ("TypeError",)  # not the nested function's, not a bare re-raise
     assert targets["Box.fetch"].is_async
     assert targets["outer"].module == "pkg.mod"
@@ -99,8 +122,7 @@ def test_limit_keeps_the_first_targets_in_diff_order(git_repo: GitRepo) -> None:
 
 
 def test_module_names_follow_packages() -> None:
-    files = {"src/calc/__init__.py": b"", "src/calc/sub/__init__.py": b"",
-             "lib/__init__.py": b""}
+    files = {"src/calc/__init__.py": b"", "src/calc/sub/__init__.py": b"", "lib/__init__.py": b""}
     read = MappingReader(files).read
     assert module_for("src/calc/sub/ops.py", read) == ("src", "calc.sub.ops")
     assert module_for("src/calc/__init__.py", read) == ("src", "calc")

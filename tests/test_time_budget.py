@@ -28,9 +28,13 @@ def _change(files: int, lines: int = 30) -> tuple[bytes, dict[str, bytes]]:
         old = [f"v{k} = {k}" for k in range(lines)]
         new = [f"v{k} = eval(name{k})" if k % 3 == 0 else ln for k, ln in enumerate(old)]
         path = f"pkg/m{i}.py"
-        patch.append("".join(difflib.unified_diff([s + "\n" for s in old],
-                                                  [s + "\n" for s in new],
-                                                  f"a/{path}", f"b/{path}", n=3)))
+        patch.append(
+            "".join(
+                difflib.unified_diff(
+                    [s + "\n" for s in old], [s + "\n" for s in new], f"a/{path}", f"b/{path}", n=3
+                )
+            )
+        )
         heads[path] = ("\n".join(new) + "\n").encode()
     return "".join(patch).encode(), heads
 
@@ -53,8 +57,7 @@ def test_a_spent_budget_stops_static_checks_in_every_process() -> None:
 def test_files_not_reached_in_time_are_named_and_counted() -> None:
     diff_text, heads = _change(60)
     config = load_config(env={}, overrides={"time_budget": 0.001})
-    result = run_review(ReviewSource(diff_text, MappingReader(heads), "p"), config,
-                        StaticBackend())
+    result = run_review(ReviewSource(diff_text, MappingReader(heads), "p"), config, StaticBackend())
     late = [s for s in result.coverage.skipped if s.reason == BUDGET_REASON]
     assert late, "60 files cannot all be prepared and checked within 1 ms"
     assert result.stopped and result.stopped.startswith("review stopped after ")
@@ -63,8 +66,9 @@ def test_files_not_reached_in_time_are_named_and_counted() -> None:
     reviewed = result.coverage.files_reviewed
     assert f"reviewed {reviewed} of 60 files" in result.stopped
     assert {s.path for s in late}.isdisjoint({f.path for f in result.findings})
-    unlimited = run_review(ReviewSource(diff_text, MappingReader(heads), "p"),
-                           load_config(env={}), StaticBackend())
+    unlimited = run_review(
+        ReviewSource(diff_text, MappingReader(heads), "p"), load_config(env={}), StaticBackend()
+    )
     assert unlimited.stopped is None and unlimited.coverage.files_reviewed == 60
 
 
@@ -78,14 +82,21 @@ def test_model_requests_after_the_deadline_are_not_sent() -> None:
 
     diff_text, heads = _change(12, lines=60)
     with FakeVLLM(slow) as srv:
-        config = load_config(env={}, overrides={
-            "llm.url": srv.url, "llm.model": srv.model, "llm.concurrency": 1,
-            "llm.max_prompt_tokens": 900, "time_budget": 1.5, "static_checks": False,
-            "tests.enabled": False})
+        config = load_config(
+            env={},
+            overrides={
+                "llm.url": srv.url,
+                "llm.model": srv.model,
+                "llm.concurrency": 1,
+                "llm.max_prompt_tokens": 900,
+                "time_budget": 1.5,
+                "static_checks": False,
+                "tests.enabled": False,
+            },
+        )
         backend = make_vllm(config)
         try:
-            result = run_review(ReviewSource(diff_text, MappingReader(heads), "p"), config,
-                                backend)
+            result = run_review(ReviewSource(diff_text, MappingReader(heads), "p"), config, backend)
         finally:
             backend.close()
         sent = len(srv.completions())
@@ -105,8 +116,11 @@ def test_the_cli_takes_the_budget_from_the_environment(git_repo: GitRepo) -> Non
     git_repo.commit("base")
     for path, data in heads.items():
         git_repo.write(path, data)
-    res = run_cli(["diff", "--no-tests", "--fail-on", "none"], git_repo.root,
-                  env={"REVIEWBOT_TIME_BUDGET": "0.001"})
+    res = run_cli(
+        ["diff", "--no-tests", "--fail-on", "none"],
+        git_repo.root,
+        env={"REVIEWBOT_TIME_BUDGET": "0.001"},
+    )
     assert res.code == 0, res.err
     assert "review stopped after" in res.out and "time_budget 0.001 s" in res.out
 

@@ -51,13 +51,33 @@ def vllm_url() -> Iterator[str]:
     env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": "1"}
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [str(python), "-m", "vllm.entrypoints.openai.api_server", "--model", str(MODEL_DIR),
-             "--served-model-name", NAME, "--host", "127.0.0.1", "--port", str(port),
-             "--max-model-len", "2048", "--gpu-memory-utilization", "0.4", "--enforce-eager",
-             # compact JSON (docs/vllm.md): no whitespace loops between tokens, which ate a
-             # 135M model's whole answer budget
-             "--structured-outputs-config", STRUCTURED_OUTPUTS],
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
+            [
+                str(python),
+                "-m",
+                "vllm.entrypoints.openai.api_server",
+                "--model",
+                str(MODEL_DIR),
+                "--served-model-name",
+                NAME,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--max-model-len",
+                "2048",
+                "--gpu-memory-utilization",
+                "0.4",
+                "--enforce-eager",
+                # compact JSON (docs/vllm.md): no whitespace loops between tokens, which ate a
+                # 135M model's whole answer budget
+                "--structured-outputs-config",
+                STRUCTURED_OUTPUTS,
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
     url = f"http://127.0.0.1:{port}/v1"
     try:
         deadline = time.monotonic() + START_BUDGET_S
@@ -70,8 +90,10 @@ def vllm_url() -> Iterator[str]:
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"vLLM did not start within {START_BUDGET_S} s:\n"
-                            + log.read_text(errors="replace")[-3000:])
+                pytest.fail(
+                    f"vLLM did not start within {START_BUDGET_S} s:\n"
+                    + log.read_text(errors="replace")[-3000:]
+                )
             time.sleep(1)
         SERVER_LOGS["vllm_url"] = lambda: log.read_text(errors="replace")[-4000:]
         yield url
@@ -101,8 +123,23 @@ def check_answer(choice: dict[str, object], text: str) -> None:
 def test_vllm_backend_against_real_vllm(git_repo: GitRepo, vllm_url: str, api: str) -> None:
     changed = make_change(git_repo, CONFIG + f"  api: {api}\n")
     with RecordingProxy(vllm_url.removesuffix("/v1")) as proxy:
-        res = run_cli(["diff", "--backend", "vllm", "--llm-url", proxy.url, "--model", NAME,
-                       "--format", "json", "--no-tests", "--fail-on", "none"], git_repo.root)
+        res = run_cli(
+            [
+                "diff",
+                "--backend",
+                "vllm",
+                "--llm-url",
+                proxy.url,
+                "--model",
+                NAME,
+                "--format",
+                "json",
+                "--no-tests",
+                "--fail-on",
+                "none",
+            ],
+            git_repo.root,
+        )
         exchanges = list(proxy.exchanges)
     assert res.code == 0, res.err
     data = json.loads(res.out)
@@ -126,13 +163,19 @@ def test_vllm_backend_against_real_vllm(git_repo: GitRepo, vllm_url: str, api: s
 
 
 def test_real_vllm_error_bodies_read_cleanly(vllm_url: str) -> None:
-    bad_model = httpx.post(vllm_url + "/chat/completions", json={
-        "model": "nope", "messages": [{"role": "user", "content": "hi"}]}, timeout=30)
+    bad_model = httpx.post(
+        vllm_url + "/chat/completions",
+        json={"model": "nope", "messages": [{"role": "user", "content": "hi"}]},
+        timeout=30,
+    )
     assert bad_model.status_code == 404
     assert error_message(bad_model) == f"The model `nope` does not exist. Valid aliases: {NAME}."
-    bad_type = httpx.post(vllm_url + "/chat/completions", json={
-        "model": NAME, "messages": [{"role": "user", "content": "hi"}], "temperature": "hot"},
-        timeout=30)
+    bad_type = httpx.post(
+        vllm_url + "/chat/completions",
+        json={"model": NAME, "messages": [{"role": "user", "content": "hi"}], "temperature": "hot"},
+        timeout=30,
+    )
     assert bad_type.status_code == 400
-    assert error_message(bad_type).startswith("1 validation error: {'type': 'float_parsing', "
-                                              "'loc': 'body.temperature'")
+    assert error_message(bad_type).startswith(
+        "1 validation error: {'type': 'float_parsing', 'loc': 'body.temperature'"
+    )

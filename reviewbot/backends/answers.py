@@ -102,7 +102,7 @@ def strip_fences(text: str) -> str:
     match = _FENCE.search(text)
     if match is None:
         return text
-    rest = text[match.end():]
+    rest = text[match.end() :]
     end = rest.find("```")
     return rest if end < 0 else rest[:end]
 
@@ -326,17 +326,27 @@ def _parse(text: str, finish_reason: str | None) -> Parsed:
     try:
         fixed = _decode(repaired)
     except json.JSONDecodeError as exc:
-        return Parsed(None, error=f"answer is not valid JSON even after one repair "
-                                  f"({exc.msg.removesuffix(' at')} at character {exc.pos})")
+        return Parsed(
+            None,
+            error=f"answer is not valid JSON even after one repair "
+            f"({exc.msg.removesuffix(' at')} at character {exc.pos})",
+        )
     if not isinstance(fixed, dict):
         return Parsed(None, error="answer is JSON but not an object")
     return Parsed(fixed, note="answer needed a repair (trailing commas or Python literals)")
 
 
-def build_result(key: str, choices: Sequence[Choice], *, requested: int = 1,
-                 prompt_tokens: int = 0, completion_tokens: int = 0, seconds: float = 0.0,
-                 server_seconds: float | None = None,
-                 notes: Sequence[str] = ()) -> LLMResult:
+def build_result(
+    key: str,
+    choices: Sequence[Choice],
+    *,
+    requested: int = 1,
+    prompt_tokens: int = 0,
+    completion_tokens: int = 0,
+    seconds: float = 0.0,
+    server_seconds: float | None = None,
+    notes: Sequence[str] = (),
+) -> LLMResult:
     """An LLMResult from the server's choices: every parseable answer becomes a sample."""
     samples: list[dict[str, Any]] = []
     errors: list[str] = []
@@ -356,6 +366,13 @@ def build_result(key: str, choices: Sequence[Choice], *, requested: int = 1,
         error = errors[0] if errors else "server returned no answer"
     elif errors:
         all_notes.append(f"{len(errors)} of {len(choices)} samples unusable: {errors[0]}")
-    return LLMResult(key, samples=tuple(samples), error=error, prompt_tokens=prompt_tokens,
-                     completion_tokens=completion_tokens, seconds=seconds,
-                     server_seconds=server_seconds, notes=tuple(dict.fromkeys(all_notes)))
+    return LLMResult(
+        key,
+        samples=tuple(samples),
+        error=error,
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+        seconds=seconds,
+        server_seconds=server_seconds,
+        notes=tuple(dict.fromkeys(all_notes)),
+    )

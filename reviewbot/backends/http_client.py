@@ -43,8 +43,11 @@ class HttpSettings:
     api_key: str | None = None
 
     def timeout(self) -> httpx.Timeout:
-        return httpx.Timeout(self.read_timeout, connect=self.connect_timeout,
-                             pool=self.read_timeout + self.connect_timeout)
+        return httpx.Timeout(
+            self.read_timeout,
+            connect=self.connect_timeout,
+            pool=self.read_timeout + self.connect_timeout,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,16 +63,24 @@ class HttpFailure:
     """True when the server took the request and sent no answer within llm.read_timeout."""
 
 
-def make_client(settings: HttpSettings,
-                transport: httpx.BaseTransport | None = None) -> httpx.Client:
+def make_client(
+    settings: HttpSettings, transport: httpx.BaseTransport | None = None
+) -> httpx.Client:
     """One client shared by every worker thread (httpx.Client is thread-safe)."""
     headers = {"User-Agent": "reviewbot", "Accept": "application/json"}
     if settings.api_key:
         headers["Authorization"] = f"Bearer {settings.api_key}"
-    limits = httpx.Limits(max_connections=max(settings.concurrency, 1) + 4,
-                          max_keepalive_connections=max(settings.concurrency, 1) + 4)
-    return httpx.Client(timeout=settings.timeout(), limits=limits, headers=headers,
-                        transport=transport, follow_redirects=False)
+    limits = httpx.Limits(
+        max_connections=max(settings.concurrency, 1) + 4,
+        max_keepalive_connections=max(settings.concurrency, 1) + 4,
+    )
+    return httpx.Client(
+        timeout=settings.timeout(),
+        limits=limits,
+        headers=headers,
+        transport=transport,
+        follow_redirects=False,
+    )
 
 
 def error_message(response: httpx.Response) -> str:
@@ -120,16 +131,20 @@ def backoff(attempt: int, rng: random.Random) -> float:
 
 def _transport_reason(exc: httpx.HTTPError, url: str, settings: HttpSettings) -> HttpFailure:
     if isinstance(exc, httpx.ConnectTimeout):
-        return HttpFailure(f"could not connect to {url} within {settings.connect_timeout:g} s "
-                           "(llm.connect_timeout)", connection=True)
+        return HttpFailure(
+            f"could not connect to {url} within {settings.connect_timeout:g} s "
+            "(llm.connect_timeout)",
+            connection=True,
+        )
     if isinstance(exc, httpx.ConnectError):
         detail = str(exc) or "connection failed"
         if "refused" in detail.lower():
             detail = "connection refused"
         return HttpFailure(f"no LLM server at {url} ({detail})", connection=True)
     if isinstance(exc, httpx.ReadTimeout):
-        return HttpFailure(f"no answer within {settings.read_timeout:g} s (llm.read_timeout)",
-                           read_timeout=True)
+        return HttpFailure(
+            f"no answer within {settings.read_timeout:g} s (llm.read_timeout)", read_timeout=True
+        )
     if isinstance(exc, httpx.TimeoutException):
         return HttpFailure(f"timed out talking to {url}: {type(exc).__name__}")
     return HttpFailure(f"connection to {url} failed: {type(exc).__name__}: {exc}", connection=True)
@@ -138,17 +153,27 @@ def _transport_reason(exc: httpx.HTTPError, url: str, settings: HttpSettings) ->
 class Requester:
     """Sends JSON requests with the retry policy above. Thread-safe."""
 
-    def __init__(self, client: httpx.Client, settings: HttpSettings, *,
-                 sleep: Callable[[float], None] = time.sleep,
-                 rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        client: httpx.Client,
+        settings: HttpSettings,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
         self.client = client
         self.settings = settings
         self.sleep = sleep
         self.rng = rng or random.Random()
 
-    def request(self, method: str, url: str, body: Any = None,
-                retries: int | None = None,
-                retry_connect: bool = True) -> httpx.Response | HttpFailure:
+    def request(
+        self,
+        method: str,
+        url: str,
+        body: Any = None,
+        retries: int | None = None,
+        retry_connect: bool = True,
+    ) -> httpx.Response | HttpFailure:
         """The successful (2xx) response, or why there is none.
 
         ``retry_connect=False`` gives up at once when no connection can be made (used by the
@@ -172,8 +197,9 @@ class Requester:
                 if response.is_success:
                     return response
                 status = response.status_code
-                failure = HttpFailure(f"HTTP {status} from {url}: {error_message(response)}",
-                                      status=status)
+                failure = HttpFailure(
+                    f"HTTP {status} from {url}: {error_message(response)}", status=status
+                )
                 if status == 429:
                     wait = retry_after(response)
                 elif status < 500:
@@ -185,8 +211,9 @@ class Requester:
 
 
 def _with_attempts(failure: HttpFailure, attempt: int) -> HttpFailure:
-    return HttpFailure(failure.reason, failure.status, failure.connection, attempt + 1,
-                       failure.read_timeout)
+    return HttpFailure(
+        failure.reason, failure.status, failure.connection, attempt + 1, failure.read_timeout
+    )
 
 
 def decode_json(response: httpx.Response) -> Any:

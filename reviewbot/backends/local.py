@@ -30,8 +30,10 @@ from reviewbot.config import Config, StructuredOutput
 from reviewbot.deadline import BUDGET_REASON, past
 from reviewbot.errors import BackendError
 
-INSTALL_HINT = ("pip install 'reviewbot[local]' (on CPUs where the default build crashes, "
-                "build with the CMAKE_ARGS in the README section 'Running vLLM')")
+INSTALL_HINT = (
+    "pip install 'reviewbot[local]' (on CPUs where the default build crashes, "
+    "build with the CMAKE_ARGS in the README section 'Running vLLM')"
+)
 
 
 class LocalLlamaBackend:
@@ -50,26 +52,37 @@ class LocalLlamaBackend:
             return self.info
         path_text = self.config.local.model_path
         if not path_text:
-            raise BackendError("the local backend needs a GGUF model file",
-                               hint="set local.model_path in .reviewbot.yml or "
-                                    "REVIEWBOT_LOCAL_MODEL")
+            raise BackendError(
+                "the local backend needs a GGUF model file",
+                hint="set local.model_path in .reviewbot.yml or REVIEWBOT_LOCAL_MODEL",
+            )
         path = Path(os.path.expanduser(path_text))
         if not path.is_file():
-            raise BackendError(f"local model file {path} does not exist",
-                               hint="set local.model_path to a .gguf file")
+            raise BackendError(
+                f"local model file {path} does not exist",
+                hint="set local.model_path to a .gguf file",
+            )
         try:
             from llama_cpp import Llama
         except ImportError as exc:
-            raise BackendError("the local backend needs llama-cpp-python (the 'local' extra)",
-                               hint=INSTALL_HINT) from exc
+            raise BackendError(
+                "the local backend needs llama-cpp-python (the 'local' extra)", hint=INSTALL_HINT
+            ) from exc
         loc = self.config.local
         try:
-            self.llm = Llama(model_path=str(path), n_ctx=loc.n_ctx,
-                               n_threads=loc.n_threads or None, n_gpu_layers=loc.n_gpu_layers,
-                               seed=self.config.llm.seed, verbose=False)
+            self.llm = Llama(
+                model_path=str(path),
+                n_ctx=loc.n_ctx,
+                n_threads=loc.n_threads or None,
+                n_gpu_layers=loc.n_gpu_layers,
+                seed=self.config.llm.seed,
+                verbose=False,
+            )
         except (ValueError, RuntimeError, OSError) as exc:
-            raise BackendError(f"llama.cpp could not load {path.name}: {exc}",
-                               hint="check the file is a GGUF model llama.cpp supports") from exc
+            raise BackendError(
+                f"llama.cpp could not load {path.name}: {exc}",
+                hint="check the file is a GGUF model llama.cpp supports",
+            ) from exc
         model = self.config.llm.model or path.name
         self.api = choose_api(self.config.llm.api, path.name)
         self.info = BackendInfo(self.name, model, int(self.llm.n_ctx()))
@@ -77,11 +90,13 @@ class LocalLlamaBackend:
 
     def count_tokens(self, text: str) -> int:
         self.open()
-        return len(self.llm.tokenize(text.encode("utf-8", "surrogateescape"), add_bos=False,
-                                     special=True))
+        return len(
+            self.llm.tokenize(text.encode("utf-8", "surrogateescape"), add_bos=False, special=True)
+        )
 
-    def complete(self, requests: Sequence[LLMRequest],
-                 progress: ProgressCallback | None = None) -> list[LLMResult]:
+    def complete(
+        self, requests: Sequence[LLMRequest], progress: ProgressCallback | None = None
+    ) -> list[LLMResult]:
         self.open()
         out: list[LLMResult] = []
         for request in requests:
@@ -106,16 +121,23 @@ class LocalLlamaBackend:
         prompt_tokens = completion_tokens = 0
         t0 = self.clock()
         for i in range(llm_cfg.samples):
-            common: dict[str, Any] = {"temperature": llm_cfg.temperature,
-                                      "max_tokens": max_tokens, "seed": llm_cfg.seed + i}
+            common: dict[str, Any] = {
+                "temperature": llm_cfg.temperature,
+                "max_tokens": max_tokens,
+                "seed": llm_cfg.seed + i,
+            }
             if self.api == "chat":
                 stop = list(STOP_JSON) if self._structured() else []
                 kwargs: dict[str, Any] = {"stop": stop or None, **common}
                 if self._structured():
                     kwargs["response_format"] = {"type": "json_object", "schema": request.schema}
-                answer = self.llm.create_chat_completion(messages=[
-                    {"role": "system", "content": request.system},
-                    {"role": "user", "content": request.user}], **kwargs)
+                answer = self.llm.create_chat_completion(
+                    messages=[
+                        {"role": "system", "content": request.system},
+                        {"role": "user", "content": request.user},
+                    ],
+                    **kwargs,
+                )
                 choice = answer["choices"][0]
                 text = choice["message"].get("content") or ""
             else:
@@ -123,7 +145,8 @@ class LocalLlamaBackend:
                 if self._structured():
                     kwargs["grammar"] = self._grammar_for(request.schema)
                 answer = self.llm.create_completion(
-                    raw_prompt(request.system, request.user), **kwargs)
+                    raw_prompt(request.system, request.user), **kwargs
+                )
                 choice = answer["choices"][0]
                 text = choice.get("text") or ""
             choices.append(Choice(text, choice.get("finish_reason")))
@@ -131,9 +154,15 @@ class LocalLlamaBackend:
             prompt_tokens += int(usage.get("prompt_tokens") or 0)
             completion_tokens += int(usage.get("completion_tokens") or 0)
         seconds = self.clock() - t0
-        return build_result(request.key, choices, requested=llm_cfg.samples,
-                            prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
-                            seconds=seconds, server_seconds=seconds)
+        return build_result(
+            request.key,
+            choices,
+            requested=llm_cfg.samples,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            seconds=seconds,
+            server_seconds=seconds,
+        )
 
     def _grammar_for(self, schema: dict[str, Any]) -> Any:
         key = json.dumps(schema, sort_keys=True)

@@ -58,23 +58,31 @@ def _root(base: str) -> str:
 class OpenAICompatibleBackend:
     """See the module docstring. ``flavor`` is ``vllm`` or ``openai``."""
 
-    def __init__(self, config: Config, flavor: str, *, client: httpx.Client | None = None,
-                 transport: httpx.BaseTransport | None = None,
-                 sleep: Callable[[float], None] = time.sleep,
-                 rng: random.Random | None = None,
-                 clock: Callable[[], float] = time.perf_counter) -> None:
+    def __init__(
+        self,
+        config: Config,
+        flavor: str,
+        *,
+        client: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
         llm = config.llm
         if not llm.url:
             raise ConfigError(
                 f"the {flavor} backend needs the server's URL",
                 hint="set llm.url in .reviewbot.yml, REVIEWBOT_LLM_URL or --llm-url "
-                     "(e.g. http://localhost:8000/v1)")
+                "(e.g. http://localhost:8000/v1)",
+            )
         self.name = flavor
         self.config = config
         self.base = llm.url.rstrip("/")
         self.root = _root(self.base)
-        self.settings = HttpSettings(llm.connect_timeout, llm.read_timeout, llm.retries,
-                                     llm.concurrency, llm.api_key)
+        self.settings = HttpSettings(
+            llm.connect_timeout, llm.read_timeout, llm.retries, llm.concurrency, llm.api_key
+        )
         self._own_client = client is None
         self.client = client if client is not None else make_client(self.settings, transport)
         self.requester = Requester(self.client, self.settings, sleep=sleep, rng=rng)
@@ -103,12 +111,16 @@ class OpenAICompatibleBackend:
         try:
             data = decode_json(result)
         except ValueError as exc:
-            raise BackendError(f"{url} did not answer like an OpenAI-compatible server: {exc}",
-                               hint="llm.url must be the API base, ending in /v1") from exc
+            raise BackendError(
+                f"{url} did not answer like an OpenAI-compatible server: {exc}",
+                hint="llm.url must be the API base, ending in /v1",
+            ) from exc
         entries = data.get("data") if isinstance(data, dict) else None
         if not isinstance(entries, list):
-            raise BackendError(f"{url} did not list models (no 'data' array)",
-                               hint="llm.url must be the API base, ending in /v1")
+            raise BackendError(
+                f"{url} did not list models (no 'data' array)",
+                hint="llm.url must be the API base, ending in /v1",
+            )
         served = {str(e["id"]): e for e in entries if isinstance(e, dict) and "id" in e}
         model = self.config.llm.model
         if model is None:
@@ -116,13 +128,15 @@ class OpenAICompatibleBackend:
                 raise BackendError(
                     f"no model configured and the server at {self.base} serves "
                     f"{len(served)}: {', '.join(sorted(served)) or 'none'}",
-                    hint="set llm.model, REVIEWBOT_MODEL or --model")
+                    hint="set llm.model, REVIEWBOT_MODEL or --model",
+                )
             model = next(iter(served))
         if model not in served:
             raise BackendError(
                 f"model {model!r} is not served at {self.base}; it serves: "
                 f"{', '.join(sorted(served)) or 'no model'}",
-                hint="set llm.model / --model to one of those names (vLLM: --served-model-name)")
+                hint="set llm.model / --model to one of those names (vLLM: --served-model-name)",
+            )
         max_len = served[model].get("max_model_len")
         if not isinstance(max_len, int) or isinstance(max_len, bool) or max_len <= 0:
             max_len = None
@@ -136,8 +150,10 @@ class OpenAICompatibleBackend:
 
     def _down_hint(self, failure: HttpFailure) -> str:
         if failure.connection:
-            return ("start the server (e.g. `vllm serve MODEL --port 8000`) or fix llm.url / "
-                    "--llm-url; reviewbot falls back to static checks unless llm.require_model")
+            return (
+                "start the server (e.g. `vllm serve MODEL --port 8000`) or fix llm.url / "
+                "--llm-url; reviewbot falls back to static checks unless llm.require_model"
+            )
         if failure.status in (401, 403):
             return "set llm.api_key or REVIEWBOT_LLM_API_KEY to the server's API key"
         if failure.status == 404:
@@ -175,8 +191,9 @@ class OpenAICompatibleBackend:
 
     # -- complete --------------------------------------------------------------------------
 
-    def complete(self, requests: Sequence[LLMRequest],
-                 progress: ProgressCallback | None = None) -> list[LLMResult]:
+    def complete(
+        self, requests: Sequence[LLMRequest], progress: ProgressCallback | None = None
+    ) -> list[LLMResult]:
         if not requests:
             return []
         self.open()
@@ -189,8 +206,9 @@ class OpenAICompatibleBackend:
                 try:
                     results[i] = fut.result()
                 except Exception as exc:  # a bug must not lose the other answers
-                    results[i] = LLMResult(requests[i].key,
-                                           error=f"internal error: {type(exc).__name__}: {exc}")
+                    results[i] = LLMResult(
+                        requests[i].key, error=f"internal error: {type(exc).__name__}: {exc}"
+                    )
                 if progress is not None:
                     progress(1)
         return [r for r in results if r is not None]
@@ -203,18 +221,31 @@ class OpenAICompatibleBackend:
         max_tokens = request.max_tokens or self.config.llm.max_tokens
         notes: list[str] = []
         if self.info.max_model_len:
-            prompt = (self.count_tokens(request.system) + self.count_tokens(request.user)
-                      + TEMPLATE_MARGIN)
+            prompt = (
+                self.count_tokens(request.system)
+                + self.count_tokens(request.user)
+                + TEMPLATE_MARGIN
+            )
             room = self.info.max_model_len - prompt
             if room < MIN_ANSWER_TOKENS:
-                return LLMResult(request.key, error=(
-                    f"prompt of about {prompt} tokens does not fit the model's context of "
-                    f"{self.info.max_model_len} tokens; not sent"))
+                return LLMResult(
+                    request.key,
+                    error=(
+                        f"prompt of about {prompt} tokens does not fit the model's context of "
+                        f"{self.info.max_model_len} tokens; not sent"
+                    ),
+                )
             if room < max_tokens:
                 notes.append(f"max_tokens lowered from {max_tokens} to {room} to fit the context")
                 max_tokens = room
-        body = build_body(request, self.config.llm, api=self.api, model=self.info.model,
-                          form=self.form, max_tokens=max_tokens)
+        body = build_body(
+            request,
+            self.config.llm,
+            api=self.api,
+            model=self.info.model,
+            form=self.form,
+            max_tokens=max_tokens,
+        )
         path = "/chat/completions" if self.api == "chat" else "/completions"
         result = self._send(self.base + path, body, request.deadline)
         if isinstance(result, HttpFailure):
@@ -229,13 +260,19 @@ class OpenAICompatibleBackend:
             return LLMResult(request.key, error=str(exc), seconds=self.clock() - t0)
         usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
         return build_result(
-            request.key, choices, requested=self.config.llm.samples,
+            request.key,
+            choices,
+            requested=self.config.llm.samples,
             prompt_tokens=_int(usage.get("prompt_tokens")),
             completion_tokens=_int(usage.get("completion_tokens")),
-            seconds=self.clock() - t0, server_seconds=_server_seconds(data), notes=notes)
+            seconds=self.clock() - t0,
+            server_seconds=_server_seconds(data),
+            notes=notes,
+        )
 
-    def _send(self, url: str, body: Any,
-              body_deadline: float | None = None) -> httpx.Response | HttpFailure:
+    def _send(
+        self, url: str, body: Any, body_deadline: float | None = None
+    ) -> httpx.Response | HttpFailure:
         """POST through the gate; a read timeout after waiting in the server's queue (others
         were in flight) is retried once, under the limit the timeout lowered."""
         gate = self.gate
@@ -284,9 +321,15 @@ def _choices(data: Any, api: str) -> list[Choice]:
             text = ch.get("text")
         index = ch.get("index")
         reason = ch.get("finish_reason")
-        out.append((index if isinstance(index, int) else pos,
-                    Choice(text if isinstance(text, str) else "",
-                           reason if isinstance(reason, str) else None)))
+        out.append(
+            (
+                index if isinstance(index, int) else pos,
+                Choice(
+                    text if isinstance(text, str) else "",
+                    reason if isinstance(reason, str) else None,
+                ),
+            )
+        )
     return [c for _, c in sorted(out, key=lambda t: t[0])]
 
 

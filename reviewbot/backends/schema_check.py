@@ -15,10 +15,31 @@ from typing import Any
 
 from reviewbot.errors import InternalError
 
-_KNOWN = frozenset({"type", "anyOf", "enum", "required", "properties", "additionalProperties",
-                    "items", "maxItems", "maxLength", "minimum", "title", "description"})
-_TYPE_NAMES = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
-               list: "an array", dict: "an object", type(None): "null"}
+_KNOWN = frozenset(
+    {
+        "type",
+        "anyOf",
+        "enum",
+        "required",
+        "properties",
+        "additionalProperties",
+        "items",
+        "maxItems",
+        "maxLength",
+        "minimum",
+        "title",
+        "description",
+    }
+)
+_TYPE_NAMES = {
+    bool: "a boolean",
+    int: "an integer",
+    float: "a number",
+    str: "a string",
+    list: "an array",
+    dict: "an object",
+    type(None): "null",
+}
 
 
 def _is(value: Any, kind: str) -> bool:
@@ -26,8 +47,10 @@ def _is(value: Any, kind: str) -> bool:
         return isinstance(value, int) and not isinstance(value, bool)
     if kind == "number":
         return isinstance(value, int | float) and not isinstance(value, bool)
-    return isinstance(value, {"string": str, "array": list, "object": dict,
-                              "boolean": bool, "null": type(None)}[kind])
+    return isinstance(
+        value,
+        {"string": str, "array": list, "object": dict, "boolean": bool, "null": type(None)}[kind],
+    )
 
 
 def _short(value: Any) -> str:
@@ -35,8 +58,9 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def problem(value: Any, schema: dict[str, Any], where: str = "answer", *,
-            entries: bool = True) -> str | None:
+def problem(
+    value: Any, schema: dict[str, Any], where: str = "answer", *, entries: bool = True
+) -> str | None:
     """The first way ``value`` breaks ``schema``, or None when it conforms.
 
     With ``entries=False`` the entries of arrays (and ``maxItems``) are not checked: the
@@ -60,8 +84,12 @@ def problem(value: Any, schema: dict[str, Any], where: str = "answer", *,
         return f"{where} {_short(value)} is not one of {', '.join(map(str, schema['enum']))}"
     if isinstance(value, str) and len(value) > schema.get("maxLength", len(value)):
         return f"{where} is longer than {schema['maxLength']} characters"
-    if (isinstance(value, int | float) and not isinstance(value, bool)
-            and "minimum" in schema and value < schema["minimum"]):
+    if (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and "minimum" in schema
+        and value < schema["minimum"]
+    ):
         return f"{where} {_short(value)} is below {schema['minimum']}"
     if isinstance(value, dict):
         return _object_problem(value, schema, where, entries)
@@ -77,8 +105,9 @@ def problem(value: Any, schema: dict[str, Any], where: str = "answer", *,
     return None
 
 
-def _object_problem(value: dict[Any, Any], schema: dict[str, Any], where: str,
-                    entries: bool) -> str | None:
+def _object_problem(
+    value: dict[Any, Any], schema: dict[str, Any], where: str, entries: bool
+) -> str | None:
     props: dict[str, Any] = schema.get("properties", {})
     for key in schema.get("required", ()):
         if key not in value:

@@ -64,8 +64,12 @@ def schema_name(schema: dict[str, Any]) -> str:
 
 def structured_fields(form: str, schema: dict[str, Any]) -> dict[str, Any]:
     if form == "json_schema":
-        return {"response_format": {"type": "json_schema", "json_schema": {
-            "name": schema_name(schema), "schema": schema, "strict": True}}}
+        return {
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {"name": schema_name(schema), "schema": schema, "strict": True},
+            }
+        }
     if form == "json_object":
         return {"response_format": {"type": "json_object", "schema": schema}}
     if form == "guided_json":
@@ -78,14 +82,23 @@ def raw_prompt(system: str, user: str) -> str:
     return codellama_prompt(system, user).rstrip()
 
 
-def build_body(request: LLMRequest, llm: LLMConfig, *, api: str, model: str, form: str,
-               max_tokens: int | None = None) -> dict[str, Any]:
+def build_body(
+    request: LLMRequest,
+    llm: LLMConfig,
+    *,
+    api: str,
+    model: str,
+    form: str,
+    max_tokens: int | None = None,
+) -> dict[str, Any]:
     """The JSON body of one /v1/chat/completions or /v1/completions request."""
     body: dict[str, Any] = {"model": model}
     stop = list(STOP_JSON) if form != "none" else []
     if api == "chat":
-        body["messages"] = [{"role": "system", "content": request.system},
-                            {"role": "user", "content": request.user}]
+        body["messages"] = [
+            {"role": "system", "content": request.system},
+            {"role": "user", "content": request.user},
+        ]
     else:
         body["prompt"] = raw_prompt(request.system, request.user)
         stop.extend(STOP_CODELLAMA)

@@ -47,13 +47,24 @@ def _token_list(data: Any) -> int | None:
     return len(tokens) if isinstance(tokens, list) else None
 
 
-VLLM = TokenizeForm("vllm", "/tokenize",
-                    lambda model, text: {"model": model, "prompt": text,
-                                         "add_special_tokens": False}, _count_field)
-LLAMA_CPP_PYTHON = TokenizeForm("llama-cpp-python", "/extras/tokenize/count",
-                                lambda model, text: {"input": text, "model": model}, _count_field)
-LLAMA_CPP = TokenizeForm("llama.cpp", "/tokenize",
-                         lambda model, text: {"content": text, "add_special": False}, _token_list)
+VLLM = TokenizeForm(
+    "vllm",
+    "/tokenize",
+    lambda model, text: {"model": model, "prompt": text, "add_special_tokens": False},
+    _count_field,
+)
+LLAMA_CPP_PYTHON = TokenizeForm(
+    "llama-cpp-python",
+    "/extras/tokenize/count",
+    lambda model, text: {"input": text, "model": model},
+    _count_field,
+)
+LLAMA_CPP = TokenizeForm(
+    "llama.cpp",
+    "/tokenize",
+    lambda model, text: {"content": text, "add_special": False},
+    _token_list,
+)
 
 FORMS_FOR = {"vllm": (VLLM,), "openai": (VLLM, LLAMA_CPP_PYTHON, LLAMA_CPP)}
 
@@ -61,8 +72,9 @@ FORMS_FOR = {"vllm": (VLLM,), "openai": (VLLM, LLAMA_CPP_PYTHON, LLAMA_CPP)}
 class TokenCounter:
     """Counts tokens with the server when it can; thread-safe; caches every text it saw."""
 
-    def __init__(self, requester: Requester, root: str, model: str,
-                 form: TokenizeForm | None) -> None:
+    def __init__(
+        self, requester: Requester, root: str, model: str, form: TokenizeForm | None
+    ) -> None:
         self.requester = requester
         self.root = root
         self.model = model
@@ -105,8 +117,9 @@ def _ask(requester: Requester, root: str, form: TokenizeForm, model: str, text: 
 def probe(requester: Requester, root: str, model: str, flavor: str) -> TokenCounter:
     """A counter using the first tokenize form the server answers sensibly."""
     for form in FORMS_FOR.get(flavor, ()):
-        result = requester.request("POST", root + form.path, form.body(model, PROBE_TEXT),
-                                   retries=0)
+        result = requester.request(
+            "POST", root + form.path, form.body(model, PROBE_TEXT), retries=0
+        )
         if not isinstance(result, httpx.Response):
             continue
         try:

@@ -50,20 +50,26 @@ class VLLMOfflineBackend:
             return self.info
         model = self.config.llm.model
         if not model:
-            raise BackendError("the vllm-offline backend needs a model",
-                               hint="set llm.model to a Hugging Face id or a local directory")
+            raise BackendError(
+                "the vllm-offline backend needs a model",
+                hint="set llm.model to a Hugging Face id or a local directory",
+            )
         try:
             from vllm import LLM
         except ImportError as exc:
             raise BackendError(
                 "the vllm-offline backend needs vLLM (the 'vllm' extra)",
-                hint="pip install 'reviewbot[vllm]' on a machine with a GPU") from exc
+                hint="pip install 'reviewbot[vllm]' on a machine with a GPU",
+            ) from exc
         try:
-            self.llm = LLM(model=model, max_model_len=self.config.local.n_ctx,
-                           seed=self.config.llm.seed)
+            self.llm = LLM(
+                model=model, max_model_len=self.config.local.n_ctx, seed=self.config.llm.seed
+            )
         except Exception as exc:  # vLLM raises many types while starting its engine
-            raise BackendError(f"vLLM could not start {model}: {type(exc).__name__}: {exc}",
-                               hint="check the GPU, the model name and --max-model-len") from exc
+            raise BackendError(
+                f"vLLM could not start {model}: {type(exc).__name__}: {exc}",
+                hint="check the GPU, the model name and --max-model-len",
+            ) from exc
         self.api = choose_api(self.config.llm.api, model)
         max_len = int(self.llm.llm_engine.model_config.max_model_len)
         self.info = BackendInfo(self.name, model, max_len)
@@ -73,8 +79,9 @@ class VLLMOfflineBackend:
         self.open()
         return len(self.llm.get_tokenizer().encode(text, add_special_tokens=False))
 
-    def complete(self, requests: Sequence[LLMRequest],
-                 progress: ProgressCallback | None = None) -> list[LLMResult]:
+    def complete(
+        self, requests: Sequence[LLMRequest], progress: ProgressCallback | None = None
+    ) -> list[LLMResult]:
         if not requests:
             return []
         self.open()
@@ -87,27 +94,45 @@ class VLLMOfflineBackend:
             stop = list(STOP_JSON) if structured else []
             if self.api == "completions":
                 stop.extend(STOP_CODELLAMA)
-            params.append(SamplingParams(
-                n=llm_cfg.samples, temperature=llm_cfg.temperature, seed=llm_cfg.seed,
-                max_tokens=r.max_tokens or llm_cfg.max_tokens, stop=stop or None,
-                **(_structured_params(r.schema) if structured else {})))
+            params.append(
+                SamplingParams(
+                    n=llm_cfg.samples,
+                    temperature=llm_cfg.temperature,
+                    seed=llm_cfg.seed,
+                    max_tokens=r.max_tokens or llm_cfg.max_tokens,
+                    stop=stop or None,
+                    **(_structured_params(r.schema) if structured else {}),
+                )
+            )
         t0 = self.clock()
         if self.api == "chat":
-            outputs = self.llm.chat([[{"role": "system", "content": r.system},
-                                      {"role": "user", "content": r.user}] for r in requests],
-                                    params, use_tqdm=False)
+            outputs = self.llm.chat(
+                [
+                    [{"role": "system", "content": r.system}, {"role": "user", "content": r.user}]
+                    for r in requests
+                ],
+                params,
+                use_tqdm=False,
+            )
         else:
-            outputs = self.llm.generate([raw_prompt(r.system, r.user) for r in requests],
-                                        params, use_tqdm=False)
+            outputs = self.llm.generate(
+                [raw_prompt(r.system, r.user) for r in requests], params, use_tqdm=False
+            )
         seconds = self.clock() - t0
         results = []
         for r, out in zip(requests, outputs, strict=True):
             choices = [Choice(o.text, o.finish_reason) for o in out.outputs]
-            results.append(build_result(
-                r.key, choices, requested=llm_cfg.samples,
-                prompt_tokens=len(out.prompt_token_ids or ()),
-                completion_tokens=sum(len(o.token_ids) for o in out.outputs),
-                seconds=seconds, server_seconds=None))
+            results.append(
+                build_result(
+                    r.key,
+                    choices,
+                    requested=llm_cfg.samples,
+                    prompt_tokens=len(out.prompt_token_ids or ()),
+                    completion_tokens=sum(len(o.token_ids) for o in out.outputs),
+                    seconds=seconds,
+                    server_seconds=None,
+                )
+            )
         if progress is not None:
             progress(len(requests))
         return results

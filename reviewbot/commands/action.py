@@ -30,13 +30,20 @@ REVIEWED_ACTIONS = ("opened", "synchronize", "reopened", "ready_for_review")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--sarif", metavar="FILE",
-                   help="also write a SARIF report here (default: $REVIEWBOT_SARIF)")
-    p.add_argument("--full", action="store_true",
-                   help="review the whole PR even if an earlier run reviewed part of it")
-    p.add_argument("--config-path", metavar="PATH",
-                   help="the config file's path in the base branch "
-                   "(default: $REVIEWBOT_CONFIG_PATH or .reviewbot.yml)")
+    p.add_argument(
+        "--sarif", metavar="FILE", help="also write a SARIF report here (default: $REVIEWBOT_SARIF)"
+    )
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="review the whole PR even if an earlier run reviewed part of it",
+    )
+    p.add_argument(
+        "--config-path",
+        metavar="PATH",
+        help="the config file's path in the base branch "
+        "(default: $REVIEWBOT_CONFIG_PATH or .reviewbot.yml)",
+    )
     add_import_arguments(p)
 
 
@@ -71,12 +78,19 @@ def run(args: argparse.Namespace, io: IO) -> int:
     workspace = Path(env["GITHUB_WORKSPACE"]) if env.get("GITHUB_WORKSPACE") else None
     # Linter results a workflow step wrote; reviewbot itself never runs a linter here (the
     # PR's own linter config can be code: SECURITY.md).
-    imported = read_imports(import_names(args, env), args.import_format,
-                            workspace or io.cwd, workspace or io.cwd)
+    imported = read_imports(
+        import_names(args, env), args.import_format, workspace or io.cwd, workspace or io.cwd
+    )
     gh = client_from_env(env, repo)
     outcome = review_pull_request(
-        gh, repo, number, env=env, base_config_defaults={"tests.run": False},
-        full=args.full, workspace=workspace, overrides=overrides,
+        gh,
+        repo,
+        number,
+        env=env,
+        base_config_defaults={"tests.run": False},
+        full=args.full,
+        workspace=workspace,
+        overrides=overrides,
         config_path=args.config_path or env.get("REVIEWBOT_CONFIG_PATH") or None,
         imported=imported,
     )

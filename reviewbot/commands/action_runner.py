@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 READ_ONLY_NOTICE = (
     "::notice title=reviewbot::the token cannot write to this pull request (pull requests "
     "from forks get a read-only GITHUB_TOKEN): findings are shown as annotations and in the "
-    "job summary\n")
+    "job summary\n"
+)
 
 
 def read_event(env: Mapping[str, str]) -> tuple[str, dict[str, Any]]:
@@ -28,7 +29,8 @@ def read_event(env: Mapping[str, str]) -> tuple[str, dict[str, Any]]:
     if not name or not path:
         raise ReviewbotError(
             "GITHUB_EVENT_NAME and GITHUB_EVENT_PATH are not set: not inside GitHub Actions",
-            hint="outside a workflow use `reviewbot pr OWNER/REPO#NUMBER`")
+            hint="outside a workflow use `reviewbot pr OWNER/REPO#NUMBER`",
+        )
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -53,8 +55,9 @@ def outputs(outcome: PublishOutcome, sarif: str | None) -> dict[str, str]:
     }
 
 
-def write_results(outcome: PublishOutcome, io: IO, sarif: str | None,
-                  workspace: Path | None) -> None:
+def write_results(
+    outcome: PublishOutcome, io: IO, sarif: str | None, workspace: Path | None
+) -> None:
     """Annotations when the token is read-only, the SARIF file when asked, the job summary
     and the step outputs."""
     from reviewbot.github.checks import workflow_commands
@@ -73,8 +76,9 @@ def write_results(outcome: PublishOutcome, io: IO, sarif: str | None,
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(render_sarif(outcome.result), encoding="utf-8")
     _append(env.get("GITHUB_STEP_SUMMARY"), outcome.summary_markdown + "\n")
-    _append(env.get("GITHUB_OUTPUT"),
-            "".join(f"{k}={v}\n" for k, v in outputs(outcome, sarif).items()))
+    _append(
+        env.get("GITHUB_OUTPUT"), "".join(f"{k}={v}\n" for k, v in outputs(outcome, sarif).items())
+    )
 
 
 def _append(path: str | None, text: str) -> None:

@@ -20,14 +20,24 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     src.add_argument("--patch", metavar="FILE", help="review a patch file ('-' for stdin)")
     p.add_argument("--format", choices=["text", "json", "sarif", "markdown"], default="text")
     p.add_argument("--output", "-o", type=Path, help="write the report to FILE instead of stdout")
-    p.add_argument("--tests-out", type=Path, metavar="DIR",
-                   help="write checked test suggestions into DIR")
+    p.add_argument(
+        "--tests-out", type=Path, metavar="DIR", help="write checked test suggestions into DIR"
+    )
     p.add_argument("--no-tests", action="store_true", help="skip test suggestions")
-    p.add_argument("--no-untracked", dest="untracked", action="store_false",
-                   help="working-tree reviews leave out files git does not track yet "
-                   "(by default they are reviewed as new files)")
-    p.add_argument("--run-tests", dest="run_tests", action="store_true", default=None,
-                   help="run suggested tests (default for the CLI unless tests.run is set)")
+    p.add_argument(
+        "--no-untracked",
+        dest="untracked",
+        action="store_false",
+        help="working-tree reviews leave out files git does not track yet "
+        "(by default they are reviewed as new files)",
+    )
+    p.add_argument(
+        "--run-tests",
+        dest="run_tests",
+        action="store_true",
+        default=None,
+        help="run suggested tests (default for the CLI unless tests.run is set)",
+    )
     p.add_argument("--no-run-tests", dest="run_tests", action="store_false")
     p.add_argument("paths", nargs="*", default=[], help=argparse.SUPPRESS)
     add_import_arguments(p)
@@ -38,10 +48,16 @@ def report_options(args: argparse.Namespace) -> ReportOptions:
     """What ``reviewbot diff``'s flags ask the review flow for."""
     from reviewbot.commands.options import ConfigFlags, ReportOptions
 
-    return ReportOptions(config=ConfigFlags.from_args(args), format=args.format,
-                         output=args.output, tests_out=args.tests_out,
-                         suggest_tests=not args.no_tests, run_tests=args.run_tests,
-                         imports=tuple(args.imports), import_format=args.import_format)
+    return ReportOptions(
+        config=ConfigFlags.from_args(args),
+        format=args.format,
+        output=args.output,
+        tests_out=args.tests_out,
+        suggest_tests=not args.no_tests,
+        run_tests=args.run_tests,
+        imports=tuple(args.imports),
+        import_format=args.import_format,
+    )
 
 
 def run(args: argparse.Namespace, io: IO) -> int:
@@ -58,17 +74,22 @@ def run(args: argparse.Namespace, io: IO) -> int:
             if getattr(io.stdin, "isatty", lambda: False)():
                 raise ReviewbotError(
                     "--patch - reads a diff from standard input, which is a terminal here",
-                    hint="pipe a diff in: git diff | reviewbot diff --patch -")
+                    hint="pipe a diff in: git diff | reviewbot diff --patch -",
+                )
             buffer = getattr(io.stdin, "buffer", None)
-            data = (buffer.read() if buffer is not None
-                    else io.stdin.read().encode("utf-8", "surrogateescape"))
+            data = (
+                buffer.read()
+                if buffer is not None
+                else io.stdin.read().encode("utf-8", "surrogateescape")
+            )
             label = "patch from stdin"
         else:
             try:
                 data = Path(args.patch).read_bytes()
             except OSError as exc:
                 raise ReviewbotError(
-                    f"cannot read patch file {args.patch}: {exc.strerror}") from exc
+                    f"cannot read patch file {args.patch}: {exc.strerror}"
+                ) from exc
             label = f"patch {args.patch}"
         reader = WorkingTreeReader(root) if root is not None else None
         source = patch_source(data, label, reader)
@@ -78,6 +99,12 @@ def run(args: argparse.Namespace, io: IO) -> int:
                 f"{io.cwd} is not inside a git repository",
                 hint="run reviewbot diff inside a repository, or pass --patch FILE",
             )
-        source = git_source(root, rev=args.rev, staged=args.staged, paths=tuple(args.paths),
-                            env=io.env, untracked=args.untracked)
+        source = git_source(
+            root,
+            rev=args.rev,
+            staged=args.staged,
+            paths=tuple(args.paths),
+            env=io.env,
+            untracked=args.untracked,
+        )
     return review_and_report(report_options(args), io, source, root)

@@ -17,12 +17,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=["table", "json"], default="table")
     p.add_argument("--output", "-o", type=Path, help="write the report to FILE")
     p.add_argument("--limit", type=int, metavar="N", help="evaluate only the first N rows")
-    p.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
-                   help="review N cases at a time (useful with a model server)")
-    p.add_argument("--min-recall", type=float, metavar="R",
-                   help="exit 1 when overall recall is below R (0..1)")
-    p.add_argument("--max-fp-rate", type=float, metavar="R",
-                   help="exit 1 when the overall false-positive rate is above R (0..1)")
+    p.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=1,
+        metavar="N",
+        help="review N cases at a time (useful with a model server)",
+    )
+    p.add_argument(
+        "--min-recall", type=float, metavar="R", help="exit 1 when overall recall is below R (0..1)"
+    )
+    p.add_argument(
+        "--max-fp-rate",
+        type=float,
+        metavar="R",
+        help="exit 1 when the overall false-positive rate is above R (0..1)",
+    )
     add_config_arguments(p)
 
 
@@ -65,5 +76,6 @@ def run(args: argparse.Namespace, io: IO) -> int:
         io.stdout.write(report)
     overall = result.report.overall
     failed = (args.min_recall is not None and overall.recall < args.min_recall) or (
-        args.max_fp_rate is not None and overall.fp_rate > args.max_fp_rate)
+        args.max_fp_rate is not None and overall.fp_rate > args.max_fp_rate
+    )
     return EXIT_FINDINGS if failed else EXIT_OK

@@ -25,16 +25,27 @@ HOOK_CONNECT_TIMEOUT = 2.0
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("filenames", nargs="*", default=[],
-                   help="files to review (pre-commit passes the files it selected)")
+    p.add_argument(
+        "filenames",
+        nargs="*",
+        default=[],
+        help="files to review (pre-commit passes the files it selected)",
+    )
     p.add_argument("--from-ref", help="review FROM_REF..TO_REF (default: $PRE_COMMIT_FROM_REF)")
     p.add_argument("--to-ref", help="see --from-ref (default: $PRE_COMMIT_TO_REF)")
-    p.add_argument("--strict", action="store_true",
-                   help="fail (exit 2) when the model cannot be used, instead of running the "
-                        "static checks only (config: llm.require_model)")
-    p.add_argument("--connect-timeout", type=float, default=HOOK_CONNECT_TIMEOUT,
-                   metavar="SECONDS", help="LLM server connect timeout in the hook "
-                                           f"(default {HOOK_CONNECT_TIMEOUT:g})")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail (exit 2) when the model cannot be used, instead of running the "
+        "static checks only (config: llm.require_model)",
+    )
+    p.add_argument(
+        "--connect-timeout",
+        type=float,
+        default=HOOK_CONNECT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"LLM server connect timeout in the hook (default {HOOK_CONNECT_TIMEOUT:g})",
+    )
     add_import_arguments(p)
     add_config_arguments(p)
 
@@ -47,8 +58,10 @@ def run(args: argparse.Namespace, io: IO) -> int:
 
     root = find_repo_root(io.cwd, io.env)
     if root is None:
-        raise ReviewbotError(f"{io.cwd} is not inside a git repository",
-                             hint="run `reviewbot hook` from pre-commit or inside a repository")
+        raise ReviewbotError(
+            f"{io.cwd} is not inside a git repository",
+            hint="run `reviewbot hook` from pre-commit or inside a repository",
+        )
     pathspecs = to_pathspecs(args.filenames, io.cwd, root)
     from_ref, to_ref = hook_refs(args.from_ref, args.to_ref, io.env)
     plan = plan_review(root, io.env, io.cwd, pathspecs, from_ref, to_ref)
@@ -64,9 +77,14 @@ def hook_options(args: argparse.Namespace) -> ReportOptions:
     runs suggested tests inside a commit."""
     from reviewbot.commands.options import ConfigFlags, ReportOptions
 
-    return ReportOptions(config=ConfigFlags.from_args(args), suggest_tests=False,
-                         run_tests=False, imports=tuple(args.imports),
-                         import_format=args.import_format, extra=hook_overrides(args))
+    return ReportOptions(
+        config=ConfigFlags.from_args(args),
+        suggest_tests=False,
+        run_tests=False,
+        imports=tuple(args.imports),
+        import_format=args.import_format,
+        extra=hook_overrides(args),
+    )
 
 
 def hook_overrides(args: argparse.Namespace) -> dict[str, Any]:

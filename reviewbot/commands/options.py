@@ -29,9 +29,15 @@ class ConfigFlags:
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> ConfigFlags:
-        return cls(config=args.config, backend=args.backend, llm_url=args.llm_url,
-                   model=args.model, fail_on=args.fail_on, filter_mode=args.filter_mode,
-                   max_prompt_tokens=args.max_prompt_tokens)
+        return cls(
+            config=args.config,
+            backend=args.backend,
+            llm_url=args.llm_url,
+            model=args.model,
+            fail_on=args.fail_on,
+            filter_mode=args.filter_mode,
+            max_prompt_tokens=args.max_prompt_tokens,
+        )
 
     def overrides(self) -> dict[str, Any]:
         """Config key -> flag value (None for a flag not given)."""

@@ -20,8 +20,10 @@ def parse_target(text: str) -> tuple[str, int]:
         m = rx.match(text.strip())
         if m:
             return m.group("repo"), int(m.group("n"))
-    raise ReviewbotError(f"not a pull request: {text!r}",
-                         hint="use OWNER/REPO#NUMBER or https://github.com/OWNER/REPO/pull/NUMBER")
+    raise ReviewbotError(
+        f"not a pull request: {text!r}",
+        hint="use OWNER/REPO#NUMBER or https://github.com/OWNER/REPO/pull/NUMBER",
+    )
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -29,12 +31,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     from reviewbot.config import FailOn, FilterMode
 
     p.add_argument("target", help="OWNER/REPO#NUMBER or a pull request URL")
-    p.add_argument("--dry-run", action="store_true",
-                   help="read the PR and print what would be posted; write nothing")
-    p.add_argument("--full", action="store_true",
-                   help="review the whole PR even if an earlier run reviewed part of it")
-    p.add_argument("--config-path", metavar="PATH",
-                   help="the config file's path in the base branch (default .reviewbot.yml)")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="read the PR and print what would be posted; write nothing",
+    )
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="review the whole PR even if an earlier run reviewed part of it",
+    )
+    p.add_argument(
+        "--config-path",
+        metavar="PATH",
+        help="the config file's path in the base branch (default .reviewbot.yml)",
+    )
     p.add_argument("--backend", choices=BACKEND_NAMES)
     p.add_argument("--llm-url", help="OpenAI-compatible base URL ending in /v1")
     p.add_argument("--model", help="model name served at --llm-url")
@@ -44,11 +55,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def overrides(args: argparse.Namespace) -> dict[str, Any]:
-    return {k: v for k, v in {
-        "backend": args.backend, "llm.url": args.llm_url, "llm.model": args.model,
-        "fail_on": args.fail_on, "filter_mode": args.filter_mode,
-        "max_comments": args.max_comments,
-    }.items() if v is not None}
+    return {
+        k: v
+        for k, v in {
+            "backend": args.backend,
+            "llm.url": args.llm_url,
+            "llm.model": args.model,
+            "fail_on": args.fail_on,
+            "filter_mode": args.filter_mode,
+            "max_comments": args.max_comments,
+        }.items()
+        if v is not None
+    }
 
 
 def run(args: argparse.Namespace, io: IO) -> int:
@@ -59,15 +77,22 @@ def run(args: argparse.Namespace, io: IO) -> int:
     repo, number = parse_target(args.target)
     gh = client_from_env(io.env, repo, required=not args.dry_run)
     outcome = review_pull_request(
-        gh, repo, number, env=io.env, full=args.full, dry_run=args.dry_run,
-        config_path=args.config_path, overrides=overrides(args),
+        gh,
+        repo,
+        number,
+        env=io.env,
+        full=args.full,
+        dry_run=args.dry_run,
+        config_path=args.config_path,
+        overrides=overrides(args),
     )
     if outcome.dry_run or outcome.read_only:
         for line in outcome.planned:
             io.stdout.write(f"would post: {line}\n")
         io.stdout.write(outcome.summary_markdown)
-    io.stderr.write(f"reviewbot: {repo}#{number} at {outcome.head_sha[:12]}: "
-                    f"{outcome.describe()}\n")
+    io.stderr.write(
+        f"reviewbot: {repo}#{number} at {outcome.head_sha[:12]}: {outcome.describe()}\n"
+    )
     for note in outcome.notes:
         io.stderr.write(f"reviewbot: {note}\n")
     return EXIT_FINDINGS if outcome.failed else EXIT_OK

@@ -27,12 +27,14 @@ if TYPE_CHECKING:
 
 def local_config(options: ReportOptions, env: Mapping[str, str], root: Path | None) -> Config:
     # The CLI runs suggested tests by default (the server and the Action never do).
-    return load_config(root, options.config.config, env, options.config_overrides(),
-                       defaults={"tests.run": True})
+    return load_config(
+        root, options.config.config, env, options.config_overrides(), defaults={"tests.run": True}
+    )
 
 
-def local_linters(config: Config, source: ReviewSource, root: Path | None,
-                  env: Mapping[str, str]) -> LinterRun:
+def local_linters(
+    config: Config, source: ReviewSource, root: Path | None, env: Mapping[str, str]
+) -> LinterRun:
     """Run the configured ``linters:`` on the changed files whose working-tree content is
     the version under review (elsewhere their line numbers would not be the diff's)."""
     if not config.linters or root is None:
@@ -55,8 +57,14 @@ def local_linters(config: Config, source: ReviewSource, root: Path | None,
     clean = {k: v for k, v in env.items() if not k.startswith(("GIT_", "REVIEWBOT_"))}
     run = run_linters(config.linters, root, changed, clean)
     if differ:
-        run = LinterRun(run.batches, (*run.problems, f"linters skipped {differ} changed "
-                                      "files whose working-tree copy is not the reviewed one"))
+        run = LinterRun(
+            run.batches,
+            (
+                *run.problems,
+                f"linters skipped {differ} changed "
+                "files whose working-tree copy is not the reviewed one",
+            ),
+        )
     return run
 
 
@@ -84,8 +92,9 @@ def _suggester(config: Config) -> Suggester | None:
     return load_suggester(execute=True)
 
 
-def review_and_report(options: ReportOptions, io: IO, source: ReviewSource,
-                      root: Path | None) -> int:
+def review_and_report(
+    options: ReportOptions, io: IO, source: ReviewSource, root: Path | None
+) -> int:
     config = local_config(options, io.env, root)
     imported = read_imports(options.imports, options.import_format, io.cwd, root or io.cwd)
     linted = local_linters(config, source, root, io.env)
@@ -94,16 +103,28 @@ def review_and_report(options: ReportOptions, io: IO, source: ReviewSource,
         io.stderr.write(f"reviewbot: {problem}\n")
     backend = create_backend(config)
     try:
-        result = run_review(source, config, backend, progress=progress_for(io.stderr, io.env),
-                            suggester=_suggester(config), imported=imported)
+        result = run_review(
+            source,
+            config,
+            backend,
+            progress=progress_for(io.stderr, io.env),
+            suggester=_suggester(config),
+            imported=imported,
+        )
     finally:
         backend.close()
     if linted.problems:  # a linter that did not run is said in every report, not only here
-        result = replace(result, coverage=replace(
-            result.coverage, notes=(*result.coverage.notes, *linted.problems)))
+        result = replace(
+            result,
+            coverage=replace(result.coverage, notes=(*result.coverage.notes, *linted.problems)),
+        )
     fmt = options.format
-    color = (fmt == "text" and options.output is None and "NO_COLOR" not in io.env
-             and getattr(io.stdout, "isatty", lambda: False)())
+    color = (
+        fmt == "text"
+        and options.output is None
+        and "NO_COLOR" not in io.env
+        and getattr(io.stdout, "isatty", lambda: False)()
+    )
     report = FORMATS[fmt](result, color)
     if options.output is not None:
         try:
@@ -118,8 +139,9 @@ def review_and_report(options: ReportOptions, io: IO, source: ReviewSource,
     for problem in result.problems:
         io.stderr.write(f"reviewbot: {problem}\n")
     if result.weak_test_isolation:
-        io.stderr.write("reviewbot: suggested tests ran without namespace isolation: "
-                        f"{result.test_isolation}\n")
+        io.stderr.write(
+            f"reviewbot: suggested tests ran without namespace isolation: {result.test_isolation}\n"
+        )
     if options.tests_out is not None:
         for p in write_tests(result, options.tests_out):
             io.stderr.write(f"reviewbot: wrote {p}\n")

@@ -11,13 +11,21 @@ if TYPE_CHECKING:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--threads", type=int, default=2, metavar="N",
-                   help="jobs this process runs at once (default 2)")
-    p.add_argument("--metrics-port", type=int, metavar="PORT",
-                   help="serve this worker's Prometheus metrics on PORT")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=2,
+        metavar="N",
+        help="jobs this process runs at once (default 2)",
+    )
+    p.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="PORT",
+        help="serve this worker's Prometheus metrics on PORT",
+    )
     p.add_argument("--metrics-host", default="127.0.0.1")
-    p.add_argument("--config", type=Path,
-                   help="server-wide .reviewbot.yml (LLM settings)")
+    p.add_argument("--config", type=Path, help="server-wide .reviewbot.yml (LLM settings)")
     p.add_argument("--log-level", choices=("debug", "info", "warning", "error"), default="info")
 
 
@@ -46,8 +54,9 @@ def run(args: argparse.Namespace, io: IO) -> int:
         metrics.watch_queue(queue.depth)
         start_http_server(args.metrics_port, args.metrics_host, registry=metrics.registry)
     runner = GitHubJobRunner(settings, metrics, make_gh)
-    pool = WorkerPool(queue, JobHandler(queue, runner, metrics), threads=args.threads,
-                      embedded=False)
+    pool = WorkerPool(
+        queue, JobHandler(queue, runner, metrics), threads=args.threads, embedded=False
+    )
     try:
         pool.run()
     finally:

@@ -38,8 +38,7 @@ class SourceFile:
     _tree: Tree | None = field(default=None, repr=False)
     _parsed: bool = field(default=False, repr=False)
     _lines: list[str] | None = field(default=None, repr=False)
-    _known: dict[tuple[int, int], tuple[Definition, ...]] = field(default_factory=dict,
-                                                                  repr=False)
+    _known: dict[tuple[int, int], tuple[Definition, ...]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_bytes(cls, path: str, data: bytes) -> SourceFile:
@@ -74,8 +73,7 @@ class SourceFile:
     def text(self, node: Node) -> str:
         return self.data[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
-    def remember_definitions(self, known: dict[tuple[int, int], tuple[Definition, ...]]
-                             ) -> None:
+    def remember_definitions(self, known: dict[tuple[int, int], tuple[Definition, ...]]) -> None:
         """Answers of :meth:`definitions_at` computed elsewhere (a forked process that
         parsed this file), so this process need not parse it for them."""
         self._known.update(known)
@@ -99,26 +97,38 @@ class SourceFile:
         end_col = max(len(last.rstrip()) - 1, 0)
         root = tree.root_node
         found: dict[tuple[int, int, str], Node] = {}
-        probes = [root.descendant_for_point_range((start_line - 1, start_col),
-                                                  (end_line - 1, end_col))]
+        probes = [
+            root.descendant_for_point_range((start_line - 1, start_col), (end_line - 1, end_col))
+        ]
         if first.strip():
             # the last character of the first line: inside a definition that opens there
             col = len(first.rstrip()) - 1
-            probes.append(root.descendant_for_point_range((start_line - 1, col),
-                                                          (start_line - 1, col)))
+            probes.append(
+                root.descendant_for_point_range((start_line - 1, col), (start_line - 1, col))
+            )
         for node in probes:
             while node is not None:
-                if (node.type in spec.definitions and node.start_point[0] < start_line
-                        and node.end_point[0] >= end_line - 1):
+                if (
+                    node.type in spec.definitions
+                    and node.start_point[0] < start_line
+                    and node.end_point[0] >= end_line - 1
+                ):
                     found[(node.start_byte, node.end_byte, node.type)] = node
                 node = node.parent
         chain = sorted(found.values(), key=lambda n: (n.end_byte - n.start_byte, -n.start_byte))
         parts = [_qual_part(n, self) for n in chain]
         out: list[Definition] = []
         for i, n in enumerate(chain):
-            out.append(Definition(n.type, _name_of(n, self) or ANONYMOUS,
-                                  ".".join(reversed(parts[i:])), n.start_point[0] + 1,
-                                  n.end_point[0] + 1, n.type in spec.classes))
+            out.append(
+                Definition(
+                    n.type,
+                    _name_of(n, self) or ANONYMOUS,
+                    ".".join(reversed(parts[i:])),
+                    n.start_point[0] + 1,
+                    n.end_point[0] + 1,
+                    n.type in spec.classes,
+                )
+            )
         return out
 
     def all_definitions(self) -> list[Definition]:
@@ -132,9 +142,16 @@ class SourceFile:
             for child in node.named_children:
                 if child.type in spec.definitions:
                     qual = [*prefix, _qual_part(child, self)]
-                    out.append(Definition(child.type, _name_of(child, self) or ANONYMOUS,
-                                          ".".join(qual), child.start_point[0] + 1,
-                                          child.end_point[0] + 1, child.type in spec.classes))
+                    out.append(
+                        Definition(
+                            child.type,
+                            _name_of(child, self) or ANONYMOUS,
+                            ".".join(qual),
+                            child.start_point[0] + 1,
+                            child.end_point[0] + 1,
+                            child.type in spec.classes,
+                        )
+                    )
                     walk(child, qual)
                 else:
                     walk(child, prefix)
@@ -178,19 +195,33 @@ def _name_of(node: Node, src: SourceFile) -> str:
         return src.text(n)
     decl = node.child_by_field_name("declarator")
     while decl is not None:  # C/C++: function_definition -> declarator chain
-        if decl.type in ("identifier", "field_identifier", "qualified_identifier",
-                         "destructor_name", "operator_name", "type_identifier"):
+        if decl.type in (
+            "identifier",
+            "field_identifier",
+            "qualified_identifier",
+            "destructor_name",
+            "operator_name",
+            "type_identifier",
+        ):
             return src.text(decl)
         inner = decl.child_by_field_name("declarator")
         if inner is None:
             break
         decl = inner
     parent = node.parent
-    if parent is not None and parent.type in ("variable_declarator", "pair",
-                                              "assignment_expression", "public_field_definition",
-                                              "field_definition"):
-        key = (parent.child_by_field_name("name") or parent.child_by_field_name("key")
-               or parent.child_by_field_name("left") or parent.child_by_field_name("property"))
+    if parent is not None and parent.type in (
+        "variable_declarator",
+        "pair",
+        "assignment_expression",
+        "public_field_definition",
+        "field_definition",
+    ):
+        key = (
+            parent.child_by_field_name("name")
+            or parent.child_by_field_name("key")
+            or parent.child_by_field_name("left")
+            or parent.child_by_field_name("property")
+        )
         if key is not None:
             return src.text(key)
     if parent is not None and parent.type == "expression_list" and parent.parent is not None:

@@ -29,43 +29,84 @@ class LanguageSpec:
     """The subset of definitions that are classes or similar containers."""
 
 
-def _spec(name: str, module: str, defs: set[str], classes: set[str],
-          fn: str = "language") -> LanguageSpec:
+def _spec(
+    name: str, module: str, defs: set[str], classes: set[str], fn: str = "language"
+) -> LanguageSpec:
     return LanguageSpec(name, module, fn, frozenset(defs | classes), frozenset(classes))
 
 
-_JS_DEFS = {"function_declaration", "generator_function_declaration", "method_definition",
-            "function_expression", "arrow_function", "function"}
+_JS_DEFS = {
+    "function_declaration",
+    "generator_function_declaration",
+    "method_definition",
+    "function_expression",
+    "arrow_function",
+    "function",
+}
 _JS_CLASSES = {"class_declaration", "class"}
-_TS_CLASSES = _JS_CLASSES | {"abstract_class_declaration", "interface_declaration",
-                             "enum_declaration", "internal_module"}
+_TS_CLASSES = _JS_CLASSES | {
+    "abstract_class_declaration",
+    "interface_declaration",
+    "enum_declaration",
+    "internal_module",
+}
 
 LANGUAGES: dict[str, LanguageSpec] = {
     "python": _spec("python", "tree_sitter_python", {"function_definition"}, {"class_definition"}),
     "javascript": _spec("javascript", "tree_sitter_javascript", _JS_DEFS, _JS_CLASSES),
-    "typescript": _spec("typescript", "tree_sitter_typescript", _JS_DEFS, _TS_CLASSES,
-                        "language_typescript"),
+    "typescript": _spec(
+        "typescript", "tree_sitter_typescript", _JS_DEFS, _TS_CLASSES, "language_typescript"
+    ),
     "tsx": _spec("tsx", "tree_sitter_typescript", _JS_DEFS, _TS_CLASSES, "language_tsx"),
-    "go": _spec("go", "tree_sitter_go", {"function_declaration", "method_declaration",
-                                         "func_literal"}, {"type_declaration"}),
-    "java": _spec("java", "tree_sitter_java", {"method_declaration", "constructor_declaration",
-                                               "lambda_expression"},
-                  {"class_declaration", "interface_declaration", "enum_declaration",
-                   "record_declaration"}),
-    "rust": _spec("rust", "tree_sitter_rust", {"function_item", "closure_expression"},
-                  {"impl_item", "struct_item", "enum_item", "trait_item", "mod_item"}),
+    "go": _spec(
+        "go",
+        "tree_sitter_go",
+        {"function_declaration", "method_declaration", "func_literal"},
+        {"type_declaration"},
+    ),
+    "java": _spec(
+        "java",
+        "tree_sitter_java",
+        {"method_declaration", "constructor_declaration", "lambda_expression"},
+        {"class_declaration", "interface_declaration", "enum_declaration", "record_declaration"},
+    ),
+    "rust": _spec(
+        "rust",
+        "tree_sitter_rust",
+        {"function_item", "closure_expression"},
+        {"impl_item", "struct_item", "enum_item", "trait_item", "mod_item"},
+    ),
     "c": _spec("c", "tree_sitter_c", {"function_definition"}, {"struct_specifier"}),
-    "cpp": _spec("cpp", "tree_sitter_cpp", {"function_definition", "lambda_expression"},
-                 {"class_specifier", "struct_specifier", "namespace_definition"}),
+    "cpp": _spec(
+        "cpp",
+        "tree_sitter_cpp",
+        {"function_definition", "lambda_expression"},
+        {"class_specifier", "struct_specifier", "namespace_definition"},
+    ),
 }
 
 EXTENSIONS: dict[str, str] = {
-    ".py": "python", ".pyi": "python",
-    ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript", ".jsx": "javascript",
-    ".ts": "typescript", ".mts": "typescript", ".cts": "typescript", ".tsx": "tsx",
-    ".go": "go", ".java": "java", ".rs": "rust",
-    ".c": "c", ".h": "c",
-    ".cc": "cpp", ".cpp": "cpp", ".cxx": "cpp", ".hpp": "cpp", ".hh": "cpp", ".hxx": "cpp",
+    ".py": "python",
+    ".pyi": "python",
+    ".js": "javascript",
+    ".mjs": "javascript",
+    ".cjs": "javascript",
+    ".jsx": "javascript",
+    ".ts": "typescript",
+    ".mts": "typescript",
+    ".cts": "typescript",
+    ".tsx": "tsx",
+    ".go": "go",
+    ".java": "java",
+    ".rs": "rust",
+    ".c": "c",
+    ".h": "c",
+    ".cc": "cpp",
+    ".cpp": "cpp",
+    ".cxx": "cpp",
+    ".hpp": "cpp",
+    ".hh": "cpp",
+    ".hxx": "cpp",
 }
 
 

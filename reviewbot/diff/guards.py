@@ -75,8 +75,11 @@ def validate_hunks(lines: Sequence[str]) -> None:
             continue
         hunk = _hunk_header(line, i, current, seen_file)
         if hunk.old_start < prev_old_end or hunk.new_start < prev_new_end:
-            raise DiffError(f"hunk at {hunk.where} overlaps or precedes the file's previous hunk "
-                            f"({hunk.counts!r})", hint=MALFORMED_HINT)
+            raise DiffError(
+                f"hunk at {hunk.where} overlaps or precedes the file's previous hunk "
+                f"({hunk.counts!r})",
+                hint=MALFORMED_HINT,
+            )
         prev_old_end = hunk.old_start + hunk.old_count
         prev_new_end = hunk.new_start + hunk.new_count
         i = _check_hunk_body(lines, i + 1, hunk, current)
@@ -111,18 +114,21 @@ def _hunk_header(line: str, i: int, current: str, seen_file: bool) -> _Hunk:
     where = f"line {i + 1} of the diff ({current})"
     m = _HUNK_HEADER.match(line.rstrip("\r"))
     if not m:
-        raise DiffError(f"malformed hunk header at {where}: {line[:80]!r}",
-                        hint=MALFORMED_HINT)
+        raise DiffError(f"malformed hunk header at {where}: {line[:80]!r}", hint=MALFORMED_HINT)
     if not seen_file:
-        raise DiffError(f"hunk header at line {i + 1} of the diff comes before any file "
-                        "header ('diff --git' or '---/+++')", hint=MALFORMED_HINT)
+        raise DiffError(
+            f"hunk header at line {i + 1} of the diff comes before any file "
+            "header ('diff --git' or '---/+++')",
+            hint=MALFORMED_HINT,
+        )
     old_start, new_start = int(m.group(1)), int(m.group(3))
     old_left = int(m.group(2)) if m.group(2) is not None else 1
     new_left = int(m.group(4)) if m.group(4) is not None else 1
     counts = line.split("@@")[1].strip()
     if (old_left and not old_start) or (new_left and not new_start):
-        raise DiffError(f"hunk header at {where} counts lines from line 0: {counts!r}",
-                        hint=MALFORMED_HINT)
+        raise DiffError(
+            f"hunk header at {where} counts lines from line 0: {counts!r}", hint=MALFORMED_HINT
+        )
     return _Hunk(i + 1, where, counts, old_start, old_left, new_start, new_left)
 
 
@@ -151,8 +157,7 @@ def _check_hunk_body(lines: Sequence[str], i: int, hunk: _Hunk, current: str) ->
             break
         i += 1
     if old_left != 0 or new_left != 0:
-        stop = (f"stopped at line {i + 1}" if i < n else
-                f"the diff ends at line {n}")
+        stop = f"stopped at line {i + 1}" if i < n else f"the diff ends at line {n}"
         raise DiffError(
             f"hunk at line {hunk.line_no} of the diff ({current}) does not match its header "
             f"{hunk.counts!r}: the lines that follow disagree with its counts ({stop})",
@@ -169,8 +174,7 @@ def _refuse_extra_lines(lines: Sequence[str], i: int, hunk: _Hunk, current: str)
         i += 1
     if i < n:
         nxt = lines[i].rstrip("\n")
-        is_file_header = (nxt.startswith("--- ") and i + 1 < n
-                          and lines[i + 1].startswith("+++ "))
+        is_file_header = nxt.startswith("--- ") and i + 1 < n and lines[i + 1].startswith("+++ ")
         is_signature = nxt == "-- "
         if nxt[:1] in ("+", "-", " ") and not is_file_header and not is_signature:
             raise DiffError(
@@ -199,13 +203,17 @@ def disambiguate_headers(lines: list[str]) -> list[str]:
         j = idx + 1
         while j < len(lines) and not lines[j].startswith(("diff --git ", "@@")):
             cur = lines[j].rstrip("\r\n")
-            for key, is_old in (("rename from ", True), ("copy from ", True),
-                                ("rename to ", False), ("copy to ", False)):
+            for key, is_old in (
+                ("rename from ", True),
+                ("copy from ", True),
+                ("rename to ", False),
+                ("copy to ", False),
+            ):
                 if cur.startswith(key):
                     if is_old:
-                        old = unquote(cur[len(key):])
+                        old = unquote(cur[len(key) :])
                     else:
-                        new = unquote(cur[len(key):])
+                        new = unquote(cur[len(key) :])
             if cur.startswith("--- "):
                 minus = j
             elif cur.startswith("+++ "):

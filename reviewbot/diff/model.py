@@ -99,8 +99,10 @@ class FileDiff:
 
     @property
     def mode_changed(self) -> bool:
-        return self.old_mode is not None and self.new_mode is not None and (
-            self.old_mode != self.new_mode
+        return (
+            self.old_mode is not None
+            and self.new_mode is not None
+            and (self.old_mode != self.new_mode)
         )
 
     def added_count(self) -> int:

@@ -30,6 +30,7 @@ _KINDS = {k.value: k for k in LineKind}
 _SURROGATE = re.compile("[\udc80-\udcff]")
 """Bytes that were not UTF-8, as ``surrogateescape`` decoded them."""
 
+
 def decode_diff(data: bytes | str) -> str:
     """Decode diff bytes as UTF-8; undecodable bytes survive as surrogates (never lost)."""
     if isinstance(data, str):
@@ -60,8 +61,12 @@ def _convert_hunk(h: UHunk) -> Hunk:
         if ln.line_type == "\\":
             if lines:
                 lines[-1] = DiffLine(
-                    lines[-1].kind, lines[-1].text, lines[-1].old_lineno, lines[-1].new_lineno,
-                    lines[-1].crlf, True,
+                    lines[-1].kind,
+                    lines[-1].text,
+                    lines[-1].old_lineno,
+                    lines[-1].new_lineno,
+                    lines[-1].crlf,
+                    True,
                 )
             continue
         if ln.line_type not in ("+", "-", " "):
@@ -93,7 +98,8 @@ def _convert_file(pf: PatchedFile, maybe_invalid: bool = True) -> FileDiff:
     old = strip_prefix(pf.source_file, "a/" if prefixed else "")
     new = strip_prefix(pf.target_file, "b/" if prefixed else "")
     has_file_lines = any(x.startswith("--- ") for x in info) and any(
-        x.startswith("+++ ") for x in info)
+        x.startswith("+++ ") for x in info
+    )
     if git_header is not None and not has_file_lines:
         # No ---/+++ lines (mode change, binary, empty file): unidiff splits the
         # "diff --git a/P b/P" line at the wrong " b/" when P contains one.
@@ -120,8 +126,7 @@ def _convert_file(pf: PatchedFile, maybe_invalid: bool = True) -> FileDiff:
     index = _header_value(info, "index ")
     index_mode = index.split(" ")[1] if index and index.count(" ") == 1 else None
     hunks = tuple(_convert_hunk(h) for h in pf)
-    invalid = maybe_invalid and any(_SURROGATE.search(ln.text) for h in hunks
-                                    for ln in h.lines)
+    invalid = maybe_invalid and any(_SURROGATE.search(ln.text) for h in hunks for ln in h.lines)
     return FileDiff(
         old_path=old,
         new_path=new,
@@ -153,8 +158,7 @@ def parse_diff(data: bytes | str) -> Diff:
             raise DiffError(f"cannot parse the diff: {exc}", hint=MALFORMED_HINT) from exc
         files += (_convert_file(pf, maybe_invalid) for pf in patch)
         del patch  # unidiff's objects of one file at a time, never the whole change's
-    if not files and text.strip() and not any(ln.startswith(("diff ", "--- "))
-                                              for ln in lines):
+    if not files and text.strip() and not any(ln.startswith(("diff ", "--- ")) for ln in lines):
         raise DiffError(
             "the input is not a unified diff (no 'diff --git' or '---/+++' header found)",
             hint="pass the output of `git diff` or `diff -u`",
@@ -164,8 +168,10 @@ def parse_diff(data: bytes | str) -> Diff:
 
 def _is_git_header(line: str) -> bool:
     return line.startswith("diff --git ") and bool(
-        RE_DIFF_GIT_HEADER.match(line) or RE_DIFF_GIT_HEADER_URI_LIKE.match(line)
-        or RE_DIFF_GIT_HEADER_NO_PREFIX.match(line))
+        RE_DIFF_GIT_HEADER.match(line)
+        or RE_DIFF_GIT_HEADER_URI_LIKE.match(line)
+        or RE_DIFF_GIT_HEADER_NO_PREFIX.match(line)
+    )
 
 
 def file_parts(lines: list[str]) -> Iterator[list[str]]:

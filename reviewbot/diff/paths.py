@@ -10,8 +10,17 @@ from __future__ import annotations
 import re
 
 DEV_NULL = "/dev/null"
-_SIMPLE = {ord("n"): b"\n", ord("t"): b"\t", ord('"'): b'"', ord("\\"): b"\\",
-           ord("a"): b"\a", ord("b"): b"\b", ord("f"): b"\f", ord("r"): b"\r", ord("v"): b"\v"}
+_SIMPLE = {
+    ord("n"): b"\n",
+    ord("t"): b"\t",
+    ord('"'): b'"',
+    ord("\\"): b"\\",
+    ord("a"): b"\a",
+    ord("b"): b"\b",
+    ord("f"): b"\f",
+    ord("r"): b"\r",
+    ord("v"): b"\v",
+}
 _ESCAPE = {"\\": "\\\\", '"': '\\"', "\t": "\\t", "\n": "\\n", "\r": "\\r", " ": "\\040"}
 _AMBIGUOUS = re.compile(r' "?b/')
 
@@ -86,7 +95,7 @@ def git_header_paths(header: str) -> tuple[str | None, str | None]:
                 return strip_prefix(rest[:start], "a/"), strip_prefix(rest[start + 1 :], "b/")
             start = rest.rfind(' "', 0, start)
     half = (len(rest) - 5) // 2
-    if half > 0 and rest == f"a/{rest[2:2 + half]} b/{rest[2:2 + half]}":
+    if half > 0 and rest == f"a/{rest[2 : 2 + half]} b/{rest[2 : 2 + half]}":
         return rest[2 : 2 + half], rest[2 : 2 + half]
     if " b/" in rest:
         a, b = rest.split(" b/", 1)

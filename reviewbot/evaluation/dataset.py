@@ -52,16 +52,24 @@ def normalise(src: str) -> str:
     first = next((ln for ln in lines if ln.strip()), "")
     prefix = first[: len(first) - len(first.lstrip())]
     if prefix:
-        lines = [ln[len(prefix):] if ln.startswith(prefix) else ln.lstrip(" \t") if not ln.strip()
-                 else ln for ln in lines]
+        lines = [
+            ln[len(prefix) :]
+            if ln.startswith(prefix)
+            else ln.lstrip(" \t")
+            if not ln.strip()
+            else ln
+            for ln in lines
+        ]
     return "\n".join(lines) + "\n"
 
 
 def _case(index: int, row: dict[str, Any], origin: str) -> EvalCase:
     missing = [k for k in _REQUIRED if k not in row]
     if missing:
-        raise DatasetError(f"{origin}: row {index + 1} lacks {', '.join(missing)}",
-                           hint="each line must be a SVEN row: " + ", ".join(_REQUIRED))
+        raise DatasetError(
+            f"{origin}: row {index + 1} lacks {', '.join(missing)}",
+            hint="each line must be a SVEN row: " + ", ".join(_REQUIRED),
+        )
     try:
         vulnerable_lines = frozenset(int(n) for n in row["vulnerable_lines_in_before"])
         fix_lines = frozenset(int(c["line_no"]) for c in row["line_changes"].get("added", []))
@@ -88,8 +96,9 @@ def load_sven(path: Path, limit: int | None = None) -> list[EvalCase]:
     try:
         raw = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise DatasetError(f"cannot read dataset {path}: {exc}",
-                           hint="pass the path of a SVEN .jsonl file") from exc
+        raise DatasetError(
+            f"cannot read dataset {path}: {exc}", hint="pass the path of a SVEN .jsonl file"
+        ) from exc
     cases: list[EvalCase] = []
     for i, text in enumerate(ln for ln in raw.splitlines() if ln.strip()):
         if limit is not None and len(cases) >= limit:

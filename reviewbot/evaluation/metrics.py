@@ -46,22 +46,35 @@ class CaseOutcome:
 
 
 def _touching(findings: Iterable[Finding], path: str, lines: frozenset[int]) -> tuple[str, ...]:
-    out = {f.source for f in findings
-           if f.category is Category.SECURITY and f.path == path
-           and any(n in lines for n in range(f.line, f.end_line + 1))}
+    out = {
+        f.source
+        for f in findings
+        if f.category is Category.SECURITY
+        and f.path == path
+        and any(n in lines for n in range(f.line, f.end_line + 1))
+    }
     return tuple(sorted(out))
 
 
-def score_case(case: EvalCase, introduce: Sequence[Finding], fix: Sequence[Finding],
-               errors: Sequence[str] = ()) -> CaseOutcome:
+def score_case(
+    case: EvalCase, introduce: Sequence[Finding], fix: Sequence[Finding], errors: Sequence[str] = ()
+) -> CaseOutcome:
     def security(fs: Sequence[Finding]) -> int:
         return sum(1 for f in fs if f.category is Category.SECURITY)
 
-    cats = tuple((c.value, sum(f.category is c for f in introduce),
-                  sum(f.category is c for f in fix)) for c in Category)
-    return CaseOutcome(case, _touching(introduce, case.path, case.vulnerable_lines),
-                       _touching(fix, case.path, case.fix_lines), security(introduce),
-                       security(fix), tuple(errors), cats)
+    cats = tuple(
+        (c.value, sum(f.category is c for f in introduce), sum(f.category is c for f in fix))
+        for c in Category
+    )
+    return CaseOutcome(
+        case,
+        _touching(introduce, case.path, case.vulnerable_lines),
+        _touching(fix, case.path, case.fix_lines),
+        security(introduce),
+        security(fix),
+        tuple(errors),
+        cats,
+    )
 
 
 @dataclass(slots=True)
@@ -90,9 +103,14 @@ class Tally:
 
     def as_dict(self) -> dict[str, object]:
         p = self.precision
-        return {"cases": self.cases, "hits": self.hits, "false_positives": self.false_positives,
-                "recall": round(self.recall, 4), "fp_rate": round(self.fp_rate, 4),
-                "precision": None if p is None else round(p, 4)}
+        return {
+            "cases": self.cases,
+            "hits": self.hits,
+            "false_positives": self.false_positives,
+            "recall": round(self.recall, 4),
+            "fp_rate": round(self.fp_rate, 4),
+            "precision": None if p is None else round(p, 4),
+        }
 
 
 @dataclass(slots=True)

@@ -35,13 +35,19 @@ def _blob(data: bytes) -> bytes:
 def build_repo(root: Path, cases: Sequence[EvalCase]) -> list[CaseCommits]:
     """Initialise ``root`` as a repository with the commits of every case."""
     env = scrubbed_env()
-    env.update({"GIT_AUTHOR_NAME": "reviewbot eval", "GIT_AUTHOR_EMAIL": "eval@reviewbot.invalid",
-                "GIT_COMMITTER_NAME": "reviewbot eval",
-                "GIT_COMMITTER_EMAIL": "eval@reviewbot.invalid"})
+    env.update(
+        {
+            "GIT_AUTHOR_NAME": "reviewbot eval",
+            "GIT_AUTHOR_EMAIL": "eval@reviewbot.invalid",
+            "GIT_COMMITTER_NAME": "reviewbot eval",
+            "GIT_COMMITTER_EMAIL": "eval@reviewbot.invalid",
+        }
+    )
 
     def git(*args: str, stdin: bytes | None = None) -> bytes:
-        proc = subprocess.run(["git", *args], cwd=root, env=env, input=stdin,
-                              capture_output=True, check=False)
+        proc = subprocess.run(
+            ["git", *args], cwd=root, env=env, input=stdin, capture_output=True, check=False
+        )
         if proc.returncode != 0:
             err = proc.stderr.decode("utf-8", "replace").strip()
             raise GitError(f"git {args[0]} failed while building the evaluation repository: {err}")
@@ -54,8 +60,11 @@ def build_repo(root: Path, cases: Sequence[EvalCase]) -> list[CaseCommits]:
     marks: list[tuple[int, int, int]] = []
     for case in cases:
         trio = []
-        for label, content in (("fixed", case.fixed), ("vulnerable", case.vulnerable),
-                               ("fixed again", case.fixed)):
+        for label, content in (
+            ("fixed", case.fixed),
+            ("vulnerable", case.vulnerable),
+            ("fixed again", case.fixed),
+        ):
             mark += 1
             trio.append(mark)
             stream += b"commit refs/heads/eval\nmark :%d\n" % mark
@@ -70,5 +79,7 @@ def build_repo(root: Path, cases: Sequence[EvalCase]) -> list[CaseCommits]:
     for ln in marks_file.read_text().splitlines():
         m, _, h = ln.partition(" ")
         sha[int(m.lstrip(":"))] = h.strip()
-    return [CaseCommits(case, f"{sha[a]}..{sha[b]}", f"{sha[b]}..{sha[c]}")
-            for case, (a, b, c) in zip(cases, marks, strict=True)]
+    return [
+        CaseCommits(case, f"{sha[a]}..{sha[b]}", f"{sha[b]}..{sha[c]}")
+        for case, (a, b, c) in zip(cases, marks, strict=True)
+    ]

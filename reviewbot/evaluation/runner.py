@@ -38,8 +38,9 @@ class EvalRun:
 
 def eval_config(config: Config) -> Config:
     """The user's config with the parts that do not belong in a measurement turned off."""
-    return replace(config, tests=replace(config.tests, enabled=False, run=False),
-                   include=(), exclude=())
+    return replace(
+        config, tests=replace(config.tests, enabled=False, run=False), include=(), exclude=()
+    )
 
 
 def _review(root: Path, rng: str, config: Config, backend: Backend) -> ReviewResult:
@@ -88,5 +89,6 @@ def run_eval(
                 outcomes = list(pool.map(one, commits))
         else:
             outcomes = [one(cc) for cc in commits]
-    return EvalRun(Report.of(outcomes), backend.name, model[0], time.perf_counter() - start,
-                   model_errors[0])
+    return EvalRun(
+        Report.of(outcomes), backend.name, model[0], time.perf_counter() - start, model_errors[0]
+    )

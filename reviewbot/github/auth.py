@@ -88,8 +88,9 @@ def token_from_env(env: Mapping[str, str]) -> Secret | None:
 
 
 def api_url_from_env(env: Mapping[str, str]) -> str:
-    return (env.get("REVIEWBOT_GITHUB_API_URL") or env.get("GITHUB_API_URL")
-            or DEFAULT_API_URL).rstrip("/")
+    return (
+        env.get("REVIEWBOT_GITHUB_API_URL") or env.get("GITHUB_API_URL") or DEFAULT_API_URL
+    ).rstrip("/")
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,8 +118,10 @@ class InstallationTokens:
     def _integration(self) -> github.GithubIntegration:
         return github.GithubIntegration(
             auth=Auth.AppAuth(self.app_id, self.private_key.value),
-            base_url=self.base_url.rstrip("/"), retry=safe_retry(),
-            user_agent=f"reviewbot/{__version__}", seconds_between_requests=None,
+            base_url=self.base_url.rstrip("/"),
+            retry=safe_retry(),
+            user_agent=f"reviewbot/{__version__}",
+            seconds_between_requests=None,
             seconds_between_writes=None,
         )
 
@@ -171,8 +174,12 @@ class InstallationTokens:
             self._cache[installation_id] = cached
             return cached.token
 
-    def github_for(self, installation_id: int | None = None, repo_full_name: str | None = None,
-                   **kwargs: object) -> github.Github:
+    def github_for(
+        self,
+        installation_id: int | None = None,
+        repo_full_name: str | None = None,
+        **kwargs: object,
+    ) -> github.Github:
         """A client authenticated as the installation (looked up by repo when no id)."""
         if installation_id is None:
             if repo_full_name is None:
@@ -184,8 +191,9 @@ class InstallationTokens:
         return gh
 
 
-def client_from_env(env: Mapping[str, str], repo_full_name: str | None = None,
-                    *, required: bool = True) -> github.Github:
+def client_from_env(
+    env: Mapping[str, str], repo_full_name: str | None = None, *, required: bool = True
+) -> github.Github:
     """A client from the environment of ``reviewbot pr`` / ``reviewbot action``.
 
     ``REVIEWBOT_GITHUB_TOKEN`` or ``GITHUB_TOKEN``; else a GitHub App
@@ -196,8 +204,10 @@ def client_from_env(env: Mapping[str, str], repo_full_name: str | None = None,
     """
     base = api_url_from_env(env)
     if not base.startswith(("http://", "https://")):
-        raise GitHubError(f"the GitHub API URL must be http(s), got {base!r}",
-                          hint="set REVIEWBOT_GITHUB_API_URL or GITHUB_API_URL")
+        raise GitHubError(
+            f"the GitHub API URL must be http(s), got {base!r}",
+            hint="set REVIEWBOT_GITHUB_API_URL or GITHUB_API_URL",
+        )
     try:
         delay = float(env.get("REVIEWBOT_GITHUB_WRITE_DELAY") or WRITE_DELAY_S)
     except ValueError:
@@ -213,8 +223,9 @@ def client_from_env(env: Mapping[str, str], repo_full_name: str | None = None,
             with open(key_file, encoding="utf-8") as fh:
                 key = fh.read()
         except OSError as exc:
-            raise GitHubError(f"cannot read REVIEWBOT_GITHUB_PRIVATE_KEY_FILE: {exc.strerror}",
-                              ) from None
+            raise GitHubError(
+                f"cannot read REVIEWBOT_GITHUB_PRIVATE_KEY_FILE: {exc.strerror}",
+            ) from None
     if app_id and key and repo_full_name:
         tokens = InstallationTokens(app_id, Secret(key), base)
         return tokens.github_for(repo_full_name=repo_full_name, seconds_between_writes=delay)

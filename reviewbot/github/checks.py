@@ -41,19 +41,27 @@ def annotation(f: Finding) -> dict[str, Any]:
     """A check-run annotation (plain text on GitHub): redacted, no controls, within limits."""
     title = safe_plain(f.title, TITLE_CHARS, max_bytes=1_000)
     return {
-        "path": f.path, "start_line": f.line, "end_line": f.end_line,
-        "annotation_level": _LEVEL[f.severity], "title": title,
+        "path": f.path,
+        "start_line": f.line,
+        "end_line": f.end_line,
+        "annotation_level": _LEVEL[f.severity],
+        "title": title,
         "message": safe_plain(f.message, MESSAGE_BYTES, max_bytes=MESSAGE_BYTES) or title,
     }
 
 
 def _key(a: dict[str, Any]) -> tuple[str, int, int, str, str]:
-    return (str(a.get("path")), int(a.get("start_line") or 0), int(a.get("end_line") or 0),
-            str(a.get("title") or ""), str(a.get("message") or ""))
+    return (
+        str(a.get("path")),
+        int(a.get("start_line") or 0),
+        int(a.get("end_line") or 0),
+        str(a.get("title") or ""),
+        str(a.get("message") or ""),
+    )
 
 
 def _batches(items: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    return [list(items[i:i + BATCH]) for i in range(0, len(items), BATCH)]
+    return [list(items[i : i + BATCH]) for i in range(0, len(items), BATCH)]
 
 
 @dataclass(slots=True)
@@ -67,8 +75,10 @@ class CheckPublisher:
         """This commit's reviewbot check run (the newest; by external id when given)."""
         try:
             _, data = self.gh.requester.requestJsonAndCheck(
-                "GET", f"{self.repo.url}/commits/{self.head_sha}/check-runs",
-                parameters={"check_name": CHECK_NAME, "per_page": 100})
+                "GET",
+                f"{self.repo.url}/commits/{self.head_sha}/check-runs",
+                parameters={"check_name": CHECK_NAME, "per_page": 100},
+            )
         except github.GithubException:
             return None
         for run in data.get("check_runs", []) if isinstance(data, dict) else []:
@@ -79,8 +89,9 @@ class CheckPublisher:
     def _annotation_keys(self, url: str) -> set[tuple[str, int, int, str, str]]:
         return {_key(a) for a in list_raw(self.gh, f"{url}/annotations")}
 
-    def publish(self, findings: Iterable[Finding], conclusion: str, title: str,
-                summary: str) -> int:
+    def publish(
+        self, findings: Iterable[Finding], conclusion: str, title: str, summary: str
+    ) -> int:
         """Create or update the check run; returns its id."""
         annotations = [annotation(f) for f in findings if f.side is Side.RIGHT]
         title = safe_plain(title, TITLE_CHARS)
@@ -95,16 +106,24 @@ class CheckPublisher:
             batches = _batches(todo) or [[]]
         else:
             batches = _batches(annotations) or [[]]
-            payload = {"name": CHECK_NAME, "head_sha": self.head_sha, "external_id": self.run_id,
-                       **base, "output": {"title": title, "summary": summary,
-                                          "annotations": batches[0]}}
+            payload = {
+                "name": CHECK_NAME,
+                "head_sha": self.head_sha,
+                "external_id": self.run_id,
+                **base,
+                "output": {"title": title, "summary": summary, "annotations": batches[0]},
+            }
             run = write_once(
                 lambda: self._request("POST", f"{self.repo.url}/check-runs", payload),
-                what="create the check run", landed=lambda: self._find(self.run_id))
+                what="create the check run",
+                landed=lambda: self._find(self.run_id),
+            )
             batches = batches[1:]
         for batch in batches:
-            self._update(str(run["url"]), {**base, "output": {
-                "title": title, "summary": summary, "annotations": batch}})
+            self._update(
+                str(run["url"]),
+                {**base, "output": {"title": title, "summary": summary, "annotations": batch}},
+            )
         return int(run["id"])
 
     def _request(self, verb: str, url: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -119,8 +138,11 @@ class CheckPublisher:
                 return None  # a plain update is safe to repeat
             return {} if wanted <= self._annotation_keys(url) else None
 
-        write_once(lambda: self._request("PATCH", url, payload),
-                   what="add annotations to the check run", landed=landed)
+        write_once(
+            lambda: self._request("PATCH", url, payload),
+            what="add annotations to the check run",
+            landed=landed,
+        )
 
 
 def conclusion_for(failed: bool, findings: Sequence[Finding]) -> str:
@@ -150,7 +172,9 @@ def workflow_commands(findings: Sequence[Finding]) -> list[str]:
         if used.get(f.severity, 0) >= ACTIONS_ANNOTATIONS_PER_LEVEL:
             continue
         used[f.severity] = used.get(f.severity, 0) + 1
-        props = (f"file={_escape_property(safe_plain(f.path, 1000))},line={f.line},"
-                 f"endLine={f.end_line},title={_escape_property(safe_plain(f.title, 200))}")
+        props = (
+            f"file={_escape_property(safe_plain(f.path, 1000))},line={f.line},"
+            f"endLine={f.end_line},title={_escape_property(safe_plain(f.title, 200))}"
+        )
         out.append(f"::{_CMD[f.severity]} {props}::{_escape_data(safe_plain(f.message, 4000))}")
     return out

@@ -83,9 +83,18 @@ def review_pull_request(
 
     try:
         return run_pipeline(
-            gh, repo_full_name, number, env=env, base_config_defaults=base_config_defaults,
-            full=full, dry_run=dry_run, workspace=workspace, backend_factory=backend_factory,
-            config_path=config_path, overrides=overrides, bot_login=bot_login,
+            gh,
+            repo_full_name,
+            number,
+            env=env,
+            base_config_defaults=base_config_defaults,
+            full=full,
+            dry_run=dry_run,
+            workspace=workspace,
+            backend_factory=backend_factory,
+            config_path=config_path,
+            overrides=overrides,
+            bot_login=bot_login,
             imported=imported,
         )
     except (AssertionError, RuntimeError) as exc:
@@ -93,14 +102,15 @@ def review_pull_request(
         # API root it was given: a misconfigured API URL or a hostile proxy, not a bug.
         if not _raised_by_pygithub(exc):
             raise
-        raise GitHubError("GitHub answered with a link or redirect outside the API root",
-                          hint="check the API URL (REVIEWBOT_GITHUB_API_URL or GITHUB_API_URL)"
-                          "; run again to complete what was not posted") from None
+        raise GitHubError(
+            "GitHub answered with a link or redirect outside the API root",
+            hint="check the API URL (REVIEWBOT_GITHUB_API_URL or GITHUB_API_URL)"
+            "; run again to complete what was not posted",
+        ) from None
 
 
 def _raised_by_pygithub(exc: BaseException) -> bool:
     import traceback
 
     frames = traceback.extract_tb(exc.__traceback__)
-    return bool(frames) and frames[-1].filename.replace("\\", "/").endswith(
-        "/github/Requester.py")
+    return bool(frames) and frames[-1].filename.replace("\\", "/").endswith("/github/Requester.py")

@@ -84,8 +84,7 @@ class Identity:
 
     def same_login(self, user: object) -> bool:
         """Written by the login reviewbot posts as (which proves nothing when shared)."""
-        return (self.login is not None and isinstance(user, dict)
-                and user.get("login") == self.login)
+        return self.login is not None and isinstance(user, dict) and user.get("login") == self.login
 
     def owns(self, user: object, body: str | None) -> bool:
         """Is a comment by ``user`` (the API's user object) with ``body`` reviewbot's?"""
@@ -111,9 +110,11 @@ def marker_key(env: Mapping[str, str]) -> bytes | None:
         return None
     key = raw.strip().encode("utf-8")
     if len(key) < MIN_KEY_BYTES:
-        raise ConfigError(f"REVIEWBOT_MARKER_KEY is too short ({len(key)} bytes)",
-                          hint=f"use a random secret of at least {MIN_KEY_BYTES} bytes, e.g. "
-                          "`openssl rand -hex 32`, stored as a repository secret")
+        raise ConfigError(
+            f"REVIEWBOT_MARKER_KEY is too short ({len(key)} bytes)",
+            hint=f"use a random secret of at least {MIN_KEY_BYTES} bytes, e.g. "
+            "`openssl rand -hex 32`, stored as a repository secret",
+        )
     return key
 
 
@@ -128,8 +129,13 @@ def user_login(gh: github.Github) -> str | None:
     return str(login) if login else None
 
 
-def detect_identity(gh: github.Github, env: Mapping[str, str], *,
-                    bot_login: str | None = None, in_actions: bool = False) -> Identity:
+def detect_identity(
+    gh: github.Github,
+    env: Mapping[str, str],
+    *,
+    bot_login: str | None = None,
+    in_actions: bool = False,
+) -> Identity:
     """Who reviewbot posts as: ``bot_login`` when the caller knows it (a GitHub App's
     ``<slug>[bot]``), else ``REVIEWBOT_BOT_LOGIN``, else ``GET /user``, else, inside Actions,
     the shared ``github-actions[bot]``; unknown otherwise."""

@@ -20,7 +20,8 @@ PREFIX = "<!-- reviewbot"
 SUMMARY_MARKER = "<!-- reviewbot:summary -->"
 
 _FP = re.compile(
-    r"^<!-- reviewbot:fp=([0-9a-f]{6,64})(?: severity=(\w+))?(?: category=(\w+))? -->$")
+    r"^<!-- reviewbot:fp=([0-9a-f]{6,64})(?: severity=(\w+))?(?: category=(\w+))? -->$"
+)
 _REVIEWED = re.compile(r"^<!-- reviewbot:reviewed=([0-9a-f]{7,64}) -->$")
 _RUN = re.compile(r"^<!-- reviewbot:run=([0-9a-zA-Z._-]{1,80}) -->$")
 _TAIL_LINES = 3

@@ -59,9 +59,12 @@ class PublishOutcome:
             return f"dry run: {len(self.planned)} planned change(s), nothing written"
         if self.read_only:
             return "read-only token: nothing was posted"
-        parts = [f"{self.findings_total} finding(s)", f"{self.comments_posted} comment(s) posted",
-                 f"{self.comments_skipped_existing} already on the PR",
-                 f"{self.comments_moved_to_summary} in the summary only"]
+        parts = [
+            f"{self.findings_total} finding(s)",
+            f"{self.comments_posted} comment(s) posted",
+            f"{self.comments_skipped_existing} already on the PR",
+            f"{self.comments_moved_to_summary} in the summary only",
+        ]
         if self.comments_deleted_stale:
             parts.append(f"{self.comments_deleted_stale} stale removed")
         if self.incremental_since:

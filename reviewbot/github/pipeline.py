@@ -40,10 +40,19 @@ if TYPE_CHECKING:
 
 
 def run_pipeline(
-    gh: github.Github, repo_full_name: str, number: int, *, env: Mapping[str, str],
-    base_config_defaults: dict[str, Any] | None, full: bool, dry_run: bool,
-    workspace: Path | None, backend_factory: BackendFactory | None,
-    config_path: str | None, overrides: Mapping[str, Any] | None, bot_login: str | None,
+    gh: github.Github,
+    repo_full_name: str,
+    number: int,
+    *,
+    env: Mapping[str, str],
+    base_config_defaults: dict[str, Any] | None,
+    full: bool,
+    dry_run: bool,
+    workspace: Path | None,
+    backend_factory: BackendFactory | None,
+    config_path: str | None,
+    overrides: Mapping[str, Any] | None,
+    bot_login: str | None,
     imported: Sequence[ImportBatch] = (),
 ) -> PublishOutcome:
     """read -> review -> plan -> publish; the outcome is built once, from all four."""
@@ -54,28 +63,45 @@ def run_pipeline(
         if not dry_run:  # the one write before the review: say why there is none
             report_config_error(gh, repo, data.head_sha, exc)
         raise
-    reading = read_scope(gh, repo, pr, data, config, env, repo_full_name, number, full=full,
-                         workspace=workspace, bot_login=bot_login)
+    reading = read_scope(
+        gh,
+        repo,
+        pr,
+        data,
+        config,
+        env,
+        repo_full_name,
+        number,
+        full=full,
+        workspace=workspace,
+        bot_login=bot_login,
+    )
     result = review(reading, backend_factory, imported)
     decision = decide(reading, result)
-    written = (preview(reading, result, decision) if dry_run
-               else publish(gh, reading, result, decision))
+    written = (
+        preview(reading, result, decision) if dry_run else publish(gh, reading, result, decision)
+    )
     return build_outcome(reading, result, decision, written)
 
 
-def review(reading: Reading, backend_factory: BackendFactory | None,
-           imported: Sequence[ImportBatch]) -> ReviewResult:
+def review(
+    reading: Reading, backend_factory: BackendFactory | None, imported: Sequence[ImportBatch]
+) -> ReviewResult:
     from reviewbot.backends import create_backend
     from reviewbot.suggest import load_suggester
 
     config = reading.config
     backend = (backend_factory or create_backend)(config)
     try:
-        result = run_review(reading.scope.source, config, backend,
-                            # Never execute a pull request's code (SECURITY.md): whatever
-                            # tests.run says, suggestions are checked statically only.
-                            suggester=load_suggester(execute=False) if config.tests.enabled
-                            else None, imported=imported)
+        result = run_review(
+            reading.scope.source,
+            config,
+            backend,
+            # Never execute a pull request's code (SECURITY.md): whatever
+            # tests.run says, suggestions are checked statically only.
+            suggester=load_suggester(execute=False) if config.tests.enabled else None,
+            imported=imported,
+        )
     finally:
         backend.close()
     return _with_extras(result, reading.scope)
@@ -83,25 +109,38 @@ def review(reading: Reading, backend_factory: BackendFactory | None,
 
 def _with_extras(result: ReviewResult, scope: Scope) -> ReviewResult:
     cov = result.coverage
-    cov = replace(cov, skipped=cov.skipped + scope.skipped_extra,
-                  files_total=cov.files_total + len(scope.skipped_extra),
-                  lines_total=cov.lines_total + sum(s.lines for s in scope.skipped_extra),
-                  notes=cov.notes + scope.notes)
+    cov = replace(
+        cov,
+        skipped=cov.skipped + scope.skipped_extra,
+        files_total=cov.files_total + len(scope.skipped_extra),
+        lines_total=cov.lines_total + sum(s.lines for s in scope.skipped_extra),
+        notes=cov.notes + scope.notes,
+    )
     return replace(result, coverage=cov)
 
 
-def build_outcome(reading: Reading, result: ReviewResult, decision: Decision,
-                  written: Written) -> PublishOutcome:
+def build_outcome(
+    reading: Reading, result: ReviewResult, decision: Decision, written: Written
+) -> PublishOutcome:
     return PublishOutcome(
-        head_sha=reading.data.head_sha, review_id=written.review_id,
+        head_sha=reading.data.head_sha,
+        review_id=written.review_id,
         comments_posted=written.comments_posted,
         comments_skipped_existing=written.comments_skipped_existing,
         comments_moved_to_summary=written.comments_moved_to_summary,
         comments_deleted_stale=written.comments_deleted_stale,
-        summary_comment_id=written.summary_comment_id, check_run_id=written.check_run_id,
-        findings_total=len(result.findings), findings_by_severity=decision.by_severity,
-        findings_by_category=decision.by_category, failed=decision.failed,
-        read_only=written.read_only, dry_run=written.dry_run,
-        incremental_since=reading.scope.since, summary_markdown=written.summary_markdown,
-        findings=result.findings, planned=written.planned, notes=written.notes,
-        result=result)
+        summary_comment_id=written.summary_comment_id,
+        check_run_id=written.check_run_id,
+        findings_total=len(result.findings),
+        findings_by_severity=decision.by_severity,
+        findings_by_category=decision.by_category,
+        failed=decision.failed,
+        read_only=written.read_only,
+        dry_run=written.dry_run,
+        incremental_since=reading.scope.since,
+        summary_markdown=written.summary_markdown,
+        findings=result.findings,
+        planned=written.planned,
+        notes=written.notes,
+        result=result,
+    )

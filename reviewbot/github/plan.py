@@ -58,8 +58,12 @@ class InlineComment:
 
     def payload(self) -> dict[str, object]:
         """The entry of a create-review request's ``comments`` array."""
-        out: dict[str, object] = {"path": self.path, "line": self.line,
-                                  "side": self.side.value, "body": self.body}
+        out: dict[str, object] = {
+            "path": self.path,
+            "line": self.line,
+            "side": self.side.value,
+            "body": self.body,
+        }
         if self.start_line is not None:
             out["start_line"] = self.start_line
             out["start_side"] = self.side.value
@@ -87,8 +91,12 @@ def suggestion_block(f: Finding) -> str | None:
     (never cut: "Commit suggestion" would write the cut), or holding text that redaction or
     control removal would change (the committed code would differ from what was shown)."""
     code = f.suggestion.rstrip("\n") if f.suggestion is not None else None
-    if code is None or len(code) > MAX_SUGGESTION_CHARS or (
-            code.count("\n") >= MAX_SUGGESTION_LINES) or PREFIX in code:
+    if (
+        code is None
+        or len(code) > MAX_SUGGESTION_CHARS
+        or (code.count("\n") >= MAX_SUGGESTION_LINES)
+        or PREFIX in code
+    ):
         return None
     if safe_code(code) != code:
         return None
@@ -96,8 +104,10 @@ def suggestion_block(f: Finding) -> str | None:
 
 
 def comment_body(f: Finding, with_suggestion: bool) -> str:
-    head = (f"{_ICON[f.severity]} **{escape_md(f.title)}** "
-            f"<sub>{f.severity.value} · {f.category.value}</sub>")
+    head = (
+        f"{_ICON[f.severity]} **{escape_md(f.title)}** "
+        f"<sub>{f.severity.value} · {f.category.value}</sub>"
+    )
     extra = f" · {escape_md(f.cwe, 100)}" if f.cwe else ""
     foot = f"<sub>reviewbot · {escape_md(f.source, 200)}{extra}</sub>"
     message = safe_block(f.message)
@@ -149,8 +159,7 @@ def make_plan(
     for f in ordered:
         place = anchor(f, diff)
         body = comment_body(f, place[2]) if place is not None else ""
-        if f.fingerprint in on_pr or (place is not None
-                                      and (f.path, body_digest(body)) in shown):
+        if f.fingerprint in on_pr or (place is not None and (f.path, body_digest(body)) in shown):
             already.append(f)
         else:
             placed.append((f, place, body))

@@ -28,16 +28,27 @@ class Decision:
 
 def decide(reading: Reading, result: ReviewResult) -> Decision:
     scope, state = reading.scope, reading.state
-    plan = make_plan(result.findings, result.diff, state.comments,
-                     cap=reading.config.max_comments, reviewed_paths=scope.paths)
+    plan = make_plan(
+        result.findings,
+        result.diff,
+        state.comments,
+        cap=reading.config.max_comments,
+        reviewed_paths=scope.paths,
+    )
     failed = _failed(reading.config, result.findings, plan.kept_earlier)
     sev, cat = _counts(result.findings)
-    facts = SummaryFacts(reading.data.head_sha, posted=len(plan.inline),
-                         already=len(plan.existing), deleted=len(plan.stale),
-                         kept_earlier=len(plan.kept_earlier), incremental_since=scope.since,
-                         reviewed_files=len(result.diff.files),
-                         carried=carried_lines(state.summaries[0].body, scope.paths)
-                         if scope.since and state.summaries else ())
+    facts = SummaryFacts(
+        reading.data.head_sha,
+        posted=len(plan.inline),
+        already=len(plan.existing),
+        deleted=len(plan.stale),
+        kept_earlier=len(plan.kept_earlier),
+        incremental_since=scope.since,
+        reviewed_files=len(result.diff.files),
+        carried=carried_lines(state.summaries[0].body, scope.paths)
+        if scope.since and state.summaries
+        else (),
+    )
     return Decision(plan, failed, sev, cat, facts)
 
 
@@ -53,5 +64,6 @@ def _counts(findings: Sequence[Finding]) -> tuple[dict[str, int], dict[str, int]
 def _failed(config: Config, findings: Sequence[Finding], kept: Sequence[ExistingComment]) -> bool:
     """The check run fails on this run's findings and on earlier comments still standing."""
     known = {s.value: s for s in Severity}
-    return config.fail_on.fails([f.severity for f in findings]
-                                + [known[c.severity] for c in kept if c.severity in known])
+    return config.fail_on.fails(
+        [f.severity for f in findings] + [known[c.severity] for c in kept if c.severity in known]
+    )

@@ -31,7 +31,8 @@ UNVERIFIED_NOTE = (
     "{login} is shared with other workflows or unknown, so reviewbot cannot tell its own "
     "comments from theirs: it reviewed the whole pull request, edited and deleted nothing, and "
     "posted a new summary. Set a marker key (the Action's marker-key input or "
-    "REVIEWBOT_MARKER_KEY, a repository secret) to have its comments signed and kept up to date.")
+    "REVIEWBOT_MARKER_KEY, a repository secret) to have its comments signed and kept up to date."
+)
 
 CONFIG_ERROR_TITLE = "reviewbot could not use its configuration"
 
@@ -42,12 +43,15 @@ def report_config_error(gh: github.Github, repo: Any, head_sha: str, exc: Config
     markdown, bounded and redacted). Best effort: without checks: write the error is still
     the job's or the Action's own outcome."""
     hint = f"\n\nWhat to do: {safe_block(exc.hint[:1_000])}" if exc.hint else ""
-    summary = (f"{safe_block(exc.message[:3_000])}{hint}\n\nThis pull request was not "
-               "reviewed. Fix the configuration in the base branch (reviewbot never reads it "
-               "from the pull request) and push again.")
+    summary = (
+        f"{safe_block(exc.message[:3_000])}{hint}\n\nThis pull request was not "
+        "reviewed. Fix the configuration in the base branch (reviewbot never reads it "
+        "from the pull request) and push again."
+    )
     with contextlib.suppress(github.GithubException):
         CheckPublisher(gh, repo, head_sha, uuid.uuid4().hex[:16]).publish(
-            (), "failure", CONFIG_ERROR_TITLE, summary)
+            (), "failure", CONFIG_ERROR_TITLE, summary
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,29 +78,37 @@ def preview(reading: Reading, result: ReviewResult, decision: Decision) -> Writt
     return Written(
         comments_skipped_existing=len(plan.existing),
         comments_moved_to_summary=len(plan.to_summary),
-        summary_comment_id=summaries[0].id if summaries else None, dry_run=True,
+        summary_comment_id=summaries[0].id if summaries else None,
+        dry_run=True,
         summary_markdown=render_summary(result, decision.facts, plan.to_summary),
-        planned=_planned(plan))
+        planned=_planned(plan),
+    )
 
 
 def _planned(plan: Plan) -> tuple[str, ...]:
-    out = [f"inline {c.path}:{c.start_line or c.line}"
-           + (f"-{c.line}" if c.start_line else "") + f" [{c.finding.severity.value}] "
-           + c.finding.title for c in plan.inline]
-    out += [f"summary {f.path}:{f.line} [{f.severity.value}] {f.title} ({why})"
-            for f, why in plan.to_summary]
+    out = [
+        f"inline {c.path}:{c.start_line or c.line}"
+        + (f"-{c.line}" if c.start_line else "")
+        + f" [{c.finding.severity.value}] "
+        + c.finding.title
+        for c in plan.inline
+    ]
+    out += [
+        f"summary {f.path}:{f.line} [{f.severity.value}] {f.title} ({why})"
+        for f, why in plan.to_summary
+    ]
     out += [f"delete stale comment {c.id} on {c.path}" for c in plan.stale]
     return tuple(out)
 
 
-def publish(gh: github.Github, reading: Reading, result: ReviewResult,
-            decision: Decision) -> Written:
+def publish(
+    gh: github.Github, reading: Reading, result: ReviewResult, decision: Decision
+) -> Written:
     """The review, stale-comment cleanup, the summary comment, then the check run."""
     data, identity, plan, facts = reading.data, reading.identity, decision.plan, decision.facts
     unverified = _unverified(identity)
     run_id = uuid.uuid4().hex[:16]
-    publisher = PullRequestPublisher(gh, reading.repo, reading.pr, data.head_sha, identity,
-                                     run_id)
+    publisher = PullRequestPublisher(gh, reading.repo, reading.pr, data.head_sha, identity, run_id)
     notes: list[str] = list(unverified)
     body = _REVIEW_BODY.format(count=len(result.findings), sha=data.head_sha[:12])
     done: list[str] = []
@@ -104,8 +116,9 @@ def publish(gh: github.Github, reading: Reading, result: ReviewResult,
         review_id, posted, refused = publisher.post_review(plan.inline, body)
         if review_id is not None:
             done.append(f"a review with {len(posted)} inline comment(s)")
-        moved = list(plan.to_summary) + [(c.finding, "GitHub refused the comment (422)")
-                                         for c in refused]
+        moved = list(plan.to_summary) + [
+            (c.finding, "GitHub refused the comment (422)") for c in refused
+        ]
         deleted = publisher.delete_comments([c.id for c in plan.stale])
         if deleted:
             done.append(f"{deleted} stale comment(s) deleted")
@@ -117,20 +130,29 @@ def publish(gh: github.Github, reading: Reading, result: ReviewResult,
         if done:
             raise _partial(done, "the summary comment and the check run", str(exc)) from None
         facts = replace(facts, posted=0, deleted=0, read_only=True)
-        return Written(read_only=True, summary_markdown=render_summary(result, facts, ()),
-                       notes=("the token cannot write to this pull request; nothing was "
-                              "posted",))
+        return Written(
+            read_only=True,
+            summary_markdown=render_summary(result, facts, ()),
+            notes=("the token cannot write to this pull request; nothing was posted",),
+        )
     except github.GithubException as exc:
         missing = "the summary comment and the check run"
-        raise _partial(done, missing if done else f"the review, {missing}",
-                       f"HTTP {exc.status}") from None
+        raise _partial(
+            done, missing if done else f"the review, {missing}", f"HTTP {exc.status}"
+        ) from None
 
     check_id = _check_run(gh, reading, result, decision, run_id, summary_md, done, notes)
     return Written(
-        review_id=review_id, comments_posted=len(posted),
-        comments_skipped_existing=len(plan.existing), comments_moved_to_summary=len(moved),
-        comments_deleted_stale=deleted, summary_comment_id=summary_id, check_run_id=check_id,
-        summary_markdown=summary_md, notes=tuple(notes))
+        review_id=review_id,
+        comments_posted=len(posted),
+        comments_skipped_existing=len(plan.existing),
+        comments_moved_to_summary=len(moved),
+        comments_deleted_stale=deleted,
+        summary_comment_id=summary_id,
+        check_run_id=check_id,
+        summary_markdown=summary_md,
+        notes=tuple(notes),
+    )
 
 
 _REVIEW_BODY = "reviewbot: {count} finding(s) at `{sha}`; the summary comment lists them all."
@@ -143,17 +165,26 @@ def _unverified(identity: Identity) -> tuple[str, ...]:
     return (UNVERIFIED_NOTE.format(login=identity.login or "the token's account"),)
 
 
-def _check_run(gh: github.Github, reading: Reading, result: ReviewResult, decision: Decision,
-               run_id: str, summary_md: str, done: Sequence[str], notes: list[str]
-               ) -> int | None:
+def _check_run(
+    gh: github.Github,
+    reading: Reading,
+    result: ReviewResult,
+    decision: Decision,
+    run_id: str,
+    summary_md: str,
+    done: Sequence[str],
+    notes: list[str],
+) -> int | None:
     """The check run's id; None (and a note) when the token may not write checks."""
     sev = decision.by_severity
-    title = (f"{len(result.findings)} finding(s): {sev.get('error', 0)} error, "
-             f"{sev.get('warning', 0)} warning, {sev.get('info', 0)} info")
+    title = (
+        f"{len(result.findings)} finding(s): {sev.get('error', 0)} error, "
+        f"{sev.get('warning', 0)} warning, {sev.get('info', 0)} info"
+    )
     try:
         return CheckPublisher(gh, reading.repo, reading.data.head_sha, run_id).publish(
-            result.findings, conclusion_for(decision.failed, result.findings), title,
-            summary_md)
+            result.findings, conclusion_for(decision.failed, result.findings), title, summary_md
+        )
     except github.GithubException as exc:
         if not is_forbidden(exc):
             raise _partial(done, "the check run", f"HTTP {exc.status}") from None
@@ -163,6 +194,8 @@ def _check_run(gh: github.Github, reading: Reading, result: ReviewResult, decisi
 
 def _partial(done: Sequence[str], missing: str, why: str) -> PublishError:
     posted = ", ".join(done) if done else "nothing"
-    return PublishError(f"GitHub refused a write ({why}): posted {posted}; not posted: {missing}",
-                        hint="run reviewbot again on the same commit to complete it (what was "
-                        "posted is recognised and not repeated)")
+    return PublishError(
+        f"GitHub refused a write ({why}): posted {posted}; not posted: {missing}",
+        hint="run reviewbot again on the same commit to complete it (what was "
+        "posted is recognised and not repeated)",
+    )

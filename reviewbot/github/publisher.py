@@ -52,8 +52,9 @@ class PullRequestPublisher:
     # -- the review ---------------------------------------------------------------------
 
     def _post(self, payload: dict[str, Any]) -> dict[str, Any]:
-        _, data = self.gh.requester.requestJsonAndCheck("POST", f"{self.pr.url}/reviews",
-                                                        input=payload)
+        _, data = self.gh.requester.requestJsonAndCheck(
+            "POST", f"{self.pr.url}/reviews", input=payload
+        )
         return dict(data)
 
     def _find_review(self, marker_run: str, state: str | None = None) -> dict[str, Any] | None:
@@ -64,8 +65,11 @@ class PullRequestPublisher:
                 return dict(r)
         return None
 
-    def post_review(self, comments: Sequence[InlineComment], body: str,
-                    ) -> tuple[int | None, list[InlineComment], list[InlineComment]]:
+    def post_review(
+        self,
+        comments: Sequence[InlineComment],
+        body: str,
+    ) -> tuple[int | None, list[InlineComment], list[InlineComment]]:
         """Post one COMMENT review; returns (review id, posted, refused by GitHub)."""
         if not comments:
             return None, [], []
@@ -87,11 +91,17 @@ class PullRequestPublisher:
         return int(review["id"]), good, bad
 
     def _create(self, comments: list[InlineComment], body: str) -> dict[str, Any]:
-        payload = {"commit_id": self.head_sha, "event": "COMMENT",
-                   "body": f"{body}\n\n{run_marker(self.run_id)}",
-                   "comments": [self._sealed(c) for c in comments]}
-        return write_once(lambda: self._post(payload), what="post the review",
-                          landed=lambda: self._find_review(self.run_id))
+        payload = {
+            "commit_id": self.head_sha,
+            "event": "COMMENT",
+            "body": f"{body}\n\n{run_marker(self.run_id)}",
+            "comments": [self._sealed(c) for c in comments],
+        }
+        return write_once(
+            lambda: self._post(payload),
+            what="post the review",
+            landed=lambda: self._find_review(self.run_id),
+        )
 
     def _sealed(self, c: InlineComment) -> dict[str, object]:
         return dict(c.payload(), body=self.identity.seal(c.body))
@@ -99,11 +109,17 @@ class PullRequestPublisher:
     def _accepted(self, group: list[InlineComment]) -> bool:
         """Does GitHub accept these comments? Tried as a pending review, deleted again."""
         probe = f"{self.run_id}.probe"
-        payload = {"commit_id": self.head_sha, "body": run_marker(probe),
-                   "comments": [self._sealed(c) for c in group]}
+        payload = {
+            "commit_id": self.head_sha,
+            "body": run_marker(probe),
+            "comments": [self._sealed(c) for c in group],
+        }
         try:
-            review = write_once(lambda: self._post(payload), what="check review comments",
-                                landed=lambda: self._find_review(probe, "PENDING"))
+            review = write_once(
+                lambda: self._post(payload),
+                what="check review comments",
+                landed=lambda: self._find_review(probe, "PENDING"),
+            )
         except github.GithubException as exc:
             if exc.status == 422:
                 return False
@@ -141,20 +157,28 @@ class PullRequestPublisher:
         try:
             if state.summaries:
                 first = state.summaries[0]
-                write_once(lambda: self.gh.requester.requestJsonAndCheck(
-                    "PATCH", first.url, input={"body": body}), what="update the summary comment")
+                write_once(
+                    lambda: self.gh.requester.requestJsonAndCheck(
+                        "PATCH", first.url, input={"body": body}
+                    ),
+                    what="update the summary comment",
+                )
                 for extra in state.summaries[1:]:
                     self._delete(extra.url)
                 return first.id
-            created = write_once(lambda: self._create_summary(body),
-                                 what="post the summary comment", landed=self._find_summary)
+            created = write_once(
+                lambda: self._create_summary(body),
+                what="post the summary comment",
+                landed=self._find_summary,
+            )
             return created
         except github.GithubException as exc:
             raise _forbidden_to_readonly(exc) from None
 
     def _create_summary(self, body: str) -> int:
         _, data = self.gh.requester.requestJsonAndCheck(
-            "POST", self.pr.issue_url + "/comments", input={"body": body})
+            "POST", self.pr.issue_url + "/comments", input={"body": body}
+        )
         return int(data["id"])
 
     def _find_summary(self) -> int | None:

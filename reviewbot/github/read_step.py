@@ -48,37 +48,68 @@ class Reading:
     scope: Scope
 
 
-def read_pull(gh: github.Github, repo_full_name: str, number: int,
-              ) -> tuple[Repository, PullRequest, PullRequestData]:
+def read_pull(
+    gh: github.Github,
+    repo_full_name: str,
+    number: int,
+) -> tuple[Repository, PullRequest, PullRequestData]:
     try:
         repo = gh.get_repo(repo_full_name)
     except github.GithubException as exc:
-        raise GitHubError(f"cannot open repository {repo_full_name} (HTTP {exc.status})",
-                          hint="check the name and that the token can read it") from None
+        raise GitHubError(
+            f"cannot open repository {repo_full_name} (HTTP {exc.status})",
+            hint="check the name and that the token can read it",
+        ) from None
     pr, data = read_pull_request(repo, number)
     return repo, pr, data
 
 
-def load_base_config(repo: Any, data: PullRequestData, env: Mapping[str, str],
-                     defaults: Mapping[str, Any] | None, config_path: str | None,
-                     overrides: Mapping[str, Any] | None) -> Config:
+def load_base_config(
+    repo: Any,
+    data: PullRequestData,
+    env: Mapping[str, str],
+    defaults: Mapping[str, Any] | None,
+    config_path: str | None,
+    overrides: Mapping[str, Any] | None,
+) -> Config:
     path = config_path or CONFIG_FILENAME
     text = read_config_text(repo, data.base_sha, path)
     if text is None and config_path and config_path != CONFIG_FILENAME:
-        raise ConfigError(f"config file {config_path} does not exist in the base branch "
-                          f"({data.base_ref} at {data.base_sha[:12]})",
-                          hint="commit it to the base branch, or drop the config path")
-    return load_config(path=Path(path) if text is not None else None, env=env, text=text,
-                       defaults=defaults, overrides=overrides)
+        raise ConfigError(
+            f"config file {config_path} does not exist in the base branch "
+            f"({data.base_ref} at {data.base_sha[:12]})",
+            hint="commit it to the base branch, or drop the config path",
+        )
+    return load_config(
+        path=Path(path) if text is not None else None,
+        env=env,
+        text=text,
+        defaults=defaults,
+        overrides=overrides,
+    )
 
 
-def read_scope(gh: github.Github, repo: Repository, pr: PullRequest, data: PullRequestData,
-               config: Config, env: Mapping[str, str], repo_full_name: str, number: int, *,
-               full: bool, workspace: Path | None, bot_login: str | None) -> Reading:
+def read_scope(
+    gh: github.Github,
+    repo: Repository,
+    pr: PullRequest,
+    data: PullRequestData,
+    config: Config,
+    env: Mapping[str, str],
+    repo_full_name: str,
+    number: int,
+    *,
+    full: bool,
+    workspace: Path | None,
+    bot_login: str | None,
+) -> Reading:
     """Who reviewbot posts as, what earlier runs left, and what to review this time."""
-    identity = detect_identity(gh, env, bot_login=bot_login or known_login(gh),
-                               in_actions=env.get("GITHUB_ACTIONS") == "true",
-                               ).for_pull(repo_full_name, number)
+    identity = detect_identity(
+        gh,
+        env,
+        bot_login=bot_login or known_login(gh),
+        in_actions=env.get("GITHUB_ACTIONS") == "true",
+    ).for_pull(repo_full_name, number)
     state = read_state(gh, pr, identity)
     scope = _scope(repo, data, state, full, workspace)
     if config.linters:  # never run here: the PR's own linter config can run code
@@ -108,8 +139,9 @@ class Scope:
     skipped_extra: tuple[Any, ...]
 
 
-def _scope(repo: Any, data: PullRequestData, state: PRState, full: bool,
-           workspace: Path | None) -> Scope:
+def _scope(
+    repo: Any, data: PullRequestData, state: PRState, full: bool, workspace: Path | None
+) -> Scope:
     files = list(data.files)
     since: str | None = None
     paths: Collection[str] = _All()
@@ -123,7 +155,11 @@ def _scope(repo: Any, data: PullRequestData, state: PRState, full: bool,
     skipped, notes = unreviewable(data)
     keep = {f.path for f in files}
     reader = head_reader(repo, data.head_sha, workspace)
-    source = ReviewSource(build_diff(files), reader, f"{data.repo_full_name}#{data.number}",
-                          data.head_sha, data.base_sha)
-    return Scope(source, since, paths, tuple(notes),
-                  tuple(s for s in skipped if s.path in keep))
+    source = ReviewSource(
+        build_diff(files),
+        reader,
+        f"{data.repo_full_name}#{data.number}",
+        data.head_sha,
+        data.base_sha,
+    )
+    return Scope(source, since, paths, tuple(notes), tuple(s for s in skipped if s.path in keep))

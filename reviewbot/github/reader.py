@@ -76,10 +76,18 @@ def read_pull_request(repo: Repository, number: int) -> tuple[PullRequest, PullR
         raise _read_error(exc, f"pull request #{number} of {repo.full_name}") from None
     head_repo = pr.head.repo.full_name if pr.head.repo is not None else None
     data = PullRequestData(
-        repo_full_name=repo.full_name, number=number, title=pr.title or "",
-        html_url=pr.html_url or "", head_sha=pr.head.sha, base_sha=pr.base.sha,
-        base_ref=pr.base.ref, head_repo=head_repo, draft=bool(pr.draft), state=pr.state,
-        files=files, changed_files=max(int(pr.changed_files or 0), len(files)),
+        repo_full_name=repo.full_name,
+        number=number,
+        title=pr.title or "",
+        html_url=pr.html_url or "",
+        head_sha=pr.head.sha,
+        base_sha=pr.base.sha,
+        base_ref=pr.base.ref,
+        head_repo=head_repo,
+        draft=bool(pr.draft),
+        state=pr.state,
+        files=files,
+        changed_files=max(int(pr.changed_files or 0), len(files)),
     )
     return pr, data
 
@@ -98,19 +106,26 @@ def _pr_file(f: github.File.File) -> PRFile:
 
 def _read_error(exc: github.GithubException, what: str) -> GitHubError:
     if exc.status == 404:
-        return GitHubError(f"GitHub has no {what}, or the token cannot see it",
-                           hint="check the repository and number, and the token's access")
+        return GitHubError(
+            f"GitHub has no {what}, or the token cannot see it",
+            hint="check the repository and number, and the token's access",
+        )
     if exc.status in (401, 403):
-        return GitHubError(f"GitHub refused to show {what} (HTTP {exc.status})",
-                           hint="the token needs contents: read and pull-requests: read")
+        return GitHubError(
+            f"GitHub refused to show {what} (HTTP {exc.status})",
+            hint="the token needs contents: read and pull-requests: read",
+        )
     return GitHubError(f"reading {what} failed (HTTP {exc.status})")
 
 
 _NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
 
 
-def list_raw(gh: github.Github, url: str, params: dict[str, object] | None = None,
-             ) -> Iterator[dict[str, object]]:
+def list_raw(
+    gh: github.Github,
+    url: str,
+    params: dict[str, object] | None = None,
+) -> Iterator[dict[str, object]]:
     """Every item of a paginated list as plain JSON, following ``Link: rel="next"``.
 
     Used for comments: PyGithub objects fetch each comment again when an optional field
@@ -126,9 +141,11 @@ def list_raw(gh: github.Github, url: str, params: dict[str, object] | None = Non
         m = _NEXT.search(str(headers.get("link", "")))
         next_url = m.group(1) if m else None
         if next_url is not None and not _inside(gh.requester.base_url, next_url):
-            raise GitHubError("GitHub's next-page link points outside the API root",
-                              hint="check the API URL (REVIEWBOT_GITHUB_API_URL or "
-                              "GITHUB_API_URL); nothing is requested from that host")
+            raise GitHubError(
+                "GitHub's next-page link points outside the API root",
+                hint="check the API URL (REVIEWBOT_GITHUB_API_URL or "
+                "GITHUB_API_URL); nothing is requested from that host",
+            )
         query = None
 
 
@@ -136,8 +153,9 @@ def _inside(base: str, url: str) -> bool:
     """Is ``url`` under the API root ``base`` (same scheme, host, port and path prefix)?"""
     b, u = urlsplit(base), urlsplit(url)
     prefix = b.path.rstrip("/") + "/"
-    return ((u.scheme, u.hostname, u.port) == (b.scheme, b.hostname, b.port)
-            and (u.path + "/").startswith(prefix))
+    return (u.scheme, u.hostname, u.port) == (b.scheme, b.hostname, b.port) and (
+        u.path + "/"
+    ).startswith(prefix)
 
 
 def build_diff(files: Iterable[PRFile]) -> bytes:
@@ -165,8 +183,11 @@ def build_diff(files: Iterable[PRFile]) -> bytes:
 
 def unreviewable(data: PullRequestData) -> tuple[list[Skipped], list[str]]:
     """Files GitHub gave no patch for, and a note when the files list was truncated."""
-    skipped = [Skipped(f.path, "no patch from GitHub (binary or diff too large)", f.changes)
-               for f in data.files if f.patch is None and f.changes > 0]
+    skipped = [
+        Skipped(f.path, "no patch from GitHub (binary or diff too large)", f.changes)
+        for f in data.files
+        if f.patch is None and f.changes > 0
+    ]
     notes: list[str] = []
     if data.truncated:
         notes.append(

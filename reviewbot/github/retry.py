@@ -31,8 +31,9 @@ MAX_WAIT_S = 120.0
 """Longest rate-limit wait reviewbot accepts before giving up with an error."""
 
 
-def safe_retry(total: int = 5, backoff_factor: float = 0.5,
-               max_wait: float = MAX_WAIT_S) -> GithubRetry:
+def safe_retry(
+    total: int = 5, backoff_factor: float = 0.5, max_wait: float = MAX_WAIT_S
+) -> GithubRetry:
     """The transport retry for :func:`reviewbot.github.auth.make_github`: no POST/PATCH."""
     return GithubRetry(
         total=total,
@@ -111,7 +112,7 @@ def write_once(
             last = exc
         except (requests.ConnectionError, requests.Timeout) as exc:
             last = exc
-        sleep(min(2.0 ** attempt * 0.5, 8.0))
+        sleep(min(2.0**attempt * 0.5, 8.0))
     if landed is not None:
         found = landed()
         if found is not None:

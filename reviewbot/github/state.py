@@ -60,10 +60,19 @@ def read_state(gh: github.Github, pr: PullRequest, identity: Identity) -> PRStat
         if not trusted and not identity.same_login(user):
             continue
         cid = int(c["id"])  # type: ignore[call-overload]
-        comments.append(ExistingComment(cid, str(c.get("path")), marker.fingerprint,
-                                        marker.severity, marker.category, cid in replied,
-                                        c.get("line") is None, trusted=trusted,
-                                        body_sha=body_digest(body)))
+        comments.append(
+            ExistingComment(
+                cid,
+                str(c.get("path")),
+                marker.fingerprint,
+                marker.severity,
+                marker.category,
+                cid in replied,
+                c.get("line") is None,
+                trusted=trusted,
+                body_sha=body_digest(body),
+            )
+        )
     return PRState(tuple(comments), tuple(read_summaries(gh, pr, identity)))
 
 

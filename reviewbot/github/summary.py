@@ -73,37 +73,45 @@ def _coverage(result: ReviewResult) -> str:
     if len(text) <= MAX_COVERAGE_CHARS:
         return text
     cov = result.coverage
-    out = [f"**Coverage:** {escape_md(cov.summary(), None)}", "",
-           f"({len(cov.skipped)} skipped files: too many to list here; see the check run or "
-           "`reviewbot pr --dry-run`)"]
+    out = [
+        f"**Coverage:** {escape_md(cov.summary(), None)}",
+        "",
+        f"({len(cov.skipped)} skipped files: too many to list here; see the check run or "
+        "`reviewbot pr --dry-run`)",
+    ]
     out += [f"\n> {escape_md(note, MAX_NOTE_CHARS)}" for note in cov.notes]
     return "\n".join(out)
 
 
-def render_summary(result: ReviewResult, facts: SummaryFacts,
-                   not_inline: Sequence[tuple[Finding, str]]) -> str:
+def render_summary(
+    result: ReviewResult, facts: SummaryFacts, not_inline: Sequence[tuple[Finding, str]]
+) -> str:
     model = result.model or "static checks only"
     out = ["## reviewbot review", ""]
     scope = "the whole pull request"
     if facts.incremental_since:
-        scope = (f"the changes since `{facts.incremental_since[:12]}` "
-                 f"({facts.reviewed_files} files)")
+        scope = f"the changes since `{facts.incremental_since[:12]}` ({facts.reviewed_files} files)"
     out.append(f"Reviewed {scope} at commit `{facts.head_sha[:12]}` with {escape_md(model)}.")
     if result.model_error:
-        out.append(f"\n> The model was not used: "
-                   f"{escape_md(result.model_error, MAX_NOTE_CHARS)}")
+        out.append(f"\n> The model was not used: {escape_md(result.model_error, MAX_NOTE_CHARS)}")
     out += ["", counts_table(result.findings), ""]
     if facts.read_only:
-        out.append("> This run could not write to the pull request (a read-only token, as for "
-                   "pull requests from forks): findings are shown as workflow annotations.")
+        out.append(
+            "> This run could not write to the pull request (a read-only token, as for "
+            "pull requests from forks): findings are shown as workflow annotations."
+        )
     else:
-        line = (f"**Inline:** {facts.posted} new comment(s), {facts.already} already on the "
-                f"pull request")
+        line = (
+            f"**Inline:** {facts.posted} new comment(s), {facts.already} already on the "
+            f"pull request"
+        )
         if facts.deleted:
             line += f", {facts.deleted} earlier comment(s) removed (no longer reported)"
         if facts.kept_earlier:
-            line += (f"; {facts.kept_earlier} earlier comment(s) on files unchanged since the "
-                     "last review kept")
+            line += (
+                f"; {facts.kept_earlier} earlier comment(s) on files unchanged since the "
+                "last review kept"
+            )
         out.append(line + ".")
     out.append("")
     listed = list(not_inline) if not facts.read_only else [(f, "") for f in result.findings]

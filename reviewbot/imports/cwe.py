@@ -8,10 +8,26 @@ from __future__ import annotations
 
 # flake8-bandit codes as ruff names them ("S" + bandit's number); bandit itself uses "B".
 _BANDIT = {
-    "102": "CWE-78", "105": "CWE-798", "106": "CWE-798", "107": "CWE-798", "108": "CWE-377",
-    "301": "CWE-502", "302": "CWE-502", "307": "CWE-95", "323": "CWE-295", "324": "CWE-327",
-    "501": "CWE-295", "506": "CWE-502", "602": "CWE-78", "604": "CWE-78", "605": "CWE-78",
-    "608": "CWE-89", "701": "CWE-79", "702": "CWE-79", "704": "CWE-79", "202": "CWE-22",
+    "102": "CWE-78",
+    "105": "CWE-798",
+    "106": "CWE-798",
+    "107": "CWE-798",
+    "108": "CWE-377",
+    "301": "CWE-502",
+    "302": "CWE-502",
+    "307": "CWE-95",
+    "323": "CWE-295",
+    "324": "CWE-327",
+    "501": "CWE-295",
+    "506": "CWE-502",
+    "602": "CWE-78",
+    "604": "CWE-78",
+    "605": "CWE-78",
+    "608": "CWE-89",
+    "701": "CWE-79",
+    "702": "CWE-79",
+    "704": "CWE-79",
+    "202": "CWE-22",
 }
 _ESLINT = {"no-eval": "CWE-95", "no-implied-eval": "CWE-95", "no-new-func": "CWE-95"}
 

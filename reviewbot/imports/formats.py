@@ -50,16 +50,21 @@ def _get(d: object, *keys: str) -> Any:
 # --- SARIF 2.1.0 -------------------------------------------------------------------------
 
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]+:")
-_SARIF_LEVEL = {"error": Severity.ERROR, "warning": Severity.WARNING,
-                "note": Severity.INFO, "none": Severity.INFO}
+_SARIF_LEVEL = {
+    "error": Severity.ERROR,
+    "warning": Severity.WARNING,
+    "note": Severity.INFO,
+    "none": Severity.INFO,
+}
 
 
 def parse_sarif(doc: object, out: Collector) -> None:
     top = _obj(doc, "the SARIF log")
     version = top.get("version")
     if version is not None and version != "2.1.0":
-        raise ImportFormatError(f"SARIF version {str(version)[:20]!r} is not supported "
-                                "(only 2.1.0)")
+        raise ImportFormatError(
+            f"SARIF version {str(version)[:20]!r} is not supported (only 2.1.0)"
+        )
     for i, run_raw in enumerate(_list(top.get("runs"), "runs")):
         run = _obj(run_raw, f"runs[{i}]")
         driver = _obj(_get(run, "tool", "driver") or {}, f"runs[{i}].tool.driver")
@@ -78,8 +83,13 @@ def parse_sarif(doc: object, out: Collector) -> None:
             rule = rule or by_id.get(str(rule_id), {})
             level = res.get("level") or _get(rule, "defaultConfiguration", "level") or "warning"
             message = _get(res, "message", "text") or _get(rule, "shortDescription", "text")
-            tags = tuple(str(t) for t in (_list(_get(rule, "properties", "tags"), "tags")
-                                          + _list(_get(res, "properties", "tags"), "tags")))
+            tags = tuple(
+                str(t)
+                for t in (
+                    _list(_get(rule, "properties", "tags"), "tags")
+                    + _list(_get(res, "properties", "tags"), "tags")
+                )
+            )
             if _get(rule, "properties", "security-severity") is not None:
                 tags += ("security",)
             locations = _list(res.get("locations"), "locations")
@@ -94,9 +104,16 @@ def parse_sarif(doc: object, out: Collector) -> None:
             uri = _sarif_path(_resolve(_get(art, "uri"), _get(art, "uriBaseId"), bases))
             region = phys.get("region")
             region = region if isinstance(region, dict) else {}
-            out.add(uri, region.get("startLine"), region.get("endLine"),
-                    _SARIF_LEVEL.get(str(level), Severity.WARNING), tool, rule_id, message,
-                    tags=tags)
+            out.add(
+                uri,
+                region.get("startLine"),
+                region.get("endLine"),
+                _SARIF_LEVEL.get(str(level), Severity.WARNING),
+                tool,
+                rule_id,
+                message,
+                tags=tags,
+            )
 
 
 def _sarif_path(uri: str | None) -> str | None:
@@ -115,8 +132,9 @@ def _uri_bases(raw: object) -> dict[str, tuple[str | None, str | None]]:
     return {str(k): (_get(v, "uri"), _get(v, "uriBaseId")) for k, v in raw.items()}
 
 
-def _resolve(uri: object, base_id: object, bases: Mapping[str, tuple[str | None, str | None]],
-             depth: int = 0) -> str | None:
+def _resolve(
+    uri: object, base_id: object, bases: Mapping[str, tuple[str | None, str | None]], depth: int = 0
+) -> str | None:
     if not isinstance(uri, str) or not uri:
         return None
     if _SCHEME.match(uri) or not isinstance(base_id, str) or depth > 8:
@@ -130,21 +148,36 @@ def _resolve(uri: object, base_id: object, bases: Mapping[str, tuple[str | None,
 
 # --- reviewdog rdjson / rdjsonl ----------------------------------------------------------
 
-_RD_LEVEL = {"ERROR": Severity.ERROR, "WARNING": Severity.WARNING, "INFO": Severity.INFO,
-             1: Severity.ERROR, 2: Severity.WARNING, 3: Severity.INFO}
+_RD_LEVEL = {
+    "ERROR": Severity.ERROR,
+    "WARNING": Severity.WARNING,
+    "INFO": Severity.INFO,
+    1: Severity.ERROR,
+    2: Severity.WARNING,
+    3: Severity.INFO,
+}
 
 
-def _rd_diagnostic(d_raw: object, out: Collector, default_tool: str,
-                   default_level: object, where: str) -> None:
+def _rd_diagnostic(
+    d_raw: object, out: Collector, default_tool: str, default_level: object, where: str
+) -> None:
     d = _obj(d_raw, where)
     loc = _obj(d.get("location") or {}, f"{where}.location")
     rng = loc.get("range") if isinstance(loc.get("range"), dict) else {}
     tool = _get(d, "source", "name") or default_tool
     level = d.get("severity") or default_level
     code = _get(d, "code", "value")
-    out.add(loc.get("path"), _get(rng, "start", "line"), _get(rng, "end", "line"),
-            _RD_LEVEL.get(level, Severity.WARNING) if isinstance(level, str | int)
-            else Severity.WARNING, str(tool), code, d.get("message"))
+    out.add(
+        loc.get("path"),
+        _get(rng, "start", "line"),
+        _get(rng, "end", "line"),
+        _RD_LEVEL.get(level, Severity.WARNING)
+        if isinstance(level, str | int)
+        else Severity.WARNING,
+        str(tool),
+        code,
+        d.get("message"),
+    )
 
 
 def parse_rdjson(doc: object, out: Collector) -> None:
@@ -161,8 +194,12 @@ def parse_rdjsonl(lines: list[object], out: Collector) -> None:
 
 # --- checkstyle XML ----------------------------------------------------------------------
 
-_CS_LEVEL = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO,
-             "ignore": Severity.INFO}
+_CS_LEVEL = {
+    "error": Severity.ERROR,
+    "warning": Severity.WARNING,
+    "info": Severity.INFO,
+    "ignore": Severity.INFO,
+}
 
 
 def parse_checkstyle(root: ET.Element, out: Collector) -> None:
@@ -175,12 +212,19 @@ def parse_checkstyle(root: ET.Element, out: Collector) -> None:
             parts = [p for p in source.split(".") if p]
             tool = parts[0] if len(parts) > 1 else "checkstyle"
             code = parts[-1] if parts else ""
-            out.add(name, err.get("line"), err.get("line"),
-                    _CS_LEVEL.get((err.get("severity") or "").lower(), Severity.WARNING),
-                    tool, code, err.get("message"))
+            out.add(
+                name,
+                err.get("line"),
+                err.get("line"),
+                _CS_LEVEL.get((err.get("severity") or "").lower(), Severity.WARNING),
+                tool,
+                code,
+                err.get("message"),
+            )
 
 
 # --- native JSON of a few linters --------------------------------------------------------
+
 
 def parse_eslint(doc: object, out: Collector) -> None:
     for i, f_raw in enumerate(_list(doc, "the eslint report")):
@@ -188,13 +232,23 @@ def parse_eslint(doc: object, out: Collector) -> None:
         for j, m_raw in enumerate(_list(f.get("messages"), f"[{i}].messages")):
             m = _obj(m_raw, f"[{i}].messages[{j}]")
             sev = Severity.ERROR if m.get("severity") == 2 else Severity.WARNING
-            out.add(f.get("filePath"), m.get("line"), m.get("endLine"), sev, "eslint",
-                    m.get("ruleId") or ("parse-error" if m.get("fatal") else ""),
-                    m.get("message"))
+            out.add(
+                f.get("filePath"),
+                m.get("line"),
+                m.get("endLine"),
+                sev,
+                "eslint",
+                m.get("ruleId") or ("parse-error" if m.get("fatal") else ""),
+                m.get("message"),
+            )
 
 
-_SC_LEVEL = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO,
-             "style": Severity.INFO}
+_SC_LEVEL = {
+    "error": Severity.ERROR,
+    "warning": Severity.WARNING,
+    "info": Severity.INFO,
+    "style": Severity.INFO,
+}
 
 
 def parse_shellcheck(doc: object, out: Collector) -> None:
@@ -203,9 +257,15 @@ def parse_shellcheck(doc: object, out: Collector) -> None:
     for i, c_raw in enumerate(_list(doc, "the shellcheck report")):
         c = _obj(c_raw, f"[{i}]")
         code = c.get("code")
-        out.add(c.get("file"), c.get("line"), c.get("endLine"),
-                _SC_LEVEL.get(str(c.get("level")), Severity.WARNING), "shellcheck",
-                f"SC{code}" if isinstance(code, int) else code, c.get("message"))
+        out.add(
+            c.get("file"),
+            c.get("line"),
+            c.get("endLine"),
+            _SC_LEVEL.get(str(c.get("level")), Severity.WARNING),
+            "shellcheck",
+            f"SC{code}" if isinstance(code, int) else code,
+            c.get("message"),
+        )
 
 
 _MYPY_LEVEL = {"error": Severity.ERROR, "note": Severity.INFO}
@@ -215,16 +275,25 @@ def parse_mypy(lines: list[object], out: Collector) -> None:
     for i, m_raw in enumerate(lines):
         m = _obj(m_raw, f"line {i + 1}")
         hint = m.get("hint")
-        text = str(m.get("message") or "") + (f" ({hint})" if isinstance(hint, str) and hint
-                                               else "")
-        out.add(m.get("file"), m.get("line"), m.get("end_line"),
-                _MYPY_LEVEL.get(str(m.get("severity")), Severity.WARNING), "mypy",
-                m.get("code"), text)
+        text = str(m.get("message") or "") + (
+            f" ({hint})" if isinstance(hint, str) and hint else ""
+        )
+        out.add(
+            m.get("file"),
+            m.get("line"),
+            m.get("end_line"),
+            _MYPY_LEVEL.get(str(m.get("severity")), Severity.WARNING),
+            "mypy",
+            m.get("code"),
+            text,
+        )
 
 
 JsonParser = Callable[[Any, Collector], None]
 JSON_FORMATS: dict[str, JsonParser] = {
-    "sarif": parse_sarif, "rdjson": parse_rdjson, "eslint": parse_eslint,
+    "sarif": parse_sarif,
+    "rdjson": parse_rdjson,
+    "eslint": parse_eslint,
     "shellcheck": parse_shellcheck,
 }
 """Formats whose file is one JSON document."""

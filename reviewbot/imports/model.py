@@ -82,9 +82,19 @@ class Collector:
     def skip(self, reason: str, n: int = 1) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + n
 
-    def add(self, path: str | None, line: object, end_line: object, severity: Severity,
-            tool: str, code: object, message: object, *, tags: tuple[str, ...] = (),
-            cwe: str | None = None) -> None:
+    def add(
+        self,
+        path: str | None,
+        line: object,
+        end_line: object,
+        severity: Severity,
+        tool: str,
+        code: object,
+        message: object,
+        *,
+        tags: tuple[str, ...] = (),
+        cwe: str | None = None,
+    ) -> None:
         if len(self.diagnostics) >= MAX_DIAGNOSTICS:
             self.skip("over the limit of results per file")
             return
@@ -103,10 +113,18 @@ class Collector:
         text = str(message).strip()[:MAX_MESSAGE_CHARS] if message is not None else ""
         cwe = cwe or _tag_cwe(tags) or code_cwe(tool, code_s)
         security = cwe is not None or any(_SECURITY_WORDS.search(t) for t in tags)
-        category = (Category.SECURITY if security
-                    else Category.STYLE if severity is Severity.INFO else Category.BUG)
-        self.diagnostics.append(Diagnostic(rel, start, end, severity, category, tool, code_s,
-                                           text or code_s or tool, cwe))
+        category = (
+            Category.SECURITY
+            if security
+            else Category.STYLE
+            if severity is Severity.INFO
+            else Category.BUG
+        )
+        self.diagnostics.append(
+            Diagnostic(
+                rel, start, end, severity, category, tool, code_s, text or code_s or tool, cwe
+            )
+        )
 
     def relative(self, path: str) -> str | None:
         """``path`` (relative to the root, absolute, or a ``file:`` URI) relative to the
@@ -120,7 +138,7 @@ class Collector:
         if path.startswith("/"):
             for form in self._roots:
                 if path == form or path.startswith(form.rstrip("/") + "/"):
-                    path = path[len(form.rstrip("/")) + 1:]
+                    path = path[len(form.rstrip("/")) + 1 :]
                     break
             else:
                 return None

@@ -28,8 +28,9 @@ TITLE_CHARS = 160
 _SPLIT = re.compile(r"[./:]")
 
 
-def imported_findings(batches: Sequence[ImportBatch],
-                      files: Mapping[str, tuple[SourceFile | None, FileDiff]]) -> list[Finding]:
+def imported_findings(
+    batches: Sequence[ImportBatch], files: Mapping[str, tuple[SourceFile | None, FileDiff]]
+) -> list[Finding]:
     """Every diagnostic of ``batches`` as a finding (``files``: the diff's files by path, with
     their head source where it was read)."""
     out: list[Finding] = []
@@ -46,11 +47,19 @@ def _finding(d: Diagnostic, file: tuple[SourceFile | None, FileDiff] | None) -> 
     first = d.message.splitlines()[0] if d.message else d.rule_id
     title = first if len(first) <= TITLE_CHARS else first[: TITLE_CHARS - 1] + "…"
     return Finding(
-        path=d.path, line=d.line, end_line=d.end_line, side=Side.RIGHT, category=d.category,
-        severity=d.severity, title=title, message=f"{d.message} ({d.tool} {d.code})".strip()
-        if d.code else d.message, source=d.rule_id,
+        path=d.path,
+        line=d.line,
+        end_line=d.end_line,
+        side=Side.RIGHT,
+        category=d.category,
+        severity=d.severity,
+        title=title,
+        message=f"{d.message} ({d.tool} {d.code})".strip() if d.code else d.message,
+        source=d.rule_id,
         fingerprint=fingerprint(d.path, code, d.category, d.rule_id, occurrence),
-        rule_id=d.rule_id, cwe=d.cwe, tags=(IMPORTED_TAG,),
+        rule_id=d.rule_id,
+        cwe=d.cwe,
+        tags=(IMPORTED_TAG,),
     )
 
 
@@ -71,8 +80,7 @@ def issue_keys(f: Finding) -> frozenset[str]:
     return frozenset(keys)
 
 
-def drop_cross_tool(findings: Sequence[Finding], drop: Callable[[Finding], None]
-                    ) -> list[Finding]:
+def drop_cross_tool(findings: Sequence[Finding], drop: Callable[[Finding], None]) -> list[Finding]:
     """``findings`` without the imported ones another finding already reports (module doc)."""
     kept: list[Finding] = []
     by_path: dict[tuple[str, Side], list[tuple[Finding, frozenset[str]]]] = {}
@@ -80,9 +88,13 @@ def drop_cross_tool(findings: Sequence[Finding], drop: Callable[[Finding], None]
     for f in ordered:
         keys = issue_keys(f)
         same = by_path.setdefault((f.path, f.side), [])
-        if is_imported(f) and keys and any(
-            keys & other_keys and f.line <= other.end_line and other.line <= f.end_line
-            for other, other_keys in same
+        if (
+            is_imported(f)
+            and keys
+            and any(
+                keys & other_keys and f.line <= other.end_line and other.line <= f.end_line
+                for other, other_keys in same
+            )
         ):
             drop(f)
             continue

@@ -21,12 +21,15 @@ from reviewbot.imports.model import FORMAT_NAMES, Collector, ImportBatch
 
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
 """An import file larger than this is refused."""
-_HINT = ("pass a SARIF 2.1.0, rdjson, rdjsonl or checkstyle file, or name the format with "
-         "--import-format (" + ", ".join(FORMAT_NAMES) + ")")
+_HINT = (
+    "pass a SARIF 2.1.0, rdjson, rdjsonl or checkstyle file, or name the format with "
+    "--import-format (" + ", ".join(FORMAT_NAMES) + ")"
+)
 
 
-def read_import(path: Path, root: Path | None, fmt: str | None = None,
-                label: str | None = None) -> ImportBatch:
+def read_import(
+    path: Path, root: Path | None, fmt: str | None = None, label: str | None = None
+) -> ImportBatch:
     """Read and parse the import file ``path`` (see the module docstring)."""
     label = label or str(path)
     try:
@@ -37,8 +40,7 @@ def read_import(path: Path, root: Path | None, fmt: str | None = None,
     return parse_import(data, label, root, fmt)
 
 
-def parse_import(data: bytes, label: str, root: Path | None,
-                 fmt: str | None = None) -> ImportBatch:
+def parse_import(data: bytes, label: str, root: Path | None, fmt: str | None = None) -> ImportBatch:
     if len(data) > MAX_IMPORT_BYTES:
         raise ConfigError(f"import file {label} is larger than {MAX_IMPORT_BYTES >> 20} MB")
     if fmt is not None and fmt not in FORMAT_NAMES:
@@ -52,8 +54,9 @@ def parse_import(data: bytes, label: str, root: Path | None,
     return ImportBatch(label, fmt, tuple(out.diagnostics), dict(out.skipped))
 
 
-def _apply(parser: Callable[[Any, Collector], None], doc: object, out: Collector, fmt: str,
-           label: str) -> str:
+def _apply(
+    parser: Callable[[Any, Collector], None], doc: object, out: Collector, fmt: str, label: str
+) -> str:
     try:
         parser(doc, out)
     except ImportFormatError as exc:
@@ -86,15 +89,18 @@ def _parse(text: str, fmt: str | None, out: Collector, label: str) -> str:
             if fmt is not None:
                 return _apply(JSONL_FORMATS[fmt], lines, out, fmt, label)
         if fmt is None:
-            raise ConfigError(f"import file {label}: cannot tell its format from the content",
-                              hint=_HINT)
+            raise ConfigError(
+                f"import file {label}: cannot tell its format from the content", hint=_HINT
+            )
         if fmt in JSONL_FORMATS:
-            return _apply(JSONL_FORMATS[fmt], whole if isinstance(whole, list) else [whole],
-                          out, fmt, label)
+            return _apply(
+                JSONL_FORMATS[fmt], whole if isinstance(whole, list) else [whole], out, fmt, label
+            )
     if not is_whole:
         _jsonl(text, label)  # raises with the line that is not JSON
-        raise ConfigError(f"import file {label} is not one JSON document ({fmt} expected)",
-                          hint=_HINT)
+        raise ConfigError(
+            f"import file {label} is not one JSON document ({fmt} expected)", hint=_HINT
+        )
     return _apply(JSON_FORMATS[fmt], whole, out, fmt, label)
 
 
@@ -106,18 +112,22 @@ def _jsonl(text: str, label: str) -> list[object]:
         try:
             out.append(loads(line))
         except (ValueError, RecursionError) as exc:
-            raise ConfigError(f"import file {label}: line {n} is not JSON ({exc})"[:300],
-                              hint=_HINT) from None
+            raise ConfigError(
+                f"import file {label}: line {n} is not JSON ({exc})"[:300], hint=_HINT
+            ) from None
     return out
 
 
 def _xml(text: str, label: str) -> ET.Element:
     upper = text.upper()
     if "<!DOCTYPE" in upper or "<!ENTITY" in upper:
-        raise ConfigError(f"import file {label}: XML with a DOCTYPE or entities is refused",
-                          hint="checkstyle output has no DOCTYPE; pass the tool's own output")
+        raise ConfigError(
+            f"import file {label}: XML with a DOCTYPE or entities is refused",
+            hint="checkstyle output has no DOCTYPE; pass the tool's own output",
+        )
     try:
         return ET.fromstring(text)
     except ET.ParseError as exc:
-        raise ConfigError(f"import file {label} is not well-formed XML ({exc})",
-                          hint=_HINT) from None
+        raise ConfigError(
+            f"import file {label} is not well-formed XML ({exc})", hint=_HINT
+        ) from None

@@ -34,8 +34,9 @@ class LinterRun:
     problems: tuple[str, ...]
 
 
-def run_linters(linters: Sequence[LinterConfig], root: Path, changed: Sequence[str],
-                env: Mapping[str, str]) -> LinterRun:
+def run_linters(
+    linters: Sequence[LinterConfig], root: Path, changed: Sequence[str], env: Mapping[str, str]
+) -> LinterRun:
     """Run each of ``linters`` on the ``changed`` paths (repository-relative) it applies to."""
     batches: list[ImportBatch] = []
     problems: list[str] = []
@@ -44,8 +45,10 @@ def run_linters(linters: Sequence[LinterConfig], root: Path, changed: Sequence[s
         if not files:
             continue
         if len(files) > MAX_FILES:
-            problems.append(f"linter {lt.name}: {len(files) - MAX_FILES} of {len(files)} "
-                            "matching files were not passed to it")
+            problems.append(
+                f"linter {lt.name}: {len(files) - MAX_FILES} of {len(files)} "
+                "matching files were not passed to it"
+            )
             files = files[:MAX_FILES]
         argv = [*lt.command, *(f"./{p}" if p.startswith("-") else p for p in files)]
         out, why = _run(argv, root, env, lt.timeout)
@@ -61,13 +64,21 @@ def run_linters(linters: Sequence[LinterConfig], root: Path, changed: Sequence[s
     return LinterRun(tuple(batches), tuple(problems))
 
 
-def _run(argv: list[str], root: Path, env: Mapping[str, str],
-         timeout: float) -> tuple[bytes, str | None]:
+def _run(
+    argv: list[str], root: Path, env: Mapping[str, str], timeout: float
+) -> tuple[bytes, str | None]:
     # Output goes to temporary files, not pipes: nothing is held in memory beyond the cap.
     with tempfile.TemporaryFile() as out_f, tempfile.TemporaryFile() as err_f:
         try:
-            proc = subprocess.Popen(argv, cwd=root, env=dict(env), stdin=subprocess.DEVNULL,
-                                    stdout=out_f, stderr=err_f, start_new_session=True)
+            proc = subprocess.Popen(
+                argv,
+                cwd=root,
+                env=dict(env),
+                stdin=subprocess.DEVNULL,
+                stdout=out_f,
+                stderr=err_f,
+                start_new_session=True,
+            )
         except OSError as exc:
             return b"", f"could not be started: {argv[0]}: {exc.strerror or exc}"
         try:

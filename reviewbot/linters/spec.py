@@ -13,7 +13,8 @@ MAX_TIMEOUT = 3600.0
 NOT_RUN_NOTE = (
     "linters configured in .reviewbot.yml were not run: on a pull request reviewbot never "
     "runs a linter (its config in the pull request can run code); run it in a workflow step "
-    "and pass its output with the Action's `import` input")
+    "and pass its output with the Action's `import` input"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,8 +34,9 @@ class LinterConfig:
 def check_linters(linters: Sequence[LinterConfig], origin: str) -> None:
     """Raise :class:`ConfigError` for an entry that cannot be run as written."""
     if len(linters) > MAX_LINTERS:
-        raise ConfigError(f"{origin}: 'linters' has {len(linters)} entries, at most "
-                          f"{MAX_LINTERS} are allowed")
+        raise ConfigError(
+            f"{origin}: 'linters' has {len(linters)} entries, at most {MAX_LINTERS} are allowed"
+        )
     seen: set[str] = set()
     for i, lt in enumerate(linters, 1):
         where = f"{origin}: 'linters' entry {i}"
@@ -44,11 +46,17 @@ def check_linters(linters: Sequence[LinterConfig], origin: str) -> None:
             raise ConfigError(f"{where}: the name {lt.name!r} is used twice")
         seen.add(lt.name)
         if not lt.command or not lt.command[0]:
-            raise ConfigError(f"{where} ({lt.name}) has no command",
-                              hint="command: [tool, --flag, ...] (a list, never a shell line)")
+            raise ConfigError(
+                f"{where} ({lt.name}) has no command",
+                hint="command: [tool, --flag, ...] (a list, never a shell line)",
+            )
         if lt.format is not None and lt.format not in FORMAT_NAMES:
-            raise ConfigError(f"{where} ({lt.name}): 'format' must be one of "
-                              + ", ".join(FORMAT_NAMES) + f", got {lt.format[:40]!r}")
+            raise ConfigError(
+                f"{where} ({lt.name}): 'format' must be one of "
+                + ", ".join(FORMAT_NAMES)
+                + f", got {lt.format[:40]!r}"
+            )
         if not 0.1 <= lt.timeout <= MAX_TIMEOUT:
-            raise ConfigError(f"{where} ({lt.name}): 'timeout' must be between 0.1 and "
-                              f"{MAX_TIMEOUT:g} seconds")
+            raise ConfigError(
+                f"{where} ({lt.name}): 'timeout' must be between 0.1 and {MAX_TIMEOUT:g} seconds"
+            )

@@ -35,5 +35,8 @@ def _markdown(result: ReviewResult, color: bool) -> str:
 
 
 FORMATS: dict[str, Renderer] = {
-    "text": _text, "json": _json, "sarif": _sarif, "markdown": _markdown,
+    "text": _text,
+    "json": _json,
+    "sarif": _sarif,
+    "markdown": _markdown,
 }

@@ -1,9 +1,9 @@
 """JSON output, schema version 1 (documented in README "JSON output").
 
-    {"version": 1, "tool": {...}, "label": str, "backend": str, "model": str|null,
-     "model_error": str|null, "findings": [Finding...], "tests": [TestSuggestion...],
-     "test_isolation": str|null (the weakest sandbox isolation a suggested test ran under),
-     "coverage": {...}, "dropped": {reason: count}, "timings": {stage: seconds}}
+{"version": 1, "tool": {...}, "label": str, "backend": str, "model": str|null,
+ "model_error": str|null, "findings": [Finding...], "tests": [TestSuggestion...],
+ "test_isolation": str|null (the weakest sandbox isolation a suggested test ran under),
+ "coverage": {...}, "dropped": {reason: count}, "timings": {stage: seconds}}
 """
 
 from __future__ import annotations
@@ -20,9 +20,16 @@ JSON_VERSION = 1
 
 def finding_to_json(f: Finding) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "path": f.path, "line": f.line, "end_line": f.end_line, "side": f.side.value,
-        "category": f.category.value, "severity": f.severity.value, "title": f.title,
-        "message": f.message, "source": f.source, "fingerprint": f.fingerprint,
+        "path": f.path,
+        "line": f.line,
+        "end_line": f.end_line,
+        "side": f.side.value,
+        "category": f.category.value,
+        "severity": f.severity.value,
+        "title": f.title,
+        "message": f.message,
+        "source": f.source,
+        "fingerprint": f.fingerprint,
         "confidence": f.confidence,
     }
     if f.suggestion is not None:
@@ -35,10 +42,21 @@ def finding_to_json(f: Finding) -> dict[str, Any]:
 
 
 def test_to_json(t: TestSuggestion) -> dict[str, Any]:
-    return {"path": t.path, "target": t.target, "code": t.code, "level": int(t.level),
-            "level_name": t.level.name.lower(), "outcome": t.outcome, "source": t.source,
-            "reason": t.reason, "source_path": t.source_path, "line": t.line,
-            "executed": not t.static_only, "shown": t.shown, "isolation": t.isolation}
+    return {
+        "path": t.path,
+        "target": t.target,
+        "code": t.code,
+        "level": int(t.level),
+        "level_name": t.level.name.lower(),
+        "outcome": t.outcome,
+        "source": t.source,
+        "reason": t.reason,
+        "source_path": t.source_path,
+        "line": t.line,
+        "executed": not t.static_only,
+        "shown": t.shown,
+        "isolation": t.isolation,
+    }
 
 
 def result_to_json(result: ReviewResult) -> dict[str, Any]:

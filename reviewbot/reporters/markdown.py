@@ -47,8 +47,10 @@ def fence(code: str, lang: str = "") -> str:
 def counts_table(findings: tuple[Finding, ...] | list[Finding]) -> str:
     rows = ["| category | error | warning | info |", "|---|---|---|---|"]
     for cat in Category:
-        cells = [str(sum(1 for f in findings if f.category is cat and f.severity is s))
-                 for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)]
+        cells = [
+            str(sum(1 for f in findings if f.category is cat and f.severity is s))
+            for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)
+        ]
         rows.append(f"| {cat.value} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
@@ -56,21 +58,27 @@ def counts_table(findings: tuple[Finding, ...] | list[Finding]) -> str:
 def finding_line(f: Finding) -> str:
     where = f"{f.line}" if f.line == f.end_line else f"{f.line}-{f.end_line}"
     side = " (removed line)" if f.side.value == "LEFT" else ""
-    return (f"- {_ICON[f.severity]} **{escape_md(one_line(f.title))}** "
-            f"{code_span(f'{f.path}:{where}')}{side} ({f.category.value}, {f.severity.value}, "
-            f"{escape_md(f.source)}): {escape_md(f.message, MESSAGE_CHARS)}")
+    return (
+        f"- {_ICON[f.severity]} **{escape_md(one_line(f.title))}** "
+        f"{code_span(f'{f.path}:{where}')}{side} ({f.category.value}, {f.severity.value}, "
+        f"{escape_md(f.source)}): {escape_md(f.message, MESSAGE_CHARS)}"
+    )
 
 
 def tests_section(tests: tuple[TestSuggestion, ...]) -> str:
     if not tests:
         return ""
     shown = [t for t in tests if t.shown]
-    out = ["<details><summary>Suggested tests "
-           f"({len(shown)} checked of {len(tests)})</summary>", ""]
+    out = [
+        f"<details><summary>Suggested tests ({len(shown)} checked of {len(tests)})</summary>",
+        "",
+    ]
     for t in tests:
         status = f"{t.outcome}, check level {int(t.level)} ({t.level.name.lower()})"
-        out.append(f"**{code_span(t.target)}** → {code_span(t.path)}: {escape_md(status)}"
-                   + (f" — {escape_md(t.reason, MESSAGE_CHARS)}" if t.reason else ""))
+        out.append(
+            f"**{code_span(t.target)}** → {code_span(t.path)}: {escape_md(status)}"
+            + (f" — {escape_md(t.reason, MESSAGE_CHARS)}" if t.reason else "")
+        )
         if t.shown:
             out.append("")
             out.append(fence(safe_code(t.code), "python"))
@@ -101,9 +109,11 @@ def coverage_section(result: ReviewResult) -> str:
 def render_markdown(result: ReviewResult, extra_findings: list[Finding] | None = None) -> str:
     out = ["## reviewbot review", ""]
     model = result.model or "static checks only"
-    out.append(f"Reviewed {escape_md(result.label or 'change')}"
-               + (f" at `{result.head_sha[:12]}`" if result.head_sha else "")
-               + f" with {escape_md(model)}.")
+    out.append(
+        f"Reviewed {escape_md(result.label or 'change')}"
+        + (f" at `{result.head_sha[:12]}`" if result.head_sha else "")
+        + f" with {escape_md(model)}."
+    )
     out.append("")
     out.append(counts_table(result.findings))
     out.append("")

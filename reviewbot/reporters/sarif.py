@@ -40,21 +40,32 @@ def _result(f: Finding, rule_index: int) -> dict[str, Any]:
         "message": {"text": f"{f.title}: {f.message}"},
         "locations": [location],
         "partialFingerprints": {"reviewbotFingerprint/v1": f.fingerprint},
-        "properties": {"category": f.category.value, "source": f.source,
-                       "confidence": f.confidence, "side": f.side.value,
-                       "line": f.line, "endLine": f.end_line},
+        "properties": {
+            "category": f.category.value,
+            "source": f.source,
+            "confidence": f.confidence,
+            "side": f.side.value,
+            "line": f.line,
+            "endLine": f.end_line,
+        },
     }
     if f.suggestion is not None and f.side is Side.RIGHT:
-        res["fixes"] = [{
-            "description": {"text": "suggested replacement"},
-            "artifactChanges": [{
-                "artifactLocation": _artifact(f.path),
-                "replacements": [{
-                    "deletedRegion": {"startLine": f.line, "endLine": f.end_line},
-                    "insertedContent": {"text": f.suggestion.rstrip("\n") + "\n"},
-                }],
-            }],
-        }]
+        res["fixes"] = [
+            {
+                "description": {"text": "suggested replacement"},
+                "artifactChanges": [
+                    {
+                        "artifactLocation": _artifact(f.path),
+                        "replacements": [
+                            {
+                                "deletedRegion": {"startLine": f.line, "endLine": f.end_line},
+                                "insertedContent": {"text": f.suggestion.rstrip("\n") + "\n"},
+                            }
+                        ],
+                    }
+                ],
+            }
+        ]
     return res
 
 
@@ -65,8 +76,9 @@ def result_to_sarif(result: ReviewResult) -> dict[str, Any]:
         if rid not in rules:
             rule: dict[str, Any] = {
                 "id": rid,
-                "shortDescription": {"text": f.title if f.rule_id
-                                     else f"model {f.category.value} finding"},
+                "shortDescription": {
+                    "text": f.title if f.rule_id else f"model {f.category.value} finding"
+                },
                 "defaultConfiguration": {"level": _LEVEL[f.severity]},
                 "properties": {"tags": [f.category.value] + ([f.cwe] if f.cwe else [])},
             }
@@ -76,8 +88,14 @@ def result_to_sarif(result: ReviewResult) -> dict[str, Any]:
     if result.head_sha:
         props["headSha"] = result.head_sha  # (versionControlProvenance needs the repo URI)
     run: dict[str, Any] = {
-        "tool": {"driver": {"name": "reviewbot", "version": __version__,
-                            "semanticVersion": __version__, "rules": list(rules.values())}},
+        "tool": {
+            "driver": {
+                "name": "reviewbot",
+                "version": __version__,
+                "semanticVersion": __version__,
+                "rules": list(rules.values()),
+            }
+        },
         "results": [_result(f, index[_rule_id(f)]) for f in result.findings],
         "columnKind": "unicodeCodePoints",
         "properties": props,

@@ -39,9 +39,15 @@ def summary_line(result: ReviewResult) -> str:
     if not total:
         head = "no findings"
     else:
-        head = f"{total} finding{'s' if total != 1 else ''} (" + ", ".join(
-            f"{counts[s]} {s.value}" for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)
-            if counts[s]) + ")"
+        head = (
+            f"{total} finding{'s' if total != 1 else ''} ("
+            + ", ".join(
+                f"{counts[s]} {s.value}"
+                for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)
+                if counts[s]
+            )
+            + ")"
+        )
     return f"reviewbot: {head}; {safe(result.coverage.summary())}"
 
 
@@ -61,8 +67,10 @@ def render_text(result: ReviewResult, *, color: bool = False) -> str:
             if f.side is Side.LEFT:
                 where += " (removed)"
             sev = c(_COLORS[f.severity], f"{f.severity.value:<7}")
-            out.append(f"  {where:>6}  {sev} {f.category.value}: {safe(f.title)}  "
-                       f"{c(_DIM, '[' + safe(f.source) + ']')}")
+            out.append(
+                f"  {where:>6}  {sev} {f.category.value}: {safe(f.title)}  "
+                f"{c(_DIM, '[' + safe(f.source) + ']')}"
+            )
             code = index.get((f.path, f.side, f.line))
             if code is not None:
                 out.append(f"{_INDENT}{c(_DIM, '| ' + safe(code.strip()[:160]))}")
@@ -80,15 +88,25 @@ def render_text(result: ReviewResult, *, color: bool = False) -> str:
         out.extend(_test_lines(result.tests, safe))
         out.append("")
     for s in result.coverage.skipped:
-        out.append(c(_DIM, f"skipped {safe(s.path)}: {s.reason}"
-                           + (f" ({safe(s.detail)})" if s.detail else "")))
+        out.append(
+            c(
+                _DIM,
+                f"skipped {safe(s.path)}: {s.reason}"
+                + (f" ({safe(s.detail)})" if s.detail else ""),
+            )
+        )
     for note in result.coverage.notes:
         out.append(f"note: {safe(note)}")
     if result.dropped:
         out.append(c(_DIM, safe(result.dropped_summary())))
     if result.backend == "static" and not result.model_error:
-        out.append(c(_DIM, "static checks only; to add an LLM review set REVIEWBOT_LLM_URL="
-                           "http://HOST:8000/v1 (a vLLM server) and REVIEWBOT_MODEL"))
+        out.append(
+            c(
+                _DIM,
+                "static checks only; to add an LLM review set REVIEWBOT_LLM_URL="
+                "http://HOST:8000/v1 (a vLLM server) and REVIEWBOT_MODEL",
+            )
+        )
     out.append(summary_line(result))
     return "\n".join(out) + "\n"
 
@@ -99,8 +117,12 @@ def _test_lines(tests: Sequence[TestSuggestion], safe: Callable[[str], str]) -> 
     if len(tests) > 1 and len({(t.outcome, t.level, t.reason) for t in tests}) == 1:
         t = tests[0]
         names = ", ".join(safe(x.target) for x in tests)
-        return [f"  {len(tests)} {safe(t.outcome)} at level {int(t.level)} "
-                f"{t.level.name.lower()} ({names})" + (f": {safe(t.reason)}" if t.reason else "")]
-    return [f"  {safe(t.target)}: {safe(t.outcome)} (level {int(t.level)} "
-            f"{t.level.name.lower()})" + (f" - {safe(t.reason)}" if t.reason else "")
-            for t in tests]
+        return [
+            f"  {len(tests)} {safe(t.outcome)} at level {int(t.level)} "
+            f"{t.level.name.lower()} ({names})" + (f": {safe(t.reason)}" if t.reason else "")
+        ]
+    return [
+        f"  {safe(t.target)}: {safe(t.outcome)} (level {int(t.level)} "
+        f"{t.level.name.lower()})" + (f" - {safe(t.reason)}" if t.reason else "")
+        for t in tests
+    ]

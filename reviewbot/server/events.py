@@ -92,7 +92,8 @@ class JobSpec:
         replaces a queued push review."""
         rank = MODE_RANK.get(self.mode, 0)
         return [f"{self.pr_key}|{m}" for m, r in MODE_RANK.items() if r <= rank] or [
-            self.latest_key]
+            self.latest_key
+        ]
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -161,10 +162,17 @@ def _pull_request(payload: Mapping[str, Any], *, review_drafts: bool) -> Decisio
         return _ignored("draft pull request (set review_drafts: true to review drafts)")
     head = pr.get("head")
     sha = head.get("sha") if isinstance(head, Mapping) else None
-    return Decision(DecisionOutcome.JOB, job=JobSpec(
-        repo=repo, number=int(pr["number"]), installation_id=_installation(payload),
-        mode=JobMode.REVIEW, trigger=f"pull_request.{action}",
-        head_sha=sha if isinstance(sha, str) else None))
+    return Decision(
+        DecisionOutcome.JOB,
+        job=JobSpec(
+            repo=repo,
+            number=int(pr["number"]),
+            installation_id=_installation(payload),
+            mode=JobMode.REVIEW,
+            trigger=f"pull_request.{action}",
+            head_sha=sha if isinstance(sha, str) else None,
+        ),
+    )
 
 
 def _issue_comment(payload: Mapping[str, Any]) -> Decision:
@@ -192,9 +200,17 @@ def _issue_comment(payload: Mapping[str, Any]) -> Decision:
     login = user.get("login") if isinstance(user, Mapping) else None
     if not isinstance(login, str) or not login:
         return _ignored("comment has no author login")
-    return Decision(DecisionOutcome.JOB, job=JobSpec(
-        repo=repo, number=int(issue["number"]), installation_id=_installation(payload),
-        mode=mode, trigger=f"issue_comment.{COMMAND_TEXT[mode]}", requested_by=login))
+    return Decision(
+        DecisionOutcome.JOB,
+        job=JobSpec(
+            repo=repo,
+            number=int(issue["number"]),
+            installation_id=_installation(payload),
+            mode=mode,
+            trigger=f"issue_comment.{COMMAND_TEXT[mode]}",
+            requested_by=login,
+        ),
+    )
 
 
 def route(event: str, payload: Mapping[str, Any], *, review_drafts: bool = False) -> Decision:

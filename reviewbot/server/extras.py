@@ -21,8 +21,10 @@ EXTRAS: dict[str, tuple[str, ...]] = {
 def missing_extra(extra: str, what: str, exc: ImportError) -> ConfigError:
     """The error to raise when ``what`` failed to import a module of ``extra``."""
     module = exc.name or str(exc)
-    return ConfigError(f"{what} needs the '{extra}' extra ({module} is not installed)",
-                       hint=f"pip install 'reviewbot[{extra}]'")
+    return ConfigError(
+        f"{what} needs the '{extra}' extra ({module} is not installed)",
+        hint=f"pip install 'reviewbot[{extra}]'",
+    )
 
 
 def require(extra: str, what: str) -> None:

@@ -79,8 +79,9 @@ class Reservation:
         self.bytes = 0
 
 
-async def read_body(request: Request, *, limit: int, reservation: Reservation,
-                    timeout: float) -> bytes:
+async def read_body(
+    request: Request, *, limit: int, reservation: Reservation, timeout: float
+) -> bytes:
     """The whole body, read within ``timeout`` seconds and held against ``reservation``.
 
     A declared ``Content-Length`` is checked against the limit and reserved before anything
@@ -121,5 +122,6 @@ def parse_json(body: bytes) -> Any:
     except RecursionError:
         raise BadJSON("body is nested too deeply") from None
     except (UnicodeDecodeError, ValueError):
-        raise BadJSON("body is not JSON; set the webhook content type to application/json") \
-            from None
+        raise BadJSON(
+            "body is not JSON; set the webhook content type to application/json"
+        ) from None

@@ -15,10 +15,14 @@ import time
 from typing import Any, TextIO
 
 delivery_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-    "reviewbot_delivery_id", default=None)
+    "reviewbot_delivery_id", default=None
+)
 
 _STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
-    "message", "asctime", "taskName"}
+    "message",
+    "asctime",
+    "taskName",
+}
 _SECRET_WORDS = ("token", "secret", "password", "authorization", "private_key", "api_key")
 
 

@@ -17,9 +17,20 @@ from prometheus_client.registry import Collector
 
 from reviewbot.backends.base import Backend, BackendInfo, LLMRequest, LLMResult, ProgressCallback
 
-KNOWN_EVENTS = frozenset({"pull_request", "issue_comment", "installation",
-                          "installation_repositories", "ping", "check_suite", "check_run",
-                          "pull_request_review", "pull_request_review_comment", "push"})
+KNOWN_EVENTS = frozenset(
+    {
+        "pull_request",
+        "issue_comment",
+        "installation",
+        "installation_repositories",
+        "ping",
+        "check_suite",
+        "check_run",
+        "pull_request_review",
+        "pull_request_review_comment",
+        "push",
+    }
+)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
@@ -35,8 +46,9 @@ class _QueueCollector(Collector):
         self._depth = depth
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        family = GaugeMetricFamily("reviewbot_queue_jobs", "Jobs in the queue, by state",
-                                   labels=["state"])
+        family = GaugeMetricFamily(
+            "reviewbot_queue_jobs", "Jobs in the queue, by state", labels=["state"]
+        )
         try:
             depth = self._depth()
         except Exception:  # noqa: BLE001 - a scrape must not fail because the queue is down
@@ -50,26 +62,37 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
-        self.deliveries = Counter("reviewbot_webhook_deliveries", "Webhook deliveries",
-                                  ["event", "outcome"], registry=r)
+        self.deliveries = Counter(
+            "reviewbot_webhook_deliveries", "Webhook deliveries", ["event", "outcome"], registry=r
+        )
         self.ack_seconds = Histogram(
-            "reviewbot_webhook_ack_seconds", "Time from request to acknowledgement",
+            "reviewbot_webhook_ack_seconds",
+            "Time from request to acknowledgement",
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0),
-            registry=r)
+            registry=r,
+        )
         self.jobs = Counter("reviewbot_jobs", "Job runs by outcome", ["outcome"], registry=r)
         self.reviews_stopped = Counter(
-            "reviewbot_reviews_stopped", "Reviews cut short by the per-job time budget",
-            registry=r)
+            "reviewbot_reviews_stopped", "Reviews cut short by the per-job time budget", registry=r
+        )
         self.job_seconds = Histogram(
-            "reviewbot_job_duration_seconds", "Duration of a job run",
-            buckets=(0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800), registry=r)
+            "reviewbot_job_duration_seconds",
+            "Duration of a job run",
+            buckets=(0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800),
+            registry=r,
+        )
         self.llm_seconds = Histogram(
-            "reviewbot_llm_request_seconds", "LLM request latency (per prompt)",
-            buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300), registry=r)
-        self.llm_failures = Counter("reviewbot_llm_failures", "LLM requests without an answer",
-                                    ["kind"], registry=r)
-        self.github_errors = Counter("reviewbot_github_api_errors", "GitHub API errors",
-                                     ["status"], registry=r)
+            "reviewbot_llm_request_seconds",
+            "LLM request latency (per prompt)",
+            buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
+            registry=r,
+        )
+        self.llm_failures = Counter(
+            "reviewbot_llm_failures", "LLM requests without an answer", ["kind"], registry=r
+        )
+        self.github_errors = Counter(
+            "reviewbot_github_api_errors", "GitHub API errors", ["status"], registry=r
+        )
 
     def watch_queue(self, depth: Callable[[], dict[str, int]]) -> None:
         self.registry.register(_QueueCollector(depth))
@@ -96,8 +119,9 @@ class TimedBackend:
     def count_tokens(self, text: str) -> int:
         return self._inner.count_tokens(text)
 
-    def complete(self, requests: Sequence[LLMRequest],
-                 progress: ProgressCallback | None = None) -> list[LLMResult]:
+    def complete(
+        self, requests: Sequence[LLMRequest], progress: ProgressCallback | None = None
+    ) -> list[LLMResult]:
         results = self._inner.complete(requests, progress)
         for res in results:
             if res.seconds:

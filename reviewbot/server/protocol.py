@@ -25,8 +25,9 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
 
     def _arm_header_deadline(self) -> None:
         if self._header_deadline is None:
-            self._header_deadline = self.loop.call_later(self.header_timeout,
-                                                         self._headers_too_slow)
+            self._header_deadline = self.loop.call_later(
+                self.header_timeout, self._headers_too_slow
+            )
 
     def _disarm_header_deadline(self) -> None:
         if self._header_deadline is not None:

@@ -86,15 +86,25 @@ class Submitted:
 class JobQueue:
     """One process's view of the queue: submit jobs, register the worker task, recover."""
 
-    def __init__(self, settings: Settings, *, huey: Huey | None = None,
-                 ledger: Ledger | None = None, name: str = "reviewbot") -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        huey: Huey | None = None,
+        ledger: Ledger | None = None,
+        name: str = "reviewbot",
+    ) -> None:
         self.settings = settings
         if settings.queue.kind == "redis" and (huey is None or ledger is None):
             # before huey, which reports a missing redis package as its own ConfigurationError
             extras.require("redis", f"the queue {settings.queue.describe()}")
         self.huey = huey or build_huey(settings, name)
-        self.ledger = ledger or open_ledger(settings.queue, ttl=settings.delivery_ttl_seconds,
-                                            name=name, huey_storage=self.huey.storage)
+        self.ledger = ledger or open_ledger(
+            settings.queue,
+            ttl=settings.delivery_ttl_seconds,
+            name=name,
+            huey_storage=self.huey.storage,
+        )
         self._handler: Handler | None = None
         self.task = self.huey.task(name=TASK_NAME)(self._run)
 
@@ -147,9 +157,12 @@ class JobQueue:
 
     def depth(self) -> dict[str, int]:
         counts = self.ledger.counts()
-        return {"queued": counts.get("queued", 0), "running": counts.get("running", 0),
-                "huey_queue": int(self.huey.pending_count()),
-                "huey_scheduled": int(self.huey.scheduled_count())}
+        return {
+            "queued": counts.get("queued", 0),
+            "running": counts.get("running", 0),
+            "huey_queue": int(self.huey.pending_count()),
+            "huey_scheduled": int(self.huey.scheduled_count()),
+        }
 
     def ping(self) -> None:
         self.ledger.ping()

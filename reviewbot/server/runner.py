@@ -48,12 +48,14 @@ def check_private_key(app_id: str, private_key: str) -> None:
 
     now = int(time.time())
     try:
-        jwt.encode({"iat": now - 60, "exp": now + 540, "iss": app_id}, private_key,
-                   algorithm="RS256")
+        jwt.encode(
+            {"iat": now - 60, "exp": now + 540, "iss": app_id}, private_key, algorithm="RS256"
+        )
     except (ValueError, TypeError, jwt.PyJWTError) as exc:
-        raise ConfigError(f"the GitHub App private key cannot sign a JWT ({type(exc).__name__})",
-                          hint="REVIEWBOT_GITHUB_PRIVATE_KEY_FILE must be the App's .pem "
-                          "private key") from None
+        raise ConfigError(
+            f"the GitHub App private key cannot sign a JWT ({type(exc).__name__})",
+            hint="REVIEWBOT_GITHUB_PRIVATE_KEY_FILE must be the App's .pem private key",
+        ) from None
 
 
 def github_factory(settings: Settings) -> GithubFactory:
@@ -64,14 +66,17 @@ def github_factory(settings: Settings) -> GithubFactory:
     delay = settings.write_delay
     if settings.github_token:
         token = Secret(settings.github_token)
-        return lambda spec: make_github(token, settings.github_api_url,
-                                        seconds_between_writes=delay)
+        return lambda spec: make_github(
+            token, settings.github_api_url, seconds_between_writes=delay
+        )
     assert settings.app_id and settings.private_key
     check_private_key(settings.app_id, settings.private_key)
-    tokens = InstallationTokens(settings.app_id, Secret(settings.private_key),
-                                settings.github_api_url)
-    return lambda spec: tokens.github_for(spec.installation_id, spec.repo,
-                                          seconds_between_writes=delay)
+    tokens = InstallationTokens(
+        settings.app_id, Secret(settings.private_key), settings.github_api_url
+    )
+    return lambda spec: tokens.github_for(
+        spec.installation_id, spec.repo, seconds_between_writes=delay
+    )
 
 
 def pinned_settings(config: Config) -> dict[str, Any]:
@@ -83,8 +88,11 @@ def pinned_settings(config: Config) -> dict[str, Any]:
     """
     import dataclasses
 
-    out: dict[str, Any] = {"backend": config.backend, "tests.run": config.tests.run,
-                           "time_budget": config.time_budget or DEFAULT_JOB_BUDGET_S}
+    out: dict[str, Any] = {
+        "backend": config.backend,
+        "tests.run": config.tests.run,
+        "time_budget": config.time_budget or DEFAULT_JOB_BUDGET_S,
+    }
     for section in PINNED_SECTIONS:
         for f in dataclasses.fields(getattr(config, section)):
             out[f"{section}.{f.name}"] = getattr(getattr(config, section), f.name)
@@ -92,8 +100,14 @@ def pinned_settings(config: Config) -> dict[str, Any]:
 
 
 class GitHubJobRunner:
-    def __init__(self, settings: Settings, metrics: Metrics, make_gh: GithubFactory, *,
-                 review: Callable[..., Any] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        metrics: Metrics,
+        make_gh: GithubFactory,
+        *,
+        review: Callable[..., Any] | None = None,
+    ) -> None:
         self.settings = settings
         self.metrics = metrics
         self.make_gh = make_gh
@@ -120,9 +134,11 @@ class GitHubJobRunner:
             if exc.status in (404, 410):
                 raise PermanentJobError(
                     f"GitHub answered {exc.status} for {spec.repo}#{spec.number}",
-                    hint="the pull request or repository is gone, or the App lost access") from None
-            raise GitHubError(f"GitHub answered {exc.status} for {spec.repo}#{spec.number}") \
-                from None
+                    hint="the pull request or repository is gone, or the App lost access",
+                ) from None
+            raise GitHubError(
+                f"GitHub answered {exc.status} for {spec.repo}#{spec.number}"
+            ) from None
         except GitHubError:
             self.metrics.github_errors.labels("error").inc()
             raise
@@ -134,8 +150,10 @@ class GitHubJobRunner:
     def _run(self, spec: JobSpec) -> JobResult:
         gh = self.make_gh(spec)
         if spec.requested_by and not self._may_command(gh, spec):
-            return JobResult(JobOutcome.DENIED, f"{spec.requested_by} has no write access; "
-                                       f"{spec.trigger} ignored")
+            return JobResult(
+                JobOutcome.DENIED,
+                f"{spec.requested_by} has no write access; {spec.trigger} ignored",
+            )
         review = self._review
         if review is None:
             from reviewbot.github.flow import review_pull_request
@@ -146,16 +164,20 @@ class GitHubJobRunner:
             overrides["tests.enabled"] = True
         defaults = {**dict(self.settings.config_file), "tests.run": False}
         outcome = review(
-            gh, spec.repo, spec.number,
+            gh,
+            spec.repo,
+            spec.number,
             env=dict(self.settings.review_env),
             base_config_defaults=defaults,
             full=spec.mode in (JobMode.FULL, JobMode.TESTS),
             backend_factory=self._backend,
             overrides=overrides,
         )
-        detail = (f"head {str(outcome.head_sha)[:12]}: {outcome.comments_posted} comments "
-                  f"posted, {outcome.comments_skipped_existing} already there, "
-                  f"{outcome.findings_total} findings")
+        detail = (
+            f"head {str(outcome.head_sha)[:12]}: {outcome.comments_posted} comments "
+            f"posted, {outcome.comments_skipped_existing} already there, "
+            f"{outcome.findings_total} findings"
+        )
         if outcome.read_only:
             detail += " (read-only token: nothing posted)"
         stopped = outcome.result.stopped if outcome.result is not None else None

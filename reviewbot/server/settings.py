@@ -52,9 +52,9 @@ class QueueURL:
         if text.startswith(("redis://", "rediss://", "unix://")):
             return cls("redis", text)
         if text.startswith("sqlite:///"):
-            text = "/" + text[len("sqlite:///"):].lstrip("/")
+            text = "/" + text[len("sqlite:///") :].lstrip("/")
         elif text.startswith("sqlite://"):
-            text = text[len("sqlite://"):]
+            text = text[len("sqlite://") :]
         elif "://" in text:
             raise ConfigError(
                 f"REVIEWBOT_QUEUE_URL: unsupported scheme in {text.split('://')[0]!r}",
@@ -137,8 +137,10 @@ def _read_secret_file(path: str, var: str, cwd: Path | None) -> str:
     try:
         return full.expanduser().read_text(encoding="utf-8").strip()
     except OSError as exc:
-        raise ConfigError(f"{var}: cannot read {path}: {exc.strerror}",
-                          hint=f"check the path in {var} and its permissions") from None
+        raise ConfigError(
+            f"{var}: cannot read {path}: {exc.strerror}",
+            hint=f"check the path in {var} and its permissions",
+        ) from None
 
 
 def _number(env: Mapping[str, str], var: str, default: float, low: float) -> float:
@@ -154,17 +156,20 @@ def _number(env: Mapping[str, str], var: str, default: float, low: float) -> flo
     return value
 
 
-def load_settings(env: Mapping[str, str], config_path: Path | None = None,
-                  cwd: Path | None = None) -> Settings:
+def load_settings(
+    env: Mapping[str, str], config_path: Path | None = None, cwd: Path | None = None
+) -> Settings:
     """Read the settings; relative file paths (queue, secret, key) are taken from ``cwd``."""
     secret = env.get("REVIEWBOT_WEBHOOK_SECRET", "")
     if not secret and env.get("REVIEWBOT_WEBHOOK_SECRET_FILE"):
-        secret = _read_secret_file(env["REVIEWBOT_WEBHOOK_SECRET_FILE"],
-                                   "REVIEWBOT_WEBHOOK_SECRET_FILE", cwd)
+        secret = _read_secret_file(
+            env["REVIEWBOT_WEBHOOK_SECRET_FILE"], "REVIEWBOT_WEBHOOK_SECRET_FILE", cwd
+        )
     key = env.get("REVIEWBOT_GITHUB_PRIVATE_KEY") or None
     if key is None and env.get("REVIEWBOT_GITHUB_PRIVATE_KEY_FILE"):
-        key = _read_secret_file(env["REVIEWBOT_GITHUB_PRIVATE_KEY_FILE"],
-                                "REVIEWBOT_GITHUB_PRIVATE_KEY_FILE", cwd)
+        key = _read_secret_file(
+            env["REVIEWBOT_GITHUB_PRIVATE_KEY_FILE"], "REVIEWBOT_GITHUB_PRIVATE_KEY_FILE", cwd
+        )
     api_url = (env.get("REVIEWBOT_GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/")
     if not api_url.startswith(("http://", "https://")):
         raise ConfigError(f"REVIEWBOT_GITHUB_API_URL must be an http(s) URL, got {api_url!r}")
@@ -173,16 +178,20 @@ def load_settings(env: Mapping[str, str], config_path: Path | None = None,
     config = load_config(None, config_path, env)
     file_values: dict[str, Any] = {}
     if config_path is not None:
-        file_values = _flatten(parse_yaml_config(config_path.read_text(encoding="utf-8"),
-                                                 str(config_path)))
+        file_values = _flatten(
+            parse_yaml_config(config_path.read_text(encoding="utf-8"), str(config_path))
+        )
     queue = QueueURL.parse(env.get("REVIEWBOT_QUEUE_URL"))
     max_body = int(_number(env, "REVIEWBOT_MAX_BODY_BYTES", DEFAULT_MAX_BODY, 1024))
-    max_total = int(_number(env, "REVIEWBOT_MAX_BODY_TOTAL_BYTES",
-                            max(DEFAULT_MAX_BODY_TOTAL, max_body), 1024))
+    max_total = int(
+        _number(env, "REVIEWBOT_MAX_BODY_TOTAL_BYTES", max(DEFAULT_MAX_BODY_TOTAL, max_body), 1024)
+    )
     if max_total < max_body:
-        raise ConfigError(f"REVIEWBOT_MAX_BODY_TOTAL_BYTES ({max_total}) is below "
-                          f"REVIEWBOT_MAX_BODY_BYTES ({max_body})",
-                          hint="the total must leave room for at least one request")
+        raise ConfigError(
+            f"REVIEWBOT_MAX_BODY_TOTAL_BYTES ({max_total}) is below "
+            f"REVIEWBOT_MAX_BODY_BYTES ({max_body})",
+            hint="the total must leave room for at least one request",
+        )
     if queue.kind == "sqlite" and cwd is not None:
         queue = QueueURL("sqlite", str(cwd / Path(queue.target).expanduser()))
     return Settings(
@@ -203,6 +212,7 @@ def load_settings(env: Mapping[str, str], config_path: Path | None = None,
         write_delay=_number(env, "REVIEWBOT_GITHUB_WRITE_DELAY", 1.0, 0.0),
         config=config,
         config_file=tuple(sorted(file_values.items())),
-        review_env=tuple(sorted((k, v) for k, v in env.items()
-                                if k in ENV_KEYS or k in IDENTITY_ENV)),
+        review_env=tuple(
+            sorted((k, v) for k, v in env.items() if k in ENV_KEYS or k in IDENTITY_ENV)
+        ),
     )

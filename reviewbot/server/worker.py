@@ -69,8 +69,7 @@ class _Heartbeat:
         self._every = every
         self._stop = threading.Event()
         self.lost = False
-        self._thread = threading.Thread(target=self._run, name="reviewbot-heartbeat",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._run, name="reviewbot-heartbeat", daemon=True)
 
     def _run(self) -> None:
         while not self._stop.wait(self._every):
@@ -92,8 +91,15 @@ class _Heartbeat:
 
 
 class JobHandler:
-    def __init__(self, queue: JobQueue, runner: JobRunner, metrics: Metrics, *,
-                 owner: str | None = None, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        queue: JobQueue,
+        runner: JobRunner,
+        metrics: Metrics,
+        *,
+        owner: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.queue = queue
         self.runner = runner
         self.metrics = metrics
@@ -117,13 +123,18 @@ class JobHandler:
             raise RetryTask(delay=BUSY_RETRY_SECONDS)
         if claim.status != ClaimStatus.CLAIMED or claim.spec is None:
             if claim.status in (ClaimStatus.SUPERSEDED, ClaimStatus.EXHAUSTED):
-                self.metrics.jobs.labels("superseded" if claim.status == ClaimStatus.SUPERSEDED
-                                         else "failed").inc()
+                self.metrics.jobs.labels(
+                    "superseded" if claim.status == ClaimStatus.SUPERSEDED else "failed"
+                ).inc()
             log.info("job not run", extra={"outcome": claim.status})
             return
         spec = claim.spec
-        fields = {"repo": spec.repo, "number": spec.number, "mode": spec.mode,
-                  "attempt": claim.attempts}
+        fields = {
+            "repo": spec.repo,
+            "number": spec.number,
+            "mode": spec.mode,
+            "attempt": claim.attempts,
+        }
         log.info("job started", extra=fields)
         started = time.monotonic()
 
@@ -142,11 +153,19 @@ class JobHandler:
         self.metrics.job_seconds.observe(elapsed)
         self.metrics.jobs.labels(result.outcome).inc()
         ledger.finish(job_id, self.owner, result.outcome, result.detail, self._clock())
-        log.info("job finished", extra={**fields, "outcome": result.outcome,
-                                        "detail": result.detail, "seconds": round(elapsed, 3)})
+        log.info(
+            "job finished",
+            extra={
+                **fields,
+                "outcome": result.outcome,
+                "detail": result.detail,
+                "seconds": round(elapsed, 3),
+            },
+        )
 
-    def _failed(self, job_id: str, attempts: int, exc: Exception, fields: dict[str, object]
-                ) -> None:
+    def _failed(
+        self, job_id: str, attempts: int, exc: Exception, fields: dict[str, object]
+    ) -> None:
         ledger = self.queue.ledger
         message = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
         final = isinstance(exc, PermanentJobError) or attempts >= self.settings.max_attempts
@@ -159,8 +178,11 @@ class JobHandler:
         self.metrics.jobs.labels("retried").inc()
         ledger.release(job_id, self.owner, self._clock())
         delay = min(300.0, 10.0 * 2 ** (attempts - 1))
-        log.warning("job error; will retry", extra={**extra, "retry_in": delay},
-                    exc_info=not isinstance(exc, ReviewbotError))
+        log.warning(
+            "job error; will retry",
+            extra={**extra, "retry_in": delay},
+            exc_info=not isinstance(exc, ReviewbotError),
+        )
         raise RetryTask(delay=delay)
 
 
@@ -203,15 +225,31 @@ class _QuietConsumer(Consumer):  # type: ignore[misc]
 class WorkerPool:
     """``threads`` huey workers plus a sweeper, in this process."""
 
-    def __init__(self, queue: JobQueue, handler: JobHandler, *, threads: int,
-                 embedded: bool, shutdown_timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        queue: JobQueue,
+        handler: JobHandler,
+        *,
+        threads: int,
+        embedded: bool,
+        shutdown_timeout: float = 10.0,
+    ) -> None:
         queue.set_handler(handler)
         self.queue = queue
         cls = _QuietConsumer if embedded else Consumer
-        self.consumer = cls(queue.huey, workers=threads, worker_type="thread", periodic=False,
-                            initial_delay=0.05, backoff=1.5, max_delay=1.0,
-                            shutdown_timeout=shutdown_timeout, graceful_signal="TERM",
-                            check_worker_health=True, health_check_interval=10)
+        self.consumer = cls(
+            queue.huey,
+            workers=threads,
+            worker_type="thread",
+            periodic=False,
+            initial_delay=0.05,
+            backoff=1.5,
+            max_delay=1.0,
+            shutdown_timeout=shutdown_timeout,
+            graceful_signal="TERM",
+            check_worker_health=True,
+            health_check_interval=10,
+        )
         self.sweeper = Sweeper(queue, max(0.5, min(30.0, queue.settings.lease_seconds / 4)))
 
     def start(self) -> None:

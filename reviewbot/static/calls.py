@@ -109,9 +109,14 @@ def _joined(t: Taint, joined: bool) -> Taint:
 class Program(Generic[S]):
     """The functions of one file and their summaries (see the module docstring)."""
 
-    def __init__(self, root: Node, make_scope: Callable[[Node], S],
-                 clock: Callable[[], float] = time.monotonic, budget_s: float = BUDGET_S,
-                 max_depth: int = MAX_DEPTH) -> None:
+    def __init__(
+        self,
+        root: Node,
+        make_scope: Callable[[Node], S],
+        clock: Callable[[], float] = time.monotonic,
+        budget_s: float = BUDGET_S,
+        max_depth: int = MAX_DEPTH,
+    ) -> None:
         self._make_scope = make_scope
         self._clock = clock
         self._deadline = clock() + budget_s
@@ -149,8 +154,12 @@ class Program(Generic[S]):
         if fn.type != "attribute":
             return None
         obj, attr = fn.child_by_field_name("object"), fn.child_by_field_name("attribute")
-        if obj is None or attr is None or obj.type != "identifier" or text(obj) not in (
-                "self", "cls"):
+        if (
+            obj is None
+            or attr is None
+            or obj.type != "identifier"
+            or text(obj) not in ("self", "cls")
+        ):
             return None
         cls = _enclosing_class(call)
         if cls is None:
@@ -177,8 +186,9 @@ class Program(Generic[S]):
         try:
             base = self.scope(fn)
             names = list(base.params)
-            values = [r.named_children[0] for r in base.select("return_statement")
-                      if r.named_children]
+            values = [
+                r.named_children[0] for r in base.select("return_statement") if r.named_children
+            ]
             values += _yielded(base)
             quiet = {n: replace(t, level=Level.CONST, origin="") for n, t in base.params.items()}
 
@@ -193,8 +203,9 @@ class Program(Generic[S]):
                     flows.append(ParamFlow(n, False, False))
                     continue
                 t = returned({**quiet, n: Taint(Level.SOURCE, _MARK)})
-                reaches = t.origin == _MARK or (t.level == Level.SOURCE
-                                                 and intrinsic.level < Level.SOURCE)
+                reaches = t.origin == _MARK or (
+                    t.level == Level.SOURCE and intrinsic.level < Level.SOURCE
+                )
                 flows.append(ParamFlow(n, reaches, reaches and t.joined))
             result = Summary(intrinsic, tuple(flows))
         finally:
@@ -261,5 +272,10 @@ def _enclosing_class(n: Node) -> Node | None:
 
 def _is_static(fn: Node) -> bool:
     parent = fn.parent
-    return parent is not None and parent.type == "decorated_definition" and any(
-        c.type == "decorator" and text(c).strip() == "@staticmethod" for c in parent.children)
+    return (
+        parent is not None
+        and parent.type == "decorated_definition"
+        and any(
+            c.type == "decorator" and text(c).strip() == "@staticmethod" for c in parent.children
+        )
+    )

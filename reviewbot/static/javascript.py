@@ -70,33 +70,59 @@ def _call(n: Node, uses_child_process: bool) -> list[StaticHit]:
     first = args[0] if args else None
     dynamic = first is not None and not _constant(first)
     if n.type == "call_expression" and name in ("eval", "window.eval") and dynamic:
-        return [RULES["js.eval"].hit(
-            line(n), end_line(n), "eval() on a non-constant value",
-            "eval runs its argument as code; a value that reaches it from input is code "
-            "injection. Parse data with JSON.parse, or look functions up in an object.")]
+        return [
+            RULES["js.eval"].hit(
+                line(n),
+                end_line(n),
+                "eval() on a non-constant value",
+                "eval runs its argument as code; a value that reaches it from input is code "
+                "injection. Parse data with JSON.parse, or look functions up in an object.",
+            )
+        ]
     if n.type == "new_expression" and name == "Function" and any(not _constant(a) for a in args):
-        return [RULES["js.new-function"].hit(
-            line(n), end_line(n), "new Function() builds code from strings",
-            "new Function compiles its string arguments like eval does; build behaviour from "
-            "data structures instead of source text.")]
+        return [
+            RULES["js.new-function"].hit(
+                line(n),
+                end_line(n),
+                "new Function() builds code from strings",
+                "new Function compiles its string arguments like eval does; build behaviour from "
+                "data structures instead of source text.",
+            )
+        ]
     if name in _DOC_WRITE and dynamic:
-        return [RULES["js.inner-html"].hit(
-            line(n), end_line(n), f"{name}() with a non-constant value",
-            "document.write parses its argument as HTML, so data in it can inject script. "
-            "Create elements and set textContent instead.")]
+        return [
+            RULES["js.inner-html"].hit(
+                line(n),
+                end_line(n),
+                f"{name}() with a non-constant value",
+                "document.write parses its argument as HTML, so data in it can inject script. "
+                "Create elements and set textContent instead.",
+            )
+        ]
     if name.endswith(".insertAdjacentHTML") and len(args) > 1 and not _constant(args[1]):
-        return [RULES["js.inner-html"].hit(
-            line(n), end_line(n), "insertAdjacentHTML with a non-constant value",
-            "insertAdjacentHTML parses its argument as HTML; use insertAdjacentText or build "
-            "elements, or sanitise with DOMPurify.")]
+        return [
+            RULES["js.inner-html"].hit(
+                line(n),
+                end_line(n),
+                "insertAdjacentHTML with a non-constant value",
+                "insertAdjacentHTML parses its argument as HTML; use insertAdjacentText or build "
+                "elements, or sanitise with DOMPurify.",
+            )
+        ]
     last = name.rsplit(".", 1)[-1]
-    is_cp = ("." in name and re.search(r"(?:child_process|\bcp|childProcess)\.", name + ".")
-             is not None) or ("." not in name and uses_child_process)
+    is_cp = (
+        "." in name and re.search(r"(?:child_process|\bcp|childProcess)\.", name + ".") is not None
+    ) or ("." not in name and uses_child_process)
     if last in _EXEC and is_cp and dynamic:
-        return [RULES["js.child-process-exec"].hit(
-            line(n), end_line(n), f"{last}() with a non-constant command",
-            f"child_process.{last} runs its command through a shell; values in it can add "
-            "commands (; | $()). Use execFile/spawn with an argument array.")]
+        return [
+            RULES["js.child-process-exec"].hit(
+                line(n),
+                end_line(n),
+                f"{last}() with a non-constant command",
+                f"child_process.{last} runs its command through a shell; values in it can add "
+                "commands (; | $()). Use execFile/spawn with an argument array.",
+            )
+        ]
     return []
 
 
@@ -107,10 +133,15 @@ def _html_assignment(n: Node) -> list[StaticHit]:
     prop = left.child_by_field_name("property")
     if prop is None or text(prop) not in _HTML_PROPS or _constant(right):
         return []
-    return [RULES["js.inner-html"].hit(
-        line(n), end_line(n), f"{text(prop)} assigned a non-constant value",
-        "The value is parsed as HTML, so data in it can inject script (XSS). Use textContent, "
-        "build elements, or sanitise with DOMPurify.")]
+    return [
+        RULES["js.inner-html"].hit(
+            line(n),
+            end_line(n),
+            f"{text(prop)} assigned a non-constant value",
+            "The value is parsed as HTML, so data in it can inject script (XSS). Use textContent, "
+            "build elements, or sanitise with DOMPurify.",
+        )
+    ]
 
 
 def _dangerous_html(n: Node) -> list[StaticHit]:
@@ -124,10 +155,16 @@ def _dangerous_html(n: Node) -> list[StaticHit]:
     for pair in obj.named_children:
         v = pair.child_by_field_name("value")
         if pair.type == "pair" and v is not None and not _constant(v):
-            return [RULES["js.dangerous-html"].hit(
-                line(n), end_line(n), "dangerouslySetInnerHTML with a non-constant value",
-                "React inserts __html without escaping; sanitise it (DOMPurify.sanitize) or "
-                "render the content as text.", confidence=0.7)]
+            return [
+                RULES["js.dangerous-html"].hit(
+                    line(n),
+                    end_line(n),
+                    "dangerouslySetInnerHTML with a non-constant value",
+                    "React inserts __html without escaping; sanitise it (DOMPurify.sanitize) or "
+                    "render the content as text.",
+                    confidence=0.7,
+                )
+            ]
     return []
 
 
@@ -139,7 +176,12 @@ def _loose_equality(n: Node) -> list[StaticHit]:
     if any(x is not None and x.type in ("null", "undefined") for x in (left, right)):
         return []  # `x == null` is the idiom for null-or-undefined
     strict = "===" if op.type == "==" else "!=="
-    return [RULES["js.eqeqeq"].hit(
-        line(n), end_line(n), f"`{op.type}` instead of `{strict}`",
-        f"`{op.type}` converts types before comparing ('' == 0 is true). Prefer `{strict}`.",
-        confidence=0.5)]
+    return [
+        RULES["js.eqeqeq"].hit(
+            line(n),
+            end_line(n),
+            f"`{op.type}` instead of `{strict}`",
+            f"`{op.type}` converts types before comparing ('' == 0 is true). Prefer `{strict}`.",
+            confidence=0.5,
+        )
+    ]

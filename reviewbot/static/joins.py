@@ -20,8 +20,10 @@ if TYPE_CHECKING:
     from tree_sitter import Node
 
 PATH_JOIN = re.compile(r"^(?:(?:os\.path|posixpath|ntpath|path)\.)?join$|\.joinpath$")
-_PERCENT_SPEC = re.compile(r"(?<!%)%(?:\([^)]*\))?[#0\- +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?"
-                           r"[diouxXeEfFgGcrsa]")
+_PERCENT_SPEC = re.compile(
+    r"(?<!%)%(?:\([^)]*\))?[#0\- +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?"
+    r"[diouxXeEfFgGcrsa]"
+)
 
 
 def percent_slots(literal: str) -> tuple[int, set[int]]:
@@ -34,8 +36,12 @@ def percent_slots(literal: str) -> tuple[int, set[int]]:
 def joined(t: Taint) -> Taint:
     """``t`` as a component joined onto a base path (only text from a parameter or the
     request counts)."""
-    if t.level >= Level.PARAM and not t.scalar and not t.joined and not t.origin.startswith(
-            LOCAL_INPUT):
+    if (
+        t.level >= Level.PARAM
+        and not t.scalar
+        and not t.joined
+        and not t.origin.startswith(LOCAL_INPUT)
+    ):
         return replace(t, joined=True)
     return t
 
@@ -48,5 +54,8 @@ def ends_with_slash(n: Node) -> bool:
         if right is None:
             return False
         n = unparen(right)
-    return n.type == "string" and not has_interpolation(n) and text(n).rstrip("'\"").endswith(
-        ("/", "\\"))
+    return (
+        n.type == "string"
+        and not has_interpolation(n)
+        and text(n).rstrip("'\"").endswith(("/", "\\"))
+    )

@@ -31,14 +31,51 @@ from reviewbot.static.taint import Scope
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-_SHADOWABLE = frozenset({
-    "list", "dict", "str", "int", "float", "set", "tuple", "bytes", "len", "type", "id",
-    "input", "open", "max", "min", "sum", "map", "filter", "iter", "next", "sorted", "range",
-    "zip", "print", "format", "hash", "any", "all", "object", "bool", "repr", "round", "abs",
-    "vars", "dir", "enumerate", "reversed", "isinstance", "getattr", "setattr",
-})
-_EXITS = frozenset({"return_statement", "raise_statement", "continue_statement",
-                    "break_statement"})
+_SHADOWABLE = frozenset(
+    {
+        "list",
+        "dict",
+        "str",
+        "int",
+        "float",
+        "set",
+        "tuple",
+        "bytes",
+        "len",
+        "type",
+        "id",
+        "input",
+        "open",
+        "max",
+        "min",
+        "sum",
+        "map",
+        "filter",
+        "iter",
+        "next",
+        "sorted",
+        "range",
+        "zip",
+        "print",
+        "format",
+        "hash",
+        "any",
+        "all",
+        "object",
+        "bool",
+        "repr",
+        "round",
+        "abs",
+        "vars",
+        "dir",
+        "enumerate",
+        "reversed",
+        "isinstance",
+        "getattr",
+        "setattr",
+    }
+)
+_EXITS = frozenset({"return_statement", "raise_statement", "continue_statement", "break_statement"})
 
 
 _BUG_TYPES = ("block", "expression_statement", "augmented_assignment", "call")
@@ -64,15 +101,20 @@ def _unreachable(ctx: Ctx, block: Node) -> list[StaticHit]:
     stmts = [c for c in block.named_children if c.type != "comment"]
     for i, s in enumerate(stmts[:-1]):
         if s.type in _EXITS:
-            dead = stmts[i + 1:]
+            dead = stmts[i + 1 :]
             first, last = dead[0], dead[-1]
             if not any(ctx.touched(d) for d in dead) or all(_placeholder(d) for d in dead):
                 return []
-            return [RULES["py.unreachable"].hit(
-                line(first), end_line(last), "unreachable code",
-                f"This code follows a `{s.type.split('_')[0]}` at line {line(s)} in the same "
-                "block and never runs. Remove it, or fix the control flow that was meant to "
-                "reach it.")]
+            return [
+                RULES["py.unreachable"].hit(
+                    line(first),
+                    end_line(last),
+                    "unreachable code",
+                    f"This code follows a `{s.type.split('_')[0]}` at line {line(s)} in the same "
+                    "block and never runs. Remove it, or fix the control flow that was meant to "
+                    "reach it.",
+                )
+            ]
     return []
 
 
@@ -80,8 +122,11 @@ def _placeholder(stmt: Node) -> bool:
     """``return; yield`` (an empty generator) and a lone ``pass`` are deliberate."""
     if stmt.type == "pass_statement":
         return True
-    return stmt.type == "expression_statement" and bool(stmt.named_children) and \
-        stmt.named_children[0].type == "yield"
+    return (
+        stmt.type == "expression_statement"
+        and bool(stmt.named_children)
+        and stmt.named_children[0].type == "yield"
+    )
 
 
 def _async_defs(ctx: Ctx) -> tuple[set[str], dict[int, set[str]]]:
@@ -115,11 +160,17 @@ def _missing_await(ctx: Ctx, stmt: Node) -> list[StaticHit]:
         is_async = cls is not None and name[5:] in methods.get(cls.id, set())
     if not is_async:
         return []
-    return [RULES["py.missing-await"].hit(
-        line(expr), end_line(expr), f"`{name}()` is a coroutine that is never awaited",
-        f"`{name}` is an async def, so calling it only creates a coroutine: its body does not "
-        "run and Python warns 'coroutine was never awaited'. Add `await`, or schedule it with "
-        "asyncio.create_task.", suggestion=None)]
+    return [
+        RULES["py.missing-await"].hit(
+            line(expr),
+            end_line(expr),
+            f"`{name}()` is a coroutine that is never awaited",
+            f"`{name}` is an async def, so calling it only creates a coroutine: its body does not "
+            "run and Python warns 'coroutine was never awaited'. Add `await`, or schedule it with "
+            "asyncio.create_task.",
+            suggestion=None,
+        )
+    ]
 
 
 def _shadowed(ctx: Ctx, scope: Scope) -> list[StaticHit]:
@@ -130,8 +181,11 @@ def _shadowed(ctx: Ctx, scope: Scope) -> list[StaticHit]:
             continue
         # Only bindings to values that cannot be called: calling a variable bound to a class
         # or function is often the point (for type in types: type(x)).
-        bound = [(d.stmt, d.pos) for d in scope.defs.get(name, [])
-                 if d.kind == "assign" and d.value is not None and _not_callable(d.value)]
+        bound = [
+            (d.stmt, d.pos)
+            for d in scope.defs.get(name, [])
+            if d.kind == "assign" and d.value is not None and _not_callable(d.value)
+        ]
         if name in scope.params and scope.node.type == "function_definition":
             default = _param_default(scope.node, name)
             if default is not None and _not_callable(default):
@@ -147,27 +201,46 @@ def _shadowed(ctx: Ctx, scope: Scope) -> list[StaticHit]:
             where = hit_def[0] if ctx.touched(hit_def[0]) else n if ctx.touched(n) else None
             if where is None:
                 continue
-            out.append(RULES["py.shadowed-builtin"].hit(
-                line(where), line(where), f"builtin `{name}` is shadowed",
-                f"`{name}` is re-bound at line {line(hit_def[0])}, so `{name}(...)` at line "
-                f"{line(n)} calls that value instead of the builtin. Rename the variable."))
+            out.append(
+                RULES["py.shadowed-builtin"].hit(
+                    line(where),
+                    line(where),
+                    f"builtin `{name}` is shadowed",
+                    f"`{name}` is re-bound at line {line(hit_def[0])}, so `{name}(...)` at line "
+                    f"{line(n)} calls that value instead of the builtin. Rename the variable.",
+                )
+            )
             break
     return out
 
 
 def _not_callable(value: Node) -> bool:
     value = unparen(value)
-    return value.type in ("string", "concatenated_string", "integer", "float", "list",
-                          "dictionary", "set", "tuple", "list_comprehension",
-                          "dictionary_comprehension", "set_comprehension", "true", "false",
-                          "binary_operator")
+    return value.type in (
+        "string",
+        "concatenated_string",
+        "integer",
+        "float",
+        "list",
+        "dictionary",
+        "set",
+        "tuple",
+        "list_comprehension",
+        "dictionary_comprehension",
+        "set_comprehension",
+        "true",
+        "false",
+        "binary_operator",
+    )
 
 
 def _param_default(fn: Node, name: str) -> Node | None:
     params = fn.child_by_field_name("parameters")
     for p in params.named_children if params is not None else []:
-        if p.type in ("default_parameter", "typed_default_parameter") and text(
-                p.child_by_field_name("name")) == name:
+        if (
+            p.type in ("default_parameter", "typed_default_parameter")
+            and text(p.child_by_field_name("name")) == name
+        ):
             return p.child_by_field_name("value")
     return None
 
@@ -200,20 +273,31 @@ def _concat_in_loop(scope: Scope, n: Node) -> list[StaticHit]:
         # is usually fine; a loop inside a loop multiplies the copies that remain.
         if _loop_in_scope(scope, loop) is None:
             return []
-        inits = [d for d in scope.defs.get(text(left), [])
-                 if d.kind == "assign" and d.pos <= loop.start_byte and d.value is not None]
-        if not inits or not all(is_string(unparen(d.value)) or built(d.value, scope) is not None
-                                for d in inits if d.value is not None):
+        inits = [
+            d
+            for d in scope.defs.get(text(left), [])
+            if d.kind == "assign" and d.pos <= loop.start_byte and d.value is not None
+        ]
+        if not inits or not all(
+            is_string(unparen(d.value)) or built(d.value, scope) is not None
+            for d in inits
+            if d.value is not None
+        ):
             return []
     elif left.type not in ("attribute", "subscript"):
         return []
-    return [RULES["py.str-concat-loop"].hit(
-        line(n), end_line(n), "string built with += in a loop",
-        f"Each `{text(left)} += ...` copies the whole string built so far (CPython's in-place "
-        "append does not apply to attributes, items or strings with other references), so the "
-        "loop is quadratic in the output size. Append the parts to a list and ''.join() it "
-        "once.",
-        confidence=0.6)]
+    return [
+        RULES["py.str-concat-loop"].hit(
+            line(n),
+            end_line(n),
+            "string built with += in a loop",
+            f"Each `{text(left)} += ...` copies the whole string built so far (CPython's in-place "
+            "append does not apply to attributes, items or strings with other references), so the "
+            "loop is quadratic in the output size. Append the parts to a list and ''.join() it "
+            "once.",
+            confidence=0.6,
+        )
+    ]
 
 
 def _compile_in_loop(scope: Scope, n: Node) -> list[StaticHit]:
@@ -221,7 +305,13 @@ def _compile_in_loop(scope: Scope, n: Node) -> list[StaticHit]:
     first = argl.named_children[0] if argl is not None and argl.named_children else None
     if first is None or not is_constant(first) or _loop_in_scope(scope, n) is None:
         return []
-    return [RULES["py.regex-compile-loop"].hit(
-        line(n), end_line(n), "re.compile of a constant pattern inside a loop",
-        "The pattern is the same on every iteration; compile it once outside the loop (or at "
-        "module level) and reuse the compiled object.", confidence=0.6)]
+    return [
+        RULES["py.regex-compile-loop"].hit(
+            line(n),
+            end_line(n),
+            "re.compile of a constant pattern inside a loop",
+            "The pattern is the same on every iteration; compile it once outside the loop (or at "
+            "module level) and reuse the compiled object.",
+            confidence=0.6,
+        )
+    ]

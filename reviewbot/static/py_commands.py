@@ -21,28 +21,51 @@ from reviewbot.static.taint import Level, Scope
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-_EXEC = frozenset({
-    "subprocess.run", "subprocess.call", "subprocess.check_call", "subprocess.check_output",
-    "subprocess.Popen", "check_call", "check_output", "Popen",
-    "asyncio.create_subprocess_exec", "os.execv", "os.execvp", "os.execvpe", "os.execve",
-    "os.spawnv", "os.spawnvp",
-})
+_EXEC = frozenset(
+    {
+        "subprocess.run",
+        "subprocess.call",
+        "subprocess.check_call",
+        "subprocess.check_output",
+        "subprocess.Popen",
+        "check_call",
+        "check_output",
+        "Popen",
+        "asyncio.create_subprocess_exec",
+        "os.execv",
+        "os.execvp",
+        "os.execvpe",
+        "os.execve",
+        "os.spawnv",
+        "os.spawnvp",
+    }
+)
 
 SHELL_LIST = SinkRow(
-    "py.shell-injection", SHELL, fires=Level.LOCAL, anchor=Level.LOCAL,
+    "py.shell-injection",
+    SHELL,
+    fires=Level.LOCAL,
+    anchor=Level.LOCAL,
     title="shell=True with a non-constant command",
     message="With shell=True the shell runs the list's first element as a script; it comes "
     "from {origin}{note}, so shell syntax in it (; | $() `) runs other commands. Drop "
     "shell=True and pass the program and its arguments as the list.",
-    origin="a non-constant value", grade=Grade(Level.PARAM, None, Severity.WARNING),
-    confidence=(0.9, 0.9))
+    origin="a non-constant value",
+    grade=Grade(Level.PARAM, None, Severity.WARNING),
+    confidence=(0.9, 0.9),
+)
 SPLIT_COMMAND = SinkRow(
-    "py.command-split", SHELL, anchor=Level.PARAM,
+    "py.command-split",
+    SHELL,
+    anchor=Level.PARAM,
     title="command line from outside split into argv",
     message="`{name}` runs `{split}` of {origin}{note}: whoever supplies the string chooses the "
     "program and its options (--output=/etc/..., -o ProxyCommand=...). Take the program from "
-    "a constant and pass each value as its own list element (after \"--\" where the program "
-    "supports it).", origin="a non-constant string", confidence=(0.9, 0.9))
+    'a constant and pass each value as its own list element (after "--" where the program '
+    "supports it).",
+    origin="a non-constant string",
+    confidence=(0.9, 0.9),
+)
 
 
 def check_commands(ctx: Ctx, scope: Scope) -> list[StaticHit]:
@@ -54,8 +77,9 @@ def check_commands(ctx: Ctx, scope: Scope) -> list[StaticHit]:
         positional = args(n)
         if not positional:
             continue
-        cmd = unparen(positional[1] if name.startswith("os.spawn") and len(positional) > 1
-                      else positional[0])
+        cmd = unparen(
+            positional[1] if name.startswith("os.spawn") and len(positional) > 1 else positional[0]
+        )
         shell = kwarg(n, "shell")
         if shell is not None and shell.type == "true":
             hit = _shell_list(ctx, scope, n, name, cmd)
@@ -105,5 +129,13 @@ def _split(ctx: Ctx, scope: Scope, n: Node, name: str, cmd: Node) -> StaticHit |
     split, line_src = got
     if is_constant(line_src):
         return None
-    return flow_hit(ctx, scope, SPLIT_COMMAND, n, scope.level(line_src, SHELL), [cmd, line_src],
-                    name, split=call_name(split))
+    return flow_hit(
+        ctx,
+        scope,
+        SPLIT_COMMAND,
+        n,
+        scope.level(line_src, SHELL),
+        [cmd, line_src],
+        name,
+        split=call_name(split),
+    )

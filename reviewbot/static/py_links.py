@@ -22,22 +22,51 @@ from reviewbot.static.taint import Level, Scope, is_safe_call
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-RENDER = frozenset({"render", "render_to_response", "render_template", "TemplateResponse",
-                    "render_to_string", "direct_to_template"})
-_URL_WORDS = frozenset({"url", "uri", "link", "href", "dest", "destination", "next",
-                        "redirect", "back", "goto", "callback"})
+RENDER = frozenset(
+    {
+        "render",
+        "render_to_response",
+        "render_template",
+        "TemplateResponse",
+        "render_to_string",
+        "direct_to_template",
+    }
+)
+_URL_WORDS = frozenset(
+    {
+        "url",
+        "uri",
+        "link",
+        "href",
+        "dest",
+        "destination",
+        "next",
+        "redirect",
+        "back",
+        "goto",
+        "callback",
+    }
+)
 _URL_NAMES = frozenset({"return_to", "returnto", "came_from", "continue", "redirect_to"})
 _CONTEXT_METHODS = frozenset({"get_context_data", "get_context"})
-_GUARD_WORDS = frozenset({"valid", "validate", "check", "safe", "allowed", "verify",
-                          "scheme", "netloc"})
+_GUARD_WORDS = frozenset(
+    {"valid", "validate", "check", "safe", "allowed", "verify", "scheme", "netloc"}
+)
 LINK = SinkRow(
-    "py.xss-url-in-template", REDIRECT, fires=Level.SOURCE, anchor=Level.SOURCE,
+    "py.xss-url-in-template",
+    REDIRECT,
+    fires=Level.SOURCE,
+    anchor=Level.SOURCE,
     title="request data passed to a template as a link",
     message="{origin} goes to the template as `{name}`{note}. Autoescaping does not stop a "
     "javascript: URL in href/src, which runs when the link is followed (and any site can be "
     "linked). Accept only relative paths or allowed hosts (url_has_allowed_host_and_scheme) "
-    "before passing it.", reaches="the template", origin="", grade=None,
-    confidence=(0.6, 0.6))
+    "before passing it.",
+    reaches="the template",
+    origin="",
+    grade=None,
+    confidence=(0.6, 0.6),
+)
 
 
 def check_links(ctx: Ctx, scope: Scope) -> list[StaticHit]:
@@ -53,16 +82,28 @@ def check_links(ctx: Ctx, scope: Scope) -> list[StaticHit]:
             elif a.type == "dictionary":
                 for p in a.named_children:
                     if p.type == "pair":
-                        hits += _pair(ctx, scope, p, p.child_by_field_name("key"),
-                                      p.child_by_field_name("value"), call)
+                        hits += _pair(
+                            ctx,
+                            scope,
+                            p,
+                            p.child_by_field_name("key"),
+                            p.child_by_field_name("value"),
+                            call,
+                        )
     fn = scope.node
     name = fn.child_by_field_name("name") if fn.type == "function_definition" else None
     if name is not None and text(name) in _CONTEXT_METHODS:
         for stmt in scope.select("assignment"):
             left = stmt.child_by_field_name("left")
             if left is not None and left.type == "subscript":
-                hits += _pair(ctx, scope, stmt, left.child_by_field_name("subscript"),
-                              stmt.child_by_field_name("right"), stmt)
+                hits += _pair(
+                    ctx,
+                    scope,
+                    stmt,
+                    left.child_by_field_name("subscript"),
+                    stmt.child_by_field_name("right"),
+                    stmt,
+                )
     return hits
 
 
@@ -70,17 +111,24 @@ def _key(key: Node | None) -> str | None:
     if key is None:
         return None
     key = unparen(key)
-    if key.type == "identifier" and key.parent is not None \
-            and key.parent.type == "keyword_argument":
+    if (
+        key.type == "identifier"
+        and key.parent is not None
+        and key.parent.type == "keyword_argument"
+    ):
         return text(key)
     return string_text(key) if key.type == "string" else None
 
 
-def _pair(ctx: Ctx, scope: Scope, where: Node, key: Node | None, value: Node | None,
-          sink: Node) -> list[StaticHit]:
+def _pair(
+    ctx: Ctx, scope: Scope, where: Node, key: Node | None, value: Node | None, sink: Node
+) -> list[StaticHit]:
     name = _key(key)
-    if name is None or value is None or not (
-            set(words(name)) & _URL_WORDS or name.lower() in _URL_NAMES):
+    if (
+        name is None
+        or value is None
+        or not (set(words(name)) & _URL_WORDS or name.lower() in _URL_NAMES)
+    ):
         return []
     value = unparen(value)
     if value.type == "call" and is_safe_call(call_name(value), REDIRECT):
@@ -107,9 +155,12 @@ def _guarded(scope: Scope, value: Node, where: Node) -> bool:
             for stmt in parent.named_children:
                 if stmt.start_byte >= cur.start_byte:
                     break
-                if stmt.type == "expression_statement" and stmt.named_children \
-                        and stmt.named_children[0].type == "call" \
-                        and _checks(stmt.named_children[0], names):
+                if (
+                    stmt.type == "expression_statement"
+                    and stmt.named_children
+                    and stmt.named_children[0].type == "call"
+                    and _checks(stmt.named_children[0], names)
+                ):
                     return True
         cur = parent
     return any(scope.validated(n, where) for n in names)
@@ -124,8 +175,9 @@ def _checks(cond: Node, names: set[str]) -> bool:
         if n.type == "call":
             callee = call_name(n)
             argl = n.child_by_field_name("arguments")
-            mentions = not names or (argl is not None and any(
-                text(i) in names for i in _identifiers(argl)))
+            mentions = not names or (
+                argl is not None and any(text(i) in names for i in _identifiers(argl))
+            )
             if mentions and set(words(last_name(callee))) & _GUARD_WORDS:
                 return True
         elif n.type == "attribute":

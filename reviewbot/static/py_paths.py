@@ -32,20 +32,34 @@ from reviewbot.static.taint import Level, Scope, Taint
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-_ESCAPES = (" reaches `{name}`{via}{note} without a containment check; '../' or an absolute "
-            "path escapes the intended directory. Use werkzeug.utils.secure_filename / "
-            "safe_join, or resolve with os.path.realpath and check the result starts with the "
-            "base directory.")
+_ESCAPES = (
+    " reaches `{name}`{via}{note} without a containment check; '../' or an absolute "
+    "path escapes the intended directory. Use werkzeug.utils.secure_filename / "
+    "safe_join, or resolve with os.path.realpath and check the result starts with the "
+    "base directory."
+)
 PATH_FROM_REQUEST = SinkRow(
-    "py.path-traversal", PATH, fires=Level.SOURCE, scalars=True, anchor=Level.SOURCE,
-    title="path traversal: user-controlled path", message="A path from {origin}" + _ESCAPES,
-    origin="user input", grade=None, confidence=(0.9, 0.9))
+    "py.path-traversal",
+    PATH,
+    fires=Level.SOURCE,
+    scalars=True,
+    anchor=Level.SOURCE,
+    title="path traversal: user-controlled path",
+    message="A path from {origin}" + _ESCAPES,
+    origin="user input",
+    grade=None,
+    confidence=(0.9, 0.9),
+)
 PATH_JOINED = SinkRow(
-    "py.path-traversal", PATH, anchor=Level.PARAM,
+    "py.path-traversal",
+    PATH,
+    anchor=Level.PARAM,
     title="path traversal: unchecked name joined onto a base directory",
     message="A path from {origin} joined onto a base directory" + _ESCAPES,
-    origin="a parameter", grade=Grade(Level.CONST, Severity.WARNING),
-    confidence=(0.6, 0.6))
+    origin="a parameter",
+    grade=Grade(Level.CONST, Severity.WARNING),
+    confidence=(0.6, 0.6),
+)
 """A parameter joined onto a base directory (the ``joined`` mark): a warning."""
 
 
@@ -59,20 +73,31 @@ def check_path(ctx: Ctx, scope: Scope) -> list[StaticHit]:
         targets = path_targets(scope, n, name)
         if targets:
             hits += _flow(ctx, scope, n, name, targets)
-        elif program is not None and (name in program.functions or name.startswith(
-                ("self.", "cls."))) and _may_read_requests(ctx):
+        elif (
+            program is not None
+            and (name in program.functions or name.startswith(("self.", "cls.")))
+            and _may_read_requests(ctx)
+        ):
             hits += _through_helper(ctx, scope, program, n, name)
     return hits
 
 
 def _reported(taint: Taint) -> bool:
     """Request data, or a parameter joined onto a base path (a name meant to stay inside)."""
-    return taint.level >= Level.SOURCE or (taint.level >= Level.PARAM and taint.joined
-                                           and not taint.scalar)
+    return taint.level >= Level.SOURCE or (
+        taint.level >= Level.PARAM and taint.joined and not taint.scalar
+    )
 
 
-def _flow(ctx: Ctx, scope: Scope, n: Node, name: str, targets: list[Node],
-          via: str = "", probe: bool | None = None) -> list[StaticHit]:
+def _flow(
+    ctx: Ctx,
+    scope: Scope,
+    n: Node,
+    name: str,
+    targets: list[Node],
+    via: str = "",
+    probe: bool | None = None,
+) -> list[StaticHit]:
     probe = name in PROBES if probe is None else probe
     for t in targets:
         taint = scope.level(t, PATH)
@@ -87,7 +112,8 @@ def _flow(ctx: Ctx, scope: Scope, n: Node, name: str, targets: list[Node],
 
 _REQUEST_HINT = re.compile(
     rb"request|\breq\b|get_(?:query_|body_)?argument|get_(?:secure_)?cookie"
-    rb"|@[\w.]*\.(?:route|get|post|put|patch|delete|api_route|websocket)\b")
+    rb"|@[\w.]*\.(?:route|get|post|put|patch|delete|api_route|websocket)\b"
+)
 
 
 def _may_read_requests(ctx: Ctx) -> bool:
@@ -99,16 +125,20 @@ def _may_read_requests(ctx: Ctx) -> bool:
     return bool(found)
 
 
-def _through_helper(ctx: Ctx, scope: Scope, program: Program[Scope], n: Node, name: str
-                    ) -> list[StaticHit]:
+def _through_helper(
+    ctx: Ctx, scope: Scope, program: Program[Scope], n: Node, name: str
+) -> list[StaticHit]:
     """A call to a function of this file that passes an argument on to a file sink."""
     found = program.callee(n)
     if found is None:
         return []
     fn, bound = found
     argl = n.child_by_field_name("arguments")
-    if argl is None or not _might_sink(ctx, program, fn, 0) or not any(
-            _reported(scope.level(a, PATH)) for a in argl.named_children):
+    if (
+        argl is None
+        or not _might_sink(ctx, program, fn, 0)
+        or not any(_reported(scope.level(a, PATH)) for a in argl.named_children)
+    ):
         return []  # nothing worth following into the helper
     reached = _sink_params(ctx, program, fn)
     if not reached:
@@ -119,9 +149,15 @@ def _through_helper(ctx: Ctx, scope: Scope, program: Program[Scope], n: Node, na
         if hit is None:
             continue
         sink_name, sink_line = hit
-        found_hits = _flow(ctx, scope, n, name, [value],
-                           f" (through `{sink_name}` at line {sink_line})",
-                           probe=sink_name in PROBES)
+        found_hits = _flow(
+            ctx,
+            scope,
+            n,
+            name,
+            [value],
+            f" (through `{sink_name}` at line {sink_line})",
+            probe=sink_name in PROBES,
+        )
         if found_hits:
             return found_hits
     return []
@@ -132,7 +168,8 @@ _SINK_WORD = re.compile(
     rb"|\bFile\s*\(|ZipFile|tarfile\.|\.(?:read_text|read_bytes|write_text|write_bytes|unlink"
     rb"|rmdir|mkdir|touch|iterdir|rmtree|rename|save|save_as)\s*\(|path\.join|joinpath"
     rb"|\(\s*\[?\s*[bu]?['\"](?:cat|chgrp|chmod|chown|cp|dd|head|install|ln|mkdir|mv|readlink"
-    rb"|rm|rmdir|rsync|stat|tail|tar|tee|touch|truncate|unzip)['\"\s]")
+    rb"|rm|rmdir|rsync|stat|tail|tar|tee|touch|truncate|unzip)['\"\s]"
+)
 """A cheap test for the text of a function that may hold a file sink (see path_targets)."""
 _CALLED = re.compile(rb"(?<![\w.])(?:self\.|cls\.)?(\w+)\s*\(")
 
@@ -152,9 +189,14 @@ def _might_sink(ctx: Ctx, program: Program[Scope], fn: Node, depth: int) -> bool
         for name in set(_CALLED.findall(body)):
             short = name.decode()
             callee = program.functions.get(short) or (
-                program.functions.get(f"{cls}.{short}") if cls else None)
-            if callee is not None and not isinstance(callee, str) and callee.id != fn.id and \
-                    _might_sink(ctx, program, callee, depth + 1):
+                program.functions.get(f"{cls}.{short}") if cls else None
+            )
+            if (
+                callee is not None
+                and not isinstance(callee, str)
+                and callee.id != fn.id
+                and _might_sink(ctx, program, callee, depth + 1)
+            ):
                 found = True
                 break
     cache[key] = found
@@ -166,8 +208,11 @@ def _class_of(fn: Node) -> str:
     while block is not None and block.type == "decorated_definition":
         block = block.parent
     cls = block.parent if block is not None else None
-    return text(cls.child_by_field_name("name")) if cls is not None and \
-        cls.type == "class_definition" else ""
+    return (
+        text(cls.child_by_field_name("name"))
+        if cls is not None and cls.type == "class_definition"
+        else ""
+    )
 
 
 def _sink_params(ctx: Ctx, program: Program[Scope], fn: Node) -> dict[str, tuple[str, int]]:
@@ -217,11 +262,19 @@ def _tar_extract(scope: Scope, n: Node, name: str) -> list[StaticHit]:
     if origin.type == "identifier":
         defs = scope.reaching(text(origin), origin)
         origin = next((unparen(d.value) for d in defs if d.value is not None), origin)
-    if origin.type != "call" or call_name(origin) not in ("tarfile.open", "tarfile.TarFile",
-                                                          "TarFile.open"):
+    if origin.type != "call" or call_name(origin) not in (
+        "tarfile.open",
+        "tarfile.TarFile",
+        "TarFile.open",
+    ):
         return []
-    return [RULES["py.tar-extract"].hit(
-        line(n), end_line(n), f"{last_name(name)}() without a filter",
-        "Tar members can be named ../x or /etc/x, or be links pointing outside the target, "
-        "so extracting an archive you did not create can overwrite any file (tar slip). Pass "
-        "filter=\"data\" (Python 3.12+, backported to 3.8+) or check each member's path.")]
+    return [
+        RULES["py.tar-extract"].hit(
+            line(n),
+            end_line(n),
+            f"{last_name(name)}() without a filter",
+            "Tar members can be named ../x or /etc/x, or be links pointing outside the target, "
+            "so extracting an archive you did not create can overwrite any file (tar slip). Pass "
+            'filter="data" (Python 3.12+, backported to 3.8+) or check each member\'s path.',
+        )
+    ]

@@ -31,12 +31,26 @@ CODE = Sink("code", frozenset({"literal_eval"}))
 DATA = Sink("data")
 
 _EVAL = frozenset({"eval", "exec", "builtins.eval", "builtins.exec"})
-_DESERIALIZE = frozenset({
-    "pickle.loads", "pickle.load", "cPickle.loads", "cPickle.load", "_pickle.loads",
-    "_pickle.load", "dill.loads", "dill.load", "marshal.loads", "marshal.load",
-    "jsonpickle.decode", "pd.read_pickle", "pandas.read_pickle", "shelve.open", "joblib.load",
-    "torch.load",
-})
+_DESERIALIZE = frozenset(
+    {
+        "pickle.loads",
+        "pickle.load",
+        "cPickle.loads",
+        "cPickle.load",
+        "_pickle.loads",
+        "_pickle.load",
+        "dill.loads",
+        "dill.load",
+        "marshal.loads",
+        "marshal.load",
+        "jsonpickle.decode",
+        "pd.read_pickle",
+        "pandas.read_pickle",
+        "shelve.open",
+        "joblib.load",
+        "torch.load",
+    }
+)
 _YAML = frozenset({"yaml.load", "yaml.load_all", "yaml.unsafe_load", "yaml.unsafe_load_all"})
 _SECRET_WORDS = re.compile(
     r"(?:^|_)(?:password|passwd|pwd|secret|secret_key|api_key|apikey|access_key|access_token|"
@@ -49,12 +63,43 @@ _PLACEHOLDER = re.compile(
 )
 _PASSWORD_WORDS = frozenset({"password", "passwd", "pwd", "pw", "pass", "passphrase", "passwords"})
 _WEAK = frozenset({"md5", "sha1"})
-_HTTP_WORDS = frozenset({
-    "requests", "httpx", "session", "client", "http", "https", "get", "post", "put", "patch",
-    "delete", "head", "options", "request", "urlopen", "send", "fetch", "cert", "download",
-    "upload", "aiohttp", "connect", "connection", "api", "stream", "transport", "ssl", "tls",
-    "async", "pool", "manager", "urllib3", "verify",
-})
+_HTTP_WORDS = frozenset(
+    {
+        "requests",
+        "httpx",
+        "session",
+        "client",
+        "http",
+        "https",
+        "get",
+        "post",
+        "put",
+        "patch",
+        "delete",
+        "head",
+        "options",
+        "request",
+        "urlopen",
+        "send",
+        "fetch",
+        "cert",
+        "download",
+        "upload",
+        "aiohttp",
+        "connect",
+        "connection",
+        "api",
+        "stream",
+        "transport",
+        "ssl",
+        "tls",
+        "async",
+        "pool",
+        "manager",
+        "urllib3",
+        "verify",
+    }
+)
 
 
 def check_security(ctx: Ctx, scope: Scope) -> list[StaticHit]:
@@ -64,28 +109,43 @@ def check_security(ctx: Ctx, scope: Scope) -> list[StaticHit]:
             hits += _call(ctx, scope, n)
         elif n.type in ("assignment", "keyword_argument", "pair") and ctx.touched(n):
             hits += _secret(ctx, n)
-        elif n.type == "attribute" and text(n) == "ssl.CERT_NONE" and ctx.touched(n) and (
-                _is_set(n)):
+        elif (
+            n.type == "attribute" and text(n) == "ssl.CERT_NONE" and ctx.touched(n) and (_is_set(n))
+        ):
             hits.append(_tls(n, "ssl.CERT_NONE turns off certificate checking"))
     return hits
 
 
 CODE_ROWS: tuple[SinkRow, ...] = (
     first_arg_row(
-        CODE, "py.eval", Level.LOCAL, "{name}() on a non-constant value",
+        CODE,
+        "py.eval",
+        Level.LOCAL,
+        "{name}() on a non-constant value",
         "`{name}` runs its argument as Python code; the value comes from {origin}{note}. Use "
         "ast.literal_eval for data, json.loads for JSON, or a dict of allowed operations.",
-        "outside this literal", callees=_EVAL, grade=Grade(Level.PARAM, None, Severity.WARNING)),
+        "outside this literal",
+        callees=_EVAL,
+        grade=Grade(Level.PARAM, None, Severity.WARNING),
+    ),
     first_arg_row(
-        DATA, "py.unsafe-deserialization", Level.PARAM, "{name}() on data that may not be trusted",
+        DATA,
+        "py.unsafe-deserialization",
+        Level.PARAM,
+        "{name}() on data that may not be trusted",
         "`{name}` can run arbitrary code while loading (pickle-based formats call constructors "
         "named in the data); the data comes from {origin}{note}. Use JSON or another data-only "
-        "format for anything that crosses a trust boundary.", "outside this function",
-        callees=_DESERIALIZE, grade=Grade(Level.SOURCE, Severity.ERROR),
-        quiet=lambda call: call_name(call) == "torch.load" and kwarg(call, "weights_only")
-        is not None,
-        safe=lambda value: unparen(value).type == "call" and call_name(
-            unparen(value)).endswith("dumps")),
+        "format for anything that crosses a trust boundary.",
+        "outside this function",
+        callees=_DESERIALIZE,
+        grade=Grade(Level.SOURCE, Severity.ERROR),
+        quiet=lambda call: (
+            call_name(call) == "torch.load" and kwarg(call, "weights_only") is not None
+        ),
+        safe=lambda value: (
+            unparen(value).type == "call" and call_name(unparen(value)).endswith("dumps")
+        ),
+    ),
 )
 """Calls that run their first argument as code or load objects from it."""
 
@@ -110,15 +170,22 @@ def _touched_call(ctx: Ctx, n: Node, name: str, positional: list[Node]) -> list[
     splat = argl is not None and any(c.type == "dictionary_splat" for c in argl.named_children)
     if name in _YAML and first is not None and not is_constant(first) and not splat:
         loader = kwarg(n, "Loader") or (positional[1] if len(positional) > 1 else None)
-        if "unsafe" not in name and loader is not None and re.search(
-            r"Safe|BaseLoader|FullLoader", text(loader)
+        if (
+            "unsafe" not in name
+            and loader is not None
+            and re.search(r"Safe|BaseLoader|FullLoader", text(loader))
         ):
             return []
-        return [RULES["py.yaml-load"].hit(
-            line(n), line(n), f"{name} without a safe loader",
-            "yaml.load with the default or unsafe Loader builds arbitrary Python objects from "
-            "tags in the document (code execution on untrusted input).",
-            suggestion=None)]
+        return [
+            RULES["py.yaml-load"].hit(
+                line(n),
+                line(n),
+                f"{name} without a safe loader",
+                "yaml.load with the default or unsafe Loader builds arbitrary Python objects from "
+                "tags in the document (code execution on untrusted input).",
+                suggestion=None,
+            )
+        ]
     verify = kwarg(n, "verify")
     if verify is not None and verify.type == "false" and set(words(name)) & _HTTP_WORDS:
         return [_tls(n, f"`{name}(..., verify=False)` accepts any certificate")]
@@ -139,9 +206,12 @@ def _is_set(n: Node) -> bool:
 
 def _tls(n: Node, what: str) -> StaticHit:
     return RULES["py.tls-verify-disabled"].hit(
-        line(n), line(n), "TLS certificate verification disabled",
+        line(n),
+        line(n),
+        "TLS certificate verification disabled",
         f"{what}, so anyone on the network path can impersonate the server (MITM). Keep "
-        "verification on; point verify= / cafile= at a CA bundle for private CAs.")
+        "verification on; point verify= / cafile= at a CA bundle for private CAs.",
+    )
 
 
 def _weak_hash(n: Node, name: str, positional: list[Node]) -> list[StaticHit]:
@@ -154,12 +224,17 @@ def _weak_hash(n: Node, name: str, positional: list[Node]) -> list[StaticHit]:
         return []
     if not any(_mentions_password(d) for d in data):
         return []
-    return [RULES["py.weak-password-hash"].hit(
-        line(n), line(n), f"{algo} used to hash a password",
-        f"{algo} is fast and unsalted here, so leaked hashes are cracked quickly. "
-        "Hash passwords with a slow, salted KDF: "
-        "argon2, bcrypt, scrypt or hashlib.pbkdf2_hmac.",
-        suggestion=None)]
+    return [
+        RULES["py.weak-password-hash"].hit(
+            line(n),
+            line(n),
+            f"{algo} used to hash a password",
+            f"{algo} is fast and unsalted here, so leaked hashes are cracked quickly. "
+            "Hash passwords with a slow, salted KDF: "
+            "argon2, bcrypt, scrypt or hashlib.pbkdf2_hmac.",
+            suggestion=None,
+        )
+    ]
 
 
 def _mentions_password(n: Node) -> bool:
@@ -187,17 +262,29 @@ def _secret(ctx: Ctx, n: Node) -> list[StaticHit]:
     if not _SECRET_WORDS.search("_".join(words(name))):
         return []
     secret = string_text(value)
-    if (len(secret) < 8 or re.search(r"[\s\\\[\]^$*(){}<>|]", secret) or _PLACEHOLDER.match(secret)
-            or set(words(secret)) <= set(words(name))
-            or "_".join(words(secret)) == "_".join(words(name))
-            or re.fullmatch(r"[A-Z0-9_]+", secret)
-            or re.match(r"^[a-z]+://", secret) or len(set(secret)) < 4):
+    if (
+        len(secret) < 8
+        or re.search(r"[\s\\\[\]^$*(){}<>|]", secret)
+        or _PLACEHOLDER.match(secret)
+        or set(words(secret)) <= set(words(name))
+        or "_".join(words(secret)) == "_".join(words(name))
+        or re.fullmatch(r"[A-Z0-9_]+", secret)
+        or re.match(r"^[a-z]+://", secret)
+        or len(set(secret)) < 4
+    ):
         return []
-    if re.search(r"(?:^|/)(?:tests?|testing|fixtures|examples?)/|(?:^|/)test_[^/]*$|_test\.py$",
-                 ctx.src.path):
+    if re.search(
+        r"(?:^|/)(?:tests?|testing|fixtures|examples?)/|(?:^|/)test_[^/]*$|_test\.py$", ctx.src.path
+    ):
         return []
-    return [RULES["py.hardcoded-secret"].hit(
-        line(n), line(n), f"hard-coded secret in `{name}`",
-        "A credential written in the source ends up in every clone, backup and log of the "
-        "repository, and rotating it needs a code change. Read it from the environment or a "
-        "secret store.", confidence=0.7)]
+    return [
+        RULES["py.hardcoded-secret"].hit(
+            line(n),
+            line(n),
+            f"hard-coded secret in `{name}`",
+            "A credential written in the source ends up in every clone, backup and log of the "
+            "repository, and rotating it needs a code change. Read it from the environment or a "
+            "secret store.",
+            confidence=0.7,
+        )
+    ]

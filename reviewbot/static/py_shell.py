@@ -30,11 +30,23 @@ if TYPE_CHECKING:
     from tree_sitter import Node
 
 SHELL = Sink("shell", frozenset({"quote", "shlex.join"}))
-_SHELL_CALLS = frozenset({
-    "os.system", "os.popen", "os.popen2", "os.popen3", "os.popen4", "popen2.popen2",
-    "popen2.popen3", "popen2.popen4", "commands.getoutput", "commands.getstatusoutput",
-    "subprocess.getoutput", "subprocess.getstatusoutput", "asyncio.create_subprocess_shell",
-})
+_SHELL_CALLS = frozenset(
+    {
+        "os.system",
+        "os.popen",
+        "os.popen2",
+        "os.popen3",
+        "os.popen4",
+        "popen2.popen2",
+        "popen2.popen3",
+        "popen2.popen4",
+        "commands.getoutput",
+        "commands.getstatusoutput",
+        "subprocess.getoutput",
+        "subprocess.getstatusoutput",
+        "asyncio.create_subprocess_shell",
+    }
+)
 _RUNNER_VERBS = frozenset({"run", "execute", "popen", "spawn"})
 _RUNNER_NOUNS = frozenset({"cmd", "command", "ssh", "cli", "shell", "subprocess"})
 _RUNNER_NAMES = frozenset({"call", "check_call", "check_output", "getoutput"})
@@ -44,26 +56,43 @@ _CLI_PROXIES = frozenset({"adb", "fastboot"})
 _SHELL_GRADE = Grade(Level.PARAM, None, Severity.WARNING)
 """A parameter or request data in a shell command is an error; a computed value a warning."""
 SHELL_STRING = SinkRow(
-    "py.shell-injection", SHELL, fires=Level.LOCAL, anchor=Level.LOCAL,
+    "py.shell-injection",
+    SHELL,
+    fires=Level.LOCAL,
+    anchor=Level.LOCAL,
     title="shell command from a non-constant string",
     message="`{name}` runs its command {runs}; the command string is{how}{from_origin}{note}, "
     "so shell syntax in the value (; | $() `) runs other commands. Pass an argument list to "
     "subprocess.run without shell=True, or quote each value with shlex.quote.",
-    grade=_SHELL_GRADE, confidence=(0.9, 0.9))
+    grade=_SHELL_GRADE,
+    confidence=(0.9, 0.9),
+)
 SHELL_SCRIPT = SinkRow(
-    "py.shell-injection", SHELL, fires=Level.LOCAL, anchor=Level.LOCAL,
+    "py.shell-injection",
+    SHELL,
+    fires=Level.LOCAL,
+    anchor=Level.LOCAL,
     title="shell -c with a non-constant script",
     message="`{name}` starts a shell and hands it a script built from {origin}{note}; shell "
     "syntax in the value runs other commands. Run the program directly with an argument "
-    "list, or pass values as positional parameters: [\"sh\", \"-c\", 'cmd \"$1\"', \"sh\", "
-    "value].", origin="a non-constant value", grade=_SHELL_GRADE, confidence=(0.9, 0.9))
+    'list, or pass values as positional parameters: ["sh", "-c", \'cmd "$1"\', "sh", '
+    "value].",
+    origin="a non-constant value",
+    grade=_SHELL_GRADE,
+    confidence=(0.9, 0.9),
+)
 
 COMMAND_STRING = SinkRow(
-    "py.command-string", SHELL, anchor=Level.PARAM, title="command line built from a string",
+    "py.command-string",
+    SHELL,
+    anchor=Level.PARAM,
+    title="command line built from a string",
     message="A command line is built with {how}{from_origin} and passed to `{name}` (line "
     "{line}). If it reaches a shell or ssh, spaces and shell syntax in the value change the "
-    "command. Pass the program and its arguments as a list.", grade=None,
-    confidence=(0.6, 0.6))
+    "command. Pass the program and its arguments as a list.",
+    grade=None,
+    confidence=(0.6, 0.6),
+)
 """A command line built by formatting, given to a helper that runs commands."""
 
 
@@ -85,9 +114,16 @@ def check_shell(ctx: Ctx, scope: Scope) -> list[StaticHit]:
                 continue
             b = built(cmd, scope)
             hit = flow_hit(
-                ctx, scope, SHELL_STRING, n, scope.level(cmd, SHELL), [cmd], name,
+                ctx,
+                scope,
+                SHELL_STRING,
+                n,
+                scope.level(cmd, SHELL),
+                [cmd],
+                name,
                 how=f" built with {b.how}" if b is not None else " not constant",
-                runs="with shell=True" if name not in _SHELL_CALLS else "through the shell")
+                runs="with shell=True" if name not in _SHELL_CALLS else "through the shell",
+            )
             if hit is not None:
                 hits.append(hit)
         elif is_runner(name):
@@ -98,8 +134,23 @@ def check_shell(ctx: Ctx, scope: Scope) -> list[StaticHit]:
     return hits
 
 
-_SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "/bin/sh", "/bin/bash", "/usr/bin/bash",
-                     "/usr/bin/env bash", "cmd", "cmd.exe", "powershell", "pwsh"})
+_SHELLS = frozenset(
+    {
+        "sh",
+        "bash",
+        "zsh",
+        "dash",
+        "ksh",
+        "/bin/sh",
+        "/bin/bash",
+        "/usr/bin/bash",
+        "/usr/bin/env bash",
+        "cmd",
+        "cmd.exe",
+        "powershell",
+        "pwsh",
+    }
+)
 
 
 def _shell_c_list(cmd: Node) -> bool:
@@ -108,9 +159,13 @@ def _shell_c_list(cmd: Node) -> bool:
     if cmd.type not in ("list", "tuple"):
         return False
     items = cmd.named_children
-    return (len(items) >= 3 and is_constant(items[0]) and is_constant(items[1])
-            and string_text(items[0]).strip() in _SHELLS
-            and string_text(items[1]).strip().lower() in ("-c", "/c", "-command"))
+    return (
+        len(items) >= 3
+        and is_constant(items[0])
+        and is_constant(items[1])
+        and string_text(items[0]).strip() in _SHELLS
+        and string_text(items[1]).strip().lower() in ("-c", "/c", "-command")
+    )
 
 
 def _shell_c(ctx: Ctx, scope: Scope, n: Node, name: str, cmd: Node) -> list[StaticHit]:
@@ -138,8 +193,9 @@ def is_runner(name: str) -> bool:
     return w[0] in _RUNNER_NOUNS and bool(set(w) & _RUNNER_VERBS)  # ssh_execute
 
 
-def _command_strings(ctx: Ctx, scope: Scope, call: Node, name: str,
-                     positional: list[Node]) -> list[StaticHit]:
+def _command_strings(
+    ctx: Ctx, scope: Scope, call: Node, name: str, positional: list[Node]
+) -> list[StaticHit]:
     for a in positional:
         a = unparen(a)
         builds: list[tuple[Built, Node]] = []
@@ -158,12 +214,21 @@ def _command_strings(ctx: Ctx, scope: Scope, call: Node, name: str,
                 continue  # the SQL rule's business
             taint = b.taint(scope, SHELL)
             at = str(line(call))
-            hit = flow_hit(ctx, scope, COMMAND_STRING, where, taint,
-                           [s.expr for s in b.slots if s.expr is not None], name, how=b.how,
-                           line=at)
+            hit = flow_hit(
+                ctx,
+                scope,
+                COMMAND_STRING,
+                where,
+                taint,
+                [s.expr for s in b.slots if s.expr is not None],
+                name,
+                how=b.how,
+                line=at,
+            )
             if hit is None:  # the command runs at a changed line
-                hit = flow_hit(ctx, scope, COMMAND_STRING, call, taint, [], name, how=b.how,
-                               line=at)
+                hit = flow_hit(
+                    ctx, scope, COMMAND_STRING, call, taint, [], name, how=b.how, line=at
+                )
             if hit is not None:
                 return [hit]
     return []

@@ -27,73 +27,175 @@ if TYPE_CHECKING:
 
 REDIRECT = Sink("redirect", frozenset({"url_for", "reverse", "reverse_lazy", "url_path_for"}))
 URL = Sink("url", frozenset({"url_for", "reverse", "urlencode", "quote_plus"}))
-LDAP = Sink("ldap", frozenset({"escape_filter_chars", "escape_dn_chars", "filter_format",
-                               "escape_rdn"}))
+LDAP = Sink(
+    "ldap", frozenset({"escape_filter_chars", "escape_dn_chars", "filter_format", "escape_rdn"})
+)
 XPATH = Sink("xpath")
 XML = Sink("xml")
 
 
 _HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options")
-_HTTP_CLIENTS = frozenset({"requests.Session", "requests.session", "httpx.Client",
-                           "httpx.AsyncClient", "aiohttp.ClientSession", "ClientSession",
-                           "Session"})
-_SSRF_ADVICE = ("A server that fetches a URL an outsider chooses can be made to reach "
-                "internal services (cloud metadata, admin ports). Take the host from "
-                "configuration, or check the parsed host against an allow-list before the "
-                "request.")
+_HTTP_CLIENTS = frozenset(
+    {
+        "requests.Session",
+        "requests.session",
+        "httpx.Client",
+        "httpx.AsyncClient",
+        "aiohttp.ClientSession",
+        "ClientSession",
+        "Session",
+    }
+)
+_SSRF_ADVICE = (
+    "A server that fetches a URL an outsider chooses can be made to reach "
+    "internal services (cloud metadata, admin ports). Take the host from "
+    "configuration, or check the parsed host against an allow-list before the "
+    "request."
+)
 
 SINK_ROWS: tuple[SinkRow, ...] = (
-    SinkRow("py.open-redirect", REDIRECT, what="redirect target", advice=(
+    SinkRow(
+        "py.open-redirect",
+        REDIRECT,
+        what="redirect target",
+        advice=(
             "An outsider can send users to any site through this link (phishing). Redirect "
             "to url_for()/reverse() names, or check the target with "
-            "url_has_allowed_host_and_scheme() first."),
-            callees=frozenset({
-                "redirect", "flask.redirect", "django.shortcuts.redirect", "shortcuts.redirect",
-                "HttpResponseRedirect", "HttpResponsePermanentRedirect",
-                "http.HttpResponseRedirect", "RedirectResponse", "responses.RedirectResponse",
-                "web.HTTPFound", "HTTPFound", "self.redirect"}),
-            keywords=("url", "to", "location", "redirect_to"), shape="url",
-            threshold=Level.SOURCE),
-    SinkRow("py.ssrf", URL, what="request URL", advice=_SSRF_ADVICE,
-            callees=frozenset({
+            "url_has_allowed_host_and_scheme() first."
+        ),
+        callees=frozenset(
+            {
+                "redirect",
+                "flask.redirect",
+                "django.shortcuts.redirect",
+                "shortcuts.redirect",
+                "HttpResponseRedirect",
+                "HttpResponsePermanentRedirect",
+                "http.HttpResponseRedirect",
+                "RedirectResponse",
+                "responses.RedirectResponse",
+                "web.HTTPFound",
+                "HTTPFound",
+                "self.redirect",
+            }
+        ),
+        keywords=("url", "to", "location", "redirect_to"),
+        shape="url",
+        threshold=Level.SOURCE,
+    ),
+    SinkRow(
+        "py.ssrf",
+        URL,
+        what="request URL",
+        advice=_SSRF_ADVICE,
+        callees=frozenset(
+            {
                 *(f"{m}.{v}" for m in ("requests", "httpx") for v in (*_HTTP_VERBS, "stream")),
-                "urllib.request.urlopen", "request.urlopen", "urlopen", "urllib2.urlopen",
-                "urllib.urlopen", "urllib.request.Request", "urllib2.Request"}),
-            keywords=("url",), shape="url"),
-    SinkRow("py.ssrf", URL, what="request URL", advice=_SSRF_ADVICE,
-            callees=frozenset({"requests.request", "httpx.request", "aiohttp.request"}),
-            positions=(1,), keywords=("url",), shape="url"),
-    SinkRow("py.ssrf", URL, what="request URL", advice=_SSRF_ADVICE,
-            methods=frozenset({*_HTTP_VERBS, "stream", "ws_connect"}), clients=_HTTP_CLIENTS,
-            keywords=("url",), shape="url"),
-    SinkRow("py.xml-untrusted", XML, what="XML document", advice=(
+                "urllib.request.urlopen",
+                "request.urlopen",
+                "urlopen",
+                "urllib2.urlopen",
+                "urllib.urlopen",
+                "urllib.request.Request",
+                "urllib2.Request",
+            }
+        ),
+        keywords=("url",),
+        shape="url",
+    ),
+    SinkRow(
+        "py.ssrf",
+        URL,
+        what="request URL",
+        advice=_SSRF_ADVICE,
+        callees=frozenset({"requests.request", "httpx.request", "aiohttp.request"}),
+        positions=(1,),
+        keywords=("url",),
+        shape="url",
+    ),
+    SinkRow(
+        "py.ssrf",
+        URL,
+        what="request URL",
+        advice=_SSRF_ADVICE,
+        methods=frozenset({*_HTTP_VERBS, "stream", "ws_connect"}),
+        clients=_HTTP_CLIENTS,
+        keywords=("url",),
+        shape="url",
+    ),
+    SinkRow(
+        "py.xml-untrusted",
+        XML,
+        what="XML document",
+        advice=(
             "The standard library and lxml parsers expand entities (billion laughs) and lxml "
             "resolves external ones (file and network reads). Parse untrusted XML with "
-            "defusedxml (defusedxml.ElementTree.fromstring and friends)."),
-            callees=frozenset({
-                f"{m}.{f}" for m in ("xml.etree.ElementTree", "ElementTree", "ET", "etree",
-                                     "lxml.etree", "cElementTree", "xml.etree.cElementTree")
-                for f in ("parse", "fromstring", "XML", "iterparse", "fromstringlist")} | {
-                f"{m}.{f}" for m in ("xml.dom.minidom", "minidom", "xml.dom.pulldom",
-                                     "pulldom", "xml.sax", "sax")
-                for f in ("parse", "parseString")}),
-            whole=Level.SOURCE, threshold=Level.SOURCE, grade=None),
-    SinkRow("py.ldap-injection", LDAP, what="LDAP filter", advice=(
+            "defusedxml (defusedxml.ElementTree.fromstring and friends)."
+        ),
+        callees=frozenset(
+            {
+                f"{m}.{f}"
+                for m in (
+                    "xml.etree.ElementTree",
+                    "ElementTree",
+                    "ET",
+                    "etree",
+                    "lxml.etree",
+                    "cElementTree",
+                    "xml.etree.cElementTree",
+                )
+                for f in ("parse", "fromstring", "XML", "iterparse", "fromstringlist")
+            }
+            | {
+                f"{m}.{f}"
+                for m in (
+                    "xml.dom.minidom",
+                    "minidom",
+                    "xml.dom.pulldom",
+                    "pulldom",
+                    "xml.sax",
+                    "sax",
+                )
+                for f in ("parse", "parseString")
+            }
+        ),
+        whole=Level.SOURCE,
+        threshold=Level.SOURCE,
+        grade=None,
+    ),
+    SinkRow(
+        "py.ldap-injection",
+        LDAP,
+        what="LDAP filter",
+        advice=(
             "Characters such as * ( ) \\ in the value change the filter (authentication "
             "bypass, data disclosure). Escape each value with "
             "ldap.filter.escape_filter_chars (ldap3: escape_filter_chars) or build the "
-            "filter with ldap.filter.filter_format."),
-            methods=frozenset({"search", "search_s", "search_st", "search_ext",
-                                     "search_ext_s", "paged_search"}),
-            positions=(0, 1, 2), keywords=("filterstr", "search_filter"), shape="text",
-            pattern=re.compile(r"\(\s*[\w.;-]+\s*[~<>]?=[^()]*\x00")),
-    SinkRow("py.xpath-injection", XPATH, what="XPath expression", advice=(
+            "filter with ldap.filter.filter_format."
+        ),
+        methods=frozenset(
+            {"search", "search_s", "search_st", "search_ext", "search_ext_s", "paged_search"}
+        ),
+        positions=(0, 1, 2),
+        keywords=("filterstr", "search_filter"),
+        shape="text",
+        pattern=re.compile(r"\(\s*[\w.;-]+\s*[~<>]?=[^()]*\x00"),
+    ),
+    SinkRow(
+        "py.xpath-injection",
+        XPATH,
+        what="XPath expression",
+        advice=(
             "Quotes in the value change the query. Pass values as XPath variables: "
-            "tree.xpath(\"//user[@name=$name]\", name=value)."),
-            callees=frozenset({f"{m}.{f}" for m in ("etree", "lxml.etree")
-                                      for f in ("XPath", "ETXPath")}),
-            methods=frozenset({"xpath"}), shape="text",
-            pattern=re.compile(r"[/\[@][\s\S]*\x00")),
+            'tree.xpath("//user[@name=$name]", name=value).'
+        ),
+        callees=frozenset(
+            {f"{m}.{f}" for m in ("etree", "lxml.etree") for f in ("XPath", "ETXPath")}
+        ),
+        methods=frozenset({"xpath"}),
+        shape="text",
+        pattern=re.compile(r"[/\[@][\s\S]*\x00"),
+    ),
 )
 
 _BY_NAME: dict[str, list[SinkRow]] = {}
@@ -182,5 +284,13 @@ def _receiver_from(scope: Scope, call: Node, ctors: frozenset[str]) -> bool:
     return False
 
 
-__all__ = ["SINK_ROWS", "SLOT", "SinkRow", "builds_of", "check_sinks", "fixed_destination",
-           "judge", "rows_for"]
+__all__ = [
+    "SINK_ROWS",
+    "SLOT",
+    "SinkRow",
+    "builds_of",
+    "check_sinks",
+    "fixed_destination",
+    "judge",
+    "rows_for",
+]

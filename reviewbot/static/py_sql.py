@@ -30,8 +30,20 @@ from reviewbot.static.taint import Level, Scope, Sink, Taint, strongest
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-SQL = Sink("sql", frozenset({"escape_string", "literal", "Identifier", "Literal", "quote_ident",
-                             "quote_literal", "AsIs"}))
+SQL = Sink(
+    "sql",
+    frozenset(
+        {
+            "escape_string",
+            "literal",
+            "Identifier",
+            "Literal",
+            "quote_ident",
+            "quote_literal",
+            "AsIs",
+        }
+    ),
+)
 _SQL_STATEMENT = re.compile(
     r"\b(?:insert\s+(?:or\s+\w+\s+)?into|delete\s+from|replace\s+into|merge\s+into"
     r"|update\s+[\w.\"`\[\]\x00]+\s+set|(?:create|drop|alter|truncate)\s+(?:table|index|view)"
@@ -46,14 +58,42 @@ _SQL_WHERE = re.compile(
     r"|\b(?:and|or|having|on)\s+[\w.\"`]+\s*(?:=|<>|!=|\blike\b)\s*['\"]\x00['\"]",
     re.IGNORECASE,
 )
-_IDENT_BEFORE = re.compile(r"\b(?:from|into|update|join|table|exists|by|select|distinct)$",
-                           re.IGNORECASE)
+_IDENT_BEFORE = re.compile(
+    r"\b(?:from|into|update|join|table|exists|by|select|distinct)$", re.IGNORECASE
+)
 _PLACEHOLDER = re.compile(r"%s|%\(\w+\)s|\?|\$\d|(?<![:\w]):[a-zA-Z_]\w*")
 _NUMERIC_SPEC = re.compile(r"%[#0\- +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?[diouxXeEfFgG]$")
-_SQL_CALL_WORDS = frozenset({"execute", "executemany", "executescript", "exec", "query", "sql",
-                             "raw", "mogrify", "select", "db"})
-SQL_RECEIVERS = frozenset({"cursor", "cur", "db", "conn", "connection", "session", "engine",
-                            "sql", "sqlite", "database", "c", "query", "con"})
+_SQL_CALL_WORDS = frozenset(
+    {
+        "execute",
+        "executemany",
+        "executescript",
+        "exec",
+        "query",
+        "sql",
+        "raw",
+        "mogrify",
+        "select",
+        "db",
+    }
+)
+SQL_RECEIVERS = frozenset(
+    {
+        "cursor",
+        "cur",
+        "db",
+        "conn",
+        "connection",
+        "session",
+        "engine",
+        "sql",
+        "sqlite",
+        "database",
+        "c",
+        "query",
+        "con",
+    }
+)
 
 
 def looks_like_sql(t: str) -> bool:
@@ -62,7 +102,7 @@ def looks_like_sql(t: str) -> bool:
 
 def _is_identifier_slot(t: str, offset: int) -> bool:
     """Does the slot stand for a table or column name rather than a value?"""
-    before, after = t[:offset].rstrip(), t[offset + 1:].lstrip()
+    before, after = t[:offset].rstrip(), t[offset + 1 :].lstrip()
     if before.endswith(("'", '"', "%")) or after.startswith(("'", '"', "%")):
         return False  # a quoted value
     if after.startswith(".") or before.endswith("."):
@@ -84,13 +124,19 @@ def _raw_before(b: Built, slot: Slot) -> str:
         return ""
     raw = text(left)
     idx = b.text[: slot.offset].count(SLOT)
-    specs = list(re.finditer(r"%(?:\([^)]*\))?[#0\- +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?"
-                             r"[diouxXeEfFgGcrsa]", raw))
+    specs = list(
+        re.finditer(
+            r"%(?:\([^)]*\))?[#0\- +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?"
+            r"[diouxXeEfFgGcrsa]",
+            raw,
+        )
+    )
     return specs[idx].group(0) if idx < len(specs) else ""
 
 
-def _dangerous_sql(scope: Scope, b: Built, prefix: str = ""
-                   ) -> tuple[Taint, bool, list[Slot]] | None:
+def _dangerous_sql(
+    scope: Scope, b: Built, prefix: str = ""
+) -> tuple[Taint, bool, list[Slot]] | None:
     """(strongest taint, all-numeric, slots) of the injectable slots, or None."""
     full = prefix + b.text
     risky: list[Taint] = []
@@ -101,8 +147,9 @@ def _dangerous_sql(scope: Scope, b: Built, prefix: str = ""
         if _is_identifier_slot(full, s.offset + len(prefix)):
             # A table or column name: from request data always; from a parameter only in
             # a query that binds no values (one that does is the dynamic-table idiom).
-            if taint.level < Level.SOURCE and (taint.level < Level.PARAM
-                                               or _PLACEHOLDER.search(full)):
+            if taint.level < Level.SOURCE and (
+                taint.level < Level.PARAM or _PLACEHOLDER.search(full)
+            ):
                 continue
         elif taint.level < Level.LOCAL:
             continue
@@ -121,9 +168,14 @@ def _consumers(scope: Scope, node: Node) -> list[Node]:
     parent = cur.parent
     if parent is not None and parent.type == "argument_list" and parent.parent is not None:
         return [parent.parent]
-    names = [d for ds in scope.defs.values() for d in ds
-             if d.value is not None and d.value.start_byte <= node.start_byte
-             and node.end_byte <= d.value.end_byte]
+    names = [
+        d
+        for ds in scope.defs.values()
+        for d in ds
+        if d.value is not None
+        and d.value.start_byte <= node.start_byte
+        and node.end_byte <= d.value.end_byte
+    ]
     out: list[Node] = []
     for d in names:
         for n in scope.select("call"):
@@ -151,22 +203,36 @@ def _descend(n: Node) -> Iterator[Node]:
 def _is_sql_call(name: str) -> bool:
     parts = name.split(".")
     return bool(set(words(parts[-1])) & _SQL_CALL_WORDS) or any(
-        set(words(p)) & SQL_RECEIVERS for p in parts[:-1])
+        set(words(p)) & SQL_RECEIVERS for p in parts[:-1]
+    )
 
 
-_SQL_ROW = SinkRow("py.sql-injection", SQL, fires=Level.LOCAL, scalars=True,
-                   anchor=Level.LOCAL, reaches="{where}", confidence=(0.9, 0.9))
+_SQL_ROW = SinkRow(
+    "py.sql-injection",
+    SQL,
+    fires=Level.LOCAL,
+    scalars=True,
+    anchor=Level.LOCAL,
+    reaches="{where}",
+    confidence=(0.9, 0.9),
+)
 SQL_NUMBERS = replace(
-    _SQL_ROW, title="SQL built from numbers by formatting",
+    _SQL_ROW,
+    title="SQL built from numbers by formatting",
     message="The query is built with {how}{from_origin}{runs}{note}. The values are numbers "
     "(a %d conversion or an int annotation), so this is not injectable today, but it bypasses "
     "parameter binding and annotations are not enforced. Pass values as query parameters.",
-    grade=Grade(Level.CONST, Severity.WARNING), confidence=(0.5, 0.5))
+    grade=Grade(Level.CONST, Severity.WARNING),
+    confidence=(0.5, 0.5),
+)
 SQL_EXECUTED = replace(
-    _SQL_ROW, title="SQL injection: query built from a string",
+    _SQL_ROW,
+    title="SQL injection: query built from a string",
     message="The SQL text is built with {how}{from_origin}{runs}{note}; a value containing a "
-    "quote changes the query. Pass values as parameters, e.g. cursor.execute(\"... WHERE id = "
-    "%s\", (value,)); table or column names must come from an allow-list.", grade=None)
+    'quote changes the query. Pass values as parameters, e.g. cursor.execute("... WHERE id = '
+    '%s", (value,)); table or column names must come from an allow-list.',
+    grade=None,
+)
 """A query built from strings that an execute() of the function runs: always an error."""
 SQL_STRING = replace(SQL_EXECUTED, grade=Grade(Level.PARAM, None, Severity.WARNING))
 """A query built from strings whose execution is not seen: a computed value is a warning."""
@@ -189,10 +255,18 @@ def check_sql(ctx: Ctx, scope: Scope) -> list[StaticHit]:
         target = calls[0] if calls else None
         where = f"`{call_name(target)}` at line {line(target)}" if target is not None else None
         row = SQL_NUMBERS if numeric else SQL_EXECUTED if target is not None else SQL_STRING
-        hit = flow_hit(ctx, scope, row, b.node, taint,
-                       [s.expr for s in risky if s.expr is not None],
-                       span=risky_span(b, risky), how=b.how, where=where or "the query",
-                       runs=f" and executed by {where}" if where else "")
+        hit = flow_hit(
+            ctx,
+            scope,
+            row,
+            b.node,
+            taint,
+            [s.expr for s in risky if s.expr is not None],
+            span=risky_span(b, risky),
+            how=b.how,
+            where=where or "the query",
+            runs=f" and executed by {where}" if where else "",
+        )
         if hit is not None:
             hits.append(hit)
     hits += _sql_sinks_only(ctx, scope, reported)
@@ -241,10 +315,15 @@ def _sql_sinks_only(ctx: Ctx, scope: Scope, reported: set[int]) -> list[StaticHi
             danger = _dangerous_sql(scope, b)
             if danger is None or danger[1]:
                 continue
-            out.append(rule.hit(
-                line(n), line(n), "SQL injection: formatted query executed",
-                f"`{call_name(n)}` runs the query built with {b.how} at line {line(d.stmt)}"
-                f"{' from ' + danger[0].origin if danger[0].origin else ''}. Build the query "
-                "with placeholders and pass the values as parameters."))
+            out.append(
+                rule.hit(
+                    line(n),
+                    line(n),
+                    "SQL injection: formatted query executed",
+                    f"`{call_name(n)}` runs the query built with {b.how} at line {line(d.stmt)}"
+                    f"{' from ' + danger[0].origin if danger[0].origin else ''}. Build the query "
+                    "with placeholders and pass the values as parameters.",
+                )
+            )
             break
     return out

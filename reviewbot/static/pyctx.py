@@ -48,7 +48,8 @@ class Ctx:
         if found is None:
             tree = self.src.tree
             found = self.cache["functions"] = (
-                function_definitions(tree.root_node) if tree is not None else [])
+                function_definitions(tree.root_node) if tree is not None else []
+            )
         return found
 
     def touched_functions(self) -> list[Node]:
@@ -76,9 +77,16 @@ class Ctx:
         i = bisect_left(self._sorted, lo)
         return i < len(self._sorted) and self._sorted[i] <= hi
 
-    def anchor(self, sink_node: Node, scope: Scope, carriers: list[Node], sink: Sink,
-               threshold: Level, what: str, span: tuple[int, int] | None = None
-               ) -> Anchor | None:
+    def anchor(
+        self,
+        sink_node: Node,
+        scope: Scope,
+        carriers: list[Node],
+        sink: Sink,
+        threshold: Level,
+        what: str,
+        span: tuple[int, int] | None = None,
+    ) -> Anchor | None:
         """Where to report a flow into ``sink_node`` (see the module docstring).
 
         ``span`` narrows a long sink (a 100-line HTML template) to the lines that matter
@@ -90,6 +98,9 @@ class Ctx:
         for expr in carriers:
             for stmt in scope.defs_carrying(expr, sink, threshold):
                 if self.touched(stmt):
-                    return Anchor(line(stmt), end_line(stmt),
-                                  f" (the value reaches {what} at line {line(sink_node)})")
+                    return Anchor(
+                        line(stmt),
+                        end_line(stmt),
+                        f" (the value reaches {what} at line {line(sink_node)})",
+                    )
         return None

@@ -45,8 +45,7 @@ def _function_query() -> Query:
     return Query(lang, "(function_definition) @fn")
 
 
-def function_definitions(root: Node, rows: list[tuple[int, int]] | None = None
-                         ) -> list[Node]:
+def function_definitions(root: Node, rows: list[tuple[int, int]] | None = None) -> list[Node]:
     """The ``def``s under ``root`` (nested ones included), in document order, found by a
     tree-sitter query in C rather than a walk in Python. With ``rows`` (0-based, end
     exclusive), only those whose text meets one of the row ranges: the query then visits
@@ -71,10 +70,24 @@ _SCOPE_OR_DECORATED = SCOPE_TYPES | {"decorated_definition"}
 
 
 _PLAIN_TYPES = (
-    "assignment", "augmented_assignment", "for_statement", "as_pattern", "named_expression",
-    "except_clause", "call", "default_parameter", "typed_default_parameter",
-    "comparison_operator", "block", "assert_statement", "expression_statement",
-    "keyword_argument", "pair", "return_statement", "concatenated_string", "binary_operator",
+    "assignment",
+    "augmented_assignment",
+    "for_statement",
+    "as_pattern",
+    "named_expression",
+    "except_clause",
+    "call",
+    "default_parameter",
+    "typed_default_parameter",
+    "comparison_operator",
+    "block",
+    "assert_statement",
+    "expression_statement",
+    "keyword_argument",
+    "pair",
+    "return_statement",
+    "concatenated_string",
+    "binary_operator",
 )
 _NARROW_PATTERNS = {
     # the only strings that can build a value at run time (most are plain literals)
@@ -275,8 +288,12 @@ def has_interpolation(n: Node) -> bool:
     if t != "string":
         return False
     start = n.child(0)
-    if start is not None and start.type == "string_start" and start.text is not None and \
-            not _FORMAT_PREFIX.intersection(start.text):
+    if (
+        start is not None
+        and start.type == "string_start"
+        and start.text is not None
+        and not _FORMAT_PREFIX.intersection(start.text)
+    ):
         return False  # only f-strings (and t-strings) hold {interpolations}
     return any(c.type == "interpolation" for c in n.children)
 

@@ -38,9 +38,18 @@ _DEFINITIONS = SCOPE_TYPES | {"decorated_definition", "comment"}
 """Top-level nodes that hold none of the module scope's nodes (see :func:`pynodes.index_scope`)."""
 
 ScopeRule = Callable[[Ctx, Scope], list[StaticHit]]
-SCOPE_RULES: tuple[ScopeRule, ...] = (check_sql, check_shell, check_path, check_xss,
-                                      check_security, check_bugs, check_sinks, check_commands,
-                                      check_crypto, check_config)
+SCOPE_RULES: tuple[ScopeRule, ...] = (
+    check_sql,
+    check_shell,
+    check_path,
+    check_xss,
+    check_security,
+    check_bugs,
+    check_sinks,
+    check_commands,
+    check_crypto,
+    check_config,
+)
 
 
 def analyze(src: SourceFile, changed: frozenset[int]) -> list[StaticHit]:
@@ -79,5 +88,6 @@ def _analyze(src: SourceFile, changed: frozenset[int]) -> list[StaticHit]:
 
 def _module_body_touched(ctx: Ctx, root: Node) -> bool:
     """Does the change touch a top-level statement that is not a definition?"""
-    return any(child.type not in _DEFINITIONS and ctx.touched(child)
-               for child in root.named_children)
+    return any(
+        child.type not in _DEFINITIONS and ctx.touched(child) for child in root.named_children
+    )

@@ -31,8 +31,9 @@ class RuffRule:
     cwe: str | None = None
 
 
-def _r(code: str, category: Category, severity: Severity, reason: str,
-       cwe: str | None = None) -> RuffRule:
+def _r(
+    code: str, category: Category, severity: Severity, reason: str, cwe: str | None = None
+) -> RuffRule:
     return RuffRule(code, category, severity, reason, cwe)
 
 
@@ -154,8 +155,7 @@ _ALL = [
     _r("PLE1519", BUG, ERR, "@singledispatch on a method dispatches on self"),
     _r("PLE1520", BUG, ERR, "@singledispatchmethod on a plain function"),
     _r("PLE1700", BUG, ERR, "`yield from` in an async function"),
-    _r("PLE2502", SEC, ERR, "bidirectional Unicode control characters (Trojan Source)",
-       "CWE-1007"),
+    _r("PLE2502", SEC, ERR, "bidirectional Unicode control characters (Trojan Source)", "CWE-1007"),
     _r("PLE2510", BUG, WARN, "a raw backspace character in a string"),
     _r("PLE2512", BUG, WARN, "a raw SUB character in a string"),
     _r("PLE2513", BUG, WARN, "a raw ESC character in a string"),
@@ -249,11 +249,37 @@ _ALL = [
 
 RUFF_RULES: dict[str, RuffRule] = {r.code: r for r in _ALL}
 
-PARTIAL_UNSAFE = frozenset({
-    "F401", "F403", "F405", "F811", "F821", "F822", "F823", "F841", "F842", "F701", "F702",
-    "F704", "F706", "B007", "B024", "B027", "PLE0117", "PLE0118", "PLE0237", "PLE0604",
-    "PLE0605", "PLE0704", "PLE1142", "PLW0120", "PLW0406", "PLW0602", "PLW1641",
-})
+PARTIAL_UNSAFE = frozenset(
+    {
+        "F401",
+        "F403",
+        "F405",
+        "F811",
+        "F821",
+        "F822",
+        "F823",
+        "F841",
+        "F842",
+        "F701",
+        "F702",
+        "F704",
+        "F706",
+        "B007",
+        "B024",
+        "B027",
+        "PLE0117",
+        "PLE0118",
+        "PLE0237",
+        "PLE0604",
+        "PLE0605",
+        "PLE0704",
+        "PLE1142",
+        "PLW0120",
+        "PLW0406",
+        "PLW0602",
+        "PLW1641",
+    }
+)
 """Codes that need the whole file: not run on a file rebuilt from the diff's lines alone
 (blank where the real file has code, so names defined there look undefined, a loop header
 out of the hunk makes its ``break`` look misplaced)."""

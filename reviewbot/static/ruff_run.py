@@ -94,9 +94,20 @@ def scratch_root(size: int, shm: str = "/dev/shm") -> str | None:
 def command(binary: str, settings: RuffConfig, files: Sequence[str]) -> list[str]:
     """The ``ruff check`` command line for ``files`` (relative paths under ``whole/`` or
     ``partial/``; the second kind skips :data:`PARTIAL_UNSAFE`)."""
-    cmd = [binary, "check", "--isolated", "--no-cache", "--exit-zero", "--quiet",
-           "--output-format", "json", "--target-version", "py311",
-           "--select", ",".join(selection(settings))]
+    cmd = [
+        binary,
+        "check",
+        "--isolated",
+        "--no-cache",
+        "--exit-zero",
+        "--quiet",
+        "--output-format",
+        "json",
+        "--target-version",
+        "py311",
+        "--select",
+        ",".join(selection(settings)),
+    ]
     if settings.ignore:
         cmd += ["--ignore", ",".join(settings.ignore)]
     if any(f.startswith("partial/") for f in files):
@@ -116,8 +127,13 @@ class RuffJob:
     the whole file). Use as a context manager so the process and the temporary directory
     go away even when the review fails in between."""
 
-    def __init__(self, files: Sequence[tuple[str, bytes, bool]], settings: RuffConfig,
-                 binary: str | None, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        files: Sequence[tuple[str, bytes, bool]],
+        settings: RuffConfig,
+        binary: str | None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._settings = settings
         self._clock = clock
         self._paths: dict[str, str] = {}
@@ -128,11 +144,13 @@ class RuffJob:
         if not files or not selection(settings):
             return
         if binary is None:
-            self._note = ("ruff is not installed (pip install ruff): its checks were "
-                          "skipped")
+            self._note = "ruff is not installed (pip install ruff): its checks were skipped"
             return
-        self._dir = Path(tempfile.mkdtemp(prefix="reviewbot-ruff-", dir=scratch_root(
-            sum(len(data) for _, data, _ in files))))
+        self._dir = Path(
+            tempfile.mkdtemp(
+                prefix="reviewbot-ruff-", dir=scratch_root(sum(len(data) for _, data, _ in files))
+            )
+        )
         try:
             args = []
             for i, (path, data, whole) in enumerate(files):
@@ -142,19 +160,27 @@ class RuffJob:
                 (self._dir / rel).write_bytes(data)
                 self._paths[rel] = path
                 args.append(rel)
-            with (self._dir / "out.json").open("wb") as out, \
-                    (self._dir / "err.txt").open("wb") as err:
+            with (
+                (self._dir / "out.json").open("wb") as out,
+                (self._dir / "err.txt").open("wb") as err,
+            ):
                 self._proc = subprocess.Popen(  # noqa: S603 - our binary, our arguments
-                    command(binary, settings, args), cwd=self._dir, stdin=subprocess.DEVNULL,
-                    stdout=out, stderr=err, env=_ENV)
+                    command(binary, settings, args),
+                    cwd=self._dir,
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=err,
+                    env=_ENV,
+                )
         except OSError as exc:
             self._note = f"ruff could not start ({exc.strerror or exc}): its checks were skipped"
 
     def __enter__(self) -> RuffJob:
         return self
 
-    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     def close(self) -> None:
@@ -179,8 +205,10 @@ class RuffJob:
         try:
             code = self._proc.wait(timeout=max(left, 0.01))
         except subprocess.TimeoutExpired:
-            return RuffOutcome(note=f"ruff took longer than {self._settings.timeout:g}s "
-                                    "(ruff.timeout): its checks were skipped")
+            return RuffOutcome(
+                note=f"ruff took longer than {self._settings.timeout:g}s "
+                "(ruff.timeout): its checks were skipped"
+            )
         out, err = self._dir / "out.json", self._dir / "err.txt"
         if code != 0:
             detail = err.read_bytes()[:300].decode("utf-8", "replace").strip().splitlines()
@@ -191,8 +219,9 @@ class RuffJob:
         try:
             hits = parse(json.loads(out.read_bytes()), self._paths, self._dir)
         except (ValueError, TypeError, KeyError) as exc:
-            return RuffOutcome(note=f"ruff's output was not understood ({str(exc)[:100]}): "
-                                    "its checks were skipped")
+            return RuffOutcome(
+                note=f"ruff's output was not understood ({str(exc)[:100]}): its checks were skipped"
+            )
         return RuffOutcome(hits)
 
 
@@ -211,14 +240,21 @@ def parse(data: Any, paths: Mapping[str, str], root: Path) -> dict[str, list[Ruf
         if code is None or not _CODE.fullmatch(code):
             continue  # a syntax error ("invalid-syntax"): tree-sitter's checks go on
         name = str(d["filename"])
-        rel = name[len(prefix) + 1:] if name.startswith(prefix) else name
+        rel = name[len(prefix) + 1 :] if name.startswith(prefix) else name
         path = paths.get(rel.replace("\\", "/"))
         if path is None:
             raise ValueError("a diagnostic for a file that was not sent")
         line, end = int(d["location"]["row"]), int(d["end_location"]["row"])
-        out.setdefault(path, []).append(RuffHit(
-            code, line, max(line, end), str(d["message"])[:500], str(d.get("name", ""))[:80],
-            _fix(d.get("fix"), line, max(line, end))))
+        out.setdefault(path, []).append(
+            RuffHit(
+                code,
+                line,
+                max(line, end),
+                str(d["message"])[:500],
+                str(d.get("name", ""))[:80],
+                _fix(d.get("fix"), line, max(line, end)),
+            )
+        )
     return out
 
 
@@ -232,8 +268,13 @@ def _fix(fix: Any, line: int, end: int) -> tuple[int, int, str] | None:
         return None
     e = edits[0]
     start, stop, content = e.get("location"), e.get("end_location"), e.get("content")
-    if not isinstance(start, dict) or not isinstance(stop, dict) or not isinstance(
-            content, str) or "\n" in content or "\r" in content:
+    if (
+        not isinstance(start, dict)
+        or not isinstance(stop, dict)
+        or not isinstance(content, str)
+        or "\n" in content
+        or "\r" in content
+    ):
         return None
     if start.get("row") != line or stop.get("row") != line:
         return None
@@ -251,10 +292,20 @@ def to_hits(found: Sequence[RuffHit], lines: Sequence[str]) -> list[StaticHit]:
         line = min(max(h.line, 1), n)
         end = min(max(h.end_line, line), n)
         fix = _apply(h.fix, line, lines) if (line, end) == (h.line, h.end_line) else None
-        out.append(StaticHit(
-            f"ruff.{h.code}", line, end, rule.category, rule.severity, rule.reason,
-            f"{h.message.rstrip('.')} (ruff {h.code}{' ' + h.name if h.name else ''}).",
-            fix, rule.cwe, 0.9))
+        out.append(
+            StaticHit(
+                f"ruff.{h.code}",
+                line,
+                end,
+                rule.category,
+                rule.severity,
+                rule.reason,
+                f"{h.message.rstrip('.')} (ruff {h.code}{' ' + h.name if h.name else ''}).",
+                fix,
+                rule.cwe,
+                0.9,
+            )
+        )
     return out
 
 
@@ -265,4 +316,4 @@ def _apply(fix: tuple[int, int, str] | None, line: int, lines: Sequence[str]) ->
     text = lines[line - 1]
     if not 1 <= col <= end_col <= len(text) + 1:
         return None
-    return text[:col - 1] + content + text[end_col - 1:]
+    return text[: col - 1] + content + text[end_col - 1 :]

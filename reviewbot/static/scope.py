@@ -31,11 +31,31 @@ if TYPE_CHECKING:
 
 _REQUEST_NAMES = frozenset({"request", "req", "self", "cls", "environ", "handler"})
 _ROUTE_DECORATOR = re.compile(r"\.(?:route|get|post|put|patch|delete|api_route|websocket)$")
-_SCALAR_TYPES = frozenset({"int", "float", "bool", "UUID", "uuid.UUID", "datetime", "date",
-                           "datetime.datetime", "datetime.date", "Decimal", "decimal.Decimal"})
+_SCALAR_TYPES = frozenset(
+    {
+        "int",
+        "float",
+        "bool",
+        "UUID",
+        "uuid.UUID",
+        "datetime",
+        "date",
+        "datetime.datetime",
+        "datetime.date",
+        "Decimal",
+        "decimal.Decimal",
+    }
+)
 _KILLING = frozenset({"assign", "unpack", "for", "with", "unknown"})
-_COLLECTED = ("assignment", "augmented_assignment", "for_statement", "as_pattern",
-              "named_expression", "except_clause", "call")
+_COLLECTED = (
+    "assignment",
+    "augmented_assignment",
+    "for_statement",
+    "as_pattern",
+    "named_expression",
+    "except_clause",
+    "call",
+)
 """The node types :meth:`Definitions._collect` learns bindings from."""
 
 
@@ -144,8 +164,10 @@ class Definitions:
             return False
         for dec in parent.children:
             call = next((c for c in dec.named_children if c.type == "call"), None)
-            if dec.type == "decorator" and call is not None and _ROUTE_DECORATOR.search(
-                call_name(call)
+            if (
+                dec.type == "decorator"
+                and call is not None
+                and _ROUTE_DECORATOR.search(call_name(call))
             ):
                 return True
         return False
@@ -159,8 +181,15 @@ class Definitions:
         target = unparen(target)
         if target.type == "identifier":
             self._add(text(target), stmt, value, kind, pos)
-        elif target.type in ("pattern_list", "tuple_pattern", "list_pattern", "tuple",
-                             "list", "list_splat_pattern", "expression_list"):
+        elif target.type in (
+            "pattern_list",
+            "tuple_pattern",
+            "list_pattern",
+            "tuple",
+            "list",
+            "list_splat_pattern",
+            "expression_list",
+        ):
             for c in target.named_children:
                 self._targets(c, stmt, value, "unpack" if kind == "assign" else kind, pos)
         elif target.type in ("subscript", "attribute"):
@@ -208,9 +237,13 @@ class Definitions:
             if fn is not None and fn.type == "attribute":
                 obj, attr = fn.child_by_field_name("object"), fn.child_by_field_name("attribute")
                 argl = n.child_by_field_name("arguments")
-                if (obj is not None and obj.type == "identifier" and argl is not None
-                        and text(attr) in ("append", "extend", "insert", "add", "update",
-                                           "setdefault", "appendleft")):
+                if (
+                    obj is not None
+                    and obj.type == "identifier"
+                    and argl is not None
+                    and text(attr)
+                    in ("append", "extend", "insert", "add", "update", "setdefault", "appendleft")
+                ):
                     for a in argl.named_children:
                         self._add(text(obj), statement_of(n), a, "mutate", n.end_byte)
 
@@ -223,13 +256,23 @@ class Definitions:
         before = [d for d in defs if d.pos <= use.start_byte]
         loop = enclosing(use, LOOP_TYPES)
         if loop is not None and contains(self.node, loop):
-            before += [d for d in defs if d.pos > use.start_byte and contains(loop, d.stmt)
-                       and d.kind in ("aug", "mutate", "assign")]
+            before += [
+                d
+                for d in defs
+                if d.pos > use.start_byte
+                and contains(loop, d.stmt)
+                and d.kind in ("aug", "mutate", "assign")
+            ]
         killer = None
         for d in before:
             block = statement_of(d.stmt).parent
-            if d.kind in _KILLING and d.pos <= use.start_byte and block is not None \
-                    and contains(block, use) and (killer is None or d.pos > killer.pos):
+            if (
+                d.kind in _KILLING
+                and d.pos <= use.start_byte
+                and block is not None
+                and contains(block, use)
+                and (killer is None or d.pos > killer.pos)
+            ):
                 killer = d
         if killer is not None:
             before = [d for d in before if d.pos >= killer.pos]
@@ -252,15 +295,30 @@ def identifiers(node: Node | None, deep: bool = False) -> list[Node]:
         cur = stack.pop()
         if cur.type == "identifier":
             parent = cur.parent
-            if parent is not None and parent.type == "attribute" and \
-                    parent.child_by_field_name("attribute") == cur:
+            if (
+                parent is not None
+                and parent.type == "attribute"
+                and parent.child_by_field_name("attribute") == cur
+            ):
                 continue
-            if parent is not None and parent.type == "keyword_argument" and \
-                    parent.child_by_field_name("name") == cur:
+            if (
+                parent is not None
+                and parent.type == "keyword_argument"
+                and parent.child_by_field_name("name") == cur
+            ):
                 continue
             out.append(cur)
-        elif cur.type != "lambda" and (deep or cur.type in (
-                "pattern_list", "tuple_pattern", "list_pattern", "tuple", "list",
-                "parenthesized_expression")):
+        elif cur.type != "lambda" and (
+            deep
+            or cur.type
+            in (
+                "pattern_list",
+                "tuple_pattern",
+                "list_pattern",
+                "tuple",
+                "list",
+                "parenthesized_expression",
+            )
+        ):
             stack.extend(cur.named_children)
     return out

@@ -69,8 +69,9 @@ BY_SOURCE = Grade(Level.SOURCE, Severity.ERROR, Severity.WARNING)
 """Request data an error, weaker taint a warning."""
 
 Shape = Literal["value", "url", "text", "whole", "built"]
-FIELDS = frozenset({"name", "last", "origin", "short", "note", "from_origin", "how", "what",
-                    "advice"})
+FIELDS = frozenset(
+    {"name", "last", "origin", "short", "note", "from_origin", "how", "what", "advice"}
+)
 """The template fields every hit fills (see the module docstring)."""
 
 _TITLE = "{what} from {short}"
@@ -129,19 +130,43 @@ class SinkRow:
     """For request data, for weaker taint."""
 
 
-def first_arg_row(sink: Sink, rule: str, fires: Level, title: str, message: str, origin: str,
-                  *, shape: Shape = "whole", callees: frozenset[str] = frozenset(),
-                  match: Callable[[str], bool] | None = None,
-                  quiet: Callable[[Node], bool] | None = None,
-                  safe: Callable[[Node], bool] | None = None, grade: Grade | None = None,
-                  confidence: float = 0.9) -> SinkRow:
+def first_arg_row(
+    sink: Sink,
+    rule: str,
+    fires: Level,
+    title: str,
+    message: str,
+    origin: str,
+    *,
+    shape: Shape = "whole",
+    callees: frozenset[str] = frozenset(),
+    match: Callable[[str], bool] | None = None,
+    quiet: Callable[[Node], bool] | None = None,
+    safe: Callable[[Node], bool] | None = None,
+    grade: Grade | None = None,
+    confidence: float = 0.9,
+) -> SinkRow:
     """A row for the first positional argument (a ``*args`` too) taken as it is: a number
     counts, ``fires`` is also the anchor's threshold, the catalogue's severity unless
     ``grade`` says else, one confidence for every taint."""
-    return SinkRow(rule, sink, callees=callees, match=match, splats=True, shape=shape,
-                   fires=fires, scalars=True, anchor=fires, quiet=quiet, safe=safe, title=title,
-                   message=message, origin=origin, grade=grade,
-                   confidence=(confidence, confidence))
+    return SinkRow(
+        rule,
+        sink,
+        callees=callees,
+        match=match,
+        splats=True,
+        shape=shape,
+        fires=fires,
+        scalars=True,
+        anchor=fires,
+        quiet=quiet,
+        safe=safe,
+        title=title,
+        message=message,
+        origin=origin,
+        grade=grade,
+        confidence=(confidence, confidence),
+    )
 
 
 def named(rows: Iterable[SinkRow], name: str) -> list[SinkRow]:
@@ -151,8 +176,12 @@ def named(rows: Iterable[SinkRow], name: str) -> list[SinkRow]:
 
 def arguments(call: Node, row: SinkRow) -> list[Node]:
     positional = args(call)
-    out = [positional[i] for i in row.positions if i < len(positional)
-           and (row.splats or positional[i].type not in ("list_splat", "dictionary_splat"))]
+    out = [
+        positional[i]
+        for i in row.positions
+        if i < len(positional)
+        and (row.splats or positional[i].type not in ("list_splat", "dictionary_splat"))
+    ]
     for k in row.keywords:
         v = kwarg(call, k)
         if v is not None:
@@ -175,9 +204,18 @@ def sink_hit(ctx: Ctx, scope: Scope, call: Node, name: str, row: SinkRow) -> Sta
     return None
 
 
-def flow_hit(ctx: Ctx, scope: Scope, row: SinkRow, at: Node, taint: Taint,
-             carriers: list[Node], name: str = "", *, span: tuple[int, int] | None = None,
-             **fields: str) -> StaticHit | None:
+def flow_hit(
+    ctx: Ctx,
+    scope: Scope,
+    row: SinkRow,
+    at: Node,
+    taint: Taint,
+    carriers: list[Node],
+    name: str = "",
+    *,
+    span: tuple[int, int] | None = None,
+    **fields: str,
+) -> StaticHit | None:
     """The hit for ``taint`` reaching the sink ``at`` through ``carriers``, reported where
     the change touches the flow (:meth:`Ctx.anchor`), or None when the taint is too weak
     or the change touches no part of the flow. ``fields`` fill the row's templates beside
@@ -185,20 +223,33 @@ def flow_hit(ctx: Ctx, scope: Scope, row: SinkRow, at: Node, taint: Taint,
     if taint.level < row.fires or (taint.scalar and not row.scalars):
         return None
     level = row.anchor if row.anchor is not None else min(row.threshold, row.whole)
-    anchor = ctx.anchor(at, scope, carriers, row.sink, level,
-                        row.reaches.format(name=name, **fields), span)
+    anchor = ctx.anchor(
+        at, scope, carriers, row.sink, level, row.reaches.format(name=name, **fields), span
+    )
     if anchor is None:
         return None
     origin = taint.origin or row.origin
-    values = {"name": name, "last": last_name(name), "origin": origin,
-              "short": _short(origin), "note": anchor.note, "what": row.what,
-              "advice": row.advice, "from_origin": f" from {taint.origin}" if taint.origin
-              else "", "how": "", **fields}
+    values = {
+        "name": name,
+        "last": last_name(name),
+        "origin": origin,
+        "short": _short(origin),
+        "note": anchor.note,
+        "what": row.what,
+        "advice": row.advice,
+        "from_origin": f" from {taint.origin}" if taint.origin else "",
+        "how": "",
+        **fields,
+    }
     source = taint.level >= Level.SOURCE
     return RULES[row.rule].hit(
-        anchor.line, anchor.end, row.title.format(**values), row.message.format(**values),
+        anchor.line,
+        anchor.end,
+        row.title.format(**values),
+        row.message.format(**values),
         severity=row.grade.of(taint) if row.grade is not None else None,
-        confidence=row.confidence[0] if source else row.confidence[1])
+        confidence=row.confidence[0] if source else row.confidence[1],
+    )
 
 
 def _short(origin: str) -> str:
@@ -215,8 +266,11 @@ def judge(scope: Scope, arg: Node, row: SinkRow) -> tuple[Taint, list[Node], str
         return (b.taint(scope, row.sink), [], b.how) if b is not None else (CONST, [], "")
     builds = builds_of(scope, arg)
     if row.shape == "text":
-        found = [(b, s) for b, s in builds if row.pattern is not None and b.known
-                 and row.pattern.search(b.text)]
+        found = [
+            (b, s)
+            for b, s in builds
+            if row.pattern is not None and b.known and row.pattern.search(b.text)
+        ]
         return _slots_taint(scope, found, row, all_slots=True)
     if builds:
         return _slots_taint(scope, builds, row, all_slots=row.shape != "url")
@@ -224,14 +278,16 @@ def judge(scope: Scope, arg: Node, row: SinkRow) -> tuple[Taint, list[Node], str
     return (taint if taint.level >= row.whole else CONST), [arg], ""
 
 
-def _slots_taint(scope: Scope, builds: list[tuple[Built, Node]], row: SinkRow,
-                 all_slots: bool) -> tuple[Taint, list[Node], str]:
+def _slots_taint(
+    scope: Scope, builds: list[tuple[Built, Node]], row: SinkRow, all_slots: bool
+) -> tuple[Taint, list[Node], str]:
     taints: list[Taint] = []
     carriers: list[Node] = []
     for b, _where in builds:
         for s in b.slots:
-            if s.expr is None or (not all_slots and b.known and fixed_destination(
-                    b.text[: s.offset])):
+            if s.expr is None or (
+                not all_slots and b.known and fixed_destination(b.text[: s.offset])
+            ):
                 continue
             t = scope.level(s.expr, row.sink)
             if t.level >= row.threshold and not t.origin.startswith(LOCAL_INPUT):

@@ -56,8 +56,9 @@ class Built:
     known: bool = True
 
     def taint(self, scope: Scope, sink: Sink, slots: tuple[Slot, ...] | None = None) -> Taint:
-        return strongest(slot_taint(scope, self, s, sink) for s in (self.slots if slots is None
-                                                                   else slots))
+        return strongest(
+            slot_taint(scope, self, s, sink) for s in (self.slots if slots is None else slots)
+        )
 
 
 def slot_taint(scope: Scope, b: Built, slot: Slot, sink: Sink) -> Taint:
@@ -83,8 +84,9 @@ def _fstring(n: Node) -> tuple[str, list[Slot]]:
         if c.type == "string_content":
             parts.append(text(c))
         elif c.type == "interpolation":
-            expr = c.child_by_field_name("expression") or (c.named_children[0]
-                                                          if c.named_children else None)
+            expr = c.child_by_field_name("expression") or (
+                c.named_children[0] if c.named_children else None
+            )
             slots_.append(Slot(expr, len("".join(parts)), line=c.start_point[0] + 1))
             parts.append(SLOT)
     return "".join(parts), slots_
@@ -158,7 +160,7 @@ def _percent(n: Node, scope: Scope, depth: int) -> Built | None:
     specs: list[tuple[int, str | None]] = []
     pos = 0
     for m in _PERCENT.finditer(raw):
-        out.append(raw[pos:m.start()])
+        out.append(raw[pos : m.start()])
         pos = m.end()
         if m.group("conv") == "%":
             out.append("%")
@@ -169,6 +171,7 @@ def _percent(n: Node, scope: Scope, depth: int) -> Built | None:
     textv = "".join(out)
     rhs = unparen(right)
     slots: list[Slot] = []
+
     def at(i: int) -> int | None:
         return lines[i] if i < len(lines) else None
 
@@ -188,7 +191,8 @@ def _percent(n: Node, scope: Scope, depth: int) -> Built | None:
         slots = [Slot(None, off, key or "", at(i)) for i, (off, key) in enumerate(specs)]
     else:
         slots = [Slot(rhs, off, line=at(i)) for i, (off, _key) in enumerate(specs)] or [
-            Slot(rhs, len(textv))]
+            Slot(rhs, len(textv))
+        ]
     slots += [s for s in inner if s.expr is not None]
     return Built(n, textv, tuple(slots), "%-formatting")
 
@@ -263,7 +267,7 @@ def _format(n: Node, receiver: Node, scope: Scope, depth: int) -> Built | None:
     pos, auto = 0, 0
     fallback = splats[0] if splats else None
     for m in _FIELD.finditer(raw):
-        out.append(raw[pos:m.start()])
+        out.append(raw[pos : m.start()])
         pos = m.end()
         field = m.group("field")
         if field is None:

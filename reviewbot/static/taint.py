@@ -47,8 +47,18 @@ from reviewbot.static.sources import (
     source_of,
 )
 
-__all__ = ["CONST", "LOCAL", "Def", "Level", "Scope", "Sink", "Taint", "is_safe_call",
-           "source_of", "strongest"]
+__all__ = [
+    "CONST",
+    "LOCAL",
+    "Def",
+    "Level",
+    "Scope",
+    "Sink",
+    "Taint",
+    "is_safe_call",
+    "source_of",
+    "strongest",
+]
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -57,9 +67,14 @@ if TYPE_CHECKING:
 class Scope(Definitions):
     """The taint view of one function (or of the module body)."""
 
-    def __init__(self, node: Node, module: Scope | None = None, *,
-                 clock: Callable[[], float] = time.monotonic, budget_s: float = BUDGET_S
-                 ) -> None:
+    def __init__(
+        self,
+        node: Node,
+        module: Scope | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        budget_s: float = BUDGET_S,
+    ) -> None:
         """``clock`` and ``budget_s`` bound the summaries of the file's functions (see
         :mod:`reviewbot.static.calls`); only the module scope uses them."""
         super().__init__(node)
@@ -78,8 +93,9 @@ class Scope(Definitions):
             return self.module.program
         if self._program is None and self.node.type == "module":
             module = self
-            self._program = Program(self.node, lambda fn: Scope(fn, module),
-                                    clock=self._clock, budget_s=self._budget_s)
+            self._program = Program(
+                self.node, lambda fn: Scope(fn, module), clock=self._clock, budget_s=self._budget_s
+            )
         return self._program
 
     def with_params(self, params: dict[str, Taint]) -> Scope:
@@ -112,8 +128,13 @@ class Scope(Definitions):
 
     def _level(self, n: Node, sink: Sink, env: dict[str, Taint]) -> Taint:
         t = n.type
-        if t in CONSTANT_TYPES or t in ("comment", "comparison_operator", "not_operator",
-                                        "lambda", "keyword_identifier"):
+        if t in CONSTANT_TYPES or t in (
+            "comment",
+            "comparison_operator",
+            "not_operator",
+            "lambda",
+            "keyword_identifier",
+        ):
             return CONST if t != "lambda" else LOCAL
         if t == "string":
             if not has_interpolation(n):
@@ -135,8 +156,12 @@ class Scope(Definitions):
             return self.level(value, sink, env or None) if value is not None else LOCAL
         if t == "call":
             return self._call(n, sink, env)
-        if t in ("list_comprehension", "generator_expression", "set_comprehension",
-                 "dictionary_comprehension"):
+        if t in (
+            "list_comprehension",
+            "generator_expression",
+            "set_comprehension",
+            "dictionary_comprehension",
+        ):
             inner = dict(env)
             for clause in n.named_children:
                 if clause.type == "for_in_clause":
@@ -162,14 +187,18 @@ class Scope(Definitions):
     def _name(self, n: Node, sink: Sink, env: dict[str, Taint]) -> Taint:
         return self.name_level(text(n), n, sink, env)
 
-    def name_level(self, name: str, n: Node, sink: Sink,
-                   env: dict[str, Taint] | None = None) -> Taint:
+    def name_level(
+        self, name: str, n: Node, sink: Sink, env: dict[str, Taint] | None = None
+    ) -> Taint:
         """The taint of ``name`` as read at node ``n``."""
         env = env or {}
         if name in env:
             return env[name]
-        if (CONSTANT_NAME.match(name) or name in BUILTINS) and name not in self.params \
-                and name not in self.defs:
+        if (
+            (CONSTANT_NAME.match(name) or name in BUILTINS)
+            and name not in self.params
+            and name not in self.defs
+        ):
             return CONST
         if self.validated(name, n):
             return CONST
@@ -184,8 +213,9 @@ class Scope(Definitions):
             return self.params[name]
         if self.module is not None and name in self.module.defs:
             mod_defs = self.module.defs[name]
-            return strongest(self.module.level(d.value, sink) if d.value is not None else LOCAL
-                             for d in mod_defs)
+            return strongest(
+                self.module.level(d.value, sink) if d.value is not None else LOCAL for d in mod_defs
+            )
         return LOCAL
 
     def _call(self, n: Node, sink: Sink, env: dict[str, Taint]) -> Taint:
@@ -207,15 +237,23 @@ class Scope(Definitions):
         if PATH_JOIN.search(name) and parts:
             # os.path.join(base, name), base.joinpath(name): name is joined onto the base
             obj = fn.child_by_field_name("object") if fn is not None else None
-            base, rest = ((obj, parts) if name.endswith("joinpath") and obj is not None
-                          else (parts[0], parts[1:]))
-            return strongest([self.level(base, sink, env or None),
-                              joined(self._all(rest, sink, env))])
-        obj = (fn.child_by_field_name("object") if fn is not None and fn.type == "attribute"
-               else None)
-        if obj is not None and not (obj.type == "identifier" and text(obj) in MODULES
-                                    and text(obj) not in self.params
-                                    and text(obj) not in self.defs):
+            base, rest = (
+                (obj, parts)
+                if name.endswith("joinpath") and obj is not None
+                else (parts[0], parts[1:])
+            )
+            return strongest(
+                [self.level(base, sink, env or None), joined(self._all(rest, sink, env))]
+            )
+        obj = (
+            fn.child_by_field_name("object") if fn is not None and fn.type == "attribute" else None
+        )
+        if obj is not None and not (
+            obj.type == "identifier"
+            and text(obj) in MODULES
+            and text(obj) not in self.params
+            and text(obj) not in self.defs
+        ):
             parts.append(obj)  # the receiver: "x".join(items), name.lower(), ...
         taint = self._all(parts, sink, env)
         if name in ("locals", "vars", "globals") and not parts:
@@ -249,13 +287,24 @@ class Scope(Definitions):
             return strongest([lt, joined(rt)])
         if op.type == "%" and unparen(left).type == "string":
             literal = text(unparen(left))
-            items = ([unparen(right)] if unparen(right).type != "tuple"
-                     else unparen(right).named_children)
+            items = (
+                [unparen(right)]
+                if unparen(right).type != "tuple"
+                else unparen(right).named_children
+            )
             count, after_slash = percent_slots(literal)
             if after_slash and count == len(items):
-                return strongest([lt, *(joined(self.level(x, sink, env or None))
-                                        if i in after_slash else self.level(x, sink, env or None)
-                                        for i, x in enumerate(items))])
+                return strongest(
+                    [
+                        lt,
+                        *(
+                            joined(self.level(x, sink, env or None))
+                            if i in after_slash
+                            else self.level(x, sink, env or None)
+                            for i, x in enumerate(items)
+                        ),
+                    ]
+                )
         return strongest([lt, rt])
 
     def _fstring(self, n: Node, sink: Sink, env: dict[str, Taint]) -> Taint:
@@ -266,8 +315,7 @@ class Scope(Definitions):
             if c.type == "interpolation":
                 expr = c.child_by_field_name("expression") or c
                 taint = self.level(expr, sink, env or None)
-                out.append(joined(taint) if before.endswith(("/", "\\")) and not url
-                           else taint)
+                out.append(joined(taint) if before.endswith(("/", "\\")) and not url else taint)
                 before = ""
             elif c.type == "string_content":
                 before = text(c)

@@ -29,17 +29,28 @@ def analyze(src: SourceFile, changed: frozenset[int]) -> list[StaticHit]:
             break
         text = src.lines[n - 1]
         if _AUTOESCAPE_OFF.search(text):
-            hits.append(rule.hit(
-                n, n, "autoescaping turned off",
-                "Inside this block every {{ value }} is inserted as raw HTML; one value from a "
-                "user is enough for XSS. Keep autoescaping on and mark only vetted HTML safe."))
+            hits.append(
+                rule.hit(
+                    n,
+                    n,
+                    "autoescaping turned off",
+                    "Inside this block every {{ value }} is inserted as raw HTML; one value from a "
+                    "user is enough for XSS. Keep autoescaping on and mark only vetted HTML safe.",
+                )
+            )
         for m in _SAFE.finditer(text):
             if _CONST_SAFE.fullmatch(m.group(0)):
                 continue
-            hits.append(rule.hit(
-                n, n, "`|safe` disables escaping",
-                f"`{m.group(0).strip()}` inserts the value as raw HTML. If any part of it can "
-                "come from a user this is XSS; sanitise it (bleach / nh3) before marking it "
-                "safe, or drop |safe.", confidence=0.7))
+            hits.append(
+                rule.hit(
+                    n,
+                    n,
+                    "`|safe` disables escaping",
+                    f"`{m.group(0).strip()}` inserts the value as raw HTML. If any part of it can "
+                    "come from a user this is XSS; sanitise it (bleach / nh3) before marking it "
+                    "safe, or drop |safe.",
+                    confidence=0.7,
+                )
+            )
             break
     return hits

@@ -39,11 +39,30 @@ class Bindings(Protocol):
 
     def reaching(self, name: str, use: Node) -> Sequence[Binding]: ...
 
-_VALIDATING_WORDS = frozenset({
-    "match", "fullmatch", "isdigit", "isalnum", "isalpha", "isnumeric", "isdecimal",
-    "isidentifier", "valid", "validate", "check", "allowed", "safe", "startswith",
-    "relative", "commonpath", "whitelisted", "allowlisted", "permitted",
-})
+
+_VALIDATING_WORDS = frozenset(
+    {
+        "match",
+        "fullmatch",
+        "isdigit",
+        "isalnum",
+        "isalpha",
+        "isnumeric",
+        "isdecimal",
+        "isidentifier",
+        "valid",
+        "validate",
+        "check",
+        "allowed",
+        "safe",
+        "startswith",
+        "relative",
+        "commonpath",
+        "whitelisted",
+        "allowlisted",
+        "permitted",
+    }
+)
 
 
 def validated(defs: Bindings, name: str, use: Node) -> bool:
@@ -56,10 +75,13 @@ def validated(defs: Bindings, name: str, use: Node) -> bool:
         parent = cur.parent
         if parent.type in ("if_statement", "elif_clause", "while_statement"):
             cond = parent.child_by_field_name("condition")
-            body = parent.child_by_field_name("consequence") or parent.child_by_field_name(
-                "body")
-            if cond is not None and body is not None and body.id == cur.id and \
-                    _polarity(defs, cond, name) > 0:
+            body = parent.child_by_field_name("consequence") or parent.child_by_field_name("body")
+            if (
+                cond is not None
+                and body is not None
+                and body.id == cur.id
+                and _polarity(defs, cond, name) > 0
+            ):
                 return True
         if parent.type == "else_clause" and parent.parent is not None:
             cond = parent.parent.child_by_field_name("condition")
@@ -76,6 +98,7 @@ def validated(defs: Bindings, name: str, use: Node) -> bool:
         cur = parent
     return False
 
+
 def _polarity(defs: Bindings, cond: Node, name: str) -> int:
     """+1 when ``cond`` being true means ``name`` passed a check, -1 when it being false
     does, 0 when it says nothing about ``name``."""
@@ -84,14 +107,19 @@ def _polarity(defs: Bindings, cond: Node, name: str) -> int:
         arg = cond.child_by_field_name("argument")
         return -_polarity(defs, arg, name) if arg is not None else 0
     if cond.type == "boolean_operator":
-        signs = [_polarity(defs, c, name) for c in (cond.child_by_field_name("left"),
-                                                    cond.child_by_field_name("right"))
-                 if c is not None]
+        signs = [
+            _polarity(defs, c, name)
+            for c in (cond.child_by_field_name("left"), cond.child_by_field_name("right"))
+            if c is not None
+        ]
         return 1 if 1 in signs else -1 if -1 in signs else 0
     if cond.type == "comparison_operator" and len(cond.named_children) == 2:
         first, other = (unparen(c) for c in cond.named_children)
-        ops = [c.type for c in cond.children if c.id not in (first.id, other.id)
-               and c.type not in ("(", ")")]
+        ops = [
+            c.type
+            for c in cond.children
+            if c.id not in (first.id, other.id) and c.type not in ("(", ")")
+        ]
         op = ops[0] if len(ops) == 1 else " ".join(ops)
         if text(first) == name:
             if op in ("in", "not in") and _allow_list(defs, other):
@@ -107,23 +135,31 @@ def _polarity(defs: Bindings, cond: Node, name: str) -> int:
         callee = call_name(cond)
         argl = cond.child_by_field_name("arguments")
         fn = cond.child_by_field_name("function")
-        receiver = fn.child_by_field_name("object") if fn is not None and \
-            fn.type == "attribute" else None
-        mentioned = any(_mentions(a, name) for a in (
-            *(argl.named_children if argl is not None else ()),
-            *((receiver,) if receiver is not None else ())))
-        if mentioned and (callee == "isinstance" or any(
-                w in _VALIDATING_WORDS for w in words(last_name(callee)))):
+        receiver = (
+            fn.child_by_field_name("object") if fn is not None and fn.type == "attribute" else None
+        )
+        mentioned = any(
+            _mentions(a, name)
+            for a in (
+                *(argl.named_children if argl is not None else ()),
+                *((receiver,) if receiver is not None else ()),
+            )
+        )
+        if mentioned and (
+            callee == "isinstance" or any(w in _VALIDATING_WORDS for w in words(last_name(callee)))
+        ):
             return 1
     return 0
+
 
 def _allow_list(defs: Bindings, n: Node) -> bool:
     """A collection fixed in the code: a literal, an ALL_CAPS name, or a local name
     only ever bound to a literal collection."""
     n = unparen(n)
     if n.type in ("list", "tuple", "set", "dictionary"):
-        return all(c.type in CONSTANT_TYPES or c.type in ("string", "pair")
-                   for c in n.named_children)
+        return all(
+            c.type in CONSTANT_TYPES or c.type in ("string", "pair") for c in n.named_children
+        )
     if n.type in ("identifier", "attribute"):
         last = text(n).rsplit(".", 1)[-1]
         if CONSTANT_NAME.match(last):
@@ -132,13 +168,28 @@ def _allow_list(defs: Bindings, n: Node) -> bool:
             bound = defs.reaching(text(n), n)
             return bool(bound) and all(
                 d.kind == "assign" and d.value is not None and _allow_list(defs, d.value)
-                for d in bound)
+                for d in bound
+            )
     return False
 
 
-_NORMALISING = frozenset({"realpath", "abspath", "normpath", "resolve", "Path", "PurePath",
-                          "PosixPath", "str", "expanduser", "absolute", "fspath", "normcase",
-                          "join"})
+_NORMALISING = frozenset(
+    {
+        "realpath",
+        "abspath",
+        "normpath",
+        "resolve",
+        "Path",
+        "PurePath",
+        "PosixPath",
+        "str",
+        "expanduser",
+        "absolute",
+        "fspath",
+        "normcase",
+        "join",
+    }
+)
 
 
 def _mentions(n: Node, name: str) -> bool:
@@ -152,10 +203,13 @@ def _mentions(n: Node, name: str) -> bool:
     if n.type == "call" and last_name(call_name(n)) in _NORMALISING:
         fn = n.child_by_field_name("function")
         argl = n.child_by_field_name("arguments")
-        obj = fn.child_by_field_name("object") if fn is not None and \
-            fn.type == "attribute" else None
-        parts = [*(argl.named_children if argl is not None else ()),
-                 *((obj,) if obj is not None and last_name(call_name(n)) != "join" else ())]
+        obj = (
+            fn.child_by_field_name("object") if fn is not None and fn.type == "attribute" else None
+        )
+        parts = [
+            *(argl.named_children if argl is not None else ()),
+            *((obj,) if obj is not None and last_name(call_name(n)) != "join" else ()),
+        ]
         return any(_mentions(c, name) for c in parts)
     return False
 
@@ -166,11 +220,21 @@ def _exits(if_stmt: Node) -> bool:
     if body is None or not body.named_children:
         return False
     last = body.named_children[-1]
-    if last.type in ("raise_statement", "return_statement", "continue_statement",
-                     "break_statement"):
+    if last.type in (
+        "raise_statement",
+        "return_statement",
+        "continue_statement",
+        "break_statement",
+    ):
         return True
     if last.type == "expression_statement" and last.named_children:
         expr = last.named_children[0]
         return expr.type == "call" and last_name(call_name(expr)) in (
-            "abort", "exit", "_exit", "fail", "error", "HttpResponseBadRequest")
+            "abort",
+            "exit",
+            "_exit",
+            "fail",
+            "error",
+            "HttpResponseBadRequest",
+        )
     return False

@@ -43,8 +43,13 @@ def load_suggester(*, execute: bool) -> Suggester:
     return partial(suggest_tests, execute=execute)
 
 
-def suggest_tests(ctx: SuggestContext, *, env: Mapping[str, str] | None = None,
-                  isolation: str = "auto", execute: bool = False) -> SuggestOutcome:
+def suggest_tests(
+    ctx: SuggestContext,
+    *,
+    env: Mapping[str, str] | None = None,
+    isolation: str = "auto",
+    execute: bool = False,
+) -> SuggestOutcome:
     """The engine's test-suggestion stage (``engine.Suggester``).
 
     ``execute`` (default off): collect, and with ``tests.run`` run, the suggestions in the
@@ -66,21 +71,29 @@ def suggest_tests(ctx: SuggestContext, *, env: Mapping[str, str] | None = None,
     run = execute and ctx.config.tests.run and any(c.source != "skeleton" for c in candidates)
     ctx.progress.start(len(candidates), "checking suggested tests")
     try:
-        results, _ = check_candidates(candidates, head.read, declared_imports(head.read),
-                                      ctx.config.tests, run=run,
-                                      base_env=os.environ if env is None else env,
-                                      isolation=isolation, execute=execute)
+        results, _ = check_candidates(
+            candidates,
+            head.read,
+            declared_imports(head.read),
+            ctx.config.tests,
+            run=run,
+            base_env=os.environ if env is None else env,
+            isolation=isolation,
+            execute=execute,
+        )
     finally:
         ctx.progress.advance(len(candidates))
         ctx.progress.finish()
     order = {t.full_name: i for i, t in enumerate(targets)}
-    ranked = sorted(results, key=lambda r: (order.get(r.target, len(order)),
-                                            r.source == "skeleton"))
+    ranked = sorted(
+        results, key=lambda r: (order.get(r.target, len(order)), r.source == "skeleton")
+    )
     return SuggestOutcome(tuple(ranked), problems)
 
 
-def model_candidates(ctx: SuggestContext,
-                     targets: Sequence[Target]) -> tuple[list[Candidate], tuple[str, ...]]:
+def model_candidates(
+    ctx: SuggestContext, targets: Sequence[Target]
+) -> tuple[list[Candidate], tuple[str, ...]]:
     """The model's test modules for ``targets`` (all requests in one concurrent batch), and
     one line when requests failed (their targets get skeletons)."""
     if ctx.backend is None:
@@ -90,8 +103,10 @@ def model_candidates(ctx: SuggestContext,
     found, notes = candidates_from(results, groups, ctx.model or "model")
     if not notes:
         return found, ()
-    return found, (f"the test writer failed on {len(notes)} of {len(groups)} requests; "
-                   f"their functions got skeletons (first: {notes[0]})",)
+    return found, (
+        f"the test writer failed on {len(notes)} of {len(groups)} requests; "
+        f"their functions got skeletons (first: {notes[0]})",
+    )
 
 
 def skeleton_candidate(t: Target) -> Candidate:

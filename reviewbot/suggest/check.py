@@ -52,11 +52,17 @@ class Candidate:
 def has_test(tree: ast.Module) -> bool:
     for node in tree.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith(
-                "test"):
+            "test"
+        ):
             return True
-        if isinstance(node, ast.ClassDef) and node.name.startswith("Test") and any(
+        if (
+            isinstance(node, ast.ClassDef)
+            and node.name.startswith("Test")
+            and any(
                 isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name.startswith("test")
-                for n in node.body):
+                for n in node.body
+            )
+        ):
             return True
     return False
 
@@ -64,7 +70,8 @@ def has_test(tree: ast.Module) -> bool:
 def refers_to(tree: ast.Module, name: str) -> bool:
     for node in ast.walk(tree):
         if (isinstance(node, ast.Name) and node.id == name) or (
-                isinstance(node, ast.Attribute) and node.attr == name):
+            isinstance(node, ast.Attribute) and node.attr == name
+        ):
             return True
         if isinstance(node, ast.ImportFrom) and any(a.name == name for a in node.names):
             return True
@@ -95,40 +102,58 @@ def level1_reason(c: Candidate, policy: ImportPolicy) -> str | None:
 
 def verdict(c: Candidate, st: FileState | None, config: TestsConfig, ran: bool) -> TestSuggestion:
     """The TestSuggestion for a candidate that passed level 1."""
+
     def make(level: CheckLevel, outcome: str, reason: str = "") -> TestSuggestion:
-        return TestSuggestion(path=c.path, target=c.target.full_name, code=c.code, level=level,
-                              outcome=outcome, source=c.source, reason=reason,
-                              source_path=c.target.path, line=c.target.line)
+        return TestSuggestion(
+            path=c.path,
+            target=c.target.full_name,
+            code=c.code,
+            level=level,
+            outcome=outcome,
+            source=c.source,
+            reason=reason,
+            source_path=c.target.path,
+            line=c.target.line,
+        )
 
     if st is None:
         return make(CheckLevel.PARSED, "rejected", "not collected: the sandbox was not set up")
     timeout = f"{config.timeout:g}s"
     if st.stalled and "::" not in st.stalled:
-        return make(CheckLevel.PARSED, "rejected",
-                    f"collecting it did not finish within {timeout}; killed")
+        return make(
+            CheckLevel.PARSED, "rejected", f"collecting it did not finish within {timeout}; killed"
+        )
     if st.died and not st.collected:
         return make(CheckLevel.PARSED, "rejected", clean_message(st.died))
     if st.collect_error or not st.collected:
-        return make(CheckLevel.PARSED, "rejected",
-                    "pytest could not collect it: " + clean_message(st.collect_error or "error"))
+        return make(
+            CheckLevel.PARSED,
+            "rejected",
+            "pytest could not collect it: " + clean_message(st.collect_error or "error"),
+        )
     if not st.items:
         return make(CheckLevel.PARSED, "rejected", "pytest collected no tests from it")
     if c.source == "skeleton":
-        return make(CheckLevel.COLLECTED, "skeleton",
-                    "a skeleton to complete: fill in the TODO values, remove the skip mark")
+        return make(
+            CheckLevel.COLLECTED,
+            "skeleton",
+            "a skeleton to complete: fill in the TODO values, remove the skip mark",
+        )
     if not ran:
         return make(CheckLevel.COLLECTED, "collected", "not run (tests.run is off)")
     return _run_verdict(make, st, config)
 
 
-def _run_verdict(make: Callable[[CheckLevel, str, str], TestSuggestion], st: FileState,
-                 config: TestsConfig) -> TestSuggestion:
+def _run_verdict(
+    make: Callable[[CheckLevel, str, str], TestSuggestion], st: FileState, config: TestsConfig
+) -> TestSuggestion:
     """The verdict of a collected candidate whose tests were run."""
     timeout = f"{config.timeout:g}s"
     if st.stalled:
         name = clean_message(st.stalled.split("::")[-1])
-        return make(CheckLevel.COLLECTED, "rejected",
-                    f"{name} did not finish within {timeout}; killed")
+        return make(
+            CheckLevel.COLLECTED, "rejected", f"{name} did not finish within {timeout}; killed"
+        )
     if st.died:
         return make(CheckLevel.COLLECTED, "rejected", clean_message(st.died))
     failed = [(n, m) for n, (o, m) in st.outcomes.items() if o == "failed"]
@@ -138,37 +163,65 @@ def _run_verdict(make: Callable[[CheckLevel, str, str], TestSuggestion], st: Fil
         if len(failed) > 1:
             detail += f" (and {len(failed) - 1} more)"
         if config.on_fail == OnFail.DROP:
-            return make(CheckLevel.RAN, "rejected",
-                        f"fails on this change, dropped (tests.on_fail: drop): {detail}")
+            return make(
+                CheckLevel.RAN,
+                "rejected",
+                f"fails on this change, dropped (tests.on_fail: drop): {detail}",
+            )
         return make(CheckLevel.RAN, FAILS, detail)
     passed = [n for n, (o, _) in st.outcomes.items() if o == "passed"]
     if not passed:
         return make(CheckLevel.COLLECTED, "collected", "every test was skipped when run")
-    return make(CheckLevel.RAN, PASSES, f"{len(passed)} of {len(st.items)} tests passed"
-                if len(passed) != len(st.items) else "")
+    return make(
+        CheckLevel.RAN,
+        PASSES,
+        f"{len(passed)} of {len(st.items)} tests passed" if len(passed) != len(st.items) else "",
+    )
 
 
-NOT_EXECUTED = ("not collected or run: reviewbot never executes the code of a pull request "
-                "it reviews on GitHub")
+NOT_EXECUTED = (
+    "not collected or run: reviewbot never executes the code of a pull request it reviews on GitHub"
+)
 
 
 def static_verdict(c: Candidate, missing: str | None) -> TestSuggestion:
     """The TestSuggestion for a candidate that passed level 1, when nothing may be executed:
     shown when the module's project imports resolve in the head (``missing`` is None)."""
     if missing:
-        return TestSuggestion(path=c.path, target=c.target.full_name, code=c.code,
-                              level=CheckLevel.PARSED, outcome="rejected",
-                              reason=f"not checked: {missing}", source=c.source,
-                              source_path=c.target.path, line=c.target.line, static_only=True)
+        return TestSuggestion(
+            path=c.path,
+            target=c.target.full_name,
+            code=c.code,
+            level=CheckLevel.PARSED,
+            outcome="rejected",
+            reason=f"not checked: {missing}",
+            source=c.source,
+            source_path=c.target.path,
+            line=c.target.line,
+            static_only=True,
+        )
     if c.source == "skeleton":
-        outcome, reason = "skeleton", ("a skeleton to complete: fill in the TODO values, remove "
-                                       "the skip mark; " + NOT_EXECUTED)
+        outcome, reason = (
+            "skeleton",
+            (
+                "a skeleton to complete: fill in the TODO values, remove "
+                "the skip mark; " + NOT_EXECUTED
+            ),
+        )
     else:
         outcome, reason = "checked statically", NOT_EXECUTED
-    return TestSuggestion(path=c.path, target=c.target.full_name, code=c.code,
-                          level=CheckLevel.PARSED, outcome=outcome, reason=reason,
-                          source=c.source, source_path=c.target.path, line=c.target.line,
-                          static_only=True)
+    return TestSuggestion(
+        path=c.path,
+        target=c.target.full_name,
+        code=c.code,
+        level=CheckLevel.PARSED,
+        outcome=outcome,
+        reason=reason,
+        source=c.source,
+        source_path=c.target.path,
+        line=c.target.line,
+        static_only=True,
+    )
 
 
 def _file_name(index: int, path: str) -> str:
@@ -205,25 +258,36 @@ def check_candidates(
             roots, written, missing = _lay_out(sandbox, candidates, passing, read, skip)
             states: dict[str, FileState] = {}
             if written:
-                states, reports = run_checks(list(written.values()), sandbox, roots, config,
-                                             run=run, base_env=base_env, python=python,
-                                             isolation=isolation)
+                states, reports = run_checks(
+                    list(written.values()),
+                    sandbox,
+                    roots,
+                    config,
+                    run=run,
+                    base_env=base_env,
+                    python=python,
+                    isolation=isolation,
+                )
             for i in passing:
                 c = candidates[i]
                 if i in missing:
-                    results[i] = replace(verdict(c, None, config, run),
-                                         reason=f"not collected: {missing[i]}")
+                    results[i] = replace(
+                        verdict(c, None, config, run), reason=f"not collected: {missing[i]}"
+                    )
                 else:
-                    results[i] = replace(verdict(c, states.get(written[i]), config, run),
-                                         isolation=reports[-1].isolation_detail if reports
-                                         else "")
+                    results[i] = replace(
+                        verdict(c, states.get(written[i]), config, run),
+                        isolation=reports[-1].isolation_detail if reports else "",
+                    )
         finally:
             sandbox.close()
     return [results[i] for i in range(len(candidates))], reports
 
 
-def _level1(candidates: Sequence[Candidate], policy: ImportPolicy,
-            ) -> tuple[dict[int, TestSuggestion], list[int]]:
+def _level1(
+    candidates: Sequence[Candidate],
+    policy: ImportPolicy,
+) -> tuple[dict[int, TestSuggestion], list[int]]:
     """The rejections at level 1 by index, and the indexes of the candidates that pass it."""
     results: dict[int, TestSuggestion] = {}
     passing: list[int] = []
@@ -232,15 +296,23 @@ def _level1(candidates: Sequence[Candidate], policy: ImportPolicy,
         if why is None:
             passing.append(i)
         else:
-            results[i] = TestSuggestion(path=c.path, target=c.target.full_name, code=c.code,
-                                        level=CheckLevel.UNCHECKED, outcome="rejected",
-                                        reason=why, source=c.source, source_path=c.target.path,
-                                        line=c.target.line)
+            results[i] = TestSuggestion(
+                path=c.path,
+                target=c.target.full_name,
+                code=c.code,
+                level=CheckLevel.UNCHECKED,
+                outcome="rejected",
+                reason=why,
+                source=c.source,
+                source_path=c.target.path,
+                line=c.target.line,
+            )
     return results, passing
 
 
-def _static_results(candidates: Sequence[Candidate], passing: Sequence[int], read: Read,
-                    skip: frozenset[str]) -> dict[int, TestSuggestion]:
+def _static_results(
+    candidates: Sequence[Candidate], passing: Sequence[int], read: Read, skip: frozenset[str]
+) -> dict[int, TestSuggestion]:
     """Verdicts without executing anything (:func:`static_verdict`), by index."""
     closures: dict[tuple[str, str], str | None] = {}
     results: dict[int, TestSuggestion] = {}
@@ -253,9 +325,13 @@ def _static_results(candidates: Sequence[Candidate], passing: Sequence[int], rea
     return results
 
 
-def _lay_out(sandbox: Sandbox, candidates: Sequence[Candidate], passing: Sequence[int],
-             read: Read, skip: frozenset[str],
-             ) -> tuple[list[Path], dict[int, str], dict[int, str]]:
+def _lay_out(
+    sandbox: Sandbox,
+    candidates: Sequence[Candidate],
+    passing: Sequence[int],
+    read: Read,
+    skip: frozenset[str],
+) -> tuple[list[Path], dict[int, str], dict[int, str]]:
     """Write each passing candidate's head files and test file into ``sandbox``.
 
     Returns the import roots, the sandbox-relative test file of each candidate written, and
@@ -278,6 +354,5 @@ def _lay_out(sandbox: Sandbox, candidates: Sequence[Candidate], passing: Sequenc
         if closures[key]:
             missing[i] = str(closures[key])
         else:
-            written[i] = sandbox.write_test(_file_name(i, candidates[i].path),
-                                            candidates[i].code)
+            written[i] = sandbox.write_test(_file_name(i, candidates[i].path), candidates[i].code)
     return roots, written, missing

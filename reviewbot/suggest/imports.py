@@ -22,8 +22,13 @@ from typing import Any
 
 Read = Callable[[str], "bytes | None"]
 
-REQUIREMENT_FILES = ("requirements.txt", "requirements-dev.txt", "requirements-test.txt",
-                     "dev-requirements.txt", "test-requirements.txt")
+REQUIREMENT_FILES = (
+    "requirements.txt",
+    "requirements-dev.txt",
+    "requirements-test.txt",
+    "dev-requirements.txt",
+    "test-requirements.txt",
+)
 """Read by name (a reader cannot list directories; on GitHub each is one API call)."""
 ALWAYS_ALLOWED = frozenset({"pytest"})
 MAX_FILES = 300
@@ -75,8 +80,11 @@ def declared_distributions(read: Read) -> set[str]:
         poetry = doc.get("tool", {}).get("poetry", {}) if isinstance(doc.get("tool"), dict) else {}
         if isinstance(poetry, dict):
             tables = [poetry.get("dependencies"), poetry.get("dev-dependencies")]
-            tables += [g.get("dependencies") for g in (poetry.get("group") or {}).values()
-                       if isinstance(g, dict)]
+            tables += [
+                g.get("dependencies")
+                for g in (poetry.get("group") or {}).values()
+                if isinstance(g, dict)
+            ]
             for table in tables:
                 if isinstance(table, dict):
                     names.update(k for k in table if k.lower() != "python")
@@ -113,9 +121,11 @@ class ImportPolicy:
                 names = [node.module or ""]
             for name in names:
                 if not self.allowed(name, module):
-                    return (f"imports {name}, which is neither the module under test "
-                            f"({module}), pytest, the standard library nor a declared "
-                            "dependency")
+                    return (
+                        f"imports {name}, which is neither the module under test "
+                        f"({module}), pytest, the standard library nor a declared "
+                        "dependency"
+                    )
         return None
 
     def allowed(self, name: str, module: str) -> bool:
@@ -152,16 +162,19 @@ def _imported(tree: ast.Module, module: str, is_package: bool) -> Iterator[str]:
                     yield ".".join([*base, a.name])
 
 
-def head_closure(root: str, module: str, path: str, read: Read,
-                 skip: frozenset[str]) -> tuple[dict[str, bytes], str | None]:
+def head_closure(
+    root: str, module: str, path: str, read: Read, skip: frozenset[str]
+) -> tuple[dict[str, bytes], str | None]:
     """Head files the module needs under ``root``: itself, its packages' ``__init__.py`` and
     the project modules it imports (transitively, bounded). Returns (files, error)."""
     prefix = f"{root}/" if root else ""
     files: dict[str, bytes] = {}
     data = read(path)
     if data is None:
-        return files, (f"the head version of {path} is unavailable (review a git revision "
-                       "or run inside the repository)")
+        return files, (
+            f"the head version of {path} is unavailable (review a git revision "
+            "or run inside the repository)"
+        )
     queue: list[tuple[str, str, bytes]] = [(module, path, data)]
     parts = module.split(".")
     for i in range(1, len(parts)):

@@ -46,8 +46,9 @@ def render_item(t: Target, max_lines: int) -> str:
         lines = [*lines[:max_lines], f"# ... {len(lines) - max_lines} more lines not shown"]
     code = "\n".join(lines)
     if t.context:
-        code = f"{t.context}\n    ...\n" + "\n".join("    " + ln if ln else ln
-                                                   for ln in code.split("\n"))
+        code = f"{t.context}\n    ...\n" + "\n".join(
+            "    " + ln if ln else ln for ln in code.split("\n")
+        )
     # The target line names files and functions of the change: untrusted, so fenced too.
     return fenced("tests_item.txt", {"target": target_line(t), "code": code})
 
@@ -57,12 +58,12 @@ Batch = list[tuple[Target, int]]
 
 
 def user_prompt(batch: Batch) -> str:
-    return render("tests_user.txt",
-                  items="\n\n".join(render_item(t, lines) for t, lines in batch))
+    return render("tests_user.txt", items="\n\n".join(render_item(t, lines) for t, lines in batch))
 
 
-def batches(targets: Sequence[Target], config: Config, backend: Backend,
-            max_model_len: int | None) -> list[Batch]:
+def batches(
+    targets: Sequence[Target], config: Config, backend: Backend, max_model_len: int | None
+) -> list[Batch]:
     """Targets packed into requests under the prompt budget, diff order kept."""
     count = backend.count_tokens
     overhead = count(render("tests_system.txt")) + count(render("tests_user.txt", items=""))
@@ -90,8 +91,10 @@ def batches(targets: Sequence[Target], config: Config, backend: Backend,
 def requests_for(groups: Sequence[Batch], config: Config) -> list[LLMRequest]:
     system = render("tests_system.txt")
     schema = suggestions_schema(string_cap(config.effective_backend()))
-    return [LLMRequest(f"tests-{i}", system, user_prompt(g), schema, config.llm.max_tokens)
-            for i, g in enumerate(groups)]
+    return [
+        LLMRequest(f"tests-{i}", system, user_prompt(g), schema, config.llm.max_tokens)
+        for i, g in enumerate(groups)
+    ]
 
 
 def resolve(name: str, batch: Sequence[Target]) -> Target | None:
@@ -121,8 +124,9 @@ def unfence(code: str) -> str:
     return m.group(1) if m else code
 
 
-def candidates_from(results: Sequence[LLMResult], groups: Sequence[Batch],
-                    model: str) -> tuple[list[Candidate], list[str]]:
+def candidates_from(
+    results: Sequence[LLMResult], groups: Sequence[Batch], model: str
+) -> tuple[list[Candidate], list[str]]:
     """Candidates from the answers, and a note per request that produced nothing usable."""
     by_key = {r.key: r for r in results}
     out: list[Candidate] = []
@@ -132,8 +136,11 @@ def candidates_from(results: Sequence[LLMResult], groups: Sequence[Batch],
     for i, batch in enumerate(groups):
         group = [t for t, _ in batch]
         res = by_key.get(f"tests-{i}")
-        sample = next((s for s in res.samples if shape_problem(s, schema) is None),
-                      None) if res else None
+        sample = (
+            next((s for s in res.samples if shape_problem(s, schema) is None), None)
+            if res
+            else None
+        )
         if sample is None:
             why = res.error if res and res.error else "no usable answer"
             if res and res.samples:
@@ -144,8 +151,9 @@ def candidates_from(results: Sequence[LLMResult], groups: Sequence[Batch],
     return out, notes
 
 
-def _batch_candidates(entries: Sequence[Any], group: Sequence[Target],
-                      source: str) -> list[Candidate]:
+def _batch_candidates(
+    entries: Sequence[Any], group: Sequence[Target], source: str
+) -> list[Candidate]:
     """One answer's entries as candidates (at most MAX_PER_TARGET per target)."""
     out: list[Candidate] = []
     per_target: dict[str, int] = {}
@@ -157,18 +165,32 @@ def _batch_candidates(entries: Sequence[Any], group: Sequence[Target],
         t = resolve(raw_target, group) if isinstance(raw_target, str) else None
         if t is None:
             shown = str(raw_target)[:120] if raw_target is not None else "nothing"
-            out.append(Candidate(safe_path(entry.get("path"), group[0]), group[0],
-                                 code if isinstance(code, str) else "", source,
-                                 rejected=f"targets {shown}, not one of the changed "
-                                          "functions it was asked about"))
+            out.append(
+                Candidate(
+                    safe_path(entry.get("path"), group[0]),
+                    group[0],
+                    code if isinstance(code, str) else "",
+                    source,
+                    rejected=f"targets {shown}, not one of the changed "
+                    "functions it was asked about",
+                )
+            )
             continue
         if per_target.get(t.full_name, 0) >= MAX_PER_TARGET:
             continue
         per_target[t.full_name] = per_target.get(t.full_name, 0) + 1
         if not isinstance(code, str) or not code.strip():
-            out.append(Candidate(safe_path(entry.get("path"), t), t, "", source,
-                                 rejected="the answer has no code"))
+            out.append(
+                Candidate(
+                    safe_path(entry.get("path"), t),
+                    t,
+                    "",
+                    source,
+                    rejected="the answer has no code",
+                )
+            )
             continue
-        out.append(Candidate(safe_path(entry.get("path"), t), t,
-                             unfence(code).rstrip() + "\n", source))
+        out.append(
+            Candidate(safe_path(entry.get("path"), t), t, unfence(code).rstrip() + "\n", source)
+        )
     return out

@@ -87,15 +87,29 @@ def _apply(events: list[dict[str, object]], states: Mapping[str, FileState]) -> 
 
 
 def _unfinished(states: Mapping[str, FileState], run: bool) -> list[str]:
-    return [name for name, st in states.items() if not (st.stalled or st.died) and (
-        not st.collect_done or (st.collected and not st.items_known)
-        or (run and st.collected and any(i not in st.finished for i in st.items)))]
+    return [
+        name
+        for name, st in states.items()
+        if not (st.stalled or st.died)
+        and (
+            not st.collect_done
+            or (st.collected and not st.items_known)
+            or (run and st.collected and any(i not in st.finished for i in st.items))
+        )
+    ]
 
 
-def run_checks(files: Sequence[str], sandbox: Sandbox, pythonpath: Sequence[Path],
-               config: TestsConfig, *, run: bool, base_env: Mapping[str, str],
-               python: str = sys.executable, isolation: str = "auto") -> tuple[
-                   dict[str, FileState], list[RunReport]]:
+def run_checks(
+    files: Sequence[str],
+    sandbox: Sandbox,
+    pythonpath: Sequence[Path],
+    config: TestsConfig,
+    *,
+    run: bool,
+    base_env: Mapping[str, str],
+    python: str = sys.executable,
+    isolation: str = "auto",
+) -> tuple[dict[str, FileState], list[RunReport]]:
     """Collect (or run) the test ``files`` (sandbox-relative) until each is settled."""
     states = {f: FileState() for f in files}
     reports: list[RunReport] = []
@@ -104,10 +118,10 @@ def run_checks(files: Sequence[str], sandbox: Sandbox, pythonpath: Sequence[Path
         if not pending:
             break
         args = (["--continue-on-collection-errors"] if run else ["--collect-only"]) + pending
-        limits = Limits(timeout=config.timeout,
-                        total=config.timeout * (len(pending) + 1) + 30.0)
-        report = run_pytest(sandbox, args, pythonpath, limits, base_env=base_env,
-                            python=python, isolation=isolation)
+        limits = Limits(timeout=config.timeout, total=config.timeout * (len(pending) + 1) + 30.0)
+        report = run_pytest(
+            sandbox, args, pythonpath, limits, base_env=base_env, python=python, isolation=isolation
+        )
         reports.append(report)
         _strip_paths(report, sandbox.root)
         left = _apply(report.events, states)
@@ -126,8 +140,10 @@ def run_checks(files: Sequence[str], sandbox: Sandbox, pythonpath: Sequence[Path
                     st.stalled = blamed
                 else:
                     doing = "running" if "::" in blamed else "collecting"
-                    st.died = (f"the test process ended while {doing} {blamed.split('::')[-1]} "
-                               f"(exit status {report.returncode})")
+                    st.died = (
+                        f"the test process ended while {doing} {blamed.split('::')[-1]} "
+                        f"(exit status {report.returncode})"
+                    )
         before = pending
         pending = [f for f in _unfinished(states, run) if f in before]
         if pending and blamed is None:

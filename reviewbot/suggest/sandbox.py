@@ -50,8 +50,16 @@ from reviewbot.suggest.sandbox_limits import Limits, limiter, not_dumpable
 GUARD = "sitecustomize.py"
 PLUGIN = "reviewbot_sandbox_plugin"
 LAUNCHER = "reviewbot_sandbox_launch.py"
-UNSHARE_ARGS = ("--user", "--map-root-user", "--net", "--mount", "--pid", "--fork",
-                "--kill-child", "--mount-proc")
+UNSHARE_ARGS = (
+    "--user",
+    "--map-root-user",
+    "--net",
+    "--mount",
+    "--pid",
+    "--fork",
+    "--kill-child",
+    "--mount-proc",
+)
 _OUTPUT_TAIL = 4000
 _STARTUP_GRACE = 20.0
 """Seconds pytest may take to start before its first event, on top of ``timeout``."""
@@ -95,8 +103,11 @@ class Sandbox:
         for d in ("src", "suggested", "_rb", "home", "tmp"):
             (self.root / d).mkdir()
         pkg = resources.files("reviewbot.suggest")
-        for name, dest in (("sandbox_guard.py", GUARD), ("sandbox_plugin.py", f"{PLUGIN}.py"),
-                           ("sandbox_launch.py", LAUNCHER)):
+        for name, dest in (
+            ("sandbox_guard.py", GUARD),
+            ("sandbox_plugin.py", f"{PLUGIN}.py"),
+            ("sandbox_launch.py", LAUNCHER),
+        ):
             (self.root / "_rb" / dest).write_bytes(pkg.joinpath(name).read_bytes())
         (self.root / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
 
@@ -114,8 +125,9 @@ class Sandbox:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def scrubbed_env(base: Mapping[str, str], sandbox: Path, pythonpath: Sequence[Path],
-                 report_fd: int) -> dict[str, str]:
+def scrubbed_env(
+    base: Mapping[str, str], sandbox: Path, pythonpath: Sequence[Path], report_fd: int
+) -> dict[str, str]:
     """The only variables the sandboxed process sees (nothing secret is ever copied)."""
     closed = "http://127.0.0.1:9"
     env = {
@@ -130,7 +142,8 @@ def scrubbed_env(base: Mapping[str, str], sandbox: Path, pythonpath: Sequence[Pa
         "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
         "REVIEWBOT_SANDBOX_DIR": str(sandbox),
         "REVIEWBOT_REPORT_FD": str(report_fd),
-        "NO_PROXY": "", "no_proxy": "",
+        "NO_PROXY": "",
+        "no_proxy": "",
     }
     for name in ("http_proxy", "https_proxy", "all_proxy"):
         env[name] = env[name.upper()] = closed
@@ -145,10 +158,19 @@ def namespaces_available(python: str) -> bool:
         return False
     probe = Sandbox()
     try:
-        cmd = [unshare, *UNSHARE_ARGS, python, str(probe.root / "_rb" / LAUNCHER),
-               str(probe.root), python, "-c", "pass"]
-        done = subprocess.run(cmd, capture_output=True, timeout=10, env={"PATH": os.defpath},
-                              cwd=probe.root)
+        cmd = [
+            unshare,
+            *UNSHARE_ARGS,
+            python,
+            str(probe.root / "_rb" / LAUNCHER),
+            str(probe.root),
+            python,
+            "-c",
+            "pass",
+        ]
+        done = subprocess.run(
+            cmd, capture_output=True, timeout=10, env={"PATH": os.defpath}, cwd=probe.root
+        )
         return done.returncode == 0
     except (OSError, subprocess.SubprocessError):
         return False
@@ -180,10 +202,22 @@ def process_limit_enforced(python: str, namespaces: bool) -> bool:
     try:
         cmd = [python, "-c", _FORK_PROBE]
         if namespaces:
-            cmd = [shutil.which("unshare") or "unshare", *UNSHARE_ARGS, python,
-                   str(probe.root / "_rb" / LAUNCHER), str(probe.root), *cmd]
-        done = subprocess.run(cmd, capture_output=True, timeout=10, env={"PATH": os.defpath},
-                              cwd=probe.root, start_new_session=True)
+            cmd = [
+                shutil.which("unshare") or "unshare",
+                *UNSHARE_ARGS,
+                python,
+                str(probe.root / "_rb" / LAUNCHER),
+                str(probe.root),
+                *cmd,
+            ]
+        done = subprocess.run(
+            cmd,
+            capture_output=True,
+            timeout=10,
+            env={"PATH": os.defpath},
+            cwd=probe.root,
+            start_new_session=True,
+        )
         return done.returncode == 0
     except (OSError, subprocess.SubprocessError):
         return False
@@ -198,8 +232,9 @@ def describe(namespaces: bool, *, cgroup: bool, rlimit_holds: bool, processes: i
     elif rlimit_holds:
         procs = f"at most {processes} processes more than the user's (RLIMIT_NPROC)"
     else:
-        procs = ("no process limit (RLIMIT_NPROC does not bind root and no pids cgroup could "
-                 "be made)")
+        procs = (
+            "no process limit (RLIMIT_NPROC does not bind root and no pids cgroup could be made)"
+        )
     return f"{NAMESPACES if namespaces else PROCESS}; {procs}"
 
 
@@ -220,12 +255,28 @@ def run_pytest(
     """
     use_ns = isolation == "namespaces" or (isolation == "auto" and namespaces_available(python))
     cgroup = PidsCgroup.create(limits.extra_processes) if limits.cgroup else None
-    report = RunReport(isolation="namespaces" if use_ns else "process", isolation_detail=describe(
-        use_ns, cgroup=cgroup is not None, rlimit_holds=cgroup is None and process_limit_enforced(
-            python, use_ns), processes=limits.extra_processes))
+    report = RunReport(
+        isolation="namespaces" if use_ns else "process",
+        isolation_detail=describe(
+            use_ns,
+            cgroup=cgroup is not None,
+            rlimit_holds=cgroup is None and process_limit_enforced(python, use_ns),
+            processes=limits.extra_processes,
+        ),
+    )
     try:
-        _run(sandbox, args, pythonpath, limits, report, cgroup, base_env=base_env,
-             python=python, use_ns=use_ns, clock=clock)
+        _run(
+            sandbox,
+            args,
+            pythonpath,
+            limits,
+            report,
+            cgroup,
+            base_env=base_env,
+            python=python,
+            use_ns=use_ns,
+            clock=clock,
+        )
     finally:
         if cgroup is not None:
             if report.killed_for is None and report.stalled is not None and cgroup.limit_hit():
@@ -234,20 +285,41 @@ def run_pytest(
     return report
 
 
-def _run(sandbox: Sandbox, args: Sequence[str], pythonpath: Sequence[Path], limits: Limits,
-         report: RunReport, cgroup: PidsCgroup | None, *, base_env: Mapping[str, str],
-         python: str, use_ns: bool, clock: Callable[[], float]) -> None:
+def _run(
+    sandbox: Sandbox,
+    args: Sequence[str],
+    pythonpath: Sequence[Path],
+    limits: Limits,
+    report: RunReport,
+    cgroup: PidsCgroup | None,
+    *,
+    base_env: Mapping[str, str],
+    python: str,
+    use_ns: bool,
+    clock: Callable[[], float],
+) -> None:
     read_fd, write_fd = os.pipe()
     env = scrubbed_env(base_env, sandbox.root, pythonpath, write_fd)
     cmd = _command(sandbox, args, python, use_ns)
-    preexec = limiter(limits, drop_caps=not use_ns and os.geteuid() == 0,
-                      cgroup_fd=None if cgroup is None else cgroup.procs_fd)
+    preexec = limiter(
+        limits,
+        drop_caps=not use_ns and os.geteuid() == 0,
+        cgroup_fd=None if cgroup is None else cgroup.procs_fd,
+    )
     start = clock()
     with tempfile.TemporaryFile() as out, not_dumpable():
         try:
-            proc = subprocess.Popen(cmd, cwd=sandbox.root, env=env, stdin=subprocess.DEVNULL,
-                                    stdout=out, stderr=subprocess.STDOUT, pass_fds=(write_fd,),
-                                    start_new_session=True, preexec_fn=preexec)
+            proc = subprocess.Popen(
+                cmd,
+                cwd=sandbox.root,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                pass_fds=(write_fd,),
+                start_new_session=True,
+                preexec_fn=preexec,
+            )
         finally:
             os.close(write_fd)
         try:
@@ -263,13 +335,35 @@ def _run(sandbox: Sandbox, args: Sequence[str], pythonpath: Sequence[Path], limi
 
 def _command(sandbox: Sandbox, args: Sequence[str], python: str, use_ns: bool) -> list[str]:
     """pytest with the event plugin, in the sandbox's own namespaces when ``use_ns``."""
-    cmd = [python, "-m", "pytest", "-p", PLUGIN, "-p", "no:cacheprovider", "-c", "pytest.ini",
-           "--rootdir", ".", "--import-mode=importlib", "--basetemp", "tmp/pytest", "-q",
-           "--no-header", *args]
+    cmd = [
+        python,
+        "-m",
+        "pytest",
+        "-p",
+        PLUGIN,
+        "-p",
+        "no:cacheprovider",
+        "-c",
+        "pytest.ini",
+        "--rootdir",
+        ".",
+        "--import-mode=importlib",
+        "--basetemp",
+        "tmp/pytest",
+        "-q",
+        "--no-header",
+        *args,
+    ]
     if use_ns:
         unshare = shutil.which("unshare") or "unshare"
-        cmd = [unshare, *UNSHARE_ARGS, python, str(sandbox.root / "_rb" / LAUNCHER),
-               str(sandbox.root), *cmd]
+        cmd = [
+            unshare,
+            *UNSHARE_ARGS,
+            python,
+            str(sandbox.root / "_rb" / LAUNCHER),
+            str(sandbox.root),
+            *cmd,
+        ]
     return cmd
 
 
@@ -287,8 +381,14 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
         proc.kill()
 
 
-def _watch(proc: subprocess.Popen[bytes], fd: int, limits: Limits, report: RunReport,
-           clock: Callable[[], float], start: float) -> None:
+def _watch(
+    proc: subprocess.Popen[bytes],
+    fd: int,
+    limits: Limits,
+    report: RunReport,
+    clock: Callable[[], float],
+    start: float,
+) -> None:
     """Read events until the pipe closes; kill the run on a stall or the total limit."""
     buf = b""
     current: str | None = None

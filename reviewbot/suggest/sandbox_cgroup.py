@@ -77,8 +77,9 @@ class PidsCgroup:
             text = (self.path / "pids.events").read_text(encoding="ascii")
         except OSError:
             return False
-        return any(line.split()[:1] == ["max"] and line.split()[1:2] != ["0"]
-                   for line in text.splitlines())
+        return any(
+            line.split()[:1] == ["max"] and line.split()[1:2] != ["0"] for line in text.splitlines()
+        )
 
     def kill_all(self, rounds: int = 100) -> bool:
         """SIGKILL every process in the cgroup until it is empty; True when it is."""

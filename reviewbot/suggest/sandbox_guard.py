@@ -41,15 +41,19 @@ def _allowed(family: int, address: Any) -> bool:
     if family == getattr(socket, "AF_UNIX", -1):
         path = os.fsdecode(address) if isinstance(address, str | bytes) else ""
         return bool(_ROOT) and os.path.realpath(path).startswith(_ROOT + os.sep)
-    if family in (socket.AF_INET, socket.AF_INET6) and isinstance(address, tuple) and (
-            len(address) >= 2):
+    if (
+        family in (socket.AF_INET, socket.AF_INET6)
+        and isinstance(address, tuple)
+        and (len(address) >= 2)
+    ):
         return _loopback(address[0]) and address[1] in _OWN_PORTS
     return False
 
 
 def _deny(what: str, address: Any) -> PermissionError:
-    return PermissionError(f"network access is blocked in reviewbot's test sandbox ({what} "
-                           f"{address!r})")
+    return PermissionError(
+        f"network access is blocked in reviewbot's test sandbox ({what} {address!r})"
+    )
 
 
 _bind = socket.socket.bind

@@ -62,15 +62,18 @@ def _libc() -> Any:
     return ctypes.CDLL(None, use_errno=True)
 
 
-def limiter(limits: Limits, *, drop_caps: bool = False,
-            cgroup_fd: int | None = None) -> Callable[[], None]:
+def limiter(
+    limits: Limits, *, drop_caps: bool = False, cgroup_fd: int | None = None
+) -> Callable[[], None]:
     """The ``preexec_fn``: only setrlimit (with ``drop_caps``, prctl; with ``cgroup_fd``, a
     write of ``0`` that moves the child into that cgroup) calls on values computed
     beforehand."""
     cpu = int(limits.total) + 5
     wanted: list[tuple[int, int]] = [
-        (resource.RLIMIT_CPU, cpu), (resource.RLIMIT_AS, limits.memory_bytes),
-        (resource.RLIMIT_FSIZE, limits.file_bytes), (resource.RLIMIT_CORE, 0),
+        (resource.RLIMIT_CPU, cpu),
+        (resource.RLIMIT_AS, limits.memory_bytes),
+        (resource.RLIMIT_FSIZE, limits.file_bytes),
+        (resource.RLIMIT_CORE, 0),
         (resource.RLIMIT_NOFILE, limits.open_files),
     ]
     procs = _user_processes()

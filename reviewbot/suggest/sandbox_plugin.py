@@ -35,7 +35,7 @@ def _emit(**event: Any) -> None:
         return
     data = (json.dumps(event, default=str) + "\n").encode("utf-8", "replace")
     while data:
-        data = data[os.write(_FD, data):]
+        data = data[os.write(_FD, data) :]
 
 
 def _limited(fork: Callable[..., Any]) -> Callable[..., Any]:
@@ -89,8 +89,12 @@ def pytest_collectreport(report: pytest.CollectReport) -> None:
     if os.getpid() != _MAIN:
         os._exit(70)  # a child forked while importing a test file
     if report.nodeid.endswith(".py") and "::" not in report.nodeid:
-        _emit(ev="collected", file=report.nodeid, ok=not report.failed,
-              msg=_message(report) if report.failed else "")
+        _emit(
+            ev="collected",
+            file=report.nodeid,
+            ok=not report.failed,
+            msg=_message(report) if report.failed else "",
+        )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -111,8 +115,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: Any) -> None:
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.when == "call" or report.outcome != "passed":
-        _emit(ev="report", nodeid=report.nodeid, when=report.when, outcome=report.outcome,
-              msg=_message(report) if report.outcome != "passed" else "")
+        _emit(
+            ev="report",
+            nodeid=report.nodeid,
+            when=report.when,
+            outcome=report.outcome,
+            msg=_message(report) if report.outcome != "passed" else "",
+        )
 
 
 def pytest_runtest_logfinish(nodeid: str, location: Any) -> None:

@@ -51,8 +51,10 @@ def _call_args(params: list[Param], parametrized: set[str]) -> tuple[list[str], 
     args: list[str] = []
     for p in params:
         if p.kind in ("var_positional", "var_keyword"):
-            setup.append(f"# {'*' if p.kind == 'var_positional' else '**'}{p.name}: "
-                         "add extra arguments here if needed")
+            setup.append(
+                f"# {'*' if p.kind == 'var_positional' else '**'}{p.name}: "
+                "add extra arguments here if needed"
+            )
             continue
         var = _argname(p.name) if p.name in parametrized else p.name
         if p.name not in parametrized:
@@ -75,9 +77,12 @@ def skeleton_code(t: Target) -> str:
     params = list(t.params)
     if t.kind in ("method", "classmethod", "property") and params:
         params = params[1:]  # self / cls
-    literal = {p.name: lit for p in params
-               if p.kind not in ("var_positional", "var_keyword")
-               and (lit := _literal(p.default)) is not None}
+    literal = {
+        p.name: lit
+        for p in params
+        if p.kind not in ("var_positional", "var_keyword")
+        and (lit := _literal(p.default)) is not None
+    }
     names, raises = _raised(t)
     base = f"test_{_snake(t.qualname)}"
     body = _main_test(t, base, params, literal)
@@ -116,9 +121,14 @@ def _module_head(t: Target, names: set[str]) -> list[str]:
     if t.is_async:
         lines.append("import asyncio")
         lines.append("")
-    lines += ["import pytest", "", f"from {t.module} import {', '.join(sorted(names))}", "",
-              f'pytestmark = pytest.mark.skip(reason="{SKELETON_MARK}: fill in the TODO values '
-              'first")', ""]
+    lines += [
+        "import pytest",
+        "",
+        f"from {t.module} import {', '.join(sorted(names))}",
+        "",
+        f'pytestmark = pytest.mark.skip(reason="{SKELETON_MARK}: fill in the TODO values first")',
+        "",
+    ]
     return lines
 
 
@@ -146,15 +156,25 @@ def _main_test(t: Target, base: str, params: list[Param], literal: dict[str, str
     body: list[str] = []
     if literal:
         argnames = [_argname(n) for n in literal]
-        names_src = (f'"{argnames[0]}"' if len(argnames) == 1
-                     else "(" + ", ".join(f'"{n}"' for n in argnames) + ")")
-        row = (literal[next(iter(literal))] if len(literal) == 1
-               else "(" + ", ".join(literal.values()) + ")")
+        names_src = (
+            f'"{argnames[0]}"'
+            if len(argnames) == 1
+            else "(" + ", ".join(f'"{n}"' for n in argnames) + ")"
+        )
+        row = (
+            literal[next(iter(literal))]
+            if len(literal) == 1
+            else "(" + ", ".join(literal.values()) + ")"
+        )
         body.append(f"@pytest.mark.parametrize({names_src}, [{row}])  # the defaults; add cases")
     body.append(f"def {base}({', '.join(_argname(n) for n in literal)}):")
     setup, args = _call_args(params, set(literal))
-    inner = [*_instance_lines(t), *setup, f"result = {_call(t, args)}",
-             "assert result == ...  # TODO: the expected result"]
+    inner = [
+        *_instance_lines(t),
+        *setup,
+        f"result = {_call(t, args)}",
+        "assert result == ...  # TODO: the expected result",
+    ]
     return body + [f"    {ln}" for ln in inner]
 
 
@@ -164,6 +184,11 @@ def _raises_test(t: Target, base: str, params: list[Param], expr: str, exc: str)
     hint = [f"# TODO: arguments for which {t.name}() raises {exc}"] if setup else []
     if expr != exc:
         hint.append(f"# TODO: {exc} is not importable from {t.module}; name its class")
-    inner = [*_instance_lines(t), *hint, *setup, f"with pytest.raises({expr}):",
-             f"    {_call(t, args)}"]
+    inner = [
+        *_instance_lines(t),
+        *hint,
+        *setup,
+        f"with pytest.raises({expr}):",
+        f"    {_call(t, args)}",
+    ]
     return [f"def {base}_raises_{_snake(exc)}():", *(f"    {ln}" for ln in inner)]

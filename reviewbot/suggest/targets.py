@@ -84,8 +84,12 @@ class HeadFiles:
 
     def __init__(self, diff: Diff, files: Sequence[PreparedFile], reader: FileReader) -> None:
         self._prepared = {pf.diff.path: pf for pf in files}
-        self._gone = {f.old_path for f in diff.files if f.old_path is not None and (
-            f.status is FileStatus.DELETED or (f.status is FileStatus.RENAMED))}
+        self._gone = {
+            f.old_path
+            for f in diff.files
+            if f.old_path is not None
+            and (f.status is FileStatus.DELETED or (f.status is FileStatus.RENAMED))
+        }
         self._reader = reader
 
     def read(self, path: str) -> bytes | None:
@@ -101,8 +105,12 @@ class HeadFiles:
 
 def is_test_path(path: str) -> bool:
     p = PurePosixPath(path)
-    return (p.name.startswith("test_") or p.name.endswith("_test.py") or p.name == "conftest.py"
-            or any(part in ("tests", "test", "testing") for part in p.parts[:-1]))
+    return (
+        p.name.startswith("test_")
+        or p.name.endswith("_test.py")
+        or p.name == "conftest.py"
+        or any(part in ("tests", "test", "testing") for part in p.parts[:-1])
+    )
 
 
 def module_for(path: str, read: Read) -> tuple[str, str] | None:
@@ -151,8 +159,11 @@ def _params(src: SourceFile, fn: Node) -> tuple[Param, ...]:
     kind = "positional"
     for p in plist.named_children:
         node = p
-        if p.type == "typed_parameter" and p.named_children and (
-                p.named_children[0].type in _SPLATS):
+        if (
+            p.type == "typed_parameter"
+            and p.named_children
+            and (p.named_children[0].type in _SPLATS)
+        ):
             node = p.named_children[0]  # *args: int / **kw: str
         t = node.type
         if t == "positional_separator":
@@ -160,8 +171,7 @@ def _params(src: SourceFile, fn: Node) -> tuple[Param, ...]:
         elif t == "keyword_separator":
             kind = "keyword_only"
         elif t in _SPLATS:
-            name = next((_text(src, c) for c in node.named_children if c.type == "identifier"),
-                        "")
+            name = next((_text(src, c) for c in node.named_children if c.type == "identifier"), "")
             out.append(Param(name, _SPLATS[t]))
             if t == "list_splat_pattern":
                 kind = "keyword_only"
@@ -199,12 +209,18 @@ def _raises(src: SourceFile, fn: Node) -> tuple[str, ...]:
 def _kind(src: SourceFile, wrapper: Node | None, in_class: bool) -> str:
     if not in_class:
         return "function"
-    decorators = [_text(src, d).lstrip("@").strip()
-                  for d in (wrapper.named_children if wrapper is not None else [])
-                  if d.type == "decorator"]
-    for name, kind in (("staticmethod", "staticmethod"), ("classmethod", "classmethod"),
-                       ("property", "property"), ("functools.cached_property", "property"),
-                       ("cached_property", "property")):
+    decorators = [
+        _text(src, d).lstrip("@").strip()
+        for d in (wrapper.named_children if wrapper is not None else [])
+        if d.type == "decorator"
+    ]
+    for name, kind in (
+        ("staticmethod", "staticmethod"),
+        ("classmethod", "classmethod"),
+        ("property", "property"),
+        ("functools.cached_property", "property"),
+        ("cached_property", "property"),
+    ):
         if name in decorators:
             return kind
     return "method"
@@ -223,8 +239,11 @@ def class_context(src: SourceFile, fn: Node) -> str:
     header = block(src, node).split("\n", 1)[0]
     body = node.child_by_field_name("body")
     for child, wrapper in _children(body) if body is not None else ():
-        if child.type == "function_definition" and _text(
-                src, child.child_by_field_name("name")) == "__init__" and child is not fn:
+        if (
+            child.type == "function_definition"
+            and _text(src, child.child_by_field_name("name")) == "__init__"
+            and child is not fn
+        ):
             init = block(src, wrapper or child).split("\n")[:MAX_CONTEXT_LINES]
             return "\n".join([header, *("    " + ln for ln in init)])
     return header
@@ -249,7 +268,8 @@ def top_level_names(src: SourceFile) -> frozenset[str]:
         elif node.type in ("import_statement", "import_from_statement"):
             for child in node.named_children:
                 if node.type == "import_from_statement" and child == node.child_by_field_name(
-                        "module_name"):
+                    "module_name"
+                ):
                     continue
                 if child.type == "aliased_import":
                     out.add(_text(src, child.child_by_field_name("alias")))
@@ -316,13 +336,23 @@ def find_targets(files: Sequence[PreparedFile], read: Read, limit: int) -> list[
             seen.add(qual)
             names = top_level_names(src) if names is None else names
             first = fn.children[0] if fn.children else None
-            out.append(Target(
-                path=fd.path, module=where[1], import_root=where[0], qualname=qual,
-                line=fn.start_point[0] + 1, end_line=end, params=_params(src, fn),
-                raises=_raises(src, fn), is_async=first is not None and first.type == "async",
-                kind=_kind(src, wrapper, in_class), code=block(src, outer),
-                context=class_context(src, fn) if in_class else "", module_names=names,
-            ))
+            out.append(
+                Target(
+                    path=fd.path,
+                    module=where[1],
+                    import_root=where[0],
+                    qualname=qual,
+                    line=fn.start_point[0] + 1,
+                    end_line=end,
+                    params=_params(src, fn),
+                    raises=_raises(src, fn),
+                    is_async=first is not None and first.type == "async",
+                    kind=_kind(src, wrapper, in_class),
+                    code=block(src, outer),
+                    context=class_context(src, fn) if in_class else "",
+                    module_names=names,
+                )
+            )
             if len(out) >= limit:
                 return out
     return out

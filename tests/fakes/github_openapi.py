@@ -72,11 +72,13 @@ class Spec:
                 regex = "^" + re.sub(r"\\\{[^}]+\\\}", "([^/]+)", re.escape(template)) + "$"
                 if template.endswith("{path}"):
                     regex = regex.replace("([^/]+)$", "(.+)$")
-                self.operations.append(Operation(method.upper(), template, re.compile(regex),
-                                                 op, key))
+                self.operations.append(
+                    Operation(method.upper(), template, re.compile(regex), op, key)
+                )
         self.spec = spec
         self.registry: Registry = Registry().with_resource(
-            SPEC_URI, Resource.from_contents(spec, default_specification=DRAFT4))
+            SPEC_URI, Resource.from_contents(spec, default_specification=DRAFT4)
+        )
 
     @staticmethod
     def _deref(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
@@ -100,8 +102,10 @@ class Spec:
     def errors(self, pointer: str, instance: Any) -> list[str]:
         """Validation errors of ``instance`` against the schema at ``#/components/...``."""
         v = self._validator(pointer)
-        return [f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message[:300]}"
-                for e in v.iter_errors(instance)]
+        return [
+            f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message[:300]}"
+            for e in v.iter_errors(instance)
+        ]
 
     def request_errors(self, op: Operation, body: Any) -> list[str]:
         key = f"{op.key}:request"
@@ -129,8 +133,9 @@ _CACHE: dict[tuple[int, str], jsonschema.Draft4Validator] = {}
 def _validator(spec: Spec, pointer: str) -> jsonschema.Draft4Validator:
     key = (id(spec), pointer)
     if key not in _CACHE:
-        _CACHE[key] = jsonschema.Draft4Validator({"$ref": f"{SPEC_URI}#/{pointer}"},
-                                                 registry=spec.registry)
+        _CACHE[key] = jsonschema.Draft4Validator(
+            {"$ref": f"{SPEC_URI}#/{pointer}"}, registry=spec.registry
+        )
     return _CACHE[key]
 
 

@@ -24,7 +24,8 @@ class Routes(ChecksAndApps):
     def __init__(self, fake: FakeGitHub) -> None:
         self.fake = fake
         self.table: list[tuple[str, re.Pattern[str], Any]] = [
-            (m, re.compile("^" + p + "$"), h) for m, p, h in (
+            (m, re.compile("^" + p + "$"), h)
+            for m, p, h in (
                 ("GET", R, self.get_repo),
                 ("GET", R + r"/pulls/(?P<n>\d+)", self.get_pull),
                 ("GET", R + r"/pulls/(?P<n>\d+)/files", self.list_files),
@@ -74,13 +75,16 @@ class Routes(ChecksAndApps):
 
     def pre_validate(self, method: str, path: str, data: Any) -> None:
         output = (data or {}).get("output") if isinstance(data, dict) else None
-        if ("/check-runs" in path and isinstance(output, dict)
-                and len(output.get("annotations") or []) > 50):
-                raise _err(422, "Validation Failed",
-                           ["Only 50 annotations are allowed per request"])
+        if (
+            "/check-runs" in path
+            and isinstance(output, dict)
+            and len(output.get("annotations") or []) > 50
+        ):
+            raise _err(422, "Validation Failed", ["Only 50 annotations are allowed per request"])
 
-    def dispatch(self, method: str, path: str, query: dict[str, str], data: Any,
-                 token: Token) -> tuple[int, Any, dict[str, str]]:
+    def dispatch(
+        self, method: str, path: str, query: dict[str, str], data: Any, token: Token
+    ) -> tuple[int, Any, dict[str, str]]:
         for m, rx, handler in self.table:
             match = rx.match(path)
             if m == method and match:
@@ -122,8 +126,9 @@ class Routes(ChecksAndApps):
 
     def list_files(self, repo: FakeRepo, n: str, query: dict[str, str], **_: Any) -> tuple:
         pr = self._pr(repo, n)
-        chunk, headers = self.fake.paginate(f"/repos/{repo.full_name}/pulls/{n}/files", query,
-                                            pr.head.files[:MAX_FILES])
+        chunk, headers = self.fake.paginate(
+            f"/repos/{repo.full_name}/pulls/{n}/files", query, pr.head.files[:MAX_FILES]
+        )
         return 200, [self.fake.build.diff_entry(repo, pr.head.sha, f) for f in chunk], headers
 
     def get_contents(self, repo: FakeRepo, path: str, query: dict[str, str], **_: Any) -> tuple:
@@ -140,15 +145,23 @@ class Routes(ChecksAndApps):
                 continue
             ahead = pr.versions.index(new) - pr.versions.index(old)
             before = {f.path: f.patch for f in old.files}
-            files = [self.fake.build.diff_entry(repo, b, f) for f in new.files
-                     if before.get(f.path) != f.patch]
+            files = [
+                self.fake.build.diff_entry(repo, b, f)
+                for f in new.files
+                if before.get(f.path) != f.patch
+            ]
             status = "ahead" if ahead > 0 else ("identical" if ahead == 0 else "behind")
             if pr.force_pushed:
                 status = "diverged"
-            return 200, {"url": f"{self.fake.base_url}/repos/{repo.full_name}/compare/{a}...{b}",
-                         "status": status, "ahead_by": max(ahead, 0),
-                         "behind_by": max(-ahead, 0), "total_commits": max(ahead, 0),
-                         "commits": [], "files": files}
+            return 200, {
+                "url": f"{self.fake.base_url}/repos/{repo.full_name}/compare/{a}...{b}",
+                "status": status,
+                "ahead_by": max(ahead, 0),
+                "behind_by": max(-ahead, 0),
+                "total_commits": max(ahead, 0),
+                "commits": [],
+                "files": files,
+            }
         raise _err(404, "Not Found")
 
     # -- reviews and review comments ----------------------------------------------------
@@ -168,65 +181,121 @@ class Routes(ChecksAndApps):
         if (f.path, int(c["line"])) in self.fake.refused_lines:
             end_hunk = None
         if end_hunk is None:
-            raise _err(422, "Unprocessable Entity",
-                       ["pull_request_review_thread.line must be part of the diff"])
+            raise _err(
+                422,
+                "Unprocessable Entity",
+                ["pull_request_review_thread.line must be part of the diff"],
+            )
         if "start_line" in c:
             start_side = c.get("start_side", side)
             if int(c["start_line"]) >= int(c["line"]) and start_side == side:
-                raise _err(422, "Unprocessable Entity",
-                           ["pull_request_review_thread.start_line must precede the end line"])
+                raise _err(
+                    422,
+                    "Unprocessable Entity",
+                    ["pull_request_review_thread.start_line must precede the end line"],
+                )
             if lines.hunk(int(c["start_line"]), start_side) != end_hunk:
-                raise _err(422, "Unprocessable Entity",
-                           ["pull_request_review_thread.start_line must be part of the same hunk "
-                            "as the line."])
+                raise _err(
+                    422,
+                    "Unprocessable Entity",
+                    [
+                        "pull_request_review_thread.start_line must be part of the same hunk "
+                        "as the line."
+                    ],
+                )
 
-    def _new_comment(self, pr: FakePR, c: dict[str, Any], commit_id: str, review_id: int,
-                     token: Token, state: str) -> dict[str, Any]:
+    def _new_comment(
+        self,
+        pr: FakePR,
+        c: dict[str, Any],
+        commit_id: str,
+        review_id: int,
+        token: Token,
+        state: str,
+    ) -> dict[str, Any]:
         cid = next(self.fake.ids)
-        out = {"id": cid, "pull_request_review_id": review_id, "path": c["path"],
-               "line": int(c["line"]), "original_line": int(c["line"]),
-               "side": c.get("side", "RIGHT"), "body": c["body"], "commit_id": commit_id,
-               "original_commit_id": commit_id, "user": self._user(token), "position": 1,
-               "original_position": 1, "diff_hunk": "@@", "created_at": NOW,
-               "updated_at": NOW, "subject_type": "line", "review_state": state,
-               "author_association": "NONE"}
+        out = {
+            "id": cid,
+            "pull_request_review_id": review_id,
+            "path": c["path"],
+            "line": int(c["line"]),
+            "original_line": int(c["line"]),
+            "side": c.get("side", "RIGHT"),
+            "body": c["body"],
+            "commit_id": commit_id,
+            "original_commit_id": commit_id,
+            "user": self._user(token),
+            "position": 1,
+            "original_position": 1,
+            "diff_hunk": "@@",
+            "created_at": NOW,
+            "updated_at": NOW,
+            "subject_type": "line",
+            "review_state": state,
+            "author_association": "NONE",
+        }
         if "start_line" in c:
-            out.update(start_line=int(c["start_line"]), original_start_line=int(c["start_line"]),
-                       start_side=c.get("start_side", out["side"]))
+            out.update(
+                start_line=int(c["start_line"]),
+                original_start_line=int(c["start_line"]),
+                start_side=c.get("start_side", out["side"]),
+            )
         return out
 
-    def create_review(self, repo: FakeRepo, n: str, data: dict[str, Any], token: Token,
-                      **_: Any) -> tuple[int, Any]:
+    def create_review(
+        self, repo: FakeRepo, n: str, data: dict[str, Any], token: Token, **_: Any
+    ) -> tuple[int, Any]:
         pr = self._pr(repo, n)
         event = data.get("event")
         if event in ("COMMENT", "REQUEST_CHANGES") and not data.get("body"):
             raise _err(422, "Unprocessable Entity", ["Body is required for this event"])
         commit_id = data.get("commit_id") or pr.head.sha
         reviews = self._reviews(pr)
-        if event is None and any(r["state"] == "PENDING" and r["user"]["login"] == token.login
-                                 for r in reviews):
-            raise _err(422, "Unprocessable Entity",
-                       ["User can only have one pending review per pull request"])
+        if event is None and any(
+            r["state"] == "PENDING" and r["user"]["login"] == token.login for r in reviews
+        ):
+            raise _err(
+                422,
+                "Unprocessable Entity",
+                ["User can only have one pending review per pull request"],
+            )
         for c in data.get("comments") or []:
             self._check_anchor(pr, c, commit_id)
-        state = {"APPROVE": "APPROVED", "REQUEST_CHANGES": "CHANGES_REQUESTED",
-                 "COMMENT": "COMMENTED", None: "PENDING"}[event]
+        state = {
+            "APPROVE": "APPROVED",
+            "REQUEST_CHANGES": "CHANGES_REQUESTED",
+            "COMMENT": "COMMENTED",
+            None: "PENDING",
+        }[event]
         rid = next(self.fake.ids)
-        review = {"id": rid, "user": self._user(token), "body": data.get("body") or "",
-                  "state": state, "commit_id": commit_id}
+        review = {
+            "id": rid,
+            "user": self._user(token),
+            "body": data.get("body") or "",
+            "state": state,
+            "commit_id": commit_id,
+        }
         reviews.append(review)
         for c in data.get("comments") or []:
             self.review_comments(repo, pr).append(
-                self._new_comment(pr, c, commit_id, rid, token, state))
+                self._new_comment(pr, c, commit_id, rid, token, state)
+            )
         return 200, self.fake.build.review(repo, pr, review)
 
-    def list_reviews(self, repo: FakeRepo, n: str, query: dict[str, str], token: Token,
-                     **_: Any) -> tuple:
+    def list_reviews(
+        self, repo: FakeRepo, n: str, query: dict[str, str], token: Token, **_: Any
+    ) -> tuple:
         pr = self._pr(repo, n)
-        visible = [r for r in self._reviews(pr)
-                   if r["state"] != "PENDING" or r["user"]["login"] == token.login]
-        chunk, headers = self.fake.paginate(f"/repos/{repo.full_name}/pulls/{n}/reviews", query,
-                                            [self.fake.build.review(repo, pr, r) for r in visible])
+        visible = [
+            r
+            for r in self._reviews(pr)
+            if r["state"] != "PENDING" or r["user"]["login"] == token.login
+        ]
+        chunk, headers = self.fake.paginate(
+            f"/repos/{repo.full_name}/pulls/{n}/reviews",
+            query,
+            [self.fake.build.review(repo, pr, r) for r in visible],
+        )
         return 200, chunk, headers
 
     def delete_review(self, repo: FakeRepo, n: str, id: str, token: Token, **_: Any) -> tuple:
@@ -241,17 +310,23 @@ class Routes(ChecksAndApps):
         comments[:] = [c for c in comments if c["pull_request_review_id"] != review["id"]]
         return 200, self.fake.build.review(repo, pr, review)
 
-    def list_review_comments(self, repo: FakeRepo, n: str, query: dict[str, str],
-                             **_: Any) -> tuple:
+    def list_review_comments(
+        self, repo: FakeRepo, n: str, query: dict[str, str], **_: Any
+    ) -> tuple:
         pr = self._pr(repo, n)
-        items = [self.fake.build.review_comment(repo, pr, c)
-                 for c in self.review_comments(repo, pr) if c["review_state"] != "PENDING"]
-        chunk, headers = self.fake.paginate(f"/repos/{repo.full_name}/pulls/{n}/comments",
-                                            query, items)
+        items = [
+            self.fake.build.review_comment(repo, pr, c)
+            for c in self.review_comments(repo, pr)
+            if c["review_state"] != "PENDING"
+        ]
+        chunk, headers = self.fake.paginate(
+            f"/repos/{repo.full_name}/pulls/{n}/comments", query, items
+        )
         return 200, chunk, headers
 
-    def create_review_comment(self, repo: FakeRepo, n: str, data: dict[str, Any], token: Token,
-                              **_: Any) -> tuple[int, Any]:
+    def create_review_comment(
+        self, repo: FakeRepo, n: str, data: dict[str, Any], token: Token, **_: Any
+    ) -> tuple[int, Any]:
         pr = self._pr(repo, n)
         comments = self.review_comments(repo, pr)
         parent_id = data.get("in_reply_to")
@@ -259,9 +334,14 @@ class Routes(ChecksAndApps):
             parent = next((c for c in comments if c["id"] == int(parent_id)), None)
             if parent is None:
                 raise _err(404, "Not Found")
-            c = self._new_comment(pr, {"path": parent["path"], "line": parent["line"] or 1,
-                                       "body": data["body"]}, parent["commit_id"],
-                                  next(self.fake.ids), token, "COMMENTED")
+            c = self._new_comment(
+                pr,
+                {"path": parent["path"], "line": parent["line"] or 1, "body": data["body"]},
+                parent["commit_id"],
+                next(self.fake.ids),
+                token,
+                "COMMENTED",
+            )
             c["in_reply_to_id"] = parent["id"]
         else:
             commit_id = data.get("commit_id") or pr.head.sha
@@ -283,16 +363,17 @@ class Routes(ChecksAndApps):
 
     # -- issue comments -----------------------------------------------------------------
 
-    def list_issue_comments(self, repo: FakeRepo, n: str, query: dict[str, str],
-                            **_: Any) -> tuple:
+    def list_issue_comments(self, repo: FakeRepo, n: str, query: dict[str, str], **_: Any) -> tuple:
         pr = self._pr(repo, n)
         items = [self.fake.build.issue_comment(repo, pr, c) for c in self._issue_comments(pr)]
-        chunk, headers = self.fake.paginate(f"/repos/{repo.full_name}/issues/{n}/comments",
-                                            query, items)
+        chunk, headers = self.fake.paginate(
+            f"/repos/{repo.full_name}/issues/{n}/comments", query, items
+        )
         return 200, chunk, headers
 
-    def create_issue_comment(self, repo: FakeRepo, n: str, data: dict[str, Any], token: Token,
-                             **_: Any) -> tuple[int, Any]:
+    def create_issue_comment(
+        self, repo: FakeRepo, n: str, data: dict[str, Any], token: Token, **_: Any
+    ) -> tuple[int, Any]:
         pr = self._pr(repo, n)
         if len(data["body"]) > 65536:
             raise _err(422, "Validation Failed", ["Body is too long (maximum is 65536 characters)"])
@@ -307,8 +388,9 @@ class Routes(ChecksAndApps):
                     return pr, c
         raise _err(404, "Not Found")
 
-    def edit_issue_comment(self, repo: FakeRepo, id: str, data: dict[str, Any], token: Token,
-                           **_: Any) -> tuple[int, Any]:
+    def edit_issue_comment(
+        self, repo: FakeRepo, id: str, data: dict[str, Any], token: Token, **_: Any
+    ) -> tuple[int, Any]:
         pr, c = self._find_issue_comment(repo, id)
         if c["user"]["login"] != token.login:
             raise _err(403, "You cannot edit this comment")

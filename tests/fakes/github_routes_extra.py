@@ -43,12 +43,19 @@ class ChecksAndApps:
             run["status"] = "completed"
             run["completed_at"] = NOW
 
-    def create_check_run(self, repo: FakeRepo, data: dict[str, Any], token: Token,
-                         **_: Any) -> tuple[int, Any]:
+    def create_check_run(
+        self, repo: FakeRepo, data: dict[str, Any], token: Token, **_: Any
+    ) -> tuple[int, Any]:
         if token.kind == "user":
             raise err(403, "You must authenticate via a GitHub App.")
-        run = {"id": next(self.fake.ids), "head_sha": data["head_sha"], "name": data["name"],
-               "started_at": NOW, "annotations": [], "status": "queued"}
+        run = {
+            "id": next(self.fake.ids),
+            "head_sha": data["head_sha"],
+            "name": data["name"],
+            "started_at": NOW,
+            "annotations": [],
+            "status": "queued",
+        }
         self._apply_output(run, data)
         self.check_runs(repo).append(run)
         return 201, self.fake.build.check_run(repo, run)
@@ -59,39 +66,57 @@ class ChecksAndApps:
             raise err(404, "Not Found")
         return run
 
-    def update_check_run(self, repo: FakeRepo, id: str, data: dict[str, Any],
-                         **_: Any) -> tuple[int, Any]:
+    def update_check_run(
+        self, repo: FakeRepo, id: str, data: dict[str, Any], **_: Any
+    ) -> tuple[int, Any]:
         run = self._run(repo, id)
         self._apply_output(run, data)
         return 200, self.fake.build.check_run(repo, run)
 
-    def list_annotations(self, repo: FakeRepo, id: str, query: dict[str, str],
-                         **_: Any) -> tuple:
+    def list_annotations(self, repo: FakeRepo, id: str, query: dict[str, str], **_: Any) -> tuple:
         run = self._run(repo, id)
-        items = [{"path": a["path"], "start_line": a["start_line"], "end_line": a["end_line"],
-                  "start_column": None, "end_column": None,
-                  "annotation_level": a["annotation_level"], "title": a.get("title"),
-                  "message": a["message"], "raw_details": a.get("raw_details"),
-                  "blob_href": "https://github.test/blob"} for a in run["annotations"]]
-        chunk, headers = self.fake.paginate(f"/repos/{repo.full_name}/check-runs/{id}/annotations",
-                                            query, items)
+        items = [
+            {
+                "path": a["path"],
+                "start_line": a["start_line"],
+                "end_line": a["end_line"],
+                "start_column": None,
+                "end_column": None,
+                "annotation_level": a["annotation_level"],
+                "title": a.get("title"),
+                "message": a["message"],
+                "raw_details": a.get("raw_details"),
+                "blob_href": "https://github.test/blob",
+            }
+            for a in run["annotations"]
+        ]
+        chunk, headers = self.fake.paginate(
+            f"/repos/{repo.full_name}/check-runs/{id}/annotations", query, items
+        )
         return 200, chunk, headers
 
-    def check_runs_for_ref(self, repo: FakeRepo, ref: str, query: dict[str, str],
-                           **_: Any) -> tuple[int, Any]:
-        runs = [r for r in self.check_runs(repo) if r["head_sha"] == ref
-                and query.get("check_name", r["name"]) == r["name"]]
+    def check_runs_for_ref(
+        self, repo: FakeRepo, ref: str, query: dict[str, str], **_: Any
+    ) -> tuple[int, Any]:
+        runs = [
+            r
+            for r in self.check_runs(repo)
+            if r["head_sha"] == ref and query.get("check_name", r["name"]) == r["name"]
+        ]
         runs.reverse()  # newest first, as GitHub lists them
-        return 200, {"total_count": len(runs),
-                     "check_runs": [self.fake.build.check_run(repo, r) for r in runs]}
+        return 200, {
+            "total_count": len(runs),
+            "check_runs": [self.fake.build.check_run(repo, r) for r in runs],
+        }
 
     # -- apps, users, rate limit --------------------------------------------------------
 
     def get_installation(self, repo: FakeRepo, **_: Any) -> tuple[int, Any]:
         d = self.fake.spec.example("installation")
         d["id"] = repo.installation_id
-        d["access_tokens_url"] = (f"{self.fake.base_url}/app/installations/"
-                                  f"{repo.installation_id}/access_tokens")
+        d["access_tokens_url"] = (
+            f"{self.fake.base_url}/app/installations/{repo.installation_id}/access_tokens"
+        )
         return 200, d
 
     def create_token(self, id: str, **_: Any) -> tuple[int, Any]:
@@ -109,11 +134,18 @@ class ChecksAndApps:
         """GET /app (JWT): the App whose installation tokens post as reviewbot-test[bot]."""
         owner = self._user(Token("octo-org", "user"))
         return 200, {
-            "id": 1, "slug": "reviewbot-test", "node_id": "MDExOkludGVncmF0aW9uMQ==",
-            "owner": owner, "name": "reviewbot test", "description": "",
-            "external_url": "https://github.test", "html_url": "https://github.test/apps/x",
-            "created_at": NOW, "updated_at": NOW,
-            "permissions": {"pull_requests": "write", "checks": "write"}, "events": [],
+            "id": 1,
+            "slug": "reviewbot-test",
+            "node_id": "MDExOkludGVncmF0aW9uMQ==",
+            "owner": owner,
+            "name": "reviewbot test",
+            "description": "",
+            "external_url": "https://github.test",
+            "html_url": "https://github.test/apps/x",
+            "created_at": NOW,
+            "updated_at": NOW,
+            "permissions": {"pull_requests": "write", "checks": "write"},
+            "events": [],
         }
 
     def rate_limit(self, **_: Any) -> tuple[int, Any]:

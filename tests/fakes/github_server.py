@@ -38,8 +38,13 @@ DOCS = "https://docs.github.com/rest"
 
 
 class HTTPError(Exception):
-    def __init__(self, status: int, message: str, errors: list[str] | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        errors: list[str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.body: dict[str, Any] = {"message": message, "documentation_url": DOCS}
@@ -128,8 +133,13 @@ class FakeGitHub:
 
     # -- test set-up --------------------------------------------------------------------
 
-    def add_token(self, token: str, login: str = "github-actions[bot]", kind: str = "actions",
-                  write: bool = True) -> None:
+    def add_token(
+        self,
+        token: str,
+        login: str = "github-actions[bot]",
+        kind: str = "actions",
+        write: bool = True,
+    ) -> None:
         self.tokens[token] = Token(login, kind, write)
 
     def add_repo(self, full_name: str) -> FakeRepo:
@@ -137,30 +147,41 @@ class FakeGitHub:
         self.repos[full_name] = repo
         return repo
 
-    def open_pr(self, full_name: str, number: int, files: list[FakeFile], *,
-                base_contents: dict[str, bytes] | None = None, title: str = "A change",
-                head_repo: str | None = None, base_sha: str | None = None,
-                head_sha: str | None = None) -> FakePR:
+    def open_pr(
+        self,
+        full_name: str,
+        number: int,
+        files: list[FakeFile],
+        *,
+        base_contents: dict[str, bytes] | None = None,
+        title: str = "A change",
+        head_repo: str | None = None,
+        base_sha: str | None = None,
+        head_sha: str | None = None,
+    ) -> FakePR:
         repo = self.repos.get(full_name) or self.add_repo(full_name)
         if head_repo and head_repo not in self.repos:
             self.add_repo(head_repo)
         base = base_sha or sha_of("base", full_name, number)
         for path, data in (base_contents or {}).items():
             repo.contents[(base, path)] = data
-        pr = FakePR(number, title, base, "master", f"change-{number}",
-                    head_repo or full_name, "octo-dev")
+        pr = FakePR(
+            number, title, base, "master", f"change-{number}", head_repo or full_name, "octo-dev"
+        )
         repo.pulls[number] = pr
         self.push(full_name, number, files, sha=head_sha)
         return pr
 
-    def push(self, full_name: str, number: int, files: list[FakeFile],
-             sha: str | None = None) -> str:
+    def push(
+        self, full_name: str, number: int, files: list[FakeFile], sha: str | None = None
+    ) -> str:
         """A new head commit; comments on files whose patch changed become outdated."""
         with self.lock:
             repo = self.repos[full_name]
             pr = repo.pulls[number]
-            new_sha = sha or sha_of("head", full_name, number, len(pr.versions),
-                                    [(f.path, f.patch) for f in files])
+            new_sha = sha or sha_of(
+                "head", full_name, number, len(pr.versions), [(f.path, f.patch) for f in files]
+            )
             pr.versions.append(Version(new_sha, list(files)))
             for f in files:
                 if f.content is not None:
@@ -192,15 +213,35 @@ class FakeGitHub:
         for key in ("line", "position", "start_line", "start_side"):
             c.pop(key, None)
 
-    def inject(self, method: str, pattern: str, status: int, *, after_apply: bool = False,
-               times: int = 1, headers: dict[str, str] | None = None,
-               message: str | None = None) -> None:
+    def inject(
+        self,
+        method: str,
+        pattern: str,
+        status: int,
+        *,
+        after_apply: bool = False,
+        times: int = 1,
+        headers: dict[str, str] | None = None,
+        message: str | None = None,
+    ) -> None:
         """Fail matching requests with ``status`` (before or after applying the write);
         status 0 answers normally with ``headers`` added (a hostile ``Link``, say)."""
-        default = {403: "You have exceeded a secondary rate limit. Please wait a few minutes "
-                        "before you try again.", 429: "You have exceeded a secondary rate limit."}
-        self.faults.append(Fault(method, re.compile(pattern), status, after_apply, times,
-                                 headers or {}, message or default.get(status, "Server Error")))
+        default = {
+            403: "You have exceeded a secondary rate limit. Please wait a few minutes "
+            "before you try again.",
+            429: "You have exceeded a secondary rate limit.",
+        }
+        self.faults.append(
+            Fault(
+                method,
+                re.compile(pattern),
+                status,
+                after_apply,
+                times,
+                headers or {},
+                message or default.get(status, "Server Error"),
+            )
+        )
 
     def calls(self, method: str, pattern: str) -> list[Logged]:
         rx = re.compile(pattern)
@@ -249,8 +290,13 @@ class FakeGitHub:
         except HTTPError as exc:
             status, body, headers = exc.status, exc.body, exc.headers
             if status == 422 and op is not None and self._object_errors(op):
-                body = dict(body, errors=[{"resource": "PullRequest", "code": "custom",
-                                           "message": e} for e in body.get("errors", [])])
+                body = dict(
+                    body,
+                    errors=[
+                        {"resource": "PullRequest", "code": "custom", "message": e}
+                        for e in body.get("errors", [])
+                    ],
+                )
         self._check_response(op, method, path, status, body)
         self.log.append(Logged(method, path, status, data))
         payload = b"" if body is None else json.dumps(body).encode()
@@ -299,12 +345,13 @@ class FakeGitHub:
 
     # -- pagination helper used by routes -----------------------------------------------
 
-    def paginate(self, path: str, query: dict[str, str], items: list[Any],
-                 default: int = 30) -> tuple[list[Any], dict[str, str]]:
+    def paginate(
+        self, path: str, query: dict[str, str], items: list[Any], default: int = 30
+    ) -> tuple[list[Any], dict[str, str]]:
         per_page = max(1, min(100, int(query.get("per_page", default))))
         page = max(1, int(query.get("page", 1)))
         last = max(1, -(-len(items) // per_page))
-        chunk = items[(page - 1) * per_page: page * per_page]
+        chunk = items[(page - 1) * per_page : page * per_page]
         links = []
         for rel, num in (("next", page + 1), ("last", last)):
             if page < last:

@@ -142,8 +142,14 @@ class Builders:
     def user(self, login: str, type_: str) -> dict[str, Any]:
         u = self._fill("pull-request-review", "o/r")["user"]
         uid = int(hashlib.sha1(login.encode()).hexdigest()[:6], 16)
-        u.update(login=login, id=uid, type=type_, node_id=f"U_{uid}",
-                 url=f"{self.base}/users/{login}", html_url=f"https://github.test/{login}")
+        u.update(
+            login=login,
+            id=uid,
+            type=type_,
+            node_id=f"U_{uid}",
+            url=f"{self.base}/users/{login}",
+            html_url=f"https://github.test/{login}",
+        )
         return dict(u)
 
     def repo(self, r: FakeRepo) -> dict[str, Any]:
@@ -151,8 +157,14 @@ class Builders:
         owner, name = r.full_name.split("/")
         d.pop("source", None)
         d.pop("parent", None)
-        d.update(id=r.id, name=name, full_name=r.full_name, language="Python",
-                 url=f"{self.base}/repos/{r.full_name}", private=False)
+        d.update(
+            id=r.id,
+            name=name,
+            full_name=r.full_name,
+            language="Python",
+            url=f"{self.base}/repos/{r.full_name}",
+            private=False,
+        )
         d["owner"].update(login=owner, url=f"{self.base}/users/{owner}")
         return dict(d)
 
@@ -160,27 +172,48 @@ class Builders:
         d = _renumber(self._fill("pull-request", r.full_name), pr.number)
         url = f"{self.base}/repos/{r.full_name}/pulls/{pr.number}"
         files = pr.head.files
-        d.update(number=pr.number, id=900000 + pr.number, title=pr.title, state=pr.state,
-                 draft=pr.draft, url=url, html_url=f"https://github.test/{r.full_name}/pull/"
-                 f"{pr.number}", requested_teams=[], merged=False, mergeable=True,
-                 changed_files=pr.reported_changed_files or len(files),
-                 additions=sum(f.counts()[0] for f in files),
-                 deletions=sum(f.counts()[1] for f in files), body=None,
-                 user=self.user(pr.author, "User"))
-        d["head"].update(sha=pr.head.sha, ref=pr.head_ref, label=f"x:{pr.head_ref}",
-                         repo=self.repo(head_repo) if head_repo else None)
-        d["base"].update(sha=pr.base_sha, ref=pr.base_ref, label=f"x:{pr.base_ref}",
-                         repo=self.repo(r))
+        d.update(
+            number=pr.number,
+            id=900000 + pr.number,
+            title=pr.title,
+            state=pr.state,
+            draft=pr.draft,
+            url=url,
+            html_url=f"https://github.test/{r.full_name}/pull/{pr.number}",
+            requested_teams=[],
+            merged=False,
+            mergeable=True,
+            changed_files=pr.reported_changed_files or len(files),
+            additions=sum(f.counts()[0] for f in files),
+            deletions=sum(f.counts()[1] for f in files),
+            body=None,
+            user=self.user(pr.author, "User"),
+        )
+        d["head"].update(
+            sha=pr.head.sha,
+            ref=pr.head_ref,
+            label=f"x:{pr.head_ref}",
+            repo=self.repo(head_repo) if head_repo else None,
+        )
+        d["base"].update(
+            sha=pr.base_sha, ref=pr.base_ref, label=f"x:{pr.base_ref}", repo=self.repo(r)
+        )
         return dict(d)
 
     def diff_entry(self, r: FakeRepo, sha: str, f: FakeFile) -> dict[str, Any]:
         d = self._fill("diff-entry-items", r.full_name)[0]
         adds, dels = f.counts()
-        d.update(filename=f.path, status=f.status, additions=adds, deletions=dels,
-                 changes=adds + dels, sha=sha_of(sha, f.path),
-                 blob_url=f"https://github.test/{r.full_name}/blob/{sha}/{f.path}",
-                 raw_url=f"https://github.test/{r.full_name}/raw/{sha}/{f.path}",
-                 contents_url=f"{self.base}/repos/{r.full_name}/contents/{f.path}?ref={sha}")
+        d.update(
+            filename=f.path,
+            status=f.status,
+            additions=adds,
+            deletions=dels,
+            changes=adds + dels,
+            sha=sha_of(sha, f.path),
+            blob_url=f"https://github.test/{r.full_name}/blob/{sha}/{f.path}",
+            raw_url=f"https://github.test/{r.full_name}/raw/{sha}/{f.path}",
+            contents_url=f"{self.base}/repos/{r.full_name}/contents/{f.path}?ref={sha}",
+        )
         d.pop("patch", None)
         d.pop("previous_filename", None)
         if f.patch is not None:
@@ -194,17 +227,31 @@ class Builders:
 
         d = self._fill("content-file-response-if-content-is-a-file", r.full_name)
         enc = base64.encodebytes(data).decode("ascii")
-        d.update(type="file", encoding="base64", size=len(data), name=path.rsplit("/", 1)[-1],
-                 path=path, content=enc, sha=sha_of(sha, path, data),
-                 url=f"{self.base}/repos/{r.full_name}/contents/{path}?ref={sha}")
+        d.update(
+            type="file",
+            encoding="base64",
+            size=len(data),
+            name=path.rsplit("/", 1)[-1],
+            path=path,
+            content=enc,
+            sha=sha_of(sha, path, data),
+            url=f"{self.base}/repos/{r.full_name}/contents/{path}?ref={sha}",
+        )
         return dict(d)
 
     def review(self, r: FakeRepo, pr: FakePR, rv: dict[str, Any]) -> dict[str, Any]:
         d = self._fill("pull-request-review", r.full_name)
         purl = f"{self.base}/repos/{r.full_name}/pulls/{pr.number}"
-        d.update(id=rv["id"], node_id=f"PRR_{rv['id']}", user=rv["user"], body=rv["body"],
-                 state=rv["state"], commit_id=rv["commit_id"], pull_request_url=purl,
-                 html_url=f"https://github.test/{r.full_name}/pull/{pr.number}#review-{rv['id']}")
+        d.update(
+            id=rv["id"],
+            node_id=f"PRR_{rv['id']}",
+            user=rv["user"],
+            body=rv["body"],
+            state=rv["state"],
+            commit_id=rv["commit_id"],
+            pull_request_url=purl,
+            html_url=f"https://github.test/{r.full_name}/pull/{pr.number}#review-{rv['id']}",
+        )
         if rv["state"] == "PENDING":
             d.pop("submitted_at", None)
         return dict(d)
@@ -212,35 +259,60 @@ class Builders:
     def review_comment(self, r: FakeRepo, pr: FakePR, c: dict[str, Any]) -> dict[str, Any]:
         d = self._fill("pull-request-review-comment-items", r.full_name)[0]
         purl = f"{self.base}/repos/{r.full_name}/pulls/{pr.number}"
-        for k in ("in_reply_to_id", "start_line", "original_start_line", "start_side", "line",
-                  "position"):
+        for k in (
+            "in_reply_to_id",
+            "start_line",
+            "original_start_line",
+            "start_side",
+            "line",
+            "position",
+        ):
             d.pop(k, None)
         d.update({k: v for k, v in c.items() if k not in ("review_state",)})
-        d.update(url=f"{self.base}/repos/{r.full_name}/pulls/comments/{c['id']}",
-                 node_id=f"PRRC_{c['id']}", pull_request_url=purl,
-                 html_url=f"https://github.test/{r.full_name}/pull/{pr.number}#discussion_r{c['id']}")
+        d.update(
+            url=f"{self.base}/repos/{r.full_name}/pulls/comments/{c['id']}",
+            node_id=f"PRRC_{c['id']}",
+            pull_request_url=purl,
+            html_url=f"https://github.test/{r.full_name}/pull/{pr.number}#discussion_r{c['id']}",
+        )
         return dict(d)
 
     def issue_comment(self, r: FakeRepo, pr: FakePR, c: dict[str, Any]) -> dict[str, Any]:
         d = self._fill("issue-comment", r.full_name)
-        d.update(id=c["id"], node_id=f"IC_{c['id']}", body=c["body"], user=c["user"],
-                 url=f"{self.base}/repos/{r.full_name}/issues/comments/{c['id']}",
-                 issue_url=f"{self.base}/repos/{r.full_name}/issues/{pr.number}",
-                 html_url=f"https://github.test/{r.full_name}/pull/{pr.number}#issuecomment-{c['id']}")
+        d.update(
+            id=c["id"],
+            node_id=f"IC_{c['id']}",
+            body=c["body"],
+            user=c["user"],
+            url=f"{self.base}/repos/{r.full_name}/issues/comments/{c['id']}",
+            issue_url=f"{self.base}/repos/{r.full_name}/issues/{pr.number}",
+            html_url=f"https://github.test/{r.full_name}/pull/{pr.number}#issuecomment-{c['id']}",
+        )
         return dict(d)
 
     def check_run(self, r: FakeRepo, c: dict[str, Any]) -> dict[str, Any]:
         d = self._fill("check-run", r.full_name)
         out = c.get("output") or {}
-        d.update(id=c["id"], node_id=f"CR_{c['id']}", head_sha=c["head_sha"], name=c["name"],
-                 status=c.get("status", "queued"), conclusion=c.get("conclusion"),
-                 external_id=c.get("external_id", ""), started_at=c.get("started_at"),
-                 completed_at=c.get("completed_at"), pull_requests=[],
-                 url=f"{self.base}/repos/{r.full_name}/check-runs/{c['id']}")
-        d["output"] = {"title": out.get("title"), "summary": out.get("summary"),
-                       "text": out.get("text"), "annotations_count": len(c["annotations"]),
-                       "annotations_url": f"{self.base}/repos/{r.full_name}/check-runs/"
-                       f"{c['id']}/annotations"}
+        d.update(
+            id=c["id"],
+            node_id=f"CR_{c['id']}",
+            head_sha=c["head_sha"],
+            name=c["name"],
+            status=c.get("status", "queued"),
+            conclusion=c.get("conclusion"),
+            external_id=c.get("external_id", ""),
+            started_at=c.get("started_at"),
+            completed_at=c.get("completed_at"),
+            pull_requests=[],
+            url=f"{self.base}/repos/{r.full_name}/check-runs/{c['id']}",
+        )
+        d["output"] = {
+            "title": out.get("title"),
+            "summary": out.get("summary"),
+            "text": out.get("text"),
+            "annotations_count": len(c["annotations"]),
+            "annotations_url": f"{self.base}/repos/{r.full_name}/check-runs/{c['id']}/annotations",
+        }
         return dict(d)
 
 
@@ -261,6 +333,7 @@ def _rewrite(data: Any, base: str, full_name: str) -> Any:
     if isinstance(data, list):
         return [_rewrite(v, base, full_name) for v in data]
     if isinstance(data, str):
-        return (data.replace("https://api.github.com", base)
-                .replace("octocat/Hello-World", full_name))
+        return data.replace("https://api.github.com", base).replace(
+            "octocat/Hello-World", full_name
+        )
     return data

@@ -75,21 +75,38 @@ class _Handler(BaseHTTPRequestHandler):
     def _forward(self, method: str) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        headers = {k: v for k, v in self.headers.items()
-                   if k.lower() in ("content-type", "authorization", "accept")}
+        headers = {
+            k: v
+            for k, v in self.headers.items()
+            if k.lower() in ("content-type", "authorization", "accept")
+        }
         try:
-            resp = self.proxy.client.request(method, self.proxy.upstream + self.path,
-                                             content=body or None, headers=headers)
+            resp = self.proxy.client.request(
+                method, self.proxy.upstream + self.path, content=body or None, headers=headers
+            )
         except httpx.HTTPError as exc:  # the upstream died or hung: recorded as status 599
             with self.proxy._lock:
-                self.proxy.exchanges.append(Exchange(method, self.path,
-                                                     _loads(body) if body else None, 599,
-                                                     f"upstream failed: {exc!r}"))
+                self.proxy.exchanges.append(
+                    Exchange(
+                        method,
+                        self.path,
+                        _loads(body) if body else None,
+                        599,
+                        f"upstream failed: {exc!r}",
+                    )
+                )
             self.send_error(502, "upstream failed")
             return
         with self.proxy._lock:
-            self.proxy.exchanges.append(Exchange(method, self.path, _loads(body) if body else None,
-                                                 resp.status_code, _loads(resp.content)))
+            self.proxy.exchanges.append(
+                Exchange(
+                    method,
+                    self.path,
+                    _loads(body) if body else None,
+                    resp.status_code,
+                    _loads(resp.content),
+                )
+            )
         self.send_response(resp.status_code)
         self.send_header("Content-Type", resp.headers.get("content-type", "application/json"))
         self.send_header("Content-Length", str(len(resp.content)))

@@ -65,8 +65,11 @@ class FakeRequest:
 
     @property
     def user(self) -> str:
-        users = [str(m.get("content") or "") for m in self.body.get("messages", [])
-                 if m.get("role") == "user"]
+        users = [
+            str(m.get("content") or "")
+            for m in self.body.get("messages", [])
+            if m.get("role") == "user"
+        ]
         return users[-1] if users else ""
 
     @property
@@ -105,17 +108,34 @@ class FakeRequest:
         return out
 
 
-def finding(path: str, line: int, title: str = "possible bug", *, category: str = "bug",
-            severity: str = "warning", message: str = "explain and fix",
-            end_line: int | None = None) -> dict[str, Any]:
-    return {"path": path, "line": line, "end_line": end_line or line, "category": category,
-            "severity": severity, "title": title, "message": message, "suggestion": None}
+def finding(
+    path: str,
+    line: int,
+    title: str = "possible bug",
+    *,
+    category: str = "bug",
+    severity: str = "warning",
+    message: str = "explain and fix",
+    end_line: int | None = None,
+) -> dict[str, Any]:
+    return {
+        "path": path,
+        "line": line,
+        "end_line": end_line or line,
+        "category": category,
+        "severity": severity,
+        "title": title,
+        "message": message,
+        "suggestion": None,
+    }
 
 
-def on_changed_lines(*, severity: str = "warning", outside: bool = False,
-                     title: str = "possible bug") -> Responder:
+def on_changed_lines(
+    *, severity: str = "warning", outside: bool = False, title: str = "possible bug"
+) -> Responder:
     """A finding on the first changed line of each file in the chunk; with ``outside`` one
     more on a line far outside it (the engine must drop it)."""
+
     def respond(req: FakeRequest) -> dict[str, Any]:
         items = []
         for path, lines in req.changed_lines().items():
@@ -124,11 +144,13 @@ def on_changed_lines(*, severity: str = "warning", outside: bool = False,
                 if outside:
                     items.append(finding(path, max(lines) + 5000, "off-chunk", severity=severity))
         return {"findings": items}
+
     return respond
 
 
-def scripted(replies: Iterable[str | dict[str, Any] | Reply],
-             then: Responder | None = None) -> Responder:
+def scripted(
+    replies: Iterable[str | dict[str, Any] | Reply], then: Responder | None = None
+) -> Responder:
     """Answer with ``replies`` in order (one per request), then with ``then``."""
     queue = list(replies)
     lock = threading.Lock()
@@ -138,4 +160,5 @@ def scripted(replies: Iterable[str | dict[str, Any] | Reply],
             if queue:
                 return queue.pop(0)
         return then(req) if then is not None else {"findings": []}
+
     return respond

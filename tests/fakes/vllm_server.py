@@ -61,28 +61,49 @@ from tests.fakes.vllm_replies import (
 )
 from tests.fakes.vllm_shapes import validate
 
-__all__ = ["FakeRequest", "FakeVLLM", "Reply", "Responder", "fake_tokens", "finding",
-           "on_changed_lines", "scripted"]
+__all__ = [
+    "FakeRequest",
+    "FakeVLLM",
+    "Reply",
+    "Responder",
+    "fake_tokens",
+    "finding",
+    "on_changed_lines",
+    "scripted",
+]
 
 
-def _error_body(status: int, message: str, kind: str, param: str | None = None,
-                flat: bool = False) -> dict[str, Any]:
+def _error_body(
+    status: int, message: str, kind: str, param: str | None = None, flat: bool = False
+) -> dict[str, Any]:
     if flat:
-        return {"object": "error", "message": message, "type": kind, "param": param,
-                "code": status}
+        return {"object": "error", "message": message, "type": kind, "param": param, "code": status}
     return {"error": {"message": message, "type": kind, "param": param, "code": status}}
 
 
-_KINDS = {400: "BadRequestError", 404: "NotFoundError", 429: "TooManyRequestsError",
-          500: "InternalServerError", 503: "ServiceUnavailableError"}
+_KINDS = {
+    400: "BadRequestError",
+    404: "NotFoundError",
+    429: "TooManyRequestsError",
+    500: "InternalServerError",
+    503: "ServiceUnavailableError",
+}
 
 
 class FakeVLLM:
-    def __init__(self, responder: Responder | None = None, *,
-                 model: str = "codellama/CodeLlama-7b-Instruct-hf", max_model_len: int = 4096,
-                 extra_models: Sequence[str] = (), tokenize: bool = True,
-                 legacy_guided_json: bool = False, api_key: str | None = None,
-                 error_shape: str = "nested", props: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        responder: Responder | None = None,
+        *,
+        model: str = "codellama/CodeLlama-7b-Instruct-hf",
+        max_model_len: int = 4096,
+        extra_models: Sequence[str] = (),
+        tokenize: bool = True,
+        legacy_guided_json: bool = False,
+        api_key: str | None = None,
+        error_shape: str = "nested",
+        props: dict[str, Any] | None = None,
+    ) -> None:
         self.responder: Responder = responder or (lambda req: {"findings": []})
         self.props = props
         """When set, served at /props as llama.cpp's server does (``total_slots``,
@@ -115,8 +136,12 @@ class FakeVLLM:
         server.server_bind()
         server.server_activate()
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="fake-vllm", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="fake-vllm",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -166,19 +191,41 @@ class FakeVLLM:
 
     def models_body(self) -> dict[str, Any]:
         now = int(time.time())
-        return {"object": "list", "data": [
-            {"id": m, "object": "model", "created": now, "owned_by": "vllm", "root": m,
-             "parent": None, "max_model_len": self.max_model_len,
-             "permission": [{"id": f"modelperm-{i}", "object": "model_permission",
-                             "created": now, "allow_create_engine": False,
-                             "allow_sampling": True, "allow_logprobs": True,
-                             "allow_search_indices": False, "allow_view": True,
-                             "allow_fine_tuning": False, "organization": "*", "group": None,
-                             "is_blocking": False}]}
-            for i, m in enumerate(self.models)]}
+        return {
+            "object": "list",
+            "data": [
+                {
+                    "id": m,
+                    "object": "model",
+                    "created": now,
+                    "owned_by": "vllm",
+                    "root": m,
+                    "parent": None,
+                    "max_model_len": self.max_model_len,
+                    "permission": [
+                        {
+                            "id": f"modelperm-{i}",
+                            "object": "model_permission",
+                            "created": now,
+                            "allow_create_engine": False,
+                            "allow_sampling": True,
+                            "allow_logprobs": True,
+                            "allow_search_indices": False,
+                            "allow_view": True,
+                            "allow_fine_tuning": False,
+                            "organization": "*",
+                            "group": None,
+                            "is_blocking": False,
+                        }
+                    ],
+                }
+                for i, m in enumerate(self.models)
+            ],
+        }
 
-    def error(self, status: int, message: str, kind: str,
-              param: str | None = None) -> tuple[int, dict[str, str], bytes]:
+    def error(
+        self, status: int, message: str, kind: str, param: str | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
         return _json(status, _error_body(status, message, kind, param, self.flat_errors))
 
     def answer(self, req: FakeRequest) -> tuple[int, dict[str, str], bytes]:
@@ -189,51 +236,87 @@ class FakeVLLM:
             return self.error(400, "the fake server does not stream", "BadRequestError")
         model = req.body.get("model")
         if model not in self.models:
-            return self.error(404, f"The model `{model}` does not exist. Valid aliases: "
-                              f"{', '.join(self.models)}.", "NotFoundError", "model")
+            return self.error(
+                404,
+                f"The model `{model}` does not exist. Valid aliases: {', '.join(self.models)}.",
+                "NotFoundError",
+                "model",
+            )
         prompt = self.prompt_tokens(req)
         if prompt >= self.max_model_len:
-            return self.error(400, (
-                f"This model's maximum context length is {self.max_model_len} tokens. "
-                f"However, your prompt contains at least {prompt} input tokens, "
-                "which exceeds this limit "
-                "even without any output tokens. "
-                "Please reduce the length of the input prompt. "
-                f"(parameter=input_tokens, value={prompt})"), "BadRequestError", "input_tokens")
+            return self.error(
+                400,
+                (
+                    f"This model's maximum context length is {self.max_model_len} tokens. "
+                    f"However, your prompt contains at least {prompt} input tokens, "
+                    "which exceeds this limit "
+                    "even without any output tokens. "
+                    "Please reduce the length of the input prompt. "
+                    f"(parameter=input_tokens, value={prompt})"
+                ),
+                "BadRequestError",
+                "input_tokens",
+            )
         max_tokens = req.body.get("max_tokens")
         if max_tokens is not None and max_tokens > self.max_model_len:
-            return self.error(400, (
-                f"max_tokens={max_tokens} cannot be greater than max_model_len="
-                f"{self.max_model_len}. Please request fewer output tokens. "
-                f"(parameter=max_tokens, value={max_tokens})"), "BadRequestError", "max_tokens")
+            return self.error(
+                400,
+                (
+                    f"max_tokens={max_tokens} cannot be greater than max_model_len="
+                    f"{self.max_model_len}. Please request fewer output tokens. "
+                    f"(parameter=max_tokens, value={max_tokens})"
+                ),
+                "BadRequestError",
+                "max_tokens",
+            )
         got = self.responder(req)
-        reply = got if isinstance(got, Reply) else Reply(
-            got if isinstance(got, str) else json.dumps(got))
+        reply = (
+            got
+            if isinstance(got, Reply)
+            else Reply(got if isinstance(got, str) else json.dumps(got))
+        )
         if reply.delay:
             self._stopping.wait(reply.delay)
         if reply.raw is not None:
             return reply.status, {"Content-Type": "application/json", **reply.headers}, reply.raw
         if reply.status != 200:
-            status, headers, data = self.error(reply.status, reply.message or "error",
-                                               _KINDS.get(reply.status, "APIError"))
+            status, headers, data = self.error(
+                reply.status, reply.message or "error", _KINDS.get(reply.status, "APIError")
+            )
             return status, {**headers, **reply.headers}, data
         return _json(200, self._completion(req, reply, prompt))
 
     def _completion(self, req: FakeRequest, reply: Reply, prompt: int) -> dict[str, Any]:
-        texts = ([reply.content] * req.n if isinstance(reply.content, str | None)
-                 else list(reply.content))
+        texts = (
+            [reply.content] * req.n
+            if isinstance(reply.content, str | None)
+            else list(reply.content)
+        )
         choices: list[dict[str, Any]] = []
         completion = 0
         for i, text in enumerate(texts):
             text = text or ""
-            completion += reply.completion_tokens if reply.completion_tokens is not None \
+            completion += (
+                reply.completion_tokens
+                if reply.completion_tokens is not None
                 else fake_tokens(text)
-            choice: dict[str, Any] = {"index": i, "logprobs": None,
-                                      "finish_reason": reply.finish_reason, "stop_reason": None}
+            )
+            choice: dict[str, Any] = {
+                "index": i,
+                "logprobs": None,
+                "finish_reason": reply.finish_reason,
+                "stop_reason": None,
+            }
             if req.api == "chat":
-                choice["message"] = {"role": "assistant", "content": text, "refusal": None,
-                                     "annotations": None, "audio": None,
-                                     "function_call": None, "reasoning": None}
+                choice["message"] = {
+                    "role": "assistant",
+                    "content": text,
+                    "refusal": None,
+                    "annotations": None,
+                    "audio": None,
+                    "function_call": None,
+                    "reasoning": None,
+                }
             else:
                 choice["text"] = text
                 choice["prompt_logprobs"] = None
@@ -242,12 +325,20 @@ class FakeVLLM:
         body: dict[str, Any] = {
             "id": f"{'chatcmpl' if req.api == 'chat' else 'cmpl'}-fake{len(self.requests)}",
             "object": "chat.completion" if req.api == "chat" else "text_completion",
-            "created": int(time.time()), "model": req.body["model"], "choices": choices,
-            "service_tier": None, "system_fingerprint": "vllm-0.32.0-fake",
-            "usage": {"prompt_tokens": prompt, "total_tokens": prompt + completion,
-                      "completion_tokens": completion, "prompt_tokens_details": None,
-                      "completion_tokens_details": None},
-            "prompt_logprobs": None, "kv_transfer_params": None,
+            "created": int(time.time()),
+            "model": req.body["model"],
+            "choices": choices,
+            "service_tier": None,
+            "system_fingerprint": "vllm-0.32.0-fake",
+            "usage": {
+                "prompt_tokens": prompt,
+                "total_tokens": prompt + completion,
+                "completion_tokens": completion,
+                "prompt_tokens_details": None,
+                "completion_tokens_details": None,
+            },
+            "prompt_logprobs": None,
+            "kv_transfer_params": None,
         }
         if reply.timings is not None:
             body["timings"] = reply.timings
@@ -258,13 +349,25 @@ class FakeVLLM:
         if err:
             return self.error(400, err[0], "Bad Request", err[1])
         if body.get("model") is not None and body["model"] not in self.models:
-            return self.error(404, f"The model `{body['model']}` does not exist. Valid "
-                              f"aliases: {', '.join(self.models)}.", "NotFoundError", "model")
+            return self.error(
+                404,
+                f"The model `{body['model']}` does not exist. Valid "
+                f"aliases: {', '.join(self.models)}.",
+                "NotFoundError",
+                "model",
+            )
         with self._lock:
             self.tokenize_calls += 1
         n = fake_tokens(body["prompt"]) + (1 if body.get("add_special_tokens", True) else 0)
-        return _json(200, {"count": n, "max_model_len": self.max_model_len,
-                           "tokens": list(range(n)), "token_strs": None})
+        return _json(
+            200,
+            {
+                "count": n,
+                "max_model_len": self.max_model_len,
+                "tokens": list(range(n)),
+                "token_strs": None,
+            },
+        )
 
 
 def _json(status: int, body: Any) -> tuple[int, dict[str, str], bytes]:
@@ -342,16 +445,23 @@ class _Handler(BaseHTTPRequestHandler):
         if api is None:
             self._send(*_json(404, {"detail": "Not Found"}))
             return
-        req = FakeRequest(self.path, api, body if isinstance(body, dict) else {},
-                          {k.lower(): v for k, v in self.headers.items()})
+        req = FakeRequest(
+            self.path,
+            api,
+            body if isinstance(body, dict) else {},
+            {k.lower(): v for k, v in self.headers.items()},
+        )
         with fake._lock:
             fake.requests.append(req)
             fake.in_flight += 1
             fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
         try:
             problem = validate(body, api) if not isinstance(body, dict) else None
-            status, headers, data = (fake.answer(req) if problem is None else
-                                     fake.error(400, problem[0], "Bad Request", problem[1]))
+            status, headers, data = (
+                fake.answer(req)
+                if problem is None
+                else fake.error(400, problem[0], "Bad Request", problem[1])
+            )
         finally:
             with fake._lock:
                 fake.in_flight -= 1

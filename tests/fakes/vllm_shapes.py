@@ -57,6 +57,7 @@ def t_min(check: Check, low: float) -> Check:
         if err is None and v < low:
             return f"Input should be greater than or equal to {low:g}"
         return err
+
     return inner
 
 
@@ -103,12 +104,16 @@ def t_response_format(v: Any) -> str | None:
         return "Input should be a valid dictionary"
     kind = v.get("type")
     if kind not in ("text", "json_object", "json_schema", "structural_tag"):
-        return ("Input should be 'text', 'json_object', 'json_schema' or 'structural_tag' "
-                f"(got {kind!r})")
+        return (
+            "Input should be 'text', 'json_object', 'json_schema' or 'structural_tag' "
+            f"(got {kind!r})"
+        )
     extra = set(v) - {"type", "json_schema"}
     if extra:
-        return (f"response_format has fields vLLM ignores: {sorted(extra)} (vLLM wants "
-                "{'type': 'json_schema', 'json_schema': {'name', 'schema', 'strict'}})")
+        return (
+            f"response_format has fields vLLM ignores: {sorted(extra)} (vLLM wants "
+            "{'type': 'json_schema', 'json_schema': {'name', 'schema', 'strict'}})"
+        )
     if kind == "json_schema":
         js = v.get("json_schema")
         if not isinstance(js, dict):
@@ -212,10 +217,14 @@ def _problem(kind: str, loc: str, msg: str, value: Any = None) -> tuple[str, str
 def validate(body: Any, kind: str, legacy_guided: bool = False) -> tuple[str, str] | None:
     """(message, param) in vLLM 0.32's words for the first problem in ``body``, or None."""
     if not isinstance(body, dict):
-        return _problem("model_attributes_type", "body",
-                        "Input should be a valid dictionary or object to extract fields from")
-    fields = {"chat": CHAT_FIELDS, "completions": COMPLETION_FIELDS,
-              "tokenize": TOKENIZE_FIELDS}[kind]
+        return _problem(
+            "model_attributes_type",
+            "body",
+            "Input should be a valid dictionary or object to extract fields from",
+        )
+    fields = {"chat": CHAT_FIELDS, "completions": COMPLETION_FIELDS, "tokenize": TOKENIZE_FIELDS}[
+        kind
+    ]
     if legacy_guided and kind != "tokenize":
         fields = {**fields, **LEGACY_GUIDED}
     for name in REQUIRED[kind]:
@@ -225,11 +234,18 @@ def validate(body: Any, kind: str, legacy_guided: bool = False) -> tuple[str, st
         check = fields.get(name)
         if check is None:
             if name in LEGACY_GUIDED:
-                return (f"Request contains the removed guided-decoding field(s) ['{name}'], "
-                        "which vLLM 0.32 ignores; output would NOT be constrained. Use "
-                        "`structured_outputs` (or `response_format`) instead.", f"body.{name}")
-            return _problem("extra_forbidden", f"body.{name}",
-                            "Extra inputs are not permitted (vLLM ignores them)", value)
+                return (
+                    f"Request contains the removed guided-decoding field(s) ['{name}'], "
+                    "which vLLM 0.32 ignores; output would NOT be constrained. Use "
+                    "`structured_outputs` (or `response_format`) instead.",
+                    f"body.{name}",
+                )
+            return _problem(
+                "extra_forbidden",
+                f"body.{name}",
+                "Extra inputs are not permitted (vLLM ignores them)",
+                value,
+            )
         err = check(value)
         if err:
             return _problem("value_error", f"body.{name}", err, value)

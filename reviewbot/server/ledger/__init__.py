@@ -48,8 +48,18 @@ from reviewbot.server.ledger.sqlite import SqliteLedger
 if TYPE_CHECKING:
     from reviewbot.server.settings import QueueURL
 
-__all__ = ["FINAL_STATES", "OPENERS", "PENDING_STATES", "Claim", "ClaimStatus", "JobOutcome",
-           "Ledger", "RedisLedger", "SqliteLedger", "open_ledger"]
+__all__ = [
+    "FINAL_STATES",
+    "OPENERS",
+    "PENDING_STATES",
+    "Claim",
+    "ClaimStatus",
+    "JobOutcome",
+    "Ledger",
+    "RedisLedger",
+    "SqliteLedger",
+    "open_ledger",
+]
 
 Opener = Callable[["QueueURL", float, str, Any], Ledger]
 """(queue, ttl, name, huey_storage) -> the ledger of that queue."""
@@ -69,8 +79,9 @@ OPENERS: dict[str, Opener] = {"sqlite": _sqlite, "redis": _redis}
 ledger is opened."""
 
 
-def open_ledger(queue: QueueURL, *, ttl: float, name: str = "reviewbot",
-                huey_storage: Any | None = None) -> Ledger:
+def open_ledger(
+    queue: QueueURL, *, ttl: float, name: str = "reviewbot", huey_storage: Any | None = None
+) -> Ledger:
     """``huey_storage``: huey's storage for the same queue; with it, ``accept`` writes the
     queue messages in the ledger's transaction (and SQLite shares its connection)."""
     opener = OPENERS.get(queue.kind, _sqlite)  # QueueURL.parse makes only the two kinds

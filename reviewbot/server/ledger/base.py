@@ -45,20 +45,26 @@ class Claim:
 
 
 class Ledger(Protocol):
-    def accept(self, items: Sequence[tuple[str, JobSpec]], now: float,
-               messages: Sequence[bytes] | None = None) -> list[bool]:
+    def accept(
+        self,
+        items: Sequence[tuple[str, JobSpec]],
+        now: float,
+        messages: Sequence[bytes] | None = None,
+    ) -> list[bool]:
         """Record new jobs atomically; False for a delivery id seen before. ``messages``
         (aligned with ``items``): huey queue messages written in the same transaction for
         the jobs that are new."""
         ...
 
-    def claim(self, job_id: str, owner: str, now: float, lease: float,
-              max_attempts: int) -> Claim: ...
+    def claim(
+        self, job_id: str, owner: str, now: float, lease: float, max_attempts: int
+    ) -> Claim: ...
 
     def heartbeat(self, job_id: str, owner: str, now: float, lease: float) -> bool: ...
 
-    def finish(self, job_id: str, owner: str, outcome: JobOutcome, detail: str,
-               now: float) -> bool: ...
+    def finish(
+        self, job_id: str, owner: str, outcome: JobOutcome, detail: str, now: float
+    ) -> bool: ...
 
     def release(self, job_id: str, owner: str, now: float) -> bool:
         """Give a claimed job back (state queued) to be retried; its attempts stay counted."""
@@ -89,4 +95,3 @@ class Ledger(Protocol):
         ...
 
     def close(self) -> None: ...
-

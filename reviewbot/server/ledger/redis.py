@@ -71,7 +71,10 @@ end
 """
 
 # KEYS job, pending, stats; ARGV id, owner, now, lease_ms, max_attempts, ttl, prefix
-_CLAIM = _PR + _FINAL + """
+_CLAIM = (
+    _PR
+    + _FINAL
+    + """
 local st = redis.call('HMGET', KEYS[1], 'state', 'lease_owner', 'lease_until', 'attempts', 'spec',
                      'created_at')
 local state = st[1]
@@ -97,18 +100,25 @@ redis.call('HSET', KEYS[1], 'state', 'running', 'lease_owner', ARGV[2],
            'lease_until', now + tonumber(ARGV[4]) / 1000, 'started_at', ARGV[3])
 return {'claimed', st[5], tostring(attempts)}
 """
+)
 
 # KEYS job; ARGV id, owner, now, lease_ms, prefix
-_HEARTBEAT = _PR + """
+_HEARTBEAT = (
+    _PR
+    + """
 local st = redis.call('HMGET', KEYS[1], 'state', 'lease_owner')
 if st[1] ~= 'running' or st[2] ~= ARGV[2] then return 0 end
 redis.call('HSET', KEYS[1], 'lease_until', tonumber(ARGV[3]) + tonumber(ARGV[4]) / 1000)
 redis.call('SET', LOCK, ARGV[1], 'PX', ARGV[4])
 return 1
 """
+)
 
 # KEYS job, pending, stats; ARGV id, owner, now, outcome, detail, ttl, prefix
-_FINISH = _PR + _FINAL + """
+_FINISH = (
+    _PR
+    + _FINAL
+    + """
 local st = redis.call('HMGET', KEYS[1], 'state', 'lease_owner')
 if st[1] ~= 'running' or st[2] ~= ARGV[2] then return 0 end
 final(ARGV[4], ARGV[5], ARGV[6])
@@ -126,9 +136,12 @@ if ARGV[4] == 'done' and COMMAND then
 end
 return 1
 """
+)
 
 # KEYS job; ARGV id, owner, now, mode ('release' checks owner, 'expired' the lease), prefix
-_REQUEUE = _PR + """
+_REQUEUE = (
+    _PR
+    + """
 local st = redis.call('HMGET', KEYS[1], 'state', 'lease_owner', 'lease_until')
 if st[1] ~= 'running' then return 0 end
 if ARGV[4] == 'release' and st[2] ~= ARGV[2] then return 0 end
@@ -138,6 +151,7 @@ redis.call('HDEL', KEYS[1], 'lease_owner', 'lease_until')
 if redis.call('GET', LOCK) == ARGV[1] then redis.call('DEL', LOCK) end
 return 1
 """
+)
 
 
 def _text(value: Any) -> str:
@@ -145,16 +159,18 @@ def _text(value: Any) -> str:
 
 
 class RedisLedger:
-    def __init__(self, url: str, *, ttl: float, name: str = "reviewbot",
-                 queue_key: str | None = None) -> None:
+    def __init__(
+        self, url: str, *, ttl: float, name: str = "reviewbot", queue_key: str | None = None
+    ) -> None:
         """``queue_key``: huey's list for this queue (``RedisStorage.queue_key``)."""
         import redis
 
         self.ttl = int(ttl)
         self.queue_key = queue_key
         self.p = f"{name}:ledger"
-        self.r = redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5,
-                                      health_check_interval=30)
+        self.r = redis.Redis.from_url(
+            url, socket_timeout=10, socket_connect_timeout=5, health_check_interval=30
+        )
         self._accept = self.r.register_script(_ACCEPT)
         self._claim = self.r.register_script(_CLAIM)
         self._heartbeat = self.r.register_script(_HEARTBEAT)
@@ -164,8 +180,12 @@ class RedisLedger:
     def _job(self, job_id: str) -> str:
         return f"{self.p}:job:{job_id}"
 
-    def accept(self, items: Sequence[tuple[str, JobSpec]], now: float,
-               messages: Sequence[bytes] | None = None) -> list[bool]:
+    def accept(
+        self,
+        items: Sequence[tuple[str, JobSpec]],
+        now: float,
+        messages: Sequence[bytes] | None = None,
+    ) -> list[bool]:
         if messages is not None and self.queue_key is None:
             raise ValueError("queue messages need the ledger to know huey's queue key")
         pipe = self.r.pipeline(transaction=False)
@@ -173,20 +193,37 @@ class RedisLedger:
             # The same LPUSH as huey's RedisStorage.enqueue, inside the accepting script: the
             # job and its queue message are written together or not at all.
             takes = [] if spec.needs_permission else spec.supersedes()
-            keys = [f"{self.p}:delivery:{job_id}", self._job(job_id), f"{self.p}:pending",
-                    f"{self.p}:stats", self.queue_key or f"{self.p}:unused",
-                    *(f"{self.p}:latest:{key}" for key in takes)]
+            keys = [
+                f"{self.p}:delivery:{job_id}",
+                self._job(job_id),
+                f"{self.p}:pending",
+                f"{self.p}:stats",
+                self.queue_key or f"{self.p}:unused",
+                *(f"{self.p}:latest:{key}" for key in takes),
+            ]
             message = messages[i] if messages is not None else b""
-            self._accept(keys=keys, args=[job_id, spec.to_json(), spec.pr_key, now, self.ttl,
-                                          message, spec.latest_key, ",".join(spec.supersedes()),
-                                          "1" if spec.needs_permission else "0"], client=pipe)
+            self._accept(
+                keys=keys,
+                args=[
+                    job_id,
+                    spec.to_json(),
+                    spec.pr_key,
+                    now,
+                    self.ttl,
+                    message,
+                    spec.latest_key,
+                    ",".join(spec.supersedes()),
+                    "1" if spec.needs_permission else "0",
+                ],
+                client=pipe,
+            )
         return [bool(v) for v in pipe.execute()]
 
-    def claim(self, job_id: str, owner: str, now: float, lease: float,
-              max_attempts: int) -> Claim:
-        res = self._claim(keys=[self._job(job_id), f"{self.p}:pending", f"{self.p}:stats"],
-                          args=[job_id, owner, now, int(lease * 1000), max_attempts, self.ttl,
-                                self.p])
+    def claim(self, job_id: str, owner: str, now: float, lease: float, max_attempts: int) -> Claim:
+        res = self._claim(
+            keys=[self._job(job_id), f"{self.p}:pending", f"{self.p}:stats"],
+            args=[job_id, owner, now, int(lease * 1000), max_attempts, self.ttl, self.p],
+        )
         if not isinstance(res, list):  # 'missing'
             return Claim(ClaimStatus.FINISHED)
         status = ClaimStatus(_text(res[0]))
@@ -195,15 +232,16 @@ class RedisLedger:
         return Claim(status, JobSpec.from_json(_text(res[1])), int(_text(res[2])))
 
     def heartbeat(self, job_id: str, owner: str, now: float, lease: float) -> bool:
-        res = self._heartbeat(keys=[self._job(job_id)],
-                              args=[job_id, owner, now, int(lease * 1000), self.p])
+        res = self._heartbeat(
+            keys=[self._job(job_id)], args=[job_id, owner, now, int(lease * 1000), self.p]
+        )
         return bool(res == 1)
 
-    def finish(self, job_id: str, owner: str, outcome: JobOutcome, detail: str,
-               now: float) -> bool:
-        res = self._finish(keys=[self._job(job_id), f"{self.p}:pending", f"{self.p}:stats"],
-                           args=[job_id, owner, now, str(outcome), detail[:500], self.ttl,
-                                 self.p])
+    def finish(self, job_id: str, owner: str, outcome: JobOutcome, detail: str, now: float) -> bool:
+        res = self._finish(
+            keys=[self._job(job_id), f"{self.p}:pending", f"{self.p}:stats"],
+            args=[job_id, owner, now, str(outcome), detail[:500], self.ttl, self.p],
+        )
         return bool(res == 1)
 
     def _requeue_one(self, job_id: str, owner: str, now: float, mode: str) -> bool:
@@ -223,14 +261,21 @@ class RedisLedger:
     def requeue_expired(self, now: float) -> list[str]:
         out = []
         for job_id, (state, lease_until, _) in self._pending():
-            if state == b"running" and lease_until is not None and float(lease_until) <= now \
-                    and self._requeue_one(job_id, "", now, "expired"):
+            if (
+                state == b"running"
+                and lease_until is not None
+                and float(lease_until) <= now
+                and self._requeue_one(job_id, "", now, "expired")
+            ):
                 out.append(job_id)
         return out
 
     def stale_queued(self, before: float) -> list[str]:
-        return [job_id for job_id, (state, _, enq) in self._pending()
-                if state == b"queued" and enq is not None and float(enq) < before]
+        return [
+            job_id
+            for job_id, (state, _, enq) in self._pending()
+            if state == b"queued" and enq is not None and float(enq) < before
+        ]
 
     def mark_enqueued(self, job_ids: Sequence[str], now: float) -> None:
         pipe = self.r.pipeline(transaction=False)
