@@ -2,13 +2,17 @@
 
 Limits (CONTRIBUTING.md): a module at most 500 lines, a function at most 60 lines
 (signature, docstring and body; module-level tables are not functions, so they are free),
-an entry point (the CLI and each command module it dispatches to) at most 100 lines.
+an entry point (the CLI and each command module it dispatches to) at most 100 lines, all
+measured on the tree as ``ruff format`` writes it (which the last test checks).
 """
 
 from __future__ import annotations
 
 import ast
 import importlib.util
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -80,3 +84,27 @@ def test_the_function_measure_counts_nested_and_decorated_functions() -> None:
     source = f"class A:\n    @staticmethod\n    def long():\n{body}\n\ndef short():\n    pass\n"
     assert long_functions(source, FUNCTION_LINES) == [("A.long", 62)]
     assert long_functions(source, 62) == []
+
+
+FORMATTED_WITH = "0.17"
+"""The ruff series the tree is formatted with (``ruff format``, ``[tool.ruff.format]``). A
+later series may change its style; then this check waits for the tree to be re-formatted in
+a commit of its own."""
+
+
+def test_the_tree_is_formatted_by_ruff() -> None:
+    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
+    assert ruff is not None, "ruff is part of the dev set-up: pip install -e '.[dev]'"
+    version = subprocess.run(
+        [ruff, "--version"], capture_output=True, text=True, check=True
+    ).stdout.split()[-1]
+    if not version.startswith(FORMATTED_WITH + "."):
+        pytest.skip(f"the tree is formatted with ruff {FORMATTED_WITH}; this is ruff {version}")
+    root = PACKAGE.parent
+    proc = subprocess.run(
+        [ruff, "format", "--check", "reviewbot", "tests", "benchmarks", "examples", "prompts"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
