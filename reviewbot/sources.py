@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TextIO
 
 from reviewbot.errors import GitError, ReviewbotError
 from reviewbot.gitio import Git
@@ -232,6 +232,24 @@ def _resolve(git: Git, rev: str) -> str:
 
 def patch_source(data: bytes, label: str, reader: FileReader | None = None) -> ReviewSource:
     return ReviewSource(data, reader or NullReader(), label)
+
+
+def read_patch(name: str, stdin: TextIO) -> tuple[bytes, str]:
+    """A patch file's bytes and its label; ``-`` reads standard input (not a terminal)."""
+    if name != "-":
+        try:
+            return Path(name).read_bytes(), f"patch {name}"
+        except OSError as exc:
+            raise ReviewbotError(f"cannot read patch file {name}: {exc.strerror}") from exc
+    if getattr(stdin, "isatty", lambda: False)():
+        raise ReviewbotError(
+            "--patch - reads a diff from standard input, which is a terminal here",
+            hint="pipe a diff in: git diff | reviewbot diff --patch -",
+        )
+    buffer = getattr(stdin, "buffer", None)
+    if buffer is not None:
+        return buffer.read(), "patch from stdin"
+    return stdin.read().encode("utf-8", "surrogateescape"), "patch from stdin"
 
 
 ReaderFactory = Callable[[str], FileReader]

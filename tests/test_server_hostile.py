@@ -207,12 +207,12 @@ def test_timeouts_and_budget_are_settings_with_checks() -> None:
 
 def test_serve_flags_override_the_environment(tmp_path: Path) -> None:
     from reviewbot.cli import build_parser
-    from reviewbot.commands.serve import _env_with_flags
+    from reviewbot.commands.serve_flags import env_with_flags
 
     args = build_parser().parse_args(
         ["serve", "--header-timeout", "2.5", "--max-body-total", "50000000"]
     )
-    env = _env_with_flags(args, {"REVIEWBOT_HEADER_TIMEOUT_SECONDS": "9"})
+    env = env_with_flags(args, {"REVIEWBOT_HEADER_TIMEOUT_SECONDS": "9"})
     s = load_settings(env)
     assert s.header_timeout == 2.5 and s.max_body_total_bytes == 50_000_000
     assert s.body_timeout == 30.0

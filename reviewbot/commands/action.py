@@ -17,12 +17,10 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reviewbot.commands.action_runner import read_event, write_results
+from reviewbot.commands.action_runner import import_names, read_event, write_results
 from reviewbot.commands.common import add_import_arguments
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from reviewbot.io import IO
 
 PR_EVENTS = ("pull_request", "pull_request_target")
@@ -45,13 +43,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "(default: $REVIEWBOT_CONFIG_PATH or .reviewbot.yml)",
     )
     add_import_arguments(p)
-
-
-def import_names(args: argparse.Namespace, env: Mapping[str, str]) -> list[str]:
-    """``--import`` files, then those of ``REVIEWBOT_IMPORT`` (the Action's ``import``
-    input: one path per line, relative to the workspace)."""
-    listed = [line.strip() for line in env.get("REVIEWBOT_IMPORT", "").splitlines()]
-    return [*args.imports, *(name for name in listed if name)]
 
 
 def run(args: argparse.Namespace, io: IO) -> int:

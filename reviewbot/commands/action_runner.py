@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from reviewbot.errors import ReviewbotError
 
 if TYPE_CHECKING:
+    import argparse
     from collections.abc import Mapping
 
     from reviewbot.github.flow import PublishOutcome
@@ -38,6 +39,13 @@ def read_event(env: Mapping[str, str]) -> tuple[str, dict[str, Any]]:
     if not isinstance(data, dict):
         raise ReviewbotError(f"the event payload {path} is not a JSON object")
     return name, data
+
+
+def import_names(args: argparse.Namespace, env: Mapping[str, str]) -> list[str]:
+    """``--import`` files, then those of ``REVIEWBOT_IMPORT`` (the Action's ``import``
+    input: one path per line, relative to the workspace)."""
+    listed = [line.strip() for line in env.get("REVIEWBOT_IMPORT", "").splitlines()]
+    return [*args.imports, *(name for name in listed if name)]
 
 
 def outputs(outcome: PublishOutcome, sarif: str | None) -> dict[str, str]:

@@ -64,33 +64,13 @@ def run(args: argparse.Namespace, io: IO) -> int:
     from reviewbot.commands.review_flow import review_and_report
     from reviewbot.errors import ReviewbotError
     from reviewbot.gitio import find_repo_root
-    from reviewbot.sources import WorkingTreeReader, git_source, patch_source
+    from reviewbot.sources import WorkingTreeReader, git_source, patch_source, read_patch
 
     root = find_repo_root(io.cwd, io.env)
     if args.patch is not None:
         if args.rev or args.staged:
             raise ReviewbotError("--patch cannot be combined with a revision or --staged")
-        if args.patch == "-":
-            if getattr(io.stdin, "isatty", lambda: False)():
-                raise ReviewbotError(
-                    "--patch - reads a diff from standard input, which is a terminal here",
-                    hint="pipe a diff in: git diff | reviewbot diff --patch -",
-                )
-            buffer = getattr(io.stdin, "buffer", None)
-            data = (
-                buffer.read()
-                if buffer is not None
-                else io.stdin.read().encode("utf-8", "surrogateescape")
-            )
-            label = "patch from stdin"
-        else:
-            try:
-                data = Path(args.patch).read_bytes()
-            except OSError as exc:
-                raise ReviewbotError(
-                    f"cannot read patch file {args.patch}: {exc.strerror}"
-                ) from exc
-            label = f"patch {args.patch}"
+        data, label = read_patch(args.patch, io.stdin)
         reader = WorkingTreeReader(root) if root is not None else None
         source = patch_source(data, label, reader)
     else:
