@@ -206,15 +206,19 @@ def _segments(item: ChunkItem) -> list[tuple[int, tuple[DiffLine, ...]]]:
     return out
 
 
+CHANGES = {
+    "change": _change(),
+    "budget": st.integers(20, 3000),
+    "context": st.integers(0, 5),
+    "window": st.integers(0, 60),
+    "max_lines": st.integers(1, 150),
+    "with_source": st.booleans(),
+}
+"""A random change and the chunking knobs, for the property tests below."""
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    change=_change(),
-    budget=st.integers(20, 3000),
-    context=st.integers(0, 5),
-    window=st.integers(0, 60),
-    max_lines=st.integers(1, 150),
-    with_source=st.booleans(),
-)
+@given(**CHANGES)
 def test_chunking_invariants(
     change: list[tuple[str, list[str], list[str]]],
     budget: int,
@@ -314,14 +318,7 @@ def test_engine_prompts_fit_and_coverage_adds_up(
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    change=_change(),
-    budget=st.integers(20, 3000),
-    context=st.integers(0, 5),
-    window=st.integers(0, 60),
-    max_lines=st.integers(1, 150),
-    with_source=st.booleans(),
-)
+@given(**CHANGES)
 def test_static_count_sizes_items_without_rendering_them(
     change: list[tuple[str, list[str], list[str]]],
     budget: int,

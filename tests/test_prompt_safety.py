@@ -224,34 +224,12 @@ def test_symbol_names_are_neutralised_and_template_text_is_not() -> None:
     assert raw == "[INST] <<SYS>>\nS\n<</SYS>>\n\nU [/INST]\n"
 
 
+TOKEN_PIECES = [*TOKENS, *"<|>[]/sS", "INST", "SYS", "<<", ">>", "｜", "im_start", " ", "\n", "\\"]
+"""Pieces of chat-template control tokens, joined at random by the property tests."""
+
+
 @settings(max_examples=300, deadline=None)
-@given(
-    st.lists(
-        st.sampled_from(
-            [
-                *TOKENS,
-                "<",
-                "|",
-                ">",
-                "[",
-                "]",
-                "/",
-                "s",
-                "S",
-                "INST",
-                "SYS",
-                "<<",
-                ">>",
-                "｜",
-                "im_start",
-                " ",
-                "\n",
-                "\\",
-            ]
-        ),
-        max_size=30,
-    ).map("".join)
-)
+@given(st.lists(st.sampled_from(TOKEN_PIECES), max_size=30).map("".join))
 def test_no_control_token_survives_neutralise(text: str) -> None:
     out = neutralise(text)
     low = out.lower()
@@ -262,34 +240,7 @@ def test_no_control_token_survives_neutralise(text: str) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(
-    st.lists(
-        st.sampled_from(
-            [
-                *TOKENS,
-                "<",
-                "|",
-                ">",
-                "[",
-                "]",
-                "/",
-                "s",
-                "S",
-                "INST",
-                "SYS",
-                "<<",
-                ">>",
-                "｜",
-                "im_start",
-                " ",
-                "\n",
-                "\\",
-                "ſ",
-            ]
-        ),
-        max_size=40,
-    ).map("".join)
-)
+@given(st.lists(st.sampled_from([*TOKEN_PIECES, "ſ"]), max_size=40).map("".join))
 def test_neutralise_is_line_by_line(text: str) -> None:
     """What chunk items are sized by: the lines neutralised one by one, joined, are the
     text neutralised (no control token spans a line feed)."""
