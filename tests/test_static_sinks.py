@@ -422,3 +422,18 @@ def test_every_row_names_a_catalogued_rule_and_fills_known_fields() -> None:
         for template in (row.title, row.message, row.reaches):
             fields = {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
             assert fields <= FIELDS | _CALLER_FIELDS, (where, fields - FIELDS - _CALLER_FIELDS)
+
+
+def test_braces_in_pr_code_are_text_in_the_message_not_template_fields() -> None:
+    """Row templates are filled once: a PR's own ``{...}`` (here in the callee as written)
+    reaches the message as written, never as a template field (a second format pass would
+    raise KeyError on ``{next}`` or expand ``{advice}``)."""
+    hits = run("""
+        from flask import request
+        def find(trees):
+            return trees["{next}{advice}"].xpath("//u[@n='" + request.args["n"] + "']")
+    """)
+    found = [h for h in hits if h.rule_id == "py.xpath-injection"]
+    assert len(found) == 1
+    assert '`trees["{next}{advice}"].xpath`' in found[0].message
+    assert found[0].message.count("XPath variables") == 1  # the advice once, from the row
