@@ -105,11 +105,19 @@ _TEXT = st.text(
 
 @st.composite
 def _hunk(draw: st.DrawFn, start: int) -> tuple[list[str], int]:
-    kinds = draw(st.lists(st.sampled_from("+- "), min_size=1, max_size=6))
-    old = sum(k != "+" for k in kinds)
-    new = sum(k != "-" for k in kinds)
-    head = f"@@ -{start},{old} +{start},{new} @@{draw(st.sampled_from(['', ' def f():']))}\n"
-    body = [f"{k}{draw(_TEXT)}\n" for k in kinds]
+    # "e": a bare line end (an empty context line, "\n" or "\r\n" or "\r..."); "\\": a
+    # marker line inside the body, which counts as nothing
+    kinds = draw(st.lists(st.sampled_from(["+", "-", " ", "e", "\\"]), min_size=1, max_size=6))
+    old = sum(k not in "+\\" for k in kinds)
+    new = sum(k not in "-\\" for k in kinds)
+    section = draw(st.sampled_from(["", " def f():", "  spaced  "]))
+    head = f"@@ -{start},{old} +{start},{new} @@{section}\n"
+    body = [
+        draw(st.sampled_from(["\n", "\r\n", "\rtext\n", "\r\r\n"]))
+        if k == "e"
+        else f"{k}{draw(_TEXT)}{draw(st.sampled_from(['', chr(13)]))}\n"
+        for k in kinds
+    ]
     if draw(st.booleans()) and draw(st.booleans()):
         body.append("\\ No newline at end of file\n")
     return [head, *body], start + max(old, 1) + draw(st.integers(1, 5))
@@ -171,3 +179,18 @@ def _diff(draw: st.DrawFn) -> str:
 def test_fuzzed_diffs_match_the_whole_parse(data: str) -> None:
     same(data)
     same(data.encode("utf-8", "surrogateescape"))
+
+
+def test_real_git_output_is_read_by_the_walk_not_the_full_parse(
+    git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fast path really runs: with unidiff's full parse made to fail, a real git
+    diff (renames, CRLF, no newline at the end, modes) still parses, to the oracle's model."""
+    data = _git_change(git_repo)
+    want = whole(data)
+
+    def no_full_parse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the full unidiff parse ran")
+
+    monkeypatch.setattr(P, "_convert_hunk", no_full_parse)
+    assert P.parse_diff(data) == want

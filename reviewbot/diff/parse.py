@@ -1,5 +1,8 @@
 """Parse unified diffs (git or plain) into the :mod:`reviewbot.diff.model` with unidiff.
 
+unidiff parses each file's part for its structure only (``metadata_only``) and
+:mod:`reviewbot.diff.bodies` reads the hunks' lines from the text; a part the walk cannot
+follow is parsed by unidiff in full, which is also the oracle the tests compare against.
 unidiff is lenient in ways that would misplace comments; :mod:`reviewbot.diff.guards` checks
 and repairs the raw lines first (see there). Every line keeps its bytes: input that is not
 UTF-8 is decoded with ``surrogateescape`` and the file is flagged ``invalid_utf8``.
@@ -19,6 +22,7 @@ from unidiff.errors import UnidiffParseError
 from unidiff.patch import Hunk as UHunk
 from unidiff.patch import PatchedFile, PatchSet
 
+from reviewbot.diff.bodies import walk_hunks
 from reviewbot.diff.guards import MALFORMED_HINT, disambiguate_headers, nul_error, validate_hunks
 from reviewbot.diff.model import Diff, DiffLine, FileDiff, FileStatus, Hunk, LineKind
 from reviewbot.diff.paths import git_header_paths, strip_prefix, unquote
@@ -89,7 +93,11 @@ def _convert_hunk(h: UHunk) -> Hunk:
     )
 
 
-def _convert_file(pf: PatchedFile, maybe_invalid: bool = True) -> FileDiff:
+def _convert_file(
+    pf: PatchedFile, maybe_invalid: bool = True, hunks: tuple[Hunk, ...] | None = None
+) -> FileDiff:
+    """``pf`` in the model; its hunks are ``hunks`` when given (read by
+    :func:`~reviewbot.diff.bodies.walk_hunks`), else converted from unidiff's lines."""
     info = [str(x) for x in pf.patch_info] if pf.patch_info else []
     git_header = info[0] if info and info[0].startswith("diff --git ") else None
     prefixed = (pf.source_file or "").startswith(("a/", '"a/')) or (
@@ -125,7 +133,8 @@ def _convert_file(pf: PatchedFile, maybe_invalid: bool = True) -> FileDiff:
     sim = _header_value(info, "similarity index ")
     index = _header_value(info, "index ")
     index_mode = index.split(" ")[1] if index and index.count(" ") == 1 else None
-    hunks = tuple(_convert_hunk(h) for h in pf)
+    if hunks is None:
+        hunks = tuple(_convert_hunk(h) for h in pf)
     invalid = maybe_invalid and any(_SURROGATE.search(ln.text) for h in hunks for ln in h.lines)
     return FileDiff(
         old_path=old,
@@ -152,18 +161,29 @@ def parse_diff(data: bytes | str) -> Diff:
     maybe_invalid = _SURROGATE.search(text) is not None
     files: list[FileDiff] = []
     for part in file_parts(lines):
-        try:
-            patch = PatchSet(part)
-        except UnidiffParseError as exc:
-            raise DiffError(f"cannot parse the diff: {exc}", hint=MALFORMED_HINT) from exc
-        files += (_convert_file(pf, maybe_invalid) for pf in patch)
-        del patch  # unidiff's objects of one file at a time, never the whole change's
+        # unidiff's objects of one file at a time, never the whole change's
+        files += _parse_part(part, maybe_invalid)
     if not files and text.strip() and not any(ln.startswith(("diff ", "--- ")) for ln in lines):
         raise DiffError(
             "the input is not a unified diff (no 'diff --git' or '---/+++' header found)",
             hint="pass the output of `git diff` or `diff -u`",
         )
     return Diff(files=tuple(files))
+
+
+def _parse_part(part: list[str], maybe_invalid: bool) -> list[FileDiff]:
+    try:
+        patch = PatchSet(part, metadata_only=True)
+    except UnidiffParseError:
+        patch = None  # the full parse below raises unidiff's own error
+    walked = walk_hunks(part, patch) if patch is not None else None
+    if patch is None or walked is None:
+        try:
+            patch = PatchSet(part)
+        except UnidiffParseError as exc:
+            raise DiffError(f"cannot parse the diff: {exc}", hint=MALFORMED_HINT) from exc
+        return [_convert_file(pf, maybe_invalid) for pf in patch]
+    return [_convert_file(pf, maybe_invalid, h) for pf, h in zip(patch, walked, strict=True)]
 
 
 def _is_git_header(line: str) -> bool:
