@@ -22,6 +22,8 @@ class Coverage:
     files_reviewed: int
     lines_total: int
     lines_in_chunks: int
+    """Changed lines reviewed: those in the chunks built for the model, or, when no model
+    is asked (static checks only), those of the files the static checks ran on."""
     skipped: tuple[Skipped, ...] = ()
     chunks_total: int = 0
     chunks_model_reviewed: int = 0
@@ -41,7 +43,7 @@ class Coverage:
                 f"model {self.model} reviewed {self.chunks_model_reviewed} of "
                 f"{self.chunks_total} chunks"
             )
-        elif self.chunks_total:
+        elif self.files_reviewed:
             parts.append("static checks only")
         if self.skipped:
             by_reason: dict[str, int] = {}

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from reviewbot.backends.base import Backend, BackendInfo
 from reviewbot.budget import prompt_budget
@@ -46,7 +46,7 @@ from reviewbot.sources import CachingReader, ReviewSource
 from reviewbot.stage import Run
 from reviewbot.static.ruff_rules import expand_disabled
 from reviewbot.static.ruff_run import RuffJob, locate_ruff
-from reviewbot.static_stage import ruff_findings, ruff_inputs, static_job
+from reviewbot.static_stage import FileChecks, ruff_findings, ruff_inputs, static_job
 
 __all__ = ["PreparedFile", "SuggestContext", "Suggester", "review_requests", "run_review"]
 
@@ -65,6 +65,9 @@ class _Staged:
     """Seconds spent in the static checks and in building chunks."""
     problems: tuple[str, ...] = ()
     """A static source that failed (ruff): a coverage note and a line on stderr."""
+    reviewed: Mapping[str, int] = field(default_factory=dict)
+    """Changed lines reviewed, by path: those in chunks when a model is asked, else those
+    of the files the static checks ran on."""
 
 
 def _check_and_chunk(
@@ -73,7 +76,7 @@ def _check_and_chunk(
     """Static checks and chunk items of every file. For a large change, forked children
     check part of the files while this process checks its own and builds their items; the
     children's items follow, from the definitions they send back (no second parse). ruff
-    runs on the changed Python files meanwhile, started first and collected last."""
+    runs on the changed Python files meanwhile. No model to ask: no chunk is built."""
     config, clock = run.config, run.clock
     timings: dict[str, float] = {}
     ruff_on = config.static_checks and config.ruff.enabled
@@ -90,6 +93,8 @@ def _check_and_chunk(
         budget, count = _budget(run.backend, config, info)
 
         def file_items(i: int) -> tuple[list[tuple[ChunkItem, int]], list[Skipped]]:
+            if info is None:
+                return [], []
             return _file_items(prepared[i], config, budget, count, run.deadline)
 
         local = set(static.local) if config.static_checks else set(range(len(prepared)))
@@ -112,19 +117,29 @@ def _check_and_chunk(
     items = [it for i in range(len(prepared)) for it in per_file[i][0]]
     chunks = pack(items, budget, count)
     timings["chunk"] = chunk_time + clock() - t2
-    findings = [f for checked in checks for f in checked.findings] + from_ruff
-    too_long = [s for i in range(len(prepared)) for s in per_file[i][1]]
     return _Staged(
-        findings,
+        [f for checked in checks for f in checked.findings] + from_ruff,
         chunks,
-        too_long,
+        [s for i in range(len(prepared)) for s in per_file[i][1]],
         info,
         model_error,
         tuple(notes),
         budget,
         timings,
         (outcome.note,) if outcome.note else (),
+        _chunked_lines(chunks) if info is not None else _checked_lines(prepared, checks),
     )
+
+
+def _checked_lines(
+    prepared: Sequence[PreparedFile], checks: Sequence[FileChecks]
+) -> dict[str, int]:
+    """Changed lines by path of the files the static checks ran on (not stopped)."""
+    return {
+        pf.diff.path: pf.diff.changed_count()
+        for pf, checked in zip(prepared, checks, strict=False)
+        if not checked.stopped
+    }
 
 
 def _budget(
@@ -198,12 +213,12 @@ def run_review(
     dropped = _summed(model.dropped, filtered.dropped)
     if imported:
         notes.append(import_note(imported, from_imports, filtered.findings, dropped))
-    stopped = stop_note(run, clock() - t0, skipped, staged.chunks, diff, model, tests.skipped)
+    stopped = stop_note(run, clock() - t0, skipped, staged, diff, model, tests.skipped)
     notes.extend([stopped] if stopped else [])
     timings["total"] = clock() - t0
     return ReviewResult(
         findings=tuple(filtered.findings),
-        coverage=_coverage(diff, staged.chunks, skipped, model, info, notes),
+        coverage=_coverage(diff, staged, skipped, model, info, notes),
         diff=diff,
         tests=tuple(tests.tests),
         dropped=dropped,
@@ -236,13 +251,17 @@ def _summed(*counts: Mapping[str, int]) -> dict[str, int]:
     return out
 
 
-def _reviewed_paths(chunks: Sequence[Chunk]) -> set[str]:
-    return {item.path for c in chunks for item in c.items}
+def _chunked_lines(chunks: Sequence[Chunk]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for c in chunks:
+        for item in c.items:
+            out[item.path] = out.get(item.path, 0) + item.changed_lines()
+    return out
 
 
 def _coverage(
     diff: Diff,
-    chunks: Sequence[Chunk],
+    staged: _Staged,
     skipped: Sequence[Skipped],
     model: ModelStage,
     info: BackendInfo | None,
@@ -250,11 +269,11 @@ def _coverage(
 ) -> Coverage:
     return Coverage(
         files_total=len(diff.files),
-        files_reviewed=len(_reviewed_paths(chunks)),
+        files_reviewed=len(staged.reviewed),
         lines_total=diff.changed_lines(),
-        lines_in_chunks=sum(item.changed_lines() for c in chunks for item in c.items),
+        lines_in_chunks=sum(staged.reviewed.values()),
         skipped=tuple(skipped),
-        chunks_total=len(chunks),
+        chunks_total=len(staged.chunks),
         chunks_model_reviewed=model.reviewed,
         chunk_failures=model.failures,
         model=info.model if info is not None else None,
@@ -304,14 +323,14 @@ def stop_note(
     run: Run,
     elapsed: float,
     skipped: Sequence[Skipped],
-    chunks: Sequence[Chunk],
+    staged: _Staged,
     diff: Diff,
     model: ModelStage,
     tests_skipped: bool,
 ) -> str | None:
     """Where the time budget stopped the review, in one line (None when it did not)."""
-    deadline, not_sent = run.deadline, model.not_sent
-    reviewed, total = len(_reviewed_paths(chunks)), len(diff.files)
+    deadline, not_sent, chunks = run.deadline, model.not_sent, staged.chunks
+    reviewed, total = len(staged.reviewed), len(diff.files)
     late = [s for s in skipped if s.reason == BUDGET_REASON]
     if not (late or not_sent or tests_skipped):
         return None

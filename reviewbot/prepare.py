@@ -19,7 +19,7 @@ from reviewbot.deadline import BUDGET_REASON, NO_DEADLINE, Deadline
 from reviewbot.diff.model import Diff, FileDiff, LineKind
 from reviewbot.progress import Progress
 from reviewbot.result import SuggestOutcome
-from reviewbot.selection import skip_reason
+from reviewbot.selection import head_skip_reason, skip_reason
 from reviewbot.sources import FileReader
 
 
@@ -74,27 +74,20 @@ def prepare_files(
     passed, the rest) as Skipped with the reason."""
     prepared: list[PreparedFile] = []
     skipped: list[Skipped] = []
+    # Why each file is skipped, from its path and header (its head content comes later).
+    reasons = [skip_reason(fd, config.include, config.exclude) for fd in diff.files]
     prefetch = getattr(reader, "prefetch", None)
     if prefetch is not None:  # one git process for all head files, not one per file
-        prefetch(
-            [
-                fd.path
-                for fd in diff.files
-                if skip_reason(fd, config.include, config.exclude) is None
-            ]
-        )
-    for fd in diff.files:
+        prefetch([fd.path for fd, why in zip(diff.files, reasons, strict=True) if why is None])
+    for fd, reason in zip(diff.files, reasons, strict=True):
         if deadline.expired():
             skipped.append(Skipped(fd.path, BUDGET_REASON, fd.changed_count()))
             continue
-        reason = skip_reason(fd, config.include, config.exclude)
         head: bytes | None = None
         if reason is None:
             head = reader.read(fd.path)
             if head is not None:
-                reason = skip_reason(fd, config.include, config.exclude, head)
-                if reason is None and b"\x00" in head[:8000]:
-                    reason = "binary"
+                reason = head_skip_reason(head)
         if reason is not None:
             skipped.append(Skipped(fd.path, reason, fd.changed_count()))
             continue

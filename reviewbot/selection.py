@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from pathlib import PurePosixPath
 
 from reviewbot.diff.model import FileDiff, FileStatus
 
@@ -84,6 +83,12 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(out) + "(?:/.*)?")
 
 
+def _parts(path: str) -> list[str]:
+    """``PurePosixPath(path).parts`` without building the path (a diff path is relative:
+    no root part)."""
+    return [p for p in path.split("/") if p and p != "."]
+
+
 def match_glob(path: str, pattern: str) -> bool:
     """gitignore-like: a pattern without '/' matches a name at any depth; '**' spans dirs;
     a pattern naming a directory matches everything below it."""
@@ -92,7 +97,7 @@ def match_glob(path: str, pattern: str) -> bool:
         return False
     if "/" not in pattern.rstrip("/"):
         name = pattern.rstrip("/")
-        return any(fnmatch.fnmatchcase(part, name) for part in PurePosixPath(path).parts)
+        return any(fnmatch.fnmatchcase(part, name) for part in _parts(path))
     return _glob_regex(pattern.lstrip("/").rstrip("/")).fullmatch(path) is not None
 
 
@@ -116,10 +121,10 @@ def skip_reason(
         return "binary"
     if fd.status is FileStatus.DELETED:
         return "deleted file"
-    name = PurePosixPath(path).name
+    *dirs, name = _parts(path) or [""]
     if name in LOCK_FILES:
         return "lock file"
-    if any(part in VENDOR_DIRS for part in PurePosixPath(path).parts[:-1]):
+    if any(part in VENDOR_DIRS for part in dirs):
         return "vendored"
     if any(fnmatch.fnmatchcase(name, g) for g in GENERATED_GLOBS):
         return "generated"
@@ -129,4 +134,14 @@ def skip_reason(
         return "not UTF-8"
     if not fd.hunks:
         return "no content change"
+    return None
+
+
+def head_skip_reason(head: bytes) -> str | None:
+    """Why a file :func:`skip_reason` let through is not reviewed after all, from its head
+    content: a generated-code marker, or a NUL byte (binary) near the start."""
+    if _GENERATED_MARK.search(head[:1024]):
+        return "generated"
+    if b"\x00" in head[:8000]:
+        return "binary"
     return None
