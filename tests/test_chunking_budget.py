@@ -84,6 +84,30 @@ def test_requests_fit_the_server_context_and_leave_room_for_the_answer() -> None
     assert cov.lines_in_chunks == cov.lines_total == 600 and cov.skipped == ()
 
 
+def test_with_no_model_to_ask_no_chunk_is_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The static backend sends no prompt, so the engine builds no chunk items (they were
+    a third of a static review's time); coverage still counts every checked line."""
+    import reviewbot.engine as engine
+    from reviewbot.backends.static import StaticBackend
+
+    def no_items(*args: object, **kwargs: object) -> None:
+        raise AssertionError("chunk items were built for a review that asks no model")
+
+    monkeypatch.setattr(engine, "_file_items", no_items)
+    head = "".join(f"v{i} = eval(x{i})\n" for i in range(40)).encode()
+    diff = "--- a/m.py\n+++ b/m.py\n@@ -0,0 +1,40 @@\n" + "".join(
+        "+" + ln + "\n" for ln in head.decode().splitlines()
+    )
+    notes = b"--- a/n.md\n+++ b/n.md\n@@ -0,0 +1 @@\n+hello\n"
+    source = ReviewSource(
+        diff.encode() + notes, MappingReader({"m.py": head, "n.md": b"hello\n"}), "t"
+    )
+    result = run_review(source, Config(), StaticBackend())
+    cov = result.coverage
+    assert (cov.files_reviewed, cov.lines_in_chunks, cov.chunks_total) == (2, 41, 0)
+    assert "static checks only" in cov.summary() and result.findings
+
+
 @pytest.mark.parametrize(
     "path, pattern, expected",
     [
