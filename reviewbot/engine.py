@@ -46,7 +46,13 @@ from reviewbot.sources import CachingReader, ReviewSource
 from reviewbot.stage import Run
 from reviewbot.static.ruff_rules import expand_disabled
 from reviewbot.static.ruff_run import RuffJob, locate_ruff
-from reviewbot.static_stage import FileChecks, ruff_findings, ruff_inputs, static_job
+from reviewbot.static_stage import (
+    FileChecks,
+    StaticJob,
+    ruff_findings,
+    ruff_inputs,
+    static_job,
+)
 
 __all__ = ["PreparedFile", "SuggestContext", "Suggester", "review_requests", "run_review"]
 
@@ -84,7 +90,7 @@ def _check_and_chunk(
     t1 = clock()
     with (
         RuffJob(ruff_inputs(prepared) if ruff_on else [], config.ruff, ruff_bin) as ruff,
-        static_job(prepared if config.static_checks else [], config, run.deadline) as static,
+        _static_job(prepared, run) as static,
     ):
         static.run_local()
         timings["static"] = clock() - t1
@@ -140,6 +146,16 @@ def _checked_lines(
         for pf, checked in zip(prepared, checks, strict=False)
         if not checked.stopped
     }
+
+
+def _static_job(prepared: Sequence[PreparedFile], run: Run) -> StaticJob:
+    config = run.config
+    return static_job(
+        prepared if config.static_checks else [],
+        config,
+        run.deadline,
+        definitions=run.backend.name != "static",  # the chunk items' context, for a model
+    )
 
 
 def _budget(

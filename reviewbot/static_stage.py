@@ -45,11 +45,17 @@ StaticJob = ForkMap[PreparedFile, FileChecks]
 
 
 def static_job(
-    files: Sequence[PreparedFile], config: Config, deadline: Deadline = NO_DEADLINE
+    files: Sequence[PreparedFile],
+    config: Config,
+    deadline: Deadline = NO_DEADLINE,
+    *,
+    definitions: bool = True,
 ) -> StaticJob:
     """The static checks of ``files`` as a :class:`ForkMap`: for a large change, forked
     children (``config.jobs``; 0 = one per usable CPU) check part of the files while the
-    parent checks its share and goes on building chunks."""
+    parent checks its share and goes on building chunks. ``definitions``: also record the
+    enclosing definitions of each hunk (the chunk items' context; not needed when no model
+    is asked)."""
     disabled = expand_disabled(frozenset(config.disabled_rules))
     weights = [
         float(len(pf.source.data)) if pf.source is not None and pf.source.language else 0.0
@@ -63,7 +69,7 @@ def static_job(
             {pf.source.language for pf in files if pf.source is not None and pf.source.language}
         )
     return ForkMap(
-        partial(_file_static, disabled=disabled, deadline_at=deadline.at),
+        partial(_file_static, disabled=disabled, deadline_at=deadline.at, definitions=definitions),
         files,
         weights,
         workers=workers,
@@ -98,7 +104,10 @@ def _static_finding(pf: PreparedFile, source: SourceFile, hit: StaticHit) -> Fin
 
 
 def _file_static(
-    pf: PreparedFile, disabled: frozenset[str], deadline_at: float | None = None
+    pf: PreparedFile,
+    disabled: frozenset[str],
+    deadline_at: float | None = None,
+    definitions: bool = True,
 ) -> FileChecks:
     if past_deadline(deadline_at):  # monotonic: the same clock in a forked child
         return FileChecks([], {}, stopped=True)
@@ -106,14 +115,14 @@ def _file_static(
         return FileChecks([], {})
     src = pf.source
     out = [_static_finding(pf, src, hit) for hit in analyze(src, _added_lines(pf), disabled)]
-    definitions: dict[tuple[int, int], tuple[Definition, ...]] = {}
-    if src.tree is not None:
+    known: dict[tuple[int, int], tuple[Definition, ...]] = {}
+    if definitions and src.tree is not None:
         for span in hunk_spans([h.lines for h in pf.diff.hunks]):
-            definitions[span] = tuple(src.definitions_at(*span))
+            known[span] = tuple(src.definitions_at(*span))
     # The chunk items need only these definitions: the tree can go (bounded memory).
-    src.remember_definitions(definitions)
+    src.remember_definitions(known)
     src.release_tree()
-    return FileChecks(out, definitions)
+    return FileChecks(out, known)
 
 
 def ruff_inputs(files: Sequence[PreparedFile]) -> list[tuple[str, bytes, bool]]:

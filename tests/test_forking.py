@@ -134,7 +134,13 @@ def test_forked_review_equals_single_process_review(git_repo: GitRepo) -> None:
         # the change is large enough to be split (unless a thread another test left
         # running makes forking unsafe: then it runs in one process, same results)
         assert job.forked == (1 if can_fork() else 0)
-        job.results()
+        with_context = job.results()
+    # the forked children send back each hunk's definitions (for chunk items) only when
+    # asked: a review with no model skips them, its findings unchanged
+    with static_job(prepared, Config(jobs=2), definitions=False) as job:
+        bare = job.results()
+    assert all(c.definitions for c in with_context) and not any(c.definitions for c in bare)
+    assert [c.findings for c in bare] == [c.findings for c in with_context]
 
     one, two = review(1), review(2)
     assert one.findings == two.findings
