@@ -78,7 +78,11 @@ def prepare_files(
     reasons = [skip_reason(fd, config.include, config.exclude) for fd in diff.files]
     prefetch = getattr(reader, "prefetch", None)
     if prefetch is not None:  # one git process for all head files, not one per file
-        prefetch([fd.path for fd, why in zip(diff.files, reasons, strict=True) if why is None])
+        wanted = [fd for fd, why in zip(diff.files, reasons, strict=True) if why is None]
+        prefetch(
+            [fd.path for fd in wanted],
+            {fd.path: fd.new_blob for fd in wanted if fd.new_blob is not None},
+        )
     for fd, reason in zip(diff.files, reasons, strict=True):
         if deadline.expired():
             skipped.append(Skipped(fd.path, BUDGET_REASON, fd.changed_count()))

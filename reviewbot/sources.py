@@ -52,14 +52,22 @@ class GitObjectReader:
     git: Git
     rev: str
     """A commit, or ":" + "" for the index (``git show :path``)."""
+    trusted_ids: bool = False
+    """The diff reviewed with this reader was made by this repository's git, from
+    :attr:`rev`: the blob ids in its ``index`` lines name the head files."""
 
     def read(self, path: str) -> bytes | None:
         data = self.git.show(self.rev, path)
         return data if data is None or len(data) <= MAX_FILE_BYTES else None
 
-    def read_many(self, paths: Sequence[str]) -> dict[str, bytes | None]:
-        """Many files at once (two git processes instead of one per file)."""
-        found = self.git.read_blobs(self.rev, paths, MAX_FILE_BYTES)
+    def read_many(
+        self, paths: Sequence[str], blobs: Mapping[str, str] | None = None
+    ) -> dict[str, bytes | None]:
+        """Many files at once (two git processes instead of one per file). ``blobs``: the
+        blob ids the diff of :attr:`rev` gave, used only when :attr:`trusted_ids` says that
+        diff came from this repository's git."""
+        known = blobs if self.trusted_ids else None
+        found = self.git.read_blobs(self.rev, paths, MAX_FILE_BYTES, known)
         rest = [p for p in paths if p not in found]  # names git's batch input cannot hold
         return {**found, **{p: self.read(p) for p in rest}}
 
@@ -90,12 +98,13 @@ class CachingReader:
             self._cache[path] = self.inner.read(path)
         return self._cache[path]
 
-    def prefetch(self, paths: Sequence[str]) -> None:
-        """Read ``paths`` in one batch when the inner reader can (git objects)."""
+    def prefetch(self, paths: Sequence[str], blobs: Mapping[str, str] | None = None) -> None:
+        """Read ``paths`` in one batch when the inner reader can (git objects); ``blobs``:
+        their blob ids, as the diff gives them."""
         read_many = getattr(self.inner, "read_many", None)
         todo = [p for p in paths if p not in self._cache]
         if read_many is not None and len(todo) > 1:
-            self._cache.update(read_many(todo))
+            self._cache.update(read_many(todo, blobs))
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +175,7 @@ def _revision_source(git: Git, root: Path, rev: str, tail: list[str]) -> ReviewS
             )
         return ReviewSource(
             git.diff([base_sha, head, *tail]),
-            GitObjectReader(git, head),
+            GitObjectReader(git, head, trusted_ids=True),
             f"{a}...{b}",
             head,
             base_sha,
@@ -178,7 +187,7 @@ def _revision_source(git: Git, root: Path, rev: str, tail: list[str]) -> ReviewS
         base_sha = _resolve(git, a or "HEAD")
         return ReviewSource(
             git.diff([base_sha, head, *tail]),
-            GitObjectReader(git, head),
+            GitObjectReader(git, head, trusted_ids=True),
             f"{a}..{b}",
             head,
             base_sha,

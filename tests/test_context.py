@@ -362,3 +362,37 @@ def test_batched_git_reads_match_single_reads(git_repo: GitRepo) -> None:
     cached = CachingReader(reader)
     cached.prefetch(asked)
     assert {p: cached.read(p) for p in asked} == many
+
+
+def test_head_files_are_read_by_the_blob_ids_of_git_s_own_diff(git_repo: GitRepo) -> None:
+    """A diff git made of A..B names each new blob (--full-index); the head files are
+    read by those ids, and they are the files at B. A reader for a diff reviewbot did not
+    make (ids could name any object) ignores the ids."""
+    from reviewbot.diff.parse import parse_diff
+    from reviewbot.sources import CachingReader, GitObjectReader
+
+    git_repo.write("a.py", "a = 1\n")
+    git_repo.write("b.py", "b = 1\n")
+    git_repo.write("other.py", "other = 1\n")
+    base = git_repo.commit()
+    git_repo.write("a.py", "a = 2\n")
+    git_repo.write("b.py", "b = 2\n")
+    head = git_repo.commit()
+    source = git_source(git_repo.root, rev=f"{base}..{head}")
+    diff = parse_diff(source.diff)
+    blobs = {fd.path: fd.new_blob for fd in diff.files}
+    assert all(b is not None and len(b) == 40 for b in blobs.values()), blobs
+    cached = CachingReader(source.reader)
+    cached.prefetch(["a.py", "b.py"], {p: b for p, b in blobs.items() if b})
+    assert (cached.read("a.py"), cached.read("b.py")) == (b"a = 2\n", b"b = 2\n")
+    # the ids are what is read: a swapped map reads swapped contents ...
+    swapped = {"a.py": blobs["b.py"], "b.py": blobs["a.py"]}
+    assert isinstance(source.reader, GitObjectReader) and source.reader.trusted_ids
+    got = source.reader.read_many(["a.py", "b.py"], swapped)
+    assert got == {"a.py": b"b = 2\n", "b.py": b"a = 2\n"}
+    # ... unless the reader's diff came from elsewhere (a pull request's API diff)
+    untrusted = GitObjectReader(source.reader.git, head)
+    assert untrusted.read_many(["a.py", "b.py"], swapped) == {
+        "a.py": b"a = 2\n",
+        "b.py": b"b = 2\n",
+    }

@@ -90,6 +90,9 @@ class FileDiff:
     similarity: int | None = None
     invalid_utf8: bool = False
     """Some bytes of this file's patch were not UTF-8 (kept with surrogateescape)."""
+    new_blob: str | None = None
+    """The new side's whole blob id from the ``index`` line (``git diff --full-index``);
+    None when the line is absent, abbreviated or all zeros."""
 
     @property
     def path(self) -> str:

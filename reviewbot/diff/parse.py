@@ -32,6 +32,7 @@ __all__ = ["decode_diff", "parse_diff", "validate_hunks"]
 
 _KINDS = {k.value: k for k in LineKind}
 _SURROGATE = re.compile("[\udc80-\udcff]")
+_HEX = re.compile("[0-9a-f]+")
 """Bytes that were not UTF-8, as ``surrogateescape`` decoded them."""
 
 
@@ -146,7 +147,18 @@ def _convert_file(
         new_mode=_header_value(info, "new mode ") or new_file_mode or index_mode,
         similarity=int(sim.rstrip("%")) if sim and sim.rstrip("%").isdigit() else None,
         invalid_utf8=invalid,
+        new_blob=_new_blob(index),
     )
+
+
+def _new_blob(index: str | None) -> str | None:
+    """The new blob id of an ``index OLD..NEW [MODE]`` value, when whole (SHA-1 or
+    SHA-256) and not all zeros."""
+    ids = index.split(" ", 1)[0].split("..") if index else []
+    new = ids[1] if len(ids) == 2 else ""
+    if len(new) in (40, 64) and _HEX.fullmatch(new) and new.strip("0"):
+        return new
+    return None
 
 
 def parse_diff(data: bytes | str) -> Diff:
