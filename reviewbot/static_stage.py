@@ -38,8 +38,9 @@ _FORK_MIN_BYTES = 512 * 1024
 """Below this much analysable source a review runs its static checks in one process: a
 fork and the pickled results would cost more than the second core gives back."""
 _PARENT_SHARE = 1.1
-"""The parent's load relative to a child's: it builds its own files' chunk items while
-the children run, and the children's after they answer."""
+"""The parent's load relative to a child's when a model is asked: it builds its own files'
+chunk items while the children run, and the children's after they answer (with no model
+it builds none, and takes an equal share)."""
 
 StaticJob = ForkMap[PreparedFile, FileChecks]
 
@@ -73,7 +74,7 @@ def static_job(
         files,
         weights,
         workers=workers,
-        parent_share=1.0 / _PARENT_SHARE,
+        parent_share=1.0 / _PARENT_SHARE if definitions else 1.0,
     )
 
 
