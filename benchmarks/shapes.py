@@ -25,8 +25,8 @@ times. The linearity check compares 2,500 and 10,000 hunks: 4x the hunks may tak
     .venv/bin/python benchmarks/shapes.py --big        # also a 200,000-changed-line PR
     .venv/bin/python benchmarks/shapes.py --reports DIR  # keep the JSON reports (diff findings)
 
-Exit status 1 when a target is missed: >= 10,000 changed lines/s, < 300 MB peak RSS, 4x
-hunks <= 4.5x time.
+Exit status 1 when a target is missed: >= 10,000 changed lines/s on the five shapes (not
+on hunks/4, the linearity probe), < 300 MB peak RSS on all, 4x hunks <= 4.5x time.
 """
 
 from __future__ import annotations
@@ -57,6 +57,8 @@ from pipeline import (  # noqa: E402
 
 TARGET_LINEAR = 4.5
 """4x the hunks may take at most this many times as long."""
+_PROBES = frozenset({"hunks/4"})
+"""Shapes run for the linearity check only: no lines/s target."""
 
 
 @dataclass(frozen=True)
@@ -359,7 +361,10 @@ def main() -> int:
     for name, s in rows.items():
         rate = s["changed"] / s["wall"]
         mb = s["maxrss_kb"] / 1024
-        if rate < TARGET_LINES_PER_S or mb >= TARGET_PEAK_MB:
+        # hunks/4 is the linearity probe (a quarter of the work, start-up a third of its
+        # wall time): the memory target holds for it, the rate is the five shapes' target
+        slow = rate < TARGET_LINES_PER_S and name not in _PROBES
+        if slow or mb >= TARGET_PEAK_MB:
             print(
                 f"MISSED {name}: {rate:,.0f} lines/s (>= {TARGET_LINES_PER_S:,}), "
                 f"{mb:.0f} MB (< {TARGET_PEAK_MB})"
