@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from unidiff.constants import RE_HUNK_EMPTY_BODY_LINE, RE_HUNK_HEADER, RE_NO_NEWLINE_MARKER
 from unidiff.patch import Hunk as UHunk
@@ -48,8 +49,9 @@ def _line(kind: LineKind, value: str, old: int | None, new: int | None) -> DiffL
     return DiffLine(kind, value, old, new, False)
 
 
-def _no_eol(ln: DiffLine) -> DiffLine:
-    return DiffLine(ln.kind, ln.text, ln.old_lineno, ln.new_lineno, ln.crlf, True)
+def no_eol(ln: DiffLine) -> DiffLine:
+    """``ln`` marked as the file's last line without a line end (a ``\\`` line)."""
+    return replace(ln, no_newline_at_eof=True)
 
 
 def _hunk_lines(part: Sequence[str], i: int, uh: UHunk) -> tuple[list[DiffLine], int]:
@@ -77,7 +79,7 @@ def _hunk_lines(part: Sequence[str], i: int, uh: UHunk) -> tuple[list[DiffLine],
             new += 1
         elif tag == "\\":
             if out:
-                out[-1] = _no_eol(out[-1])
+                out[-1] = no_eol(out[-1])
         else:  # a bare line end: an empty context line, valued as unidiff values it
             m = RE_HUNK_EMPTY_BODY_LINE.match(line)
             if m is None or m.group("line_type"):
@@ -130,14 +132,7 @@ def walk_hunks(part: Sequence[str], patch: PatchSet) -> list[tuple[Hunk, ...]] |
                 # current file has one: that is the latest hunk)
                 last = got[-1]
                 if last.lines:
-                    got[-1] = Hunk(
-                        last.old_start,
-                        last.old_count,
-                        last.new_start,
-                        last.new_count,
-                        last.section,
-                        (*last.lines[:-1], _no_eol(last.lines[-1])),
-                    )
+                    got[-1] = replace(last, lines=(*last.lines[:-1], no_eol(last.lines[-1])))
     except _Disagree:
         return None
     if len(got) != len(want):

@@ -22,7 +22,7 @@ from unidiff.errors import UnidiffParseError
 from unidiff.patch import Hunk as UHunk
 from unidiff.patch import PatchedFile, PatchSet
 
-from reviewbot.diff.bodies import walk_hunks
+from reviewbot.diff.bodies import no_eol, walk_hunks
 from reviewbot.diff.guards import MALFORMED_HINT, disambiguate_headers, nul_error, validate_hunks
 from reviewbot.diff.model import Diff, DiffLine, FileDiff, FileStatus, Hunk, LineKind
 from reviewbot.diff.paths import git_header_paths, strip_prefix, unquote
@@ -32,8 +32,8 @@ __all__ = ["decode_diff", "parse_diff", "validate_hunks"]
 
 _KINDS = {k.value: k for k in LineKind}
 _SURROGATE = re.compile("[\udc80-\udcff]")
-_HEX = re.compile("[0-9a-f]+")
 """Bytes that were not UTF-8, as ``surrogateescape`` decoded them."""
+_HEX = re.compile("[0-9a-f]+")
 
 
 def decode_diff(data: bytes | str) -> str:
@@ -65,14 +65,7 @@ def _convert_hunk(h: UHunk) -> Hunk:
     for ln in h:
         if ln.line_type == "\\":
             if lines:
-                lines[-1] = DiffLine(
-                    lines[-1].kind,
-                    lines[-1].text,
-                    lines[-1].old_lineno,
-                    lines[-1].new_lineno,
-                    lines[-1].crlf,
-                    True,
-                )
+                lines[-1] = no_eol(lines[-1])
             continue
         if ln.line_type not in ("+", "-", " "):
             continue  # unidiff appends a blank separator line after a hunk as type ""
