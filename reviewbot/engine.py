@@ -76,50 +76,51 @@ class _Staged:
     of the files the static checks ran on."""
 
 
+_Items = tuple[list[tuple[ChunkItem, int]], list[Skipped]]
+"""One file's chunk items (with their token counts), or why it has none."""
+
+
 def _check_and_chunk(
     prepared: Sequence[PreparedFile], run: Run, find_ruff: Callable[[], str | None]
 ) -> _Staged:
     """Static checks and chunk items of every file. For a large change, forked children
-    check part of the files while this process checks its own and builds their items; the
-    children's items follow, from the definitions they send back (no second parse). ruff
-    runs on the changed Python files meanwhile. No model to ask: no chunk is built."""
+    and this process take the files in batches; this process builds each of its own files'
+    items as soon as it has checked it, the children's once they answer. ruff runs on the
+    changed Python files meanwhile. No model to ask: no chunk is built."""
     config, clock = run.config, run.clock
-    timings: dict[str, float] = {}
     ruff_on = config.static_checks and config.ruff.enabled
     ruff_bin = find_ruff() if ruff_on else None
-    t1 = clock()
+    chunk_time = 0.0
+    per_file: dict[int, _Items] = {}
     with (
         RuffJob(ruff_inputs(prepared) if ruff_on else [], config.ruff, ruff_bin) as ruff,
         _static_job(prepared, run) as static,
     ):
-        static.run_local()
-        timings["static"] = clock() - t1
-        info, model_error, notes = open_backend(run.backend, config)
-        t2 = clock()
+        info, model_error, notes = open_backend(run.backend, config)  # the children work
+        t1 = clock()
         budget, count = _budget(run.backend, config, info)
 
-        def file_items(i: int) -> tuple[list[tuple[ChunkItem, int]], list[Skipped]]:
+        def file_items(i: int) -> _Items:
             if info is None:
                 return [], []
             return _file_items(prepared[i], config, budget, count, run.deadline)
 
-        local = set(static.local) if config.static_checks else set(range(len(prepared)))
-        per_file = {i: file_items(i) for i in sorted(local)}
-        chunk_time = clock() - t2
-        t1 = clock()
+        def after(i: int, checked: FileChecks) -> None:  # this process's files, as checked
+            nonlocal chunk_time
+            if not checked.stopped:
+                t = clock()
+                per_file[i] = file_items(i)
+                chunk_time += clock() - t
+
+        static.run_local(after if info is not None else None)
         checks = static.results()
         outcome = ruff.collect()
         from_ruff = ruff_findings(
             prepared, outcome, expand_disabled(frozenset(config.disabled_rules))
         )
-        timings["static"] += clock() - t1
+        timings = {"static": clock() - t1 - chunk_time}
     t2 = clock()
-    for i, (pf, checked) in enumerate(zip(prepared, checks, strict=False)):
-        if checked.stopped:  # not checked in time: not sent to the model either
-            per_file[i] = ([], [Skipped(pf.diff.path, BUDGET_REASON, pf.diff.changed_count())])
-        elif pf.source is not None and checked.definitions:
-            pf.source.remember_definitions(checked.definitions)
-    per_file.update((i, file_items(i)) for i in range(len(prepared)) if i not in per_file)
+    _other_items(prepared, checks, per_file, file_items)
     items = [it for i in range(len(prepared)) for it in per_file[i][0]]
     chunks = pack(items, budget, count)
     timings["chunk"] = chunk_time + clock() - t2
@@ -135,6 +136,23 @@ def _check_and_chunk(
         (outcome.note,) if outcome.note else (),
         _chunked_lines(chunks) if info is not None else _checked_lines(prepared, checks),
     )
+
+
+def _other_items(
+    prepared: Sequence[PreparedFile],
+    checks: Sequence[FileChecks],
+    per_file: dict[int, _Items],
+    file_items: Callable[[int], _Items],
+) -> None:
+    """Add to ``per_file`` the items of the files this process did not check: the
+    children's, from the definitions they sent back (no second parse). A file not checked
+    in time gets none: it is not sent to the model either."""
+    for i, (pf, checked) in enumerate(zip(prepared, checks, strict=False)):
+        if checked.stopped:
+            per_file[i] = ([], [Skipped(pf.diff.path, BUDGET_REASON, pf.diff.changed_count())])
+        elif pf.source is not None and checked.definitions:
+            pf.source.remember_definitions(checked.definitions)
+    per_file.update((i, file_items(i)) for i in range(len(prepared)) if i not in per_file)
 
 
 def _checked_lines(

@@ -2,15 +2,21 @@
 
 The static rules are pure Python over tree-sitter nodes: threads do not help (the GIL) and
 nodes cannot be pickled to a spawned process. A forked child instead inherits everything
-already in memory (the parsed diff, the file contents), computes its share of the items and
-sends the results back pickled through a pipe, while the parent computes its own share and
-goes on with other work.
+already in memory (the parsed diff, the file contents), computes items and sends the
+results back pickled through a pipe, while the parent computes items too and goes on with
+other work.
+
+The items go out in batches through a work queue, a pipe every process reads from, so a
+process that is faster (or less busy) takes more: no share is fixed in advance from a guess
+at each item's cost. The batch numbers are written before the fork, in one write of at most
+``PIPE_BUF`` bytes, and each ``read`` of one fixed-size record takes a whole one; the queue
+needs no lock.
 
 Forking is used only where it is safe and pays: on Linux (fork is the platform's default
 and cheap there), in a process with a single thread (a child forked from a threaded process
 can deadlock on a lock another thread held), with more than one usable CPU, and when the
 caller says the work is large. A child that fails, is killed or sends back something
-incomplete costs time, never results: the parent computes that share itself.
+incomplete costs time, never results: the parent computes what it left undone itself.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import contextlib
 import gc
 import os
 import pickle
+import select
 import signal
 import sys
 import threading
@@ -28,6 +35,14 @@ from typing import Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+_RECORD = 2
+"""Bytes of one batch number in the queue (little-endian)."""
+_MAX_BATCHES = select.PIPE_BUF // _RECORD
+"""Every batch number fits in one atomic write to an empty pipe, which never blocks."""
+_BATCHES_PER_WORKER = 12
+"""Batches per process: enough that the last ones are small, few enough that taking one
+costs nothing next to computing it."""
 
 
 def usable_cpus() -> int:
@@ -43,71 +58,88 @@ def can_fork() -> bool:
     )
 
 
-def partition(weights: Sequence[float], shares: Sequence[float]) -> list[list[int]]:
-    """Item indices for each share, the heaviest items first into the share with the most
-    room left, so every share's total weight ends near its part of the whole."""
-    total = float(sum(weights)) or 1.0
-    scale = sum(shares) or 1.0
-    room = [total * s / scale for s in shares]
-    parts: list[list[int]] = [[] for _ in shares]
-    for i in sorted(range(len(weights)), key=lambda k: -weights[k]):
-        best = max(range(len(shares)), key=lambda k: room[k])
-        parts[best].append(i)
-        room[best] -= weights[i]
-    for part in parts:
-        part.sort()
-    return parts
+def batches(weights: Sequence[float], count: int) -> list[list[int]]:
+    """Item indices in at most ``count`` batches, the heaviest items first and each batch
+    lighter than the one before: a batch takes about 2 / (k + 1) of the weight left with
+    k batches to go, so those taken last, when processes finish at different times, are
+    the light ones."""
+    order = sorted(range(len(weights)), key=lambda k: -weights[k])
+    n = max(1, min(count, len(order)))
+    out: list[list[int]] = []
+    cur: list[int] = []
+    held, left = 0.0, float(sum(weights))
+    for i in order:
+        k = n - len(out)  # batches still to make, the open one included
+        if cur and k > 1 and held + weights[i] > left * 2.0 / (k + 1):
+            out.append(cur)
+            left -= held
+            cur, held = [], 0.0
+        cur.append(i)
+        held += weights[i]
+    if cur:
+        out.append(cur)
+    return out
 
 
 class _Child:
-    def __init__(self, pid: int, fd: int, indices: list[int]) -> None:
+    def __init__(self, pid: int, fd: int) -> None:
         self.pid = pid
         self.fd = fd
-        self.indices = indices
 
 
 class ForkMap(Generic[T, R]):
-    """``fn`` over ``items``; children forked at construction compute their shares.
+    """``fn`` over ``items``; children forked at construction start taking batches.
 
-    Use as a context manager: :meth:`run_local` computes the parent's share (call it, then
-    do other work), :meth:`results` collects every result in item order. Leaving the block
-    early (an exception) kills and reaps the children.
+    Use as a context manager: :meth:`run_local` makes this process take batches too until
+    none is left (call it, then do other work), :meth:`results` collects every result in
+    item order. Leaving the block early (an exception) kills and reaps the children.
     """
 
     def __init__(
-        self,
-        fn: Callable[[T], R],
-        items: Sequence[T],
-        weights: Sequence[float],
-        *,
-        workers: int,
-        parent_share: float = 1.0,
+        self, fn: Callable[[T], R], items: Sequence[T], weights: Sequence[float], *, workers: int
     ) -> None:
-        """``workers`` processes in all, the parent included (1 = no fork); the parent
-        takes ``parent_share`` of one child's load (less than 1 when it has other work to
-        do while the children run)."""
+        """``workers`` processes in all, the parent included (1 = no fork)."""
         self._fn = fn
         self._items = items
         self._results: dict[int, R] = {}
         self._children: list[_Child] = []
-        if workers > 1 and len(items) > 1:
-            parts = partition(weights, [parent_share] + [1.0] * (workers - 1))
-        else:
-            parts = [list(range(len(items)))]
-        self._local = parts[0]
-        for part in parts[1:]:
-            if part:
-                self._children.append(self._fork(part))
+        self._queue = -1
+        self._local: list[int] = []
+        count = min(_MAX_BATCHES, _BATCHES_PER_WORKER * max(workers, 1))
+        self._batches = batches(weights, count) if workers > 1 else []
+        if len(self._batches) < 2:
+            self._batches = [list(range(len(items)))] if items else []
+            return
+        r, w = os.pipe()
+        try:
+            numbers = b"".join(b.to_bytes(_RECORD, "little") for b in range(len(self._batches)))
+            os.write(w, numbers)
+        finally:
+            os.close(w)  # before the fork: the queue ends (EOF) once it is empty
+        self._queue = r
+        for _ in range(workers - 1):
+            child = self._fork()
+            if child is None:
+                break
+            self._children.append(child)
 
-    def _fork(self, indices: list[int]) -> _Child:
+    def _take(self) -> list[int] | None:
+        """The next batch, or None when the queue is empty."""
+        if self._queue < 0:
+            if not self._batches:
+                return None
+            return self._batches.pop()
+        got = os.read(self._queue, _RECORD)
+        return self._batches[int.from_bytes(got, "little")] if len(got) == _RECORD else None
+
+    def _fork(self) -> _Child | None:
         r, w = os.pipe()
         try:
             pid = os.fork()
-        except OSError:  # no memory or process slots: the parent does it
+        except OSError:  # no memory or process slots: the processes already there do it
             os.close(r)
             os.close(w)
-            self._local = sorted(self._local + indices)
-            return _Child(-1, -1, [])
+            return None
         if pid == 0:  # pragma: no cover - runs in the child, which leaves by os._exit
             code = 1
             try:
@@ -116,17 +148,17 @@ class ForkMap(Generic[T, R]):
                 # collection would walk, and copy-on-write, every one of them).
                 gc.freeze()
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
-                data = pickle.dumps(
-                    [(i, self._fn(self._items[i])) for i in indices],
-                    protocol=pickle.HIGHEST_PROTOCOL,
-                )
+                done: list[tuple[int, R]] = []
+                while (batch := self._take()) is not None:
+                    done += [(i, self._fn(self._items[i])) for i in batch]
+                data = pickle.dumps(done, protocol=pickle.HIGHEST_PROTOCOL)
                 with os.fdopen(w, "wb") as out:
                     out.write(data)
                 code = 0
             finally:
                 os._exit(code)
         os.close(w)
-        return _Child(pid, r, indices)
+        return _Child(pid, r)
 
     def __enter__(self) -> ForkMap[T, R]:
         return self
@@ -141,51 +173,63 @@ class ForkMap(Generic[T, R]):
 
     @property
     def local(self) -> list[int]:
-        """Indices of the items this process computes itself."""
-        return list(self._local)
+        """Indices of the items this process has computed itself so far."""
+        return sorted(self._local)
 
     @property
     def forked(self) -> int:
         """Children that were started."""
-        return sum(1 for c in self._children if c.pid > 0)
+        return len(self._children)
 
-    def run_local(self) -> None:
-        for i in self._local:
-            if i not in self._results:
-                self._results[i] = self._fn(self._items[i])
+    def run_local(self, after: Callable[[int, R], None] | None = None) -> None:
+        """Take batches until none is left; ``after(index, result)`` runs on each of this
+        process's results as it comes (work that needs it, done while the children run)."""
+        while (batch := self._take()) is not None:
+            for i in batch:
+                result = self._results[i] = self._fn(self._items[i])
+                self._local.append(i)
+                if after is not None:
+                    after(i, result)
 
     def results(self) -> list[R]:
         self.run_local()
         for child in self._children:
-            got = self._collect(child)
-            if got is None:  # the child failed: do its share here
-                got = [(i, self._fn(self._items[i])) for i in child.indices]
-            self._results.update(got)
+            self._results.update(self._collect(child))
         self._children = []
+        self._close_queue()
+        for i in range(len(self._items)):
+            if i not in self._results:  # a failed child's items: done here
+                self._results[i] = self._fn(self._items[i])
         return [self._results[i] for i in range(len(self._items))]
 
-    def _collect(self, child: _Child) -> list[tuple[int, R]] | None:
-        if child.pid <= 0:
-            return None
+    def _collect(self, child: _Child) -> list[tuple[int, R]]:
         with os.fdopen(child.fd, "rb") as pipe:
             data = pipe.read()
         _, status = os.waitpid(child.pid, 0)
         if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
-            return None
+            return []
         try:
             got: list[tuple[int, R]] = pickle.loads(data)
         except Exception:
-            return None
-        if sorted(i for i, _ in got) != child.indices:
-            return None
+            return []
+        n = len(self._items)
+        if not isinstance(got, list) or not all(
+            isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], int) and 0 <= p[0] < n
+            for p in got
+        ):
+            return []
         return got
+
+    def _close_queue(self) -> None:
+        if self._queue >= 0:
+            os.close(self._queue)
+            self._queue = -1
 
     def close(self) -> None:
         for child in self._children:
-            if child.pid <= 0:
-                continue
             with contextlib.suppress(ProcessLookupError):
                 os.kill(child.pid, signal.SIGKILL)
             os.close(child.fd)
             os.waitpid(child.pid, 0)
         self._children = []
+        self._close_queue()

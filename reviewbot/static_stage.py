@@ -37,11 +37,6 @@ class FileChecks:
 _FORK_MIN_BYTES = 512 * 1024
 """Below this much analysable source a review runs its static checks in one process: a
 fork and the pickled results would cost more than the second core gives back."""
-_PARENT_SHARE = 1.1
-"""The parent's load relative to a child's when a model is asked: it builds its own files'
-chunk items while the children run, and the children's after they answer (with no model
-it builds none, and takes an equal share)."""
-
 StaticJob = ForkMap[PreparedFile, FileChecks]
 
 
@@ -53,10 +48,10 @@ def static_job(
     definitions: bool = True,
 ) -> StaticJob:
     """The static checks of ``files`` as a :class:`ForkMap`: for a large change, forked
-    children (``config.jobs``; 0 = one per usable CPU) check part of the files while the
-    parent checks its share and goes on building chunks. ``definitions``: also record the
-    enclosing definitions of each hunk (the chunk items' context; not needed when no model
-    is asked)."""
+    children (``config.jobs``; 0 = one per usable CPU) and the parent take the files in
+    batches; the parent builds each of its files' chunk items as it goes. ``definitions``:
+    also record the enclosing definitions of each hunk (the chunk items' context; not
+    needed when no model is asked)."""
     disabled = expand_disabled(frozenset(config.disabled_rules))
     weights = [
         float(len(pf.source.data)) if pf.source is not None and pf.source.language else 0.0
@@ -74,7 +69,6 @@ def static_job(
         files,
         weights,
         workers=workers,
-        parent_share=1.0 / _PARENT_SHARE if definitions else 1.0,
     )
 
 

@@ -12,7 +12,7 @@ from reviewbot.backends.static import StaticBackend
 from reviewbot.config import Config
 from reviewbot.diff.parse import parse_diff
 from reviewbot.engine import run_review
-from reviewbot.forking import ForkMap, can_fork, partition
+from reviewbot.forking import ForkMap, batches, can_fork
 from reviewbot.prepare import prepare_files
 from reviewbot.sources import CachingReader, git_source
 from reviewbot.static_stage import static_job
@@ -45,24 +45,50 @@ def _slow_in_child(x: int) -> int:
     return x
 
 
-def test_partition_covers_every_item_once_and_balances_weights() -> None:
-    weights = [9.0, 7.0, 5.0, 5.0, 3.0, 2.0, 2.0, 1.0, 1.0, 1.0]
-    parts = partition(weights, [1.0, 1.0])
-    assert sorted(i for p in parts for i in p) == list(range(len(weights)))
-    sums = [sum(weights[i] for i in p) for p in parts]
-    assert abs(sums[0] - sums[1]) <= max(weights)
-    # a smaller share for the parent gets less of the weight
-    light, heavy = (sum(weights[i] for i in p) for p in partition(weights, [0.5, 1.0]))
-    assert light < heavy
+def _slow_in_child_only(x: int) -> int:
+    if os.getpid() != PARENT:
+        time.sleep(0.2)
+    return x * 3
+
+
+def _slow(x: int) -> int:
+    time.sleep(0.005)
+    return x * x
+
+
+def test_batches_cover_every_item_once_heaviest_first_and_lighter_each_time() -> None:
+    weights = [1.0, 9.0, 5.0, 7.0, 2.0, 5.0, 3.0, 1.0, 2.0, 1.0] * 30
+    got = batches(weights, 12)
+    assert sorted(i for b in got for i in b) == list(range(len(weights)))
+    assert len(got) == 12
+    sums = [sum(weights[i] for i in b) for b in got]
+    assert sums == sorted(sums, reverse=True)  # the last taken are the lightest
+    assert sums[-1] < sums[0] / 4
+    assert batches([], 12) == []
+    assert batches([0.0, 0.0], 12) == [[0, 1]]
 
 
 def test_forkmap_results_in_item_order_from_parent_and_child() -> None:
     items = list(range(40))
-    with ForkMap(_square, items, [1.0] * 40, workers=2) as job:
+    with ForkMap(_slow, items, [1.0] * 40, workers=2) as job:
         assert job.forked == 1
-        assert 0 < len(job.local) < 40
         job.run_local()
+        assert 0 < len(job.local) < 40  # both took batches
         assert job.results() == [x * x for x in items]
+
+
+def test_a_slow_child_takes_fewer_items_the_parent_does_the_rest() -> None:
+    # No share is fixed in advance: the child sleeps on each item, so the parent, which
+    # does not, takes the batches the child does not get to (a split by weight would have
+    # made the parent wait for half of the items at 0.2 s each).
+    items = list(range(48))
+    started = time.monotonic()
+    with ForkMap(_slow_in_child_only, items, [1.0] * 48, workers=2) as job:
+        job.run_local()
+        mine = len(job.local)
+        assert job.results() == [x * 3 for x in items]
+    assert mine >= 40
+    assert time.monotonic() - started < 0.2 * 20
 
 
 def test_one_worker_never_forks() -> None:
