@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
+from reviewbot.static.py_paths import request_hint
 from tests.static_cases import run
 
 POSITIVE: list[tuple[str, str]] = [
@@ -351,3 +354,21 @@ def test_pathological_file_of_mutually_calling_helpers_finishes_with_the_fallbac
     # every helper joins its parameter onto /srv (the view's flow through h0 is found only
     # while the time budget lasts)
     assert n <= len([h for h in hits if h.rule_id == "py.path-traversal"]) <= n + 1
+
+
+@pytest.mark.parametrize(
+    "data, expected",
+    [
+        (b"def view(request):\n    return helper(request.args['f'])\n", True),
+        (b"def view(req):\n    pass\n", True),
+        (b"name = self.get_query_argument('f')\n", True),
+        (b"@app.route('/f')\ndef f():\n    pass\n", True),
+        (b"@router.websocket('/ws')\nasync def ws():\n    pass\n", True),
+        (b"@property\ndef requests_done(self):\n    return 1\n", True),  # 'request' in a name
+        (b"@property\ndef size(self):\n    return self.required\n", False),
+        (b"@app.router\ndef f():\n    x = 'getter'\n", False),
+        (b"", False),
+    ],
+)
+def test_request_hint_finds_request_data_and_routes_only(data: bytes, expected: bool) -> None:
+    assert request_hint(data) is expected

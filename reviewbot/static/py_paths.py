@@ -110,9 +110,11 @@ def _flow(
     return []
 
 
-_REQUEST_HINT = re.compile(
+_REQUEST_WORDS = re.compile(
     rb"request|\breq\b|get_(?:query_|body_)?argument|get_(?:secure_)?cookie"
-    rb"|@[\w.]*\.(?:route|get|post|put|patch|delete|api_route|websocket)\b"
+)
+_ROUTE_DECORATOR = re.compile(
+    rb"@[\w.]*\.(?:route|get|post|put|patch|delete|api_route|websocket)\b"
 )
 
 
@@ -121,8 +123,22 @@ def _may_read_requests(ctx: Ctx) -> bool:
     (a cheap bound: most files of a project serve no requests)."""
     found = ctx.cache.get("path-request-hint")
     if found is None:
-        found = ctx.cache["path-request-hint"] = bool(_REQUEST_HINT.search(ctx.src.data))
+        found = ctx.cache["path-request-hint"] = request_hint(ctx.src.data)
     return bool(found)
+
+
+def request_hint(data: bytes) -> bool:
+    """Does ``data`` name request data or a route decorator? The substring tests run at
+    memory speed; the regexes only where they could match (a regex of five alternatives
+    over every byte of a file cost 9 ns a byte)."""
+    if (b"req" in data or b"get_" in data) and _REQUEST_WORDS.search(data):
+        return True
+    at = data.find(b"@")
+    while at >= 0:
+        if _ROUTE_DECORATOR.match(data, at):
+            return True
+        at = data.find(b"@", at + 1)
+    return False
 
 
 def _through_helper(
