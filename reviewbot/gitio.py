@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 
 from reviewbot.errors import GitError
 
@@ -51,10 +53,10 @@ class Git:
             env["GIT_INDEX_FILE"] = self.index_file
         return env
 
-    def run(self, args: Sequence[str], *, check: bool = True, input: bytes | None = None) -> bytes:
+    def _cmd(self, args: Sequence[str]) -> list[str]:
         # diff.autoRefreshIndex=false: `git diff HEAD` would otherwise rewrite the index's
         # stat cache (even with GIT_OPTIONAL_LOCKS=0); reviewbot only ever reads git.
-        cmd = [
+        return [
             "git",
             "-c",
             "core.quotePath=false",
@@ -66,9 +68,11 @@ class Git:
             "diff.autoRefreshIndex=false",
             *args,
         ]
+
+    def run(self, args: Sequence[str], *, check: bool = True, input: bytes | None = None) -> bytes:
         try:
             proc = subprocess.run(
-                cmd,
+                self._cmd(args),
                 cwd=self.root,
                 env=self._env(),
                 capture_output=True,
@@ -78,11 +82,12 @@ class Git:
         except FileNotFoundError as exc:
             raise GitError("git is not installed or not on PATH", hint="install git") from exc
         if check and proc.returncode != 0:
-            err = proc.stderr.decode("utf-8", "replace").strip()
-            raise GitError(
-                f"`git {' '.join(args)}` failed: {err or 'exit ' + str(proc.returncode)}"
-            )
+            raise _failed(args, proc.returncode, proc.stderr)
         return proc.stdout
+
+    def start(self, args: Sequence[str]) -> Running:
+        """``git ARGS`` in the background (see :class:`Running`)."""
+        return Running(self, args)
 
     def diff(self, args: Sequence[str]) -> bytes:
         """``git diff`` with renames, and copies where finding them is affordable.
@@ -93,21 +98,12 @@ class Git:
         2.8 s). The diff is read with ``-M`` first; only when it has new files that could
         be copies, and at most ``copy_pairs`` pairs to compare, is it read again with
         ``-C``. A larger change shows a copy as a new file, as GitHub does."""
-        base = [
-            "diff",
-            "--no-ext-diff",
-            "--no-textconv",
-            "--no-color",
-            "-M",
-            "--full-index",  # whole blob ids: the head files are then read by id
-            "--src-prefix=a/",
-            "--dst-prefix=b/",
-        ]
-        out = self.run([*base, *args])
-        added, sources = copy_candidates(out)
-        if added and sources and added * sources <= self.copy_pairs:
-            return self.run([*base, "-C", *args])
-        return out
+        with self.diff_started(args) as pending:
+            return pending.result()
+
+    def diff_started(self, args: Sequence[str]) -> PendingDiff:
+        """:meth:`diff` running in the background: call :meth:`PendingDiff.result`."""
+        return PendingDiff(self, args)
 
     def show(self, rev: str, path: str) -> bytes | None:
         out = subprocess.run(
@@ -125,6 +121,7 @@ class Git:
         paths: Sequence[str],
         max_bytes: int,
         blobs: Mapping[str, str] | None = None,
+        max_total: int | None = None,
     ) -> dict[str, bytes | None]:
         """``rev:path`` for many paths with two git processes (``cat-file --batch-check``
         for sizes, then ``--batch`` for the blobs of at most ``max_bytes``) instead of one
@@ -132,7 +129,9 @@ class Git:
 
         ``blobs``: the blob id of ``rev:path`` where the caller knows it (git named it in
         the diff of ``rev``); git then looks the object up directly instead of walking
-        trees to the path (5,000 paths: 0.57 s against 0.13 s)."""
+        trees to the path (5,000 paths: 0.57 s against 0.13 s). ``max_total``: the paths
+        past this many bytes in all are left out of the answer (not read, rather than None).
+        """
         names = [p for p in dict.fromkeys(paths) if "\n" not in p and "\r" not in p]
         out: dict[str, bytes | None] = {p: None for p in names}
         if not names:
@@ -143,9 +142,15 @@ class Git:
         )
         checks = self.run(["cat-file", "--batch-check"], input=spec).split(b"\n")
         wanted: list[tuple[str, bytes]] = []
+        room = max_total
         for path, line in zip(names, checks, strict=False):
             parts = line.split(b" ")
             if len(parts) == 3 and parts[1] == b"blob" and int(parts[2]) <= max_bytes:
+                if room is not None:
+                    room -= int(parts[2])
+                    if room < 0:
+                        del out[path]
+                        continue
                 wanted.append((path, parts[0]))
         if not wanted:
             return out
@@ -163,6 +168,99 @@ class Git:
 
     def has_head(self) -> bool:
         return bool(self.run(["rev-parse", "--verify", "--quiet", "HEAD"], check=False).strip())
+
+
+_DIFF = (
+    "diff",
+    "--no-ext-diff",
+    "--no-textconv",
+    "--no-color",
+    "-M",
+    "--full-index",  # whole blob ids: the head files are then read by id
+    "--src-prefix=a/",
+    "--dst-prefix=b/",
+)
+
+
+def _failed(args: Sequence[str], code: int, stderr: bytes) -> GitError:
+    err = stderr.decode("utf-8", "replace").strip()
+    return GitError(f"`git {' '.join(args)}` failed: {err or 'exit ' + str(code)}")
+
+
+class Running:
+    """A git command running in the background, its output going to an unnamed temporary
+    file (a pipe would fill up and stall git while this process does other work). Use as
+    a context manager: leaving it kills git if it is still running."""
+
+    def __init__(self, git: Git, args: Sequence[str]) -> None:
+        self._args = list(args)
+        # closed by close(), which the context manager (or output's caller) runs
+        self._out = tempfile.TemporaryFile()  # noqa: SIM115
+        self._err = tempfile.TemporaryFile()  # noqa: SIM115
+        try:
+            self._proc: subprocess.Popen[bytes] | None = subprocess.Popen(  # noqa: S603
+                git._cmd(args),
+                cwd=git.root,
+                env=git._env(),
+                stdin=subprocess.DEVNULL,
+                stdout=self._out,
+                stderr=self._err,
+            )
+        except FileNotFoundError as exc:
+            self.close()
+            raise GitError("git is not installed or not on PATH", hint="install git") from exc
+
+    def output(self) -> bytes:
+        """Wait for git; its standard output, or :class:`GitError` when it failed."""
+        assert self._proc is not None, "output() after close()"
+        code = self._proc.wait()
+        self._out.seek(0)
+        if code != 0:
+            self._err.seek(0)
+            raise _failed(self._args, code, self._err.read())
+        return self._out.read()
+
+    def __enter__(self) -> Running:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+        self._proc = None
+        self._out.close()
+        self._err.close()
+
+
+class PendingDiff:
+    """:meth:`Git.diff` started: ``git diff -M`` runs while the caller works; :meth:`result`
+    waits for it (and runs ``-C`` after it where copies are affordable to find)."""
+
+    def __init__(self, git: Git, args: Sequence[str]) -> None:
+        self._git = git
+        self._args = list(args)
+        self._running = git.start([*_DIFF, *args])
+
+    def result(self) -> bytes:
+        with self._running:
+            out = self._running.output()
+        added, sources = copy_candidates(out)
+        if added and sources and added * sources <= self._git.copy_pairs:
+            return self._git.run([*_DIFF, "-C", *self._args])
+        return out
+
+    def __enter__(self) -> PendingDiff:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._running.close()
 
 
 def find_repo_root(start: Path, env: Mapping[str, str] | None = None) -> Path | None:

@@ -55,8 +55,12 @@ class GitObjectReader:
     trusted_ids: bool = False
     """The diff reviewed with this reader was made by this repository's git, from
     :attr:`rev`: the blob ids in its ``index`` lines name the head files."""
+    early: Mapping[str, bytes] = field(default_factory=dict)
+    """``rev:path`` of files already read (see :func:`read_heads`)."""
 
     def read(self, path: str) -> bytes | None:
+        if path in self.early:
+            return self.early[path]
         data = self.git.show(self.rev, path)
         return data if data is None or len(data) <= MAX_FILE_BYTES else None
 
@@ -66,10 +70,41 @@ class GitObjectReader:
         """Many files at once (two git processes instead of one per file). ``blobs``: the
         blob ids the diff of :attr:`rev` gave, used only when :attr:`trusted_ids` says that
         diff came from this repository's git."""
+        have: dict[str, bytes | None] = {p: self.early[p] for p in paths if p in self.early}
+        todo = [p for p in paths if p not in have]
+        if not todo:
+            return have
         known = blobs if self.trusted_ids else None
-        found = self.git.read_blobs(self.rev, paths, MAX_FILE_BYTES, known)
-        rest = [p for p in paths if p not in found]  # names git's batch input cannot hold
-        return {**found, **{p: self.read(p) for p in rest}}
+        found = self.git.read_blobs(self.rev, todo, MAX_FILE_BYTES, known)
+        rest = [p for p in todo if p not in found]  # names git's batch input cannot hold
+        return {**have, **found, **{p: self.read(p) for p in rest}}
+
+
+EARLY_BYTES = 64 * 1024 * 1024
+"""At most this much of the head files is read while git looks for renames."""
+_REGULAR = frozenset({"100644", "100755"})
+
+
+def read_heads(git: Git, base: str, head: str, tail: Sequence[str]) -> dict[str, bytes]:
+    """The head files of the regular files ``base..head`` adds, modifies or retypes (as
+    ``git diff --no-renames`` lists them: a renamed file is added at its new path), read by
+    blob id, up to :data:`EARLY_BYTES` in all. Run while ``git diff -M`` looks for renames,
+    which takes seconds on one core for a change of thousands of files, this puts the
+    other core to work on what the review reads next. Files the review then skips cost a
+    read, never a result: each answer is ``head:path``, whatever the diff says."""
+    listed = git.run(
+        ["diff", "--raw", "-z", "--no-renames", "--no-abbrev", base, head, *tail], check=False
+    )
+    fields = listed.decode("utf-8", "surrogateescape").split("\0")
+    blobs: dict[str, str] = {}
+    for meta, path in zip(fields[0::2], fields[1::2], strict=False):
+        parts = meta.split(" ")
+        if len(parts) == 5 and parts[4][:1] in "AMT" and parts[1] in _REGULAR:
+            blobs[path] = parts[3]
+    if not blobs:
+        return {}
+    found = git.read_blobs(head, list(blobs), MAX_FILE_BYTES, blobs, max_total=EARLY_BYTES)
+    return {p: data for p, data in found.items() if data is not None}
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,25 +208,13 @@ def _revision_source(git: Git, root: Path, rev: str, tail: list[str]) -> ReviewS
                 f"{a or 'HEAD'} and {b} have no common ancestor, so {rev} is empty",
                 hint=f"compare the two trees directly: reviewbot diff {a or 'HEAD'}..{b}",
             )
-        return ReviewSource(
-            git.diff([base_sha, head, *tail]),
-            GitObjectReader(git, head, trusted_ids=True),
-            f"{a}...{b}",
-            head,
-            base_sha,
-        )
+        return _tree_source(git, base_sha, head, tail, f"{a}...{b}")
     if ".." in rev:
         a, b = rev.split("..", 1)
         b = b or "HEAD"
         head = _resolve(git, b)
         base_sha = _resolve(git, a or "HEAD")
-        return ReviewSource(
-            git.diff([base_sha, head, *tail]),
-            GitObjectReader(git, head, trusted_ids=True),
-            f"{a}..{b}",
-            head,
-            base_sha,
-        )
+        return _tree_source(git, base_sha, head, tail, f"{a}..{b}")
     base_sha = _resolve(git, rev)
     return ReviewSource(
         git.diff([base_sha, *tail]),
@@ -199,6 +222,16 @@ def _revision_source(git: Git, root: Path, rev: str, tail: list[str]) -> ReviewS
         f"working tree vs {rev}",
         None,
         base_sha,
+    )
+
+
+def _tree_source(git: Git, base: str, head: str, tail: list[str], label: str) -> ReviewSource:
+    """Commit against commit: the diff, and the head files read meanwhile."""
+    with git.diff_started([base, head, *tail]) as pending:
+        early = read_heads(git, base, head, tail)
+        diff = pending.result()
+    return ReviewSource(
+        diff, GitObjectReader(git, head, trusted_ids=True, early=early), label, head, base
     )
 
 

@@ -1,0 +1,104 @@
+"""Head files read while ``git diff -M`` looks for renames: the same review, fewer waits."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from reviewbot.backends.static import StaticBackend
+from reviewbot.config import Config
+from reviewbot.engine import run_review
+from reviewbot.errors import GitError
+from reviewbot.gitio import Git
+from reviewbot.sources import GitObjectReader, git_source
+from tests.conftest import GitRepo
+
+_BODY = "import os\n\n\ndef run(cmd):\n    return os.system(cmd)\n\n\ndef size(p):\n    return 1\n"
+
+
+def _change(repo: GitRepo) -> tuple[str, str]:
+    """Renames with edits, a pure rename, a new file, a deletion, a symlink, a binary."""
+    for n in range(6):
+        repo.write(f"old/m{n}.py", _BODY.replace("return 1", f"return {n}"))
+    repo.write("gone.py", "x = 1\n")
+    repo.write("keep.py", "def f(a):\n    return a\n")
+    base = repo.commit("base")
+    (repo.root / "new").mkdir()
+    for n in range(6):
+        repo.git("mv", f"old/m{n}.py", f"new/m{n}.py")
+        if n:  # m0 is renamed only
+            text = (repo.root / f"new/m{n}.py").read_text()
+            repo.write(f"new/m{n}.py", text.replace("return 1", "return eval(p)"))
+    repo.git("rm", "-q", "gone.py")
+    repo.write("keep.py", "def f(a):\n    return eval(a)\n")
+    repo.write("added.py", "import pickle\n\n\ndef load(b):\n    return pickle.loads(b)\n")
+    repo.write("blob.bin", b"\x00\x01\x02")
+    os.symlink("keep.py", repo.root / "link.py")
+    head = repo.commit("head")
+    return base, head
+
+
+def _env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+
+
+def test_the_head_files_are_read_before_the_review_needs_them(git_repo: GitRepo) -> None:
+    base, head = _change(git_repo)
+    for rev in (f"{base}..{head}", f"{base}...{head}"):
+        source = git_source(Path(git_repo.root), rev=rev, env=_env())
+        reader = source.reader
+        assert isinstance(reader, GitObjectReader)
+        # every regular file the change adds or modifies (a renamed one at its new path),
+        # as git has it at the head; no symlink, nothing deleted
+        expected = {f"new/m{n}.py" for n in range(6)} | {"keep.py", "added.py", "blob.bin"}
+        assert set(reader.early) == expected
+        for path in expected:
+            assert reader.early[path] == git_repo.git("show", f"{head}:{path}").encode()
+
+
+def test_a_review_from_early_heads_equals_one_that_reads_them_later(
+    git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base, head = _change(git_repo)
+    source = git_source(Path(git_repo.root), rev=f"{base}..{head}", env=_env())
+    assert isinstance(source.reader, GitObjectReader)
+    later = replace(source, reader=replace(source.reader, early={}))
+    expected = run_review(later, Config(), StaticBackend())
+    assert {"py.eval", "py.unsafe-deserialization"} <= {f.rule_id for f in expected.findings}
+
+    # With the heads read early, the review reads nothing more from git.
+    def no_more_reads(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a head file was read again")
+
+    monkeypatch.setattr(Git, "read_blobs", no_more_reads)
+    monkeypatch.setattr(Git, "show", no_more_reads)
+    got = run_review(source, Config(), StaticBackend())
+    assert got.findings == expected.findings
+    assert got.coverage == expected.coverage
+
+
+def test_early_reading_stops_at_its_budget_and_the_rest_is_read_later(
+    git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base, head = _change(git_repo)
+    full = git_source(Path(git_repo.root), rev=f"{base}..{head}", env=_env())
+    monkeypatch.setattr("reviewbot.sources.EARLY_BYTES", 2 * len(_BODY))
+    partial = git_source(Path(git_repo.root), rev=f"{base}..{head}", env=_env())
+    assert isinstance(partial.reader, GitObjectReader)
+    assert 0 < len(partial.reader.early) < 9
+    assert sum(len(b) for b in partial.reader.early.values()) <= 2 * len(_BODY)
+    a = run_review(full, Config(), StaticBackend())
+    b = run_review(partial, Config(), StaticBackend())
+    assert (a.findings, a.coverage) == (b.findings, b.coverage)
+
+
+def test_a_failing_background_git_is_a_clear_error(git_repo: GitRepo) -> None:
+    git_repo.write("a.py", "a = 1\n")
+    git_repo.commit()
+    git = Git(Path(git_repo.root), _env())
+    with git.diff_started(["HEAD", "0" * 40]) as pending, pytest.raises(GitError) as err:
+        pending.result()
+    assert "failed" in str(err.value) and "0" * 40 in str(err.value)
