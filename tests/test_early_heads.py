@@ -102,3 +102,33 @@ def test_a_failing_background_git_is_a_clear_error(git_repo: GitRepo) -> None:
     with git.diff_started(["HEAD", "0" * 40]) as pending, pytest.raises(GitError) as err:
         pending.result()
     assert "failed" in str(err.value) and "0" * 40 in str(err.value)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_failure_while_git_diffs_leaves_no_git_running(
+    git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base, head = _change(git_repo)
+
+    def interrupted(*args: object) -> dict[str, bytes]:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("reviewbot.sources.read_heads", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        git_source(Path(git_repo.root), rev=f"{base}..{head}", env=_env())
+    assert _git_children() == []  # the background git diff was killed and reaped
+
+
+def _git_children() -> list[int]:
+    """This process's children named git, zombies included (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)
+            name = fields[0].split("(", 1)[1]
+            ppid = int(fields[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == os.getpid() and name == "git":
+            found.append(int(stat.parent.name))
+    return found
