@@ -129,9 +129,9 @@ class Git:
 
         ``blobs``: the blob id of ``rev:path`` where the caller knows it (git named it in
         the diff of ``rev``); git then looks the object up directly instead of walking
-        trees to the path (5,000 paths: 0.57 s against 0.13 s). ``max_total``: the paths
-        past this many bytes in all are left out of the answer (not read, rather than None).
-        """
+        trees to the path (5,000 paths: 0.57 s against 0.13 s). ``max_total``: a path whose
+        blob does not fit in what is left of this many bytes is left out of the answer (not
+        read, rather than None)."""
         names = [p for p in dict.fromkeys(paths) if "\n" not in p and "\r" not in p]
         out: dict[str, bytes | None] = {p: None for p in names}
         if not names:
@@ -147,10 +147,10 @@ class Git:
             parts = line.split(b" ")
             if len(parts) == 3 and parts[1] == b"blob" and int(parts[2]) <= max_bytes:
                 if room is not None:
-                    room -= int(parts[2])
-                    if room < 0:
-                        del out[path]
+                    if int(parts[2]) > room:
+                        del out[path]  # not read: the caller reads it later if it must
                         continue
+                    room -= int(parts[2])
                 wanted.append((path, parts[0]))
         if not wanted:
             return out
