@@ -121,6 +121,21 @@ def skip_reason(
         return "binary"
     if fd.status is FileStatus.DELETED:
         return "deleted file"
+    by_name = name_skip_reason(path)
+    if by_name is not None:
+        return by_name
+    if head is not None and _GENERATED_MARK.search(head[:1024]):
+        return "generated"
+    if fd.invalid_utf8:
+        return "not UTF-8"
+    if not fd.hunks:
+        return "no content change"
+    return None
+
+
+def name_skip_reason(path: str) -> str | None:
+    """The reasons :func:`skip_reason` finds in a path's names alone: a lock file, a
+    vendored directory, a generated file's name."""
     *dirs, name = _parts(path) or [""]
     if name in LOCK_FILES:
         return "lock file"
@@ -128,12 +143,6 @@ def skip_reason(
         return "vendored"
     if any(fnmatch.fnmatchcase(name, g) for g in GENERATED_GLOBS):
         return "generated"
-    if head is not None and _GENERATED_MARK.search(head[:1024]):
-        return "generated"
-    if fd.invalid_utf8:
-        return "not UTF-8"
-    if not fd.hunks:
-        return "no content change"
     return None
 
 
