@@ -77,6 +77,15 @@ def test_forkmap_results_in_item_order_from_parent_and_child() -> None:
         assert job.results() == [x * x for x in items]
 
 
+def test_three_processes_share_the_queue_and_the_results_come_back_in_order() -> None:
+    items = list(range(90))
+    with ForkMap(_slow, items, [float(x % 7 + 1) for x in items], workers=3) as job:
+        assert job.forked == 2
+        job.run_local()
+        assert 0 < len(job.local) < 90
+        assert job.results() == [x * x for x in items]
+
+
 def test_a_slow_child_takes_fewer_items_the_parent_does_the_rest() -> None:
     # No share is fixed in advance: the child sleeps on each item, so the parent, which
     # does not, takes the batches the child does not get to (a split by weight would have
