@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reviewbot.static.py_paths import request_hint
 from tests.static_cases import run
@@ -372,3 +375,22 @@ def test_pathological_file_of_mutually_calling_helpers_finishes_with_the_fallbac
 )
 def test_request_hint_finds_request_data_and_routes_only(data: bytes, expected: bool) -> None:
     assert request_hint(data) is expected
+
+
+_HINT_ORACLE = re.compile(
+    rb"request|\breq\b|get_(?:query_|body_)?argument|get_(?:secure_)?cookie"
+    rb"|@[\w.]*\.(?:route|get|post|put|patch|delete|api_route|websocket)\b"
+)
+"""What the hint meant as one regex (it was, and cost 9 ns a byte of every file)."""
+_HINT_TOKENS = [
+    b"req", b"uest", b" ", b"@", b"app", b".", b"route", b"get", b"_", b"argument",
+    b"cookie", b"secure_", b"query_", b"body_", b"x", b"\n", b"s", b"(", b"post",
+    b"websocket", b"api_route", b"9", b"\xc3\xa9", b"-",
+]  # fmt: skip
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(_HINT_TOKENS), max_size=10))
+def test_request_hint_answers_as_the_regex_it_replaced(tokens: list[bytes]) -> None:
+    data = b"".join(tokens)
+    assert request_hint(data) is bool(_HINT_ORACLE.search(data))
