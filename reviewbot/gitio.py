@@ -85,10 +85,6 @@ class Git:
             raise _failed(args, proc.returncode, proc.stderr)
         return proc.stdout
 
-    def start(self, args: Sequence[str]) -> Running:
-        """``git ARGS`` in the background (see :class:`Running`)."""
-        return Running(self, args)
-
     def diff(self, args: Sequence[str]) -> bytes:
         """``git diff`` with renames, and copies where finding them is affordable.
 
@@ -145,13 +141,15 @@ class Git:
         room = max_total
         for path, line in zip(names, checks, strict=False):
             parts = line.split(b" ")
-            if len(parts) == 3 and parts[1] == b"blob" and int(parts[2]) <= max_bytes:
-                if room is not None:
-                    if int(parts[2]) > room:
-                        del out[path]  # not read: the caller reads it later if it must
-                        continue
-                    room -= int(parts[2])
-                wanted.append((path, parts[0]))
+            if len(parts) != 3 or parts[1] != b"blob" or int(parts[2]) > max_bytes:
+                continue
+            size = int(parts[2])
+            if room is not None:
+                if size > room:
+                    del out[path]  # not read: the caller reads it later if it must
+                    continue
+                room -= size
+            wanted.append((path, parts[0]))
         if not wanted:
             return out
         data = self.run(["cat-file", "--batch"], input=b"".join(sha + b"\n" for _, sha in wanted))
@@ -244,7 +242,7 @@ class PendingDiff:
     def __init__(self, git: Git, args: Sequence[str]) -> None:
         self._git = git
         self._args = list(args)
-        self._running = git.start([*_DIFF, *args])
+        self._running = Running(git, [*_DIFF, *args])
 
     def result(self) -> bytes:
         with self._running:

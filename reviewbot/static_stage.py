@@ -37,6 +37,7 @@ class FileChecks:
 _FORK_MIN_BYTES = 512 * 1024
 """Below this much analysable source a review runs its static checks in one process: a
 fork and the pickled results would cost more than the second core gives back."""
+
 StaticJob = ForkMap[PreparedFile, FileChecks]
 
 
