@@ -42,10 +42,11 @@ from reviewbot.prepare import PreparedFile, SuggestContext, Suggester, prepare_f
 from reviewbot.progress import NullProgress, Progress
 from reviewbot.prompts_render import render
 from reviewbot.result import ReviewResult, TestSuggestion
+from reviewbot.ruff_stage import RuffRuns
 from reviewbot.sources import CachingReader, ReviewSource
 from reviewbot.stage import Run
 from reviewbot.static.ruff_rules import expand_disabled
-from reviewbot.static.ruff_run import RuffJob, locate_ruff
+from reviewbot.static.ruff_run import locate_ruff
 from reviewbot.static_stage import (
     FileChecks,
     StaticJob,
@@ -80,22 +81,17 @@ _Items = tuple[list[tuple[ChunkItem, int]], list[Skipped]]
 """One file's chunk items (with their token counts), or why it has none."""
 
 
-def _check_and_chunk(
-    prepared: Sequence[PreparedFile], run: Run, find_ruff: Callable[[], str | None]
-) -> _Staged:
+def _check_and_chunk(prepared: Sequence[PreparedFile], run: Run, ruff: RuffRuns) -> _Staged:
     """Static checks and chunk items of every file. For a large change, forked children
     and this process take the files in batches; this process builds each of its own files'
     items as soon as it has checked it, the children's once they answer. ruff runs on the
-    changed Python files meanwhile. No model to ask: no chunk is built."""
+    changed Python files meanwhile (most of them since before the diff was parsed). No model
+    to ask: no chunk is built."""
     config, clock = run.config, run.clock
-    ruff_on = config.static_checks and config.ruff.enabled
-    ruff_bin = find_ruff() if ruff_on else None
     chunk_time = 0.0
     per_file: dict[int, _Items] = {}
-    with (
-        RuffJob(ruff_inputs(prepared) if ruff_on else [], config.ruff, ruff_bin) as ruff,
-        _static_job(prepared, run) as static,
-    ):
+    ruff.start_rest(ruff_inputs(prepared))
+    with _static_job(prepared, run) as static:
         info, model_error, notes = open_backend(run.backend, config)  # the children work
         t1 = clock()
         budget, count = _budget(run.backend, config, info)
@@ -226,12 +222,14 @@ def run_review(
     deadline = Deadline.after(config.time_budget)
     run = Run(config, backend, deadline, progress or NullProgress(), clock)
     t0 = clock()
-    diff = parse_diff(source.diff)
-    timings = {"parse": clock() - t0}
-    reader = CachingReader(source.reader)
-    prepared, skipped = prepare_files(diff, reader, config, run.deadline)
-    files = {pf.diff.path: pf for pf in prepared}
-    staged = _check_and_chunk(prepared, run, find_ruff)
+    with RuffRuns(config, find_ruff) as ruff:
+        ruff.start_early(source.early_heads())
+        diff = parse_diff(source.diff)
+        timings = {"parse": clock() - t0}
+        reader = CachingReader(source.reader)
+        prepared, skipped = prepare_files(diff, reader, config, run.deadline)
+        files = {pf.diff.path: pf for pf in prepared}
+        staged = _check_and_chunk(prepared, run, ruff)
     timings.update(staged.timings)
     skipped.extend(staged.too_long)
     from_imports = _imported(imported, diff, files)

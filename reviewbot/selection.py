@@ -109,10 +109,9 @@ def skip_reason(
 ) -> str | None:
     """Why ``fd`` is not reviewed, or None when it is."""
     path = fd.path
-    if include and not any(match_glob(path, g) for g in include):
-        return "not included"
-    if any(match_glob(path, g) for g in exclude):
-        return "excluded"
+    by_config = path_skip_reason(path, include, exclude)
+    if by_config is not None:
+        return by_config
     if SUBMODULE_MODE in (fd.old_mode, fd.new_mode):
         return "submodule"
     if fd.new_mode == SYMLINK_MODE or (fd.new_path is None and fd.old_mode == SYMLINK_MODE):
@@ -130,6 +129,15 @@ def skip_reason(
         return "not UTF-8"
     if not fd.hunks:
         return "no content change"
+    return None
+
+
+def path_skip_reason(path: str, include: tuple[str, ...], exclude: tuple[str, ...]) -> str | None:
+    """Why the config's ``include`` / ``exclude`` globs leave ``path`` out, or None."""
+    if include and not any(match_glob(path, g) for g in include):
+        return "not included"
+    if any(match_glob(path, g) for g in exclude):
+        return "excluded"
     return None
 
 

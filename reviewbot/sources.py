@@ -160,6 +160,11 @@ class ReviewSource:
     head_sha: str | None = None
     base_sha: str | None = None
 
+    def early_heads(self) -> Mapping[str, bytes]:
+        """Head files already read, by path (:func:`read_heads`): the reader gives the
+        same bytes for them."""
+        return self.reader.early if isinstance(self.reader, GitObjectReader) else {}
+
 
 def git_source(
     root: Path,

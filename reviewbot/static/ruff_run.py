@@ -133,7 +133,10 @@ class RuffJob:
         settings: RuffConfig,
         binary: str | None,
         clock: Callable[[], float] = time.monotonic,
+        *,
+        threads: int | None = None,
     ) -> None:
+        """``threads``: how many threads ruff may use (None: one per CPU)."""
         self._settings = settings
         self._clock = clock
         self._paths: dict[str, str] = {}
@@ -170,7 +173,7 @@ class RuffJob:
                     stdin=subprocess.DEVNULL,
                     stdout=out,
                     stderr=err,
-                    env=_ENV,
+                    env={**_ENV, "RAYON_NUM_THREADS": str(threads)} if threads else _ENV,
                 )
         except OSError as exc:
             self._note = f"ruff could not start ({exc.strerror or exc}): its checks were skipped"
