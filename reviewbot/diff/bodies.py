@@ -25,6 +25,8 @@ from unidiff.patch import PatchSet
 from reviewbot.diff.model import DiffLine, Hunk, LineKind
 
 _ADDED, _REMOVED, _CONTEXT = LineKind.ADDED, LineKind.REMOVED, LineKind.CONTEXT
+_make = tuple.__new__
+"""Builds a :class:`DiffLine` from its six fields without the keyword handling."""
 
 
 class _Disagree(Exception):
@@ -51,32 +53,39 @@ def _line(kind: LineKind, value: str, old: int | None, new: int | None) -> DiffL
 
 def no_eol(ln: DiffLine) -> DiffLine:
     """``ln`` marked as the file's last line without a line end (a ``\\`` line)."""
-    return replace(ln, no_newline_at_eof=True)
+    return ln._replace(no_newline_at_eof=True)
 
 
 def _hunk_lines(part: Sequence[str], i: int, uh: UHunk) -> tuple[list[DiffLine], int]:
     """The lines of the hunk whose body starts at index ``i``, and the index after them.
 
     The loop is unidiff's: a line is consumed, then the hunk ends when both counts are
-    met (so a hunk counting no lines still consumes one)."""
+    met (so a hunk counting no lines still consumes one). (It builds the lines as tuples
+    directly: this loop runs once per line of the change.)"""
     old, new = uh.source_start, uh.target_start
     old_end, new_end = old + uh.source_length, new + uh.target_length
     out: list[DiffLine] = []
+    append = out.append
     n = len(part)
     while i < n:
         line = part[i]
         i += 1
         tag = line[:1]
-        if tag == "+":
-            out.append(_line(_ADDED, line[1:], None, new))
-            new += 1
-        elif tag == "-":
-            out.append(_line(_REMOVED, line[1:], old, None))
-            old += 1
-        elif tag == " ":
-            out.append(_line(_CONTEXT, line[1:], old, new))
-            old += 1
-            new += 1
+        if tag == "+" or tag == "-" or tag == " ":
+            value = line[1:-1] if line[-1:] == "\n" else line[1:]
+            crlf = value[-1:] == "\r"
+            if crlf:
+                value = value[:-1]
+            if tag == "+":
+                append(_make(DiffLine, (_ADDED, value, None, new, crlf, False)))
+                new += 1
+            elif tag == "-":
+                append(_make(DiffLine, (_REMOVED, value, old, None, crlf, False)))
+                old += 1
+            else:
+                append(_make(DiffLine, (_CONTEXT, value, old, new, crlf, False)))
+                old += 1
+                new += 1
         elif tag == "\\":
             if out:
                 out[-1] = no_eol(out[-1])
@@ -84,7 +93,7 @@ def _hunk_lines(part: Sequence[str], i: int, uh: UHunk) -> tuple[list[DiffLine],
             m = RE_HUNK_EMPTY_BODY_LINE.match(line)
             if m is None or m.group("line_type"):
                 raise _Disagree
-            out.append(_line(_CONTEXT, m.group("value"), old, new))
+            append(_line(_CONTEXT, m.group("value"), old, new))
             old += 1
             new += 1
         if old > old_end or new > new_end:

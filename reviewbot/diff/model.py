@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from reviewbot.findings import Side
 
@@ -23,8 +24,10 @@ class FileStatus(StrEnum):
     COPIED = "copied"
 
 
-@dataclass(frozen=True, slots=True)
-class DiffLine:
+class DiffLine(NamedTuple):
+    """One line of a hunk. A named tuple, not a dataclass: a large change has hundreds of
+    thousands, and a tuple is built in a fifth of the time a frozen dataclass takes."""
+
     kind: LineKind
     text: str
     """Line content without the diff marker and without the line terminator (a CR of a
