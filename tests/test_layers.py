@@ -4,8 +4,9 @@ from a layer above its own.
 
     4  entry points   cli, __main__, commands/
     3  flows          github/, server/, suggest/, evaluation/
-    2  engine         engine and its stages (prepare, static_stage, chunking, chunk_item,
-                      budget, model_findings, known_findings, filtering), answer_budget
+    2  engine         engine and its stages (prepare, static_stage, ruff_stage, chunking,
+                      chunk_item, budget, model_findings, known_findings, filtering),
+                      answer_budget
     1  parts          backends/, reporters/, static/, imports/, linters/, diff/, context/,
                       config, sources, placement, anchoring, prompts ...
     0  foundation     errors, findings, coverage, deadline, progress, io, the version
@@ -37,6 +38,7 @@ LAYERS: dict[str, int] = {
     "reviewbot.engine": 2,
     "reviewbot.prepare": 2,
     "reviewbot.static_stage": 2,
+    "reviewbot.ruff_stage": 2,
     "reviewbot.model_stage": 2,
     "reviewbot.stage": 2,
     "reviewbot.chunking": 2,
