@@ -252,13 +252,17 @@ class PendingDiff:
             return self._git.run([*_DIFF, "-C", *self._args])
         return out
 
+    def close(self) -> None:
+        """Kill git if it is still running (a diff nobody asked for)."""
+        self._running.close()
+
     def __enter__(self) -> PendingDiff:
         return self
 
     def __exit__(
         self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self._running.close()
+        self.close()
 
 
 def find_repo_root(start: Path, env: Mapping[str, str] | None = None) -> Path | None:

@@ -10,6 +10,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Protocol, TextIO
 
 from reviewbot.context.languages import language_for
 from reviewbot.errors import GitError, ReviewbotError
-from reviewbot.gitio import Git
+from reviewbot.gitio import Git, PendingDiff
 from reviewbot.selection import name_skip_reason
 
 MAX_FILE_BYTES = 2_000_000
@@ -152,13 +153,41 @@ class CachingReader:
             self._cache.update(read_many(todo, blobs))
 
 
+class DiffLater:
+    """A diff git is still making: :meth:`result` waits for it once. A source made while
+    git looks for renames hands the review its early head files first, so the review
+    loads its config and starts ruff before it needs the diff. git is killed when nothing
+    asked for the diff (the object is collected, or the interpreter exits)."""
+
+    def __init__(self, pending: PendingDiff) -> None:
+        self._pending = pending
+        self._done: bytes | GitError | None = None
+        weakref.finalize(self, pending.close)
+
+    def result(self) -> bytes:
+        if self._done is None:
+            try:
+                self._done = self._pending.result()
+            except GitError as exc:
+                self._done = exc
+        if isinstance(self._done, GitError):
+            raise self._done
+        return self._done
+
+
 @dataclass(frozen=True, slots=True)
 class ReviewSource:
-    diff: bytes
+    patch: bytes | DiffLater
+    """The diff, or git still making it: read :attr:`diff`."""
     reader: FileReader
     label: str
     head_sha: str | None = None
     base_sha: str | None = None
+
+    @property
+    def diff(self) -> bytes:
+        """The diff text (waits for git when it is still running)."""
+        return self.patch if isinstance(self.patch, bytes) else self.patch.result()
 
     def early_heads(self) -> Mapping[str, bytes]:
         """Head files already read, by path (:func:`read_heads`): the reader gives the
@@ -241,12 +270,20 @@ def _revision_source(git: Git, root: Path, rev: str, tail: list[str]) -> ReviewS
 
 
 def _tree_source(git: Git, base: str, head: str, tail: list[str], label: str) -> ReviewSource:
-    """Commit against commit: the diff, and the head files read meanwhile."""
-    with git.diff_started([base, head, *tail]) as pending:
+    """Commit against commit: the head files read while git makes the diff, and the diff
+    to wait for when the review needs it."""
+    pending = git.diff_started([base, head, *tail])
+    try:
         early = read_heads(git, base, head, tail)
-        diff = pending.result()
+    except BaseException:
+        pending.close()
+        raise
     return ReviewSource(
-        diff, GitObjectReader(git, head, trusted_ids=True, early=early), label, head, base
+        DiffLater(pending),
+        GitObjectReader(git, head, trusted_ids=True, early=early),
+        label,
+        head,
+        base,
     )
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import os
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,8 +14,9 @@ from reviewbot.backends.static import StaticBackend
 from reviewbot.config import Config
 from reviewbot.engine import run_review
 from reviewbot.errors import GitError
-from reviewbot.gitio import Git
-from reviewbot.sources import GitObjectReader, git_source
+from reviewbot.gitio import Git, PendingDiff
+from reviewbot.ruff_stage import RuffRuns
+from reviewbot.sources import DiffLater, GitObjectReader, git_source
 from tests.conftest import GitRepo
 
 _BODY = "import os\n\n\ndef run(cmd):\n    return os.system(cmd)\n\n\ndef size(p):\n    return 1\n"
@@ -146,3 +149,52 @@ def _git_children() -> list[int]:
         if ppid == os.getpid() and name == "git":
             found.append(int(stat.parent.name))
     return found
+
+
+def test_the_review_starts_ruff_before_it_waits_for_the_diff(
+    git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base, head = _change(git_repo)
+    events: list[str] = []
+    real_result, real_start = PendingDiff.result, RuffRuns.start_early
+
+    def result(self: PendingDiff) -> bytes:
+        events.append("wait for the diff")
+        return real_result(self)
+
+    def start_early(self: RuffRuns, heads: Mapping[str, bytes]) -> None:
+        events.append(f"ruff on {len(heads)} early heads")
+        real_start(self, heads)
+
+    monkeypatch.setattr(PendingDiff, "result", result)
+    monkeypatch.setattr(RuffRuns, "start_early", start_early)
+    source = git_source(Path(git_repo.root), rev=f"{base}..{head}", env=_env())
+    assert events == []  # git is still making the diff, or has made it unasked
+    got = run_review(source, Config(), StaticBackend())
+    assert {"py.eval", "py.unsafe-deserialization"} <= {f.rule_id for f in got.findings}
+    diff = source.diff
+    assert events == ["ruff on 8 early heads", "wait for the diff"]  # read once, remembered
+    assert diff == Git(Path(git_repo.root), _env()).diff([base, head])
+
+
+def test_a_diff_nobody_reads_leaves_no_git_running(git_repo: GitRepo) -> None:
+    base, head = _change(git_repo)
+    source = git_source(Path(git_repo.root), rev=f"{base}..{head}", env=_env())
+    assert isinstance(source.patch, DiffLater)
+    del source
+    gc.collect()
+    assert _git_children() == []
+
+
+def test_a_failed_diff_is_the_same_clear_error_each_time_it_is_read(
+    git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base, head = _change(git_repo)
+    monkeypatch.setattr("reviewbot.gitio._DIFF", ["diff", "--no-such-option"])
+    source = git_source(Path(git_repo.root), rev=f"{base}..{head}", env=_env())
+    errors = []
+    for _ in range(2):
+        with pytest.raises(GitError) as err:
+            _ = source.diff
+        errors.append(str(err.value))
+    assert errors[0] == errors[1] and "--no-such-option" in errors[0]
