@@ -53,11 +53,33 @@ def _split_lines(text: str) -> list[str]:
     return out
 
 
-def _header_value(info: Sequence[str], key: str) -> str | None:
+_HEADER_KEYS = (
+    "old mode ",
+    "new mode ",
+    "deleted file mode ",
+    "new file mode ",
+    "copy from ",
+    "copy to ",
+    "rename from ",
+    "rename to ",
+    "similarity index ",
+    "index ",
+    "--- ",
+    "+++ ",
+    "GIT binary patch",
+)
+_HEADER = re.compile("|".join(re.escape(k) for k in _HEADER_KEYS))
+
+
+def _header_values(info: Sequence[str]) -> dict[str, str]:
+    """The value of the first line of ``info`` that starts with each of ``_HEADER_KEYS``
+    (line end stripped), in one pass over the lines."""
+    found: dict[str, str] = {}
     for line in info:
-        if line.startswith(key):
-            return line[len(key) :].rstrip("\r\n")
-    return None
+        m = _HEADER.match(line)
+        if m is not None and m.group() not in found:
+            found[m.group()] = line[m.end() :].rstrip("\r\n")
+    return found
 
 
 def _convert_hunk(h: UHunk) -> Hunk:
@@ -99,33 +121,32 @@ def _convert_file(
     ).startswith(("b/", '"b/'))
     old = strip_prefix(pf.source_file, "a/" if prefixed else "")
     new = strip_prefix(pf.target_file, "b/" if prefixed else "")
-    has_file_lines = any(x.startswith("--- ") for x in info) and any(
-        x.startswith("+++ ") for x in info
-    )
+    values = _header_values(info)
+    has_file_lines = "--- " in values and "+++ " in values
     if git_header is not None and not has_file_lines:
         # No ---/+++ lines (mode change, binary, empty file): unidiff splits the
         # "diff --git a/P b/P" line at the wrong " b/" when P contains one.
         old, new = git_header_paths(git_header)
 
     status = FileStatus.MODIFIED
-    rename_from = _header_value(info, "rename from ")
-    rename_to = _header_value(info, "rename to ")
-    copy_from = _header_value(info, "copy from ")
-    copy_to = _header_value(info, "copy to ")
+    rename_from = values.get("rename from ")
+    rename_to = values.get("rename to ")
+    copy_from = values.get("copy from ")
+    copy_to = values.get("copy to ")
     if rename_from is not None and rename_to is not None:
         old, new, status = unquote(rename_from), unquote(rename_to), FileStatus.RENAMED
     elif copy_from is not None and copy_to is not None:
         old, new, status = unquote(copy_from), unquote(copy_to), FileStatus.COPIED
-    new_file_mode = _header_value(info, "new file mode ")
-    deleted_mode = _header_value(info, "deleted file mode ")
+    new_file_mode = values.get("new file mode ")
+    deleted_mode = values.get("deleted file mode ")
     if new_file_mode is not None or (pf.is_added_file and status is FileStatus.MODIFIED):
         status, old = FileStatus.ADDED, None
     elif deleted_mode is not None or (pf.is_removed_file and status is FileStatus.MODIFIED):
         status, new = FileStatus.DELETED, None
     if old is None and new is None:
         raise DiffError(f"cannot find the file names in diff header {git_header or info!r}")
-    sim = _header_value(info, "similarity index ")
-    index = _header_value(info, "index ")
+    sim = values.get("similarity index ")
+    index = values.get("index ")
     index_mode = index.split(" ")[1] if index and index.count(" ") == 1 else None
     if hunks is None:
         hunks = tuple(_convert_hunk(h) for h in pf)
@@ -135,9 +156,9 @@ def _convert_file(
         new_path=new,
         status=status,
         hunks=hunks,
-        is_binary=bool(pf.is_binary_file) or any(x.startswith("GIT binary patch") for x in info),
-        old_mode=_header_value(info, "old mode ") or deleted_mode or index_mode,
-        new_mode=_header_value(info, "new mode ") or new_file_mode or index_mode,
+        is_binary=bool(pf.is_binary_file) or "GIT binary patch" in values,
+        old_mode=values.get("old mode ") or deleted_mode or index_mode,
+        new_mode=values.get("new mode ") or new_file_mode or index_mode,
         similarity=int(sim.rstrip("%")) if sim and sim.rstrip("%").isdigit() else None,
         invalid_utf8=invalid,
         new_blob=_new_blob(index),
