@@ -182,14 +182,16 @@ def test_the_early_answer_for_bytes_not_reviewed_is_never_used(
     """Even when the run for the rebuilt file fails, the early run's answer about the
     bytes the review did not use stays out of the findings."""
     base, head = _change(git_repo)
-    exe = tmp_path / "second-run-fails"
-    count = tmp_path / "count"
+    # The run for the rebuilt file is told apart by its files, not by start order:
+    # the two runs overlap, and which one starts first is up to the scheduler.
+    exe = tmp_path / "rebuild-run-fails"
     exe.write_text(
         f"#!{sys.executable}\nimport os, sys\n"
-        f"n = os.path.exists({str(count)!r})\n"
-        f"open({str(count)!r}, 'a').close()\n"
-        "if n:\n    sys.stderr.write('ruff: error: second\\n'); sys.exit(2)\n"
-        f"os.execv({RUFF!r}, [{RUFF!r}, *sys.argv[1:]])\n",
+        "args = sys.argv[1:]\n"
+        "files = [os.path.basename(a) for a in args[args.index('--') + 1:]]\n"
+        "if files == ['fresh_mod.py']:\n"
+        "    sys.stderr.write('ruff: error: second\\n'); sys.exit(2)\n"
+        f"os.execv({RUFF!r}, [{RUFF!r}, *args])\n",
         encoding="utf-8",
     )
     exe.chmod(0o755)
